@@ -1,0 +1,43 @@
+import type { Arrival } from '../schedule/types.js';
+
+/** What a platform needs to deploy one function of the plan. */
+export interface FunctionSpec {
+  /** The trace function's id. */
+  id: string;
+  /** Action name on the platform (safe characters only). */
+  name: string;
+  /** Memory limit in MB, when the trace gives one. */
+  memoryMb?: number;
+}
+
+export type Outcome = 'ok' | 'error' | 'timeout' | 'dropped';
+
+/** What a platform reports about one invocation. Times are wall-clock epoch microseconds. */
+export interface InvocationResult {
+  outcome: Outcome;
+  /** When the request was handed to the platform and when its answer was complete. */
+  sentAtUs: number;
+  endedAtUs: number;
+  httpStatus?: number;
+  coldStart?: boolean;
+  /** Platform-reported: queueing before an instance took it, instance init, execution. */
+  waitMs?: number;
+  initMs?: number;
+  execMs?: number;
+  activationId?: string;
+  instanceId?: string;
+  error?: string;
+}
+
+/**
+ * One adapter per platform kind, in the style of undici's Dispatcher.
+ * invoke() never rejects for platform failures: they become the result's outcome.
+ */
+export interface PlatformAdapter {
+  readonly kind: string;
+  /** Where it is, for the manifest (never credentials). */
+  readonly address: string;
+  deploy(fns: readonly FunctionSpec[], signal: AbortSignal): Promise<void>;
+  invoke(fn: FunctionSpec, arrival: Arrival, signal: AbortSignal): Promise<InvocationResult>;
+  teardown(): Promise<void>;
+}
