@@ -10,7 +10,11 @@ export interface FunctionSpec {
   memoryMb?: number;
 }
 
-export type Outcome = 'ok' | 'error' | 'timeout' | 'dropped';
+/**
+ * ok: the function ran and answered; error: the platform or the function failed; timeout: no answer
+ * in time; dropped: not sent, the in-flight cap was reached; cancelled: not sent, the run was stopped.
+ */
+export type Outcome = 'ok' | 'error' | 'timeout' | 'dropped' | 'cancelled';
 
 /** What a platform reports about one invocation. Times are wall-clock epoch microseconds. */
 export interface InvocationResult {

@@ -1,0 +1,80 @@
+import type { InvocationRecord } from '../dispatch/dispatcher.js';
+import type { ColumnSpec } from './columns.js';
+import type { Row } from './table-writer.js';
+
+/** Bumped whenever a column is added, removed or changes meaning. */
+export const INVOCATIONS_SCHEMA_VERSION = '1';
+
+/** invocations: one row per planned invocation, dropped and cancelled ones included. */
+export const INVOCATIONS_COLUMNS: readonly ColumnSpec[] = [
+  { name: 'seq', kind: 'int64', nullable: false, doc: 'position in the plan, 0-based, ascending scheduled_at' },
+  { name: 'function', kind: 'utf8', nullable: false, doc: "the trace's function id" },
+  { name: 'target', kind: 'utf8', nullable: false, doc: 'the action name on the platform' },
+  { name: 'scheduled_at', kind: 'timestamp_us', nullable: false, doc: 'planned fire time (UTC)' },
+  {
+    name: 'sent_at',
+    kind: 'timestamp_us',
+    nullable: true,
+    doc: 'when the invocation was handed to the platform (UTC); null if not sent',
+  },
+  { name: 'ended_at', kind: 'timestamp_us', nullable: true, doc: 'when its answer was complete (UTC)' },
+  { name: 'lateness_us', kind: 'int64', nullable: true, doc: 'sent_at - scheduled_at, microseconds' },
+  { name: 'latency_us', kind: 'int64', nullable: true, doc: 'ended_at - sent_at, microseconds' },
+  {
+    name: 'outcome',
+    kind: 'utf8',
+    nullable: false,
+    doc: 'ok | error | timeout | dropped (in-flight cap) | cancelled (run stopped)',
+  },
+  { name: 'http_status', kind: 'int32', nullable: true, doc: "the platform's HTTP status" },
+  { name: 'cold_start', kind: 'bool', nullable: true, doc: 'the platform started an instance for it' },
+  { name: 'wait_ms', kind: 'float64', nullable: true, doc: 'platform-reported queueing time, ms' },
+  { name: 'init_ms', kind: 'float64', nullable: true, doc: 'platform-reported instance init time (cold starts), ms' },
+  { name: 'exec_ms', kind: 'float64', nullable: true, doc: 'platform-reported execution time, ms' },
+  { name: 'activation_id', kind: 'utf8', nullable: true, doc: "the platform's activation id" },
+  { name: 'instance_id', kind: 'utf8', nullable: true, doc: 'the function instance (container or process) that ran it' },
+  {
+    name: 'requested_duration_ms',
+    kind: 'float64',
+    nullable: true,
+    doc: 'duration asked of the synthetic function, ms',
+  },
+  {
+    name: 'requested_memory_mb',
+    kind: 'float64',
+    nullable: true,
+    doc: 'memory asked of the synthetic function, MB',
+  },
+  { name: 'error', kind: 'utf8', nullable: true, doc: 'what went wrong, when outcome is not ok' },
+];
+
+/** Maps a settled invocation to its row; `names` gives each function's trace id and target. */
+export function invocationRow(
+  record: InvocationRecord,
+  names: readonly { id: string; name: string }[],
+): Row {
+  const { arrival, result, scheduledAtUs } = record;
+  const sent = result.outcome !== 'dropped' && result.outcome !== 'cancelled';
+  const fn = names[arrival.fn]!;
+  return {
+    seq: arrival.seq,
+    function: fn.id,
+    target: fn.name,
+    scheduled_at: scheduledAtUs,
+    sent_at: sent ? result.sentAtUs : null,
+    ended_at: sent ? result.endedAtUs : null,
+    lateness_us: sent ? result.sentAtUs - scheduledAtUs : null,
+    latency_us: sent ? result.endedAtUs - result.sentAtUs : null,
+    outcome: result.outcome,
+    http_status: result.httpStatus,
+    cold_start: result.coldStart,
+    wait_ms: result.waitMs,
+    init_ms: result.initMs,
+    exec_ms: result.execMs,
+    activation_id: result.activationId,
+    instance_id: result.instanceId,
+    requested_duration_ms: arrival.durationMs,
+    requested_memory_mb: arrival.memoryMb,
+    error: result.error,
+  };
+}

@@ -1,0 +1,75 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { readdir, stat, writeFile } from 'node:fs/promises';
+import { arch, cpus, platform, release, totalmem } from 'node:os';
+import { join } from 'node:path';
+import type { ColumnSpec } from './columns.js';
+
+export const MANIFEST_VERSION = '1';
+
+export interface TraceFileFact {
+  path: string;
+  bytes: number;
+  sha256: string;
+}
+
+export interface TableFact {
+  file: string;
+  rows: number;
+  schemaVersion: string;
+  columns: readonly Pick<ColumnSpec, 'name' | 'kind' | 'nullable' | 'doc'>[];
+}
+
+/** Everything needed to reproduce and to cite a run; never credentials. */
+export interface Manifest {
+  manifestVersion: string;
+  tool: { name: 'faasload'; version: string };
+  runId: string;
+  commandLine: readonly string[];
+  /** The full resolved configuration, defaults included. */
+  config: Record<string, unknown>;
+  seed: number;
+  trace: { format: string; files: TraceFileFact[] };
+  platform: { kind: string; address: string };
+  host: { os: string; release: string; arch: string; cpus: number; cpuModel: string; memoryBytes: number; node: string };
+  startedAt: string;
+  endedAt?: string;
+  status: 'complete' | 'stopped' | 'failed';
+  counts: Record<string, number>;
+  tables: Record<string, TableFact>;
+  warnings: string[];
+}
+
+export function hostFacts(): Manifest['host'] {
+  const cpu = cpus();
+  return {
+    os: platform(),
+    release: release(),
+    arch: arch(),
+    cpus: cpu.length,
+    cpuModel: cpu[0]?.model ?? 'unknown',
+    memoryBytes: totalmem(),
+    node: process.version,
+  };
+}
+
+/** sha256 and size of each trace file; a folder contributes each of its files. */
+export async function traceFileFacts(paths: readonly string[]): Promise<TraceFileFact[]> {
+  const facts: TraceFileFact[] = [];
+  for (const path of paths) {
+    const s = await stat(path);
+    if (s.isDirectory()) {
+      const entries = (await readdir(path)).sort();
+      facts.push(...(await traceFileFacts(entries.map((e) => join(path, e)))));
+      continue;
+    }
+    const hash = createHash('sha256');
+    for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+    facts.push({ path, bytes: s.size, sha256: hash.digest('hex') });
+  }
+  return facts;
+}
+
+export async function writeManifest(dir: string, manifest: Manifest): Promise<void> {
+  await writeFile(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+}

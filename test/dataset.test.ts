@@ -1,0 +1,133 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { tableFromIPC } from 'apache-arrow';
+import type { ColumnSpec } from '../src/dataset/columns.js';
+import { INVOCATIONS_COLUMNS, invocationRow } from '../src/dataset/invocations.js';
+import { TableWriter } from '../src/dataset/table-writer.js';
+import { readParquetTable, rowsOf } from './helpers/parquet.js';
+
+const dirs: string[] = [];
+const tmp = async () => {
+  const d = await mkdtemp(join(tmpdir(), 'faasload-dataset-'));
+  dirs.push(d);
+  return d;
+};
+after(async () => {
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
+
+const COLUMNS: ColumnSpec[] = [
+  { name: 'id', kind: 'int64', nullable: false, doc: '' },
+  { name: 'at', kind: 'timestamp_us', nullable: true, doc: '' },
+  { name: 'x', kind: 'float64', nullable: true, doc: '' },
+  { name: 'code', kind: 'int32', nullable: true, doc: '' },
+  { name: 'flag', kind: 'bool', nullable: true, doc: '' },
+  { name: 'name', kind: 'utf8', nullable: true, doc: '' },
+];
+
+describe('TableWriter', () => {
+  it('writes Parquet with the declared types, nulls and values over several batches', async () => {
+    const dir = await tmp();
+    const w = new TableWriter({ dir, name: 't', columns: COLUMNS, batchRows: 3, metadata: { 'faasload.run_id': 'r1' } });
+    const rows = Array.from({ length: 10 }, (_, i) => ({
+      id: i,
+      at: i % 4 === 0 ? null : 1_764_000_000_000_000 + i,
+      x: i / 2,
+      code: i % 3 === 0 ? undefined : 200 + i,
+      flag: i % 5 === 0 ? null : i % 2 === 0,
+      name: i % 2 ? `n${i}-é` : null,
+    }));
+    w.add(rows.slice(0, 4));
+    w.add(rows.slice(4));
+    const summary = await w.close();
+    assert.deepEqual(summary, { table: 't', rows: 10, file: 't.parquet' });
+    assert.ok(!existsSync(join(dir, 't.arrows')), 'the Arrow stream is removed once Parquet is written');
+
+    const table = await readParquetTable(join(dir, 't.parquet'));
+    assert.deepEqual(
+      table.schema.fields.map((f) => `${f.name}:${f.type}:${f.nullable}`),
+      [
+        'id:Int64:false',
+        'at:Timestamp<MICROSECOND, UTC>:true',
+        'x:Float64:true',
+        'code:Int32:true',
+        'flag:Bool:true',
+        'name:Utf8:true',
+      ],
+    );
+    assert.equal(table.schema.metadata.get('faasload.run_id'), 'r1');
+    const back = rowsOf(table);
+    assert.equal(back.length, 10);
+    back.forEach((r, i) => {
+      const want = rows[i]!;
+      assert.equal(r.id, BigInt(i));
+      assert.equal(r.at, want.at === null ? null : want.at / 1000); // arrow-js gives timestamps in ms
+      assert.equal(r.x, want.x);
+      assert.equal(r.code, want.code ?? null);
+      assert.equal(r.flag, want.flag);
+      assert.equal(r.name, want.name);
+    });
+  });
+
+  it('keeps every flushed batch readable in the Arrow stream while the run goes on', async () => {
+    const dir = await tmp();
+    const w = new TableWriter({ dir, name: 't', columns: COLUMNS, batchRows: 2 });
+    w.add([{ id: 1 }, { id: 2 }, { id: 3 }, { id: 4 }]);
+    await new Promise((r) => setTimeout(r, 50));
+    const partial = tableFromIPC(await readFile(join(dir, 't.arrows')));
+    assert.deepEqual(
+      partial.getChild('id')?.toArray(),
+      BigInt64Array.from([1n, 2n, 3n, 4n]),
+    );
+    await w.close();
+  });
+
+  it('writes a table with no rows', async () => {
+    const dir = await tmp();
+    const w = new TableWriter({ dir, name: 'empty', columns: COLUMNS });
+    assert.equal((await w.close()).rows, 0);
+    assert.equal((await readParquetTable(join(dir, 'empty.parquet'))).numRows, 0);
+  });
+
+  it('fails with the file named when the folder cannot be written', async () => {
+    const dir = join(await tmp(), 'missing');
+    const w = new TableWriter({ dir, name: 't', columns: COLUMNS });
+    w.add([{ id: 1 }]);
+    await assert.rejects(w.close(), (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'E_DATASET');
+      assert.match(err.message, /missing\/t\.arrows/);
+      return true;
+    });
+  });
+});
+
+describe('invocation rows', () => {
+  const names = [{ id: 'app/fn', name: 'fn-0-app' }];
+  it('derive lateness and latency from the times, and leave them null when not sent', () => {
+    const sent = invocationRow(
+      {
+        arrival: { seq: 3, fn: 0, atUs: 10, durationMs: 5 },
+        scheduledAtUs: 1000,
+        result: { outcome: 'ok', sentAtUs: 1250, endedAtUs: 9000, coldStart: true, httpStatus: 200 },
+      },
+      names,
+    );
+    assert.equal(sent.lateness_us, 250);
+    assert.equal(sent.latency_us, 7750);
+    assert.equal(sent.function, 'app/fn');
+    assert.equal(sent.target, 'fn-0-app');
+    assert.equal(sent.requested_duration_ms, 5);
+    const dropped = invocationRow(
+      { arrival: { seq: 4, fn: 0, atUs: 10 }, scheduledAtUs: 1000, result: { outcome: 'dropped', sentAtUs: 1300, endedAtUs: 1300 } },
+      names,
+    );
+    assert.equal(dropped.sent_at, null);
+    assert.equal(dropped.lateness_us, null);
+    assert.equal(dropped.outcome, 'dropped');
+    for (const c of INVOCATIONS_COLUMNS) assert.ok(c.name in sent, `row lacks column ${c.name}`);
+  });
+});

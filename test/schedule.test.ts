@@ -1,0 +1,139 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { mergeAscending } from '../src/schedule/merge.js';
+import { samplePercentiles } from '../src/schedule/percentiles.js';
+import { plan } from '../src/schedule/plan.js';
+import type { Arrival } from '../src/schedule/types.js';
+import { fakeTrace } from './helpers/fakes.js';
+
+const MIN = 60e6;
+const durations = {
+  average: 50,
+  points: [
+    [0, 10],
+    [50, 50],
+    [100, 90],
+  ] as [number, number][],
+};
+
+function countsTrace() {
+  return fakeTrace(
+    [
+      { fn: { id: 'a', durationMs: durations }, src: { kind: 'counts', startUs: 0, binUs: MIN, counts: Uint32Array.from([3, 0, 2]) } },
+      { fn: { id: 'b' }, src: { kind: 'counts', startUs: 0, binUs: MIN, counts: Uint32Array.from([1, 4, 0]) } },
+    ],
+    3 * MIN,
+  );
+}
+
+describe('plan', () => {
+  it('spreads each minute equidistantly and merges functions in time order', () => {
+    const s = plan(countsTrace(), { seed: 1 });
+    const arrivals = [...s.arrivals()];
+    assert.equal(s.count, 10);
+    assert.equal(arrivals.length, 10);
+    assert.deepEqual(
+      arrivals.map((a) => [a.fn, a.atUs]),
+      [
+        [0, 0],
+        [1, 0],
+        [0, 20e6],
+        [0, 40e6],
+        [1, 60e6],
+        [1, 75e6],
+        [1, 90e6],
+        [1, 105e6],
+        [0, 120e6],
+        [0, 150e6],
+      ],
+    );
+    assert.deepEqual(
+      arrivals.map((a) => a.seq),
+      arrivals.map((_, i) => i),
+    );
+  });
+
+  it('keeps exactly the arrivals inside the window and shifts time to the window start', () => {
+    const s = plan(countsTrace(), { seed: 1, fromUs: 30e6, toUs: 2 * MIN });
+    const arrivals = [...s.arrivals()];
+    assert.equal(s.count, arrivals.length);
+    assert.deepEqual(
+      arrivals.map((a) => [a.fn, a.atUs]),
+      [
+        [0, 10e6],
+        [1, 30e6],
+        [1, 45e6],
+        [1, 60e6],
+        [1, 75e6],
+      ],
+    );
+  });
+
+  it('divides trace time by the speed, and durations only with warpDurations, then caps them', () => {
+    const trace = fakeTrace(
+      [
+        {
+          fn: { id: 'x' },
+          src: { kind: 'times', atUs: Float64Array.from([0, 10e6, 20e6]), durationMs: Float64Array.from([1000, 50, 400]) },
+        },
+      ],
+      30e6,
+      'azure2021',
+    );
+    const plain = [...plan(trace, { seed: 1, speed: 10 }).arrivals()];
+    assert.deepEqual(
+      plain.map((a) => [a.atUs, a.durationMs]),
+      [
+        [0, 1000],
+        [1e6, 50],
+        [2e6, 400],
+      ],
+    );
+    const warped = [...plan(trace, { seed: 1, speed: 10, warpDurations: true, maxDurationMs: 30 }).arrivals()];
+    assert.deepEqual(
+      warped.map((a) => a.durationMs),
+      [30, 5, 30],
+    );
+  });
+
+  it('draws durations from the percentiles, reproducibly for a seed and differently for another', () => {
+    const draw = (seed: number) => [...plan(countsTrace(), { seed }).arrivals()].filter((a) => a.fn === 0).map((a) => a.durationMs!);
+    const one = draw(7);
+    assert.deepEqual(draw(7), one);
+    assert.notDeepEqual(draw(8), one);
+    for (const d of one) assert.ok(d >= 10 && d <= 90, `duration ${d} outside the percentiles' range`);
+  });
+
+  it('yields the same arrivals on every call', () => {
+    const s = plan(countsTrace(), { seed: 3 });
+    const first: Arrival[] = [...s.arrivals()];
+    assert.deepEqual([...s.arrivals()], first);
+  });
+
+  it('rejects an empty window and a bad speed', () => {
+    assert.throws(() => plan(countsTrace(), { seed: 1, fromUs: 5 * MIN }), /window .* is empty/);
+    assert.throws(() => plan(countsTrace(), { seed: 1, speed: 0 }), /speed must be a positive/);
+  });
+});
+
+describe('samplePercentiles', () => {
+  it('interpolates between percentile points and clamps at the ends', () => {
+    assert.equal(samplePercentiles(durations, 0), 10);
+    assert.equal(samplePercentiles(durations, 0.25), 30);
+    assert.equal(samplePercentiles(durations, 0.75), 70);
+    assert.equal(samplePercentiles({ points: [[1, 5]] }, 0.5), 5);
+    assert.equal(samplePercentiles({ average: 42, points: [] }, 0.5), 42);
+  });
+});
+
+describe('mergeAscending', () => {
+  it('merges ascending streams, ties to the lower stream index', () => {
+    const merged = [...mergeAscending([[1, 4, 9], [], [1, 2, 10], [3]].map((a) => a.values()), (x) => x)];
+    assert.deepEqual(merged, [1, 1, 2, 3, 4, 9, 10]);
+    const tagged = [...mergeAscending([[['a', 1]], [['b', 1]]].map((a) => a.values()), (x) => x[1] as number)];
+    assert.deepEqual(
+      tagged.map((x) => x[0]),
+      ['a', 'b'],
+    );
+  });
+});
