@@ -1,7 +1,7 @@
 import {
   Bool,
   type Data,
-  DataType,
+  type DataType,
   Field,
   Float64,
   Int32,
@@ -108,7 +108,9 @@ export class ColumnBuilder {
       }
       case 'utf8': {
         const encoder = new TextEncoder();
-        const encoded = values.map((v) => (v === null || v === undefined ? undefined : encoder.encode(String(v))));
+        const encoded = values.map((v) =>
+          v === null || v === undefined ? undefined : encoder.encode(String(v)),
+        );
         const valueOffsets = new Int32Array(length + 1);
         let total = 0;
         for (let i = 0; i < length; i++) {

@@ -7,7 +7,12 @@ export const INVOCATIONS_SCHEMA_VERSION = '1';
 
 /** invocations: one row per planned invocation, dropped and cancelled ones included. */
 export const INVOCATIONS_COLUMNS: readonly ColumnSpec[] = [
-  { name: 'seq', kind: 'int64', nullable: false, doc: 'position in the plan, 0-based, ascending scheduled_at' },
+  {
+    name: 'seq',
+    kind: 'int64',
+    nullable: false,
+    doc: 'position in the plan, 0-based, ascending scheduled_at',
+  },
   { name: 'function', kind: 'utf8', nullable: false, doc: "the trace's function id" },
   { name: 'target', kind: 'utf8', nullable: false, doc: 'the action name on the platform' },
   { name: 'scheduled_at', kind: 'timestamp_us', nullable: false, doc: 'planned fire time (UTC)' },
@@ -29,10 +34,20 @@ export const INVOCATIONS_COLUMNS: readonly ColumnSpec[] = [
   { name: 'http_status', kind: 'int32', nullable: true, doc: "the platform's HTTP status" },
   { name: 'cold_start', kind: 'bool', nullable: true, doc: 'the platform started an instance for it' },
   { name: 'wait_ms', kind: 'float64', nullable: true, doc: 'platform-reported queueing time, ms' },
-  { name: 'init_ms', kind: 'float64', nullable: true, doc: 'platform-reported instance init time (cold starts), ms' },
+  {
+    name: 'init_ms',
+    kind: 'float64',
+    nullable: true,
+    doc: 'platform-reported instance init time (cold starts), ms',
+  },
   { name: 'exec_ms', kind: 'float64', nullable: true, doc: 'platform-reported execution time, ms' },
   { name: 'activation_id', kind: 'utf8', nullable: true, doc: "the platform's activation id" },
-  { name: 'instance_id', kind: 'utf8', nullable: true, doc: 'the function instance (container or process) that ran it' },
+  {
+    name: 'instance_id',
+    kind: 'utf8',
+    nullable: true,
+    doc: 'the function instance (container or process) that ran it',
+  },
   {
     name: 'requested_duration_ms',
     kind: 'float64',
@@ -49,10 +64,7 @@ export const INVOCATIONS_COLUMNS: readonly ColumnSpec[] = [
 ];
 
 /** Maps a settled invocation to its row; `names` gives each function's trace id and target. */
-export function invocationRow(
-  record: InvocationRecord,
-  names: readonly { id: string; name: string }[],
-): Row {
+export function invocationRow(record: InvocationRecord, names: readonly { id: string; name: string }[]): Row {
   const { arrival, result, scheduledAtUs } = record;
   const sent = result.outcome !== 'dropped' && result.outcome !== 'cancelled';
   const fn = names[arrival.fn]!;

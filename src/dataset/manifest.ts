@@ -31,7 +31,15 @@ export interface Manifest {
   seed: number;
   trace: { format: string; files: TraceFileFact[] };
   platform: { kind: string; address: string };
-  host: { os: string; release: string; arch: string; cpus: number; cpuModel: string; memoryBytes: number; node: string };
+  host: {
+    os: string;
+    release: string;
+    arch: string;
+    cpus: number;
+    cpuModel: string;
+    memoryBytes: number;
+    node: string;
+  };
   startedAt: string;
   endedAt?: string;
   status: 'complete' | 'stopped' | 'failed';

@@ -89,7 +89,9 @@ export class TableWriter implements TableSink<Row> {
     await this.done;
     const { dir, name } = this.options;
     if (this.failure) {
-      throw new FaasloadError('E_DATASET', `${this.arrowsPath}: ${this.failure.message}`, { cause: this.failure });
+      throw new FaasloadError('E_DATASET', `${this.arrowsPath}: ${this.failure.message}`, {
+        cause: this.failure,
+      });
     }
     const parquetPath = `${dir}/${name}.parquet`;
     try {

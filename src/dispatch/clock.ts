@@ -24,7 +24,7 @@ export class RealClock implements Clock {
   }
 
   async sleepUntil(atUs: number, signal?: AbortSignal): Promise<void> {
-    let left = atUs - this.nowUs();
+    const left = atUs - this.nowUs();
     if (left > SPIN_US) {
       try {
         await sleep(Math.floor((left - SPIN_US) / 1000), undefined, signal ? { signal } : {});
@@ -32,7 +32,7 @@ export class RealClock implements Clock {
         return; // aborted
       }
     }
-    while ((left = atUs - this.nowUs()) > 0 && !signal?.aborted) {
+    while (atUs > this.nowUs() && !signal?.aborted) {
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }

@@ -1,2 +1,8 @@
 export { type Clock, FakeClock, RealClock } from './clock.js';
-export { type DispatchOptions, type DispatchStats, dispatch, type InvocationRecord, type Invoker } from './dispatcher.js';
+export {
+  type DispatchOptions,
+  type DispatchStats,
+  dispatch,
+  type InvocationRecord,
+  type Invoker,
+} from './dispatcher.js';

@@ -1,0 +1,38 @@
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { VERSION } from '../version.js';
+import * as replayCommand from './commands/replay.js';
+import { reportError } from './exit-codes.js';
+
+/** The CLI: thin commands over the exported functions; errors become exit codes in one place. */
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await yargs(argv)
+      .scriptName('faasload')
+      .version(VERSION)
+      .command(replayCommand)
+      .demandCommand(1, 'Name a command: faasload replay <trace>')
+      .strict()
+      .wrap(Math.min(110, process.stdout.columns ?? 110))
+      .fail((message, err) => {
+        throw err ?? new UsageError(message);
+      })
+      .parseAsync();
+    return 0;
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`faasload: ${err.message}\nRun 'faasload --help' for the commands and flags.\n`);
+      return 2;
+    }
+    return reportError(err, (text) => process.stderr.write(text));
+  }
+}
+
+class UsageError extends Error {}
+
+/** Entry point of bin/faasload.js. */
+export async function run(): Promise<void> {
+  const code = await main(hideBin(process.argv));
+  // Exit even if a library keeps a handle open: the dataset and manifest are already written.
+  process.stdout.write('', () => process.exit(code));
+}

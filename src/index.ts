@@ -1,0 +1,9 @@
+/** The programmatic API: what the CLI commands call. */
+export * from './dispatch/index.js';
+export { type ErrorCode, FaasloadError } from './errors.js';
+export { createPlatform, PLATFORM_KINDS, type PlatformOptions } from './platforms/registry.js';
+export type * from './platforms/types.js';
+export { formatSummary, type RunSummary } from './report/summary.js';
+export { REPLAY_DEFAULTS, type ReplayOptions, type ReplayResult, replay } from './run/replay.js';
+export * from './schedule/index.js';
+export * from './trace/index.js';
