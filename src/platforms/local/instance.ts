@@ -1,0 +1,287 @@
+/**
+ * One function instance of the local platform: a child process running faasload's runtime proxy
+ * (src/runtime/proxy.ts), reached over HTTP on 127.0.0.1 through one undici Client.
+ *
+ * Lifecycle: the constructor spawns; ready() waits for the proxy's `{"port":N}` line; post()
+ * sends /init and /run; kill() ends it. `exited` settles once the process is gone, whoever ended
+ * it. Methods throw InstanceFailure; non-2xx answers are not failures but data (ActionAnswer).
+ * Callers lease an instance to one caller at a time: post() is not meant to be called concurrently.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { Client } from 'undici';
+
+export type FailureKind = 'start' | 'exited' | 'timeout' | 'aborted' | 'transport';
+
+/** Why an instance operation failed. `kind` lets the platform choose the outcome. */
+export class InstanceFailure extends Error {
+  readonly kind: FailureKind;
+  constructor(kind: FailureKind, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'InstanceFailure';
+    this.kind = kind;
+  }
+}
+
+/** How the process ended; `error` when it could not be spawned at all (then code and signal are null). */
+export interface ExitInfo {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  error?: Error;
+}
+
+export interface InstanceOptions {
+  /** Unique among the platform's instances, e.g. `${functionName}-${counter}`. */
+  id: string;
+  functionName: string;
+  nodePath: string;
+  proxyPath: string;
+}
+
+/** An answer from the proxy: the HTTP status and the body parsed as JSON (undefined if it was not JSON). */
+export interface ActionAnswer {
+  status: number;
+  body: unknown;
+}
+
+/** How much of the child's stderr is kept for error messages. */
+const STDERR_TAIL_CHARS = 2048;
+/** After a failed request, how long to wait for the process exit that may explain it. */
+const EXIT_SETTLE_MS = 200;
+
+export function describeExit(info: ExitInfo): string {
+  if (info.error) return `could not be spawned: ${info.error.message}`;
+  return info.signal !== null ? `killed by ${info.signal}` : `exited with code ${info.code}`;
+}
+
+function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+export class Instance {
+  readonly id: string;
+  readonly functionName: string;
+  /** Undefined when the process could not be spawned. */
+  readonly pid: number | undefined;
+  /** Settles (never rejects) once the process has exited or failed to spawn. */
+  readonly exited: Promise<ExitInfo>;
+
+  private readonly child: ChildProcess;
+  private exitInfo: ExitInfo | undefined;
+  private readonly exitListeners = new Set<(info: ExitInfo) => void>();
+  private client: Client | undefined;
+  private stderrTail = '';
+  private killing = false;
+
+  constructor(options: InstanceOptions) {
+    this.id = options.id;
+    this.functionName = options.functionName;
+    // stdin is the proxy's lifeline: it exits when this end closes, so it never outlives us.
+    // The children get an empty environment apart from PATH: the action's env comes from /init.
+    this.child = spawn(options.nodePath, [options.proxyPath, '--port', '0'], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: process.env.PATH === undefined ? {} : { PATH: process.env.PATH },
+    });
+    this.pid = this.child.pid;
+    this.exited = new Promise((resolve) => {
+      const done = (info: ExitInfo) => {
+        if (this.exitInfo) return;
+        this.exitInfo = info;
+        this.client?.destroy().catch(() => undefined);
+        for (const listener of this.exitListeners) listener(info);
+        this.exitListeners.clear();
+        resolve(info);
+      };
+      this.child.once('exit', (code, signal) => done({ code, signal }));
+      // A spawn failure emits 'error' and no 'exit'; later 'error's (a failed kill) change nothing.
+      this.child.on('error', (error) => {
+        if (this.child.pid === undefined) done({ code: null, signal: null, error });
+      });
+    });
+    this.child.stdin?.on('error', () => undefined);
+    this.child.stderr?.setEncoding('utf8');
+    this.child.stderr?.on('data', (chunk: string) => {
+      this.stderrTail = (this.stderrTail + chunk).slice(-STDERR_TAIL_CHARS);
+    });
+  }
+
+  get alive(): boolean {
+    return this.exitInfo === undefined;
+  }
+
+  /** The end of the child's stderr, for error messages ('' if it wrote nothing). */
+  get stderr(): string {
+    return this.stderrTail.trim();
+  }
+
+  /**
+   * Waits for the proxy's `{"port":N}` line and connects a client to it. Throws 'start' if the
+   * line does not come within timeoutMs or the process exits first, 'aborted' on signal. The
+   * caller kills the instance after a failure.
+   */
+  async ready(timeoutMs: number, signal: AbortSignal): Promise<void> {
+    const port = await this.waitForPort(timeoutMs, signal);
+    this.client = new Client(`http://127.0.0.1:${port}`, {
+      pipelining: 1,
+      // The platform enforces time limits itself, per request.
+      headersTimeout: 0,
+      bodyTimeout: 0,
+      keepAliveTimeout: 30_000,
+    });
+    if (!this.alive) this.client.destroy().catch(() => undefined);
+  }
+
+  private waitForPort(timeoutMs: number, signal: AbortSignal): Promise<number> {
+    const stdout = this.child.stdout;
+    return new Promise((resolve, reject) => {
+      let line = '';
+      let settled = false;
+      const finish = (error: InstanceFailure | undefined, port?: number) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        this.exitListeners.delete(onExit);
+        stdout?.off('data', onData);
+        stdout?.resume(); // keep draining: the action's own output must not fill the pipe
+        if (error) reject(error);
+        else resolve(port!);
+      };
+      const onData = (chunk: string) => {
+        line += chunk;
+        const end = line.indexOf('\n');
+        if (end < 0) {
+          if (line.length > 1024) finish(new InstanceFailure('start', 'the proxy printed no port line'));
+          return;
+        }
+        let port: unknown;
+        try {
+          port = (JSON.parse(line.slice(0, end)) as { port?: unknown }).port;
+        } catch {
+          port = undefined;
+        }
+        if (typeof port === 'number' && Number.isInteger(port) && port > 0) {
+          finish(undefined, port);
+        } else {
+          const text = line.slice(0, end);
+          finish(new InstanceFailure('start', `the proxy's first line is not {"port":N}: ${text}`));
+        }
+      };
+      const onExit = (info: ExitInfo) => {
+        const stderr = this.stderr;
+        finish(
+          new InstanceFailure(
+            'start',
+            `the instance ${describeExit(info)} before it was ready${stderr ? `: ${lastLines(stderr)}` : ''}`,
+          ),
+        );
+      };
+      const onAbort = () => finish(new InstanceFailure('aborted', 'aborted', { cause: signal.reason }));
+      const timer = setTimeout(
+        () => finish(new InstanceFailure('start', `the proxy was not ready within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      stdout?.setEncoding('utf8');
+      stdout?.on('data', onData);
+      signal.addEventListener('abort', onAbort, { once: true });
+      if (this.exitInfo) onExit(this.exitInfo);
+      else this.exitListeners.add(onExit);
+      if (signal.aborted) onAbort();
+    });
+  }
+
+  /**
+   * POSTs a JSON body to the proxy and reads the whole answer. Throws 'timeout' past timeoutMs,
+   * 'aborted' on signal, 'exited' if the process ends first, 'transport' for other I/O failures.
+   * After any of these the instance's state is unknown: the caller discards it.
+   */
+  async post(
+    path: '/init' | '/run',
+    payload: unknown,
+    timeoutMs: number,
+    signal: AbortSignal,
+  ): Promise<ActionAnswer> {
+    const client = this.client;
+    if (!client) throw new InstanceFailure('transport', `POST ${path}: the instance is not ready`);
+    if (this.exitInfo) throw this.exitFailure(path, this.exitInfo);
+    const controller = new AbortController();
+    let why: 'timeout' | 'aborted' | undefined;
+    const stop = (reason: 'timeout' | 'aborted') => {
+      why ??= reason;
+      controller.abort();
+    };
+    const onAbort = () => stop('aborted');
+    const timer = setTimeout(() => stop('timeout'), timeoutMs);
+    signal.addEventListener('abort', onAbort, { once: true });
+    if (signal.aborted) onAbort();
+    let onExit: ((info: ExitInfo) => void) | undefined;
+    const exitedFirst = new Promise<never>((_, reject) => {
+      onExit = (info) => reject(this.exitFailure(path, info));
+      this.exitListeners.add(onExit);
+    });
+    const request = (async (): Promise<ActionAnswer> => {
+      const response = await client.request({
+        path,
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(payload),
+        signal: controller.signal,
+      });
+      const text = await response.body.text();
+      let body: unknown;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        body = undefined;
+      }
+      return { status: response.statusCode, body };
+    })();
+    try {
+      return await Promise.race([request, exitedFirst]);
+    } catch (e) {
+      if (e instanceof InstanceFailure) throw e;
+      if (why === 'timeout') {
+        throw new InstanceFailure('timeout', `POST ${path}: no answer within ${timeoutMs} ms`);
+      }
+      if (why === 'aborted') throw new InstanceFailure('aborted', 'aborted', { cause: signal.reason });
+      // A dropped connection is most often the process dying: report the exit if it follows.
+      const info = await Promise.race([this.exited, delay(EXIT_SETTLE_MS)]);
+      if (info) throw this.exitFailure(path, info);
+      throw new InstanceFailure('transport', `POST ${path}: ${messageOf(e)}`, { cause: e });
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+      if (onExit) this.exitListeners.delete(onExit);
+    }
+  }
+
+  private exitFailure(path: string, info: ExitInfo): InstanceFailure {
+    const stderr = this.stderr;
+    return new InstanceFailure(
+      'exited',
+      `POST ${path}: the instance ${describeExit(info)}${stderr ? `: ${lastLines(stderr)}` : ''}`,
+    );
+  }
+
+  /**
+   * Ends the process: SIGTERM, then SIGKILL if it is still there after graceMs. Resolves once it
+   * has exited. Safe to call any number of times.
+   */
+  kill(graceMs: number): Promise<ExitInfo> {
+    if (this.exitInfo === undefined && !this.killing) {
+      this.killing = true;
+      this.client?.destroy().catch(() => undefined);
+      this.child.kill('SIGTERM');
+      const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+      void this.exited.then(() => clearTimeout(timer));
+    }
+    return this.exited;
+  }
+}
+
+function lastLines(text: string, maxChars = 400): string {
+  return text.length <= maxChars ? text : `...${text.slice(-maxChars)}`;
+}
+
+function delay(ms: number): Promise<undefined> {
+  return new Promise((resolve) => setTimeout(resolve, ms, undefined));
+}

@@ -1,0 +1,71 @@
+/** The local platform's options: one typed object, its defaults in one place, validated at once. */
+import { fileURLToPath } from 'node:url';
+import { FaasloadError } from '../../errors.js';
+
+export interface LocalPlatformOptions {
+  /** How long an instance may stay idle before it is killed; Infinity keeps it. Default 600 000 (10 min). */
+  keepAliveMs?: number;
+  /**
+   * Time limit of one /init and of one /run (OpenWhisk's action time limit). Past it the outcome
+   * is 'timeout' and the instance is killed. Default 60 000.
+   */
+  invokeTimeoutMs?: number;
+  /** Time limit from spawning an instance to its proxy's ready line. Default 10 000. */
+  startTimeoutMs?: number;
+  /** Between SIGTERM and SIGKILL when an instance is killed. Default 1 000. */
+  killGraceMs?: number;
+  /** The node binary that runs instances. Default: the one running faasload (process.execPath). */
+  nodePath?: string;
+  /** The compiled runtime proxy. Default: dist/src/runtime/proxy.js beside this module. */
+  proxyPath?: string;
+}
+
+export type ResolvedLocalOptions = Required<LocalPlatformOptions>;
+
+/** Node's timers overflow (and fire at once) past this many milliseconds. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+export const LOCAL_PLATFORM_DEFAULTS = {
+  keepAliveMs: 600_000,
+  invokeTimeoutMs: 60_000,
+  startTimeoutMs: 10_000,
+  killGraceMs: 1_000,
+} as const;
+
+/** The proxy compiled beside this module: dist/src/platforms/local/ → dist/src/runtime/proxy.js. */
+export function defaultProxyPath(): string {
+  return fileURLToPath(new URL('../../runtime/proxy.js', import.meta.url));
+}
+
+/** Fills in the defaults; throws one E_USAGE error naming every invalid option. */
+export function resolveLocalOptions(options: LocalPlatformOptions = {}): ResolvedLocalOptions {
+  const resolved: ResolvedLocalOptions = {
+    keepAliveMs: options.keepAliveMs ?? LOCAL_PLATFORM_DEFAULTS.keepAliveMs,
+    invokeTimeoutMs: options.invokeTimeoutMs ?? LOCAL_PLATFORM_DEFAULTS.invokeTimeoutMs,
+    startTimeoutMs: options.startTimeoutMs ?? LOCAL_PLATFORM_DEFAULTS.startTimeoutMs,
+    killGraceMs: options.killGraceMs ?? LOCAL_PLATFORM_DEFAULTS.killGraceMs,
+    nodePath: options.nodePath ?? process.execPath,
+    proxyPath: options.proxyPath ?? defaultProxyPath(),
+  };
+  const problems: string[] = [];
+  const checkMs = (name: keyof typeof LOCAL_PLATFORM_DEFAULTS, min: number, infinityOk: boolean) => {
+    const v = resolved[name];
+    const ok =
+      typeof v === 'number' && v >= min && (Number.isFinite(v) ? v <= MAX_TIMER_MS : infinityOk && v > 0);
+    if (!ok) {
+      problems.push(
+        `${name}: ${String(v)} is not a number of milliseconds in [${min}, ${MAX_TIMER_MS}]${infinityOk ? ' or Infinity' : ''}`,
+      );
+    }
+  };
+  checkMs('keepAliveMs', 0, true);
+  checkMs('invokeTimeoutMs', 1, false);
+  checkMs('startTimeoutMs', 1, false);
+  checkMs('killGraceMs', 0, false);
+  if (typeof resolved.nodePath !== 'string' || resolved.nodePath === '') problems.push('nodePath: empty');
+  if (typeof resolved.proxyPath !== 'string' || resolved.proxyPath === '') problems.push('proxyPath: empty');
+  if (problems.length > 0) {
+    throw new FaasloadError('E_USAGE', `invalid local platform options: ${problems.join('; ')}`);
+  }
+  return resolved;
+}

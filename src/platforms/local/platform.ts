@@ -1,0 +1,309 @@
+/**
+ * The embedded ("local") platform, first version: every function instance is a child process
+ * running faasload's runtime proxy with the synthetic function (src/runtime/synthetic.ts).
+ *
+ * Modelled: cold starts (spawn + ready + /init), warm reuse, keep-alive eviction, one activation
+ * per instance at a time, a time limit per /init and /run. Not yet: a cap on instances (so no
+ * queue: waitMs is always 0), memory limits (FunctionSpec.memoryMb is recorded, not enforced),
+ * Docker containers, the OpenWhisk-compatible REST API.
+ *
+ * Measurements follow OpenWhisk's invoker: initMs spans spawn to the end of /init (cold starts
+ * only); execMs spans the /run request, as seen from this process.
+ */
+import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { FaasloadError } from '../../errors.js';
+import {
+  SYNTHETIC_ACTION_CODE,
+  SYNTHETIC_ACTION_MAIN,
+  type SyntheticParams,
+} from '../../runtime/synthetic.js';
+import type { Arrival } from '../../schedule/types.js';
+import { epochUs } from '../../util/time.js';
+import type { FunctionSpec, InvocationResult, Outcome, PlatformAdapter } from '../types.js';
+import { type ActionAnswer, Instance, InstanceFailure } from './instance.js';
+import { type LocalPlatformOptions, type ResolvedLocalOptions, resolveLocalOptions } from './options.js';
+import { IdlePool } from './pool.js';
+
+/** An InvocationResult plus, when the action answered with an object, that object. */
+export interface LocalInvocationResult extends InvocationResult {
+  /** The action's JSON result (for the synthetic function: {execMs, memoryMb, pid}). */
+  result?: Record<string, unknown>;
+}
+
+/** starting: cold start under way; stopping: killed, not yet exited. */
+export type LocalInstanceState = 'starting' | 'busy' | 'idle' | 'stopping';
+
+/** One live instance, e.g. for a monitor that samples processes by pid. */
+export interface LocalInstanceInfo {
+  id: string;
+  functionName: string;
+  pid: number | undefined;
+  state: LocalInstanceState;
+}
+
+/** Counters since construction, for the run's summary and manifest. */
+export interface LocalPlatformStats {
+  /** Instances spawned (cold starts attempted). */
+  started: number;
+  /** Cold starts that failed (spawn, ready line or /init). */
+  failedStarts: number;
+  /** Instances killed because their keep-alive ran out. */
+  evicted: number;
+  /** Instances killed after a failure, a timeout or an abort, or found dead. */
+  discarded: number;
+  /** Processes not yet exited, whatever their state; idle and busy are subsets. */
+  alive: number;
+  idle: number;
+  busy: number;
+}
+
+function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** timeout → 'timeout'; an abort before /run was sent → 'cancelled' (the function never ran); else 'error'. */
+function outcomeOf(e: unknown, runSent: boolean): Outcome {
+  if (!(e instanceof InstanceFailure)) return 'error';
+  if (e.kind === 'timeout') return 'timeout';
+  return e.kind === 'aborted' && !runSent ? 'cancelled' : 'error';
+}
+
+function isDict(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+
+/** The proxy's `{"error": ...}`, or the status alone. */
+function errorOf(answer: ActionAnswer): string {
+  const body = answer.body;
+  if (isDict(body) && body.error !== undefined) {
+    return typeof body.error === 'string' ? body.error : JSON.stringify(body.error);
+  }
+  return `HTTP ${answer.status}`;
+}
+
+export class LocalPlatform implements PlatformAdapter {
+  readonly kind = 'local';
+  readonly address = 'in-process';
+
+  private readonly options: ResolvedLocalOptions;
+  private readonly functions = new Map<string, FunctionSpec>();
+  /** Every instance whose process has not exited yet. */
+  private readonly live = new Map<Instance, LocalInstanceState>();
+  private readonly pool: IdlePool;
+  private nextInstance = 1;
+  private counters = { started: 0, failedStarts: 0, evicted: 0, discarded: 0 };
+  private closed = false;
+
+  /** Throws FaasloadError E_USAGE for invalid options. Starts nothing: instances are created on demand. */
+  constructor(options: LocalPlatformOptions = {}) {
+    this.options = resolveLocalOptions(options);
+    this.pool = new IdlePool(this.options.keepAliveMs, (instance) => {
+      this.counters.evicted++;
+      this.stop(instance);
+    });
+  }
+
+  /** Records the functions (deploying again updates them); instances start lazily on invoke. */
+  async deploy(fns: readonly FunctionSpec[], signal: AbortSignal): Promise<void> {
+    signal.throwIfAborted();
+    if (this.closed) throw new FaasloadError('E_PLATFORM', 'the local platform has been torn down');
+    const byName = new Map<string, FunctionSpec>();
+    for (const fn of fns) {
+      const other = byName.get(fn.name);
+      if (other && other.id !== fn.id) {
+        throw new FaasloadError(
+          'E_PLATFORM',
+          `functions '${other.id}' and '${fn.id}' share the name '${fn.name}'`,
+        );
+      }
+      byName.set(fn.name, fn);
+    }
+    for (const [name, fn] of byName) this.functions.set(name, fn);
+  }
+
+  /**
+   * Runs one synthetic invocation on a warm instance of fn, or on a new one (a cold start).
+   * Never rejects: failures, timeouts and aborts are outcomes. An abort before /run was sent
+   * (during a cold start included) gives 'cancelled'; after, 'error' with error 'aborted'. Either
+   * way an instance that was working on it is killed.
+   * The pool is shared by concurrent calls; each call leases its instance exclusively.
+   */
+  async invoke(fn: FunctionSpec, arrival: Arrival, signal: AbortSignal): Promise<LocalInvocationResult> {
+    const sentAtUs = epochUs();
+    const activationId = randomBytes(16).toString('hex');
+    const done = (outcome: Outcome, fields: Partial<LocalInvocationResult>): LocalInvocationResult => ({
+      outcome,
+      sentAtUs,
+      endedAtUs: epochUs(),
+      waitMs: 0,
+      activationId,
+      ...fields,
+    });
+    try {
+      return await this.invokeOnInstance(fn, arrival, signal, activationId, done);
+    } catch (e) {
+      return done('error', { error: `local platform: ${messageOf(e)}` });
+    }
+  }
+
+  private async invokeOnInstance(
+    fn: FunctionSpec,
+    arrival: Arrival,
+    signal: AbortSignal,
+    activationId: string,
+    done: (outcome: Outcome, fields: Partial<LocalInvocationResult>) => LocalInvocationResult,
+  ): Promise<LocalInvocationResult> {
+    if (this.closed) return done('error', { error: 'the local platform has been torn down' });
+    if (!this.functions.has(fn.name)) {
+      return done('error', { error: `function '${fn.name}' is not deployed` });
+    }
+    if (signal.aborted) return done('cancelled', { error: 'aborted before it was sent' });
+
+    let instance = this.pool.take(fn.name);
+    const coldStart = instance === undefined;
+    let initMs: number | undefined;
+    if (instance === undefined) {
+      const startedAt = performance.now();
+      try {
+        instance = await this.startInstance(fn, signal);
+      } catch (e) {
+        return done(outcomeOf(e, false), { coldStart, error: `cold start: ${messageOf(e)}` });
+      }
+      initMs = performance.now() - startedAt;
+    }
+    this.live.set(instance, 'busy');
+    const cold = initMs === undefined ? { coldStart } : { coldStart, initMs };
+
+    const value: SyntheticParams = { durationMs: arrival.durationMs ?? 0, memoryMb: arrival.memoryMb ?? 0 };
+    const body = {
+      value,
+      namespace: '_',
+      action_name: `/_/${fn.name}`,
+      activation_id: activationId,
+      // Epoch milliseconds as a string, as OpenWhisk's invoker sends it.
+      deadline: String(Date.now() + this.options.invokeTimeoutMs),
+    };
+    const runAt = performance.now();
+    let answer: ActionAnswer;
+    try {
+      answer = await instance.post('/run', body, this.options.invokeTimeoutMs, signal);
+    } catch (e) {
+      const execMs = performance.now() - runAt;
+      this.discard(instance);
+      return done(outcomeOf(e, true), { ...cold, execMs, instanceId: instance.id, error: messageOf(e) });
+    }
+    const execMs = performance.now() - runAt;
+    const result = done('ok', { ...cold, execMs, instanceId: instance.id, httpStatus: answer.status });
+
+    // 2xx and 502 (the action failed) leave the instance usable, as in OpenWhisk; other answers
+    // mean the proxy is not in the state we think.
+    if (answer.status >= 200 && answer.status < 300) {
+      this.release(instance);
+      if (isDict(answer.body)) result.result = answer.body;
+      else {
+        result.outcome = 'error';
+        result.error = `/run answered ${answer.status} without a JSON object`;
+      }
+    } else {
+      if (answer.status === 502) this.release(instance);
+      else this.discard(instance);
+      result.outcome = 'error';
+      result.error = errorOf(answer);
+    }
+    return result;
+  }
+
+  /** Spawns, waits for the ready line, /inits the synthetic function. Kills the instance on failure. */
+  private async startInstance(fn: FunctionSpec, signal: AbortSignal): Promise<Instance> {
+    this.counters.started++;
+    let instance: Instance;
+    try {
+      instance = new Instance({
+        id: `${fn.name}-${this.nextInstance++}`,
+        functionName: fn.name,
+        nodePath: this.options.nodePath,
+        proxyPath: this.options.proxyPath,
+      });
+    } catch (e) {
+      this.counters.failedStarts++;
+      throw e;
+    }
+    this.live.set(instance, 'starting');
+    void instance.exited.then(() => {
+      this.live.delete(instance);
+      this.pool.remove(instance);
+    });
+    try {
+      await instance.ready(this.options.startTimeoutMs, signal);
+      const answer = await instance.post(
+        '/init',
+        { value: { name: fn.name, main: SYNTHETIC_ACTION_MAIN, code: SYNTHETIC_ACTION_CODE, env: {} } },
+        this.options.invokeTimeoutMs,
+        signal,
+      );
+      if (answer.status !== 200) throw new Error(`/init answered ${answer.status}: ${errorOf(answer)}`);
+      return instance;
+    } catch (e) {
+      this.counters.failedStarts++;
+      this.stop(instance);
+      throw e;
+    }
+  }
+
+  /** Back to the pool after a run, unless the platform is closing or the process is gone. */
+  private release(instance: Instance): void {
+    if (this.closed || !instance.alive) {
+      this.discard(instance);
+      return;
+    }
+    this.live.set(instance, 'idle');
+    this.pool.put(instance);
+  }
+
+  private discard(instance: Instance): void {
+    this.counters.discarded++;
+    this.stop(instance);
+  }
+
+  /** Kills without waiting; the instance leaves `live` when its process has exited. */
+  private stop(instance: Instance): void {
+    if (this.live.has(instance)) this.live.set(instance, 'stopping');
+    void instance.kill(this.options.killGraceMs);
+  }
+
+  /** Counters and current instance numbers. */
+  stats(): LocalPlatformStats {
+    let idle = 0;
+    let busy = 0;
+    for (const state of this.live.values()) {
+      if (state === 'idle') idle++;
+      else if (state === 'busy') busy++;
+    }
+    return { ...this.counters, alive: this.live.size, idle, busy };
+  }
+
+  /** The instances whose processes have not exited yet. */
+  instances(): LocalInstanceInfo[] {
+    return [...this.live].map(([instance, state]) => ({
+      id: instance.id,
+      functionName: instance.functionName,
+      pid: instance.pid,
+      state,
+    }));
+  }
+
+  /**
+   * Kills every instance (SIGTERM, SIGKILL after killGraceMs) and resolves once all have exited.
+   * Idempotent. Afterwards invoke() answers outcome 'error' and deploy() rejects.
+   */
+  async teardown(): Promise<void> {
+    this.closed = true;
+    this.pool.drain();
+    const exits = [...this.live.keys()].map((instance) => {
+      this.stop(instance);
+      return instance.exited;
+    });
+    await Promise.all(exits);
+  }
+}
