@@ -41,6 +41,11 @@ export interface Trace {
   readonly spanUs: number;
   /** Arrivals of functions[fn]. */
   arrivals(fn: number): ArrivalSource;
+  /**
+   * Problems that did not stop the read (a duplicate row skipped, a function without durations),
+   * one sentence each, for the manifest and the CLI. Long runs of one kind are summarised.
+   */
+  readonly warnings?: readonly string[];
 }
 
 export interface ReadTraceOptions {
