@@ -1,5 +1,15 @@
-/** Trace readers: the files of a public trace format → a Trace (see types.ts). */
+/**
+ * Trace readers: the files of a public trace format → a Trace (see types.ts). Start with
+ * readTrace(path, { format }); the per-format readers and the CSV row reader are exported for
+ * callers that know their format, and for new readers.
+ */
+export { AZURE2019_ID_COLUMNS, MINUTE_US, readAzure2019 } from './azure2019.js';
+export { type Azure2019Files, resolveAzure2019Files } from './azure2019-files.js';
+export { DURATION_PERCENTILES, MEMORY_PERCENTILES } from './azure2019-join.js';
+export { AZURE2021_COLUMNS, NEGATIVE_START_TOLERANCE_S, readAzure2021 } from './azure2021.js';
 export { type CsvRow, readCsvRows } from './csv.js';
+export { detectFormat, isTraceFormat } from './detect.js';
+export { readTrace } from './read.js';
 export {
   type ArrivalSource,
   type Percentiles,

@@ -1,0 +1,115 @@
+import { FaasloadError, rowError } from '../errors.js';
+import { columnIndexes, expectCellCount, idCell, numberCell } from './cells.js';
+import { readCsvRows } from './csv.js';
+import { Float64List } from './float64-list.js';
+import type { ArrivalSource, Trace, TraceFunction } from './types.js';
+
+/**
+ * Azure Functions Invocation Trace 2021 (Zhang et al., SOSP 2021): one row per invocation,
+ * `app,func,end_timestamp,duration`, both in seconds from the trace start. end_timestamp is an END
+ * time, so arrival = end_timestamp - duration; the file is ordered by arrival, not by end.
+ */
+export const AZURE2021_COLUMNS = ['app', 'func', 'end_timestamp', 'duration'] as const;
+
+/**
+ * Durations are rounded to the millisecond while end times are not, so end - duration can come
+ * out slightly below 0 for the first invocations. Down to this much it is clamped to 0; below, it is
+ * a row error.
+ */
+export const NEGATIVE_START_TOLERANCE_S = 0.001;
+
+/**
+ * Reads an Azure 2021 CSV, streaming: per function it keeps two Float64Arrays (16 bytes per
+ * invocation), never the rows. Function ids are `app/func` (func ids are unique only within their
+ * app), in order of first appearance. Each function's arrivals are sorted ascending (stable);
+ * atUs is rounded to whole microseconds, durationMs keeps microsecond precision. spanUs is the
+ * latest end_timestamp.
+ */
+export async function readAzure2021(file: string): Promise<Trace> {
+  const functions: TraceFunction[] = [];
+  const byId = new Map<string, number>();
+  const atUs: Float64List[] = [];
+  const durationMs: Float64List[] = [];
+  let header: string[] | undefined;
+  let col: Record<(typeof AZURE2021_COLUMNS)[number], number> | undefined;
+  let maxEndUs = 0;
+
+  for await (const row of readCsvRows(file)) {
+    if (header === undefined || col === undefined) {
+      header = row.cells;
+      col = columnIndexes(file, header, AZURE2021_COLUMNS);
+      continue;
+    }
+    expectCellCount(file, row, header.length);
+    const { line, cells } = row;
+    const app = idCell(file, line, 'app', cells[col.app]);
+    const func = idCell(file, line, 'func', cells[col.func]);
+    const endS = numberCell(file, line, 'end_timestamp', cells[col.end_timestamp]);
+    const durationS = numberCell(file, line, 'duration', cells[col.duration]);
+    if (durationS < 0) throw rowError(file, line, `duration is negative: ${cells[col.duration]}`);
+    let startS = endS - durationS;
+    if (startS < 0) {
+      if (startS < -NEGATIVE_START_TOLERANCE_S) {
+        throw rowError(
+          file,
+          line,
+          `the invocation starts before the trace: end_timestamp - duration = ${startS} s`,
+        );
+      }
+      startS = 0;
+    }
+
+    const id = `${app}/${func}`;
+    let fn = byId.get(id);
+    if (fn === undefined) {
+      fn = functions.length;
+      byId.set(id, fn);
+      functions.push({ id, app });
+      atUs.push(new Float64List());
+      durationMs.push(new Float64List());
+    }
+    atUs[fn]!.push(Math.round(startS * 1e6));
+    durationMs[fn]!.push(Math.round(durationS * 1e6) / 1e3);
+    maxEndUs = Math.max(maxEndUs, Math.round(endS * 1e6));
+  }
+  if (header === undefined) {
+    throw new FaasloadError(
+      'E_TRACE_FORMAT',
+      `${file}: empty file, expected the header ${AZURE2021_COLUMNS.join(',')}`,
+    );
+  }
+
+  const sources: ArrivalSource[] = functions.map((_, fn) => {
+    const at = atUs[fn]!.toArray();
+    const dur = durationMs[fn]!.toArray();
+    sortByTime(at, dur);
+    return { kind: 'times', atUs: at, durationMs: dur };
+  });
+  return {
+    format: 'azure2021',
+    files: [file],
+    functions,
+    spanUs: maxEndUs,
+    warnings: [],
+    arrivals(fn: number): ArrivalSource {
+      const source = sources[fn];
+      if (source === undefined)
+        throw new RangeError(`no function ${fn} in ${file} (${sources.length} functions)`);
+      return source;
+    },
+  };
+}
+
+/** Sorts `atUs` ascending in place, stable, permuting `durationMs` alongside. No-op when sorted. */
+export function sortByTime(atUs: Float64Array, durationMs: Float64Array): void {
+  let sorted = true;
+  for (let i = 1; i < atUs.length && sorted; i++) sorted = atUs[i - 1]! <= atUs[i]!;
+  if (sorted) return;
+  const order = new Uint32Array(atUs.length).map((_, i) => i).sort((a, b) => atUs[a]! - atUs[b]! || a - b);
+  const at = atUs.slice();
+  const dur = durationMs.slice();
+  order.forEach((from, to) => {
+    atUs[to] = at[from]!;
+    durationMs[to] = dur[from]!;
+  });
+}

@@ -1,0 +1,33 @@
+import { stat } from 'node:fs/promises';
+import { FaasloadError } from '../errors.js';
+import { readAzure2019 } from './azure2019.js';
+import { readAzure2021 } from './azure2021.js';
+import { detectFormat, isTraceFormat } from './detect.js';
+import { type ReadTraceOptions, TRACE_FORMATS, type Trace, type TraceFormat } from './types.js';
+
+/** The reader of each format: the one place formats are registered. */
+export const TRACE_READERS = {
+  azure2019: readAzure2019,
+  azure2021: readAzure2021,
+} satisfies Record<TraceFormat, (path: string) => Promise<Trace>>;
+
+/**
+ * Reads a trace file or folder. `format` defaults to 'auto' (detectFormat). Errors are
+ * FaasloadErrors: E_TRACE_NOT_FOUND for a path that does not exist, E_TRACE_FORMAT for an unknown
+ * format name or an undetectable file, E_TRACE_ROW (`file:line: ...`) for a malformed row, E_USAGE
+ * for a folder of several Azure 2019 days.
+ */
+export async function readTrace(path: string, options: ReadTraceOptions = {}): Promise<Trace> {
+  const requested: string = options.format ?? 'auto';
+  if (requested !== 'auto' && !isTraceFormat(requested)) {
+    throw new FaasloadError(
+      'E_TRACE_FORMAT',
+      `unknown trace format '${requested}': known formats are ${TRACE_FORMATS.join(', ')} (or auto)`,
+    );
+  }
+  await stat(path).catch((err: unknown) => {
+    throw new FaasloadError('E_TRACE_NOT_FOUND', `${path}: no such file or directory`, { cause: err });
+  });
+  const format: TraceFormat = isTraceFormat(requested) ? requested : await detectFormat(path);
+  return TRACE_READERS[format](path);
+}
