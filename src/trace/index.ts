@@ -11,6 +11,13 @@ export { type CsvRow, readCsvRows } from './csv.js';
 export { detectFormat, isTraceFormat } from './detect.js';
 export { readTrace } from './read.js';
 export {
+  type SynthAzure2019Files,
+  type SynthAzure2019Options,
+  type SynthAzure2021Options,
+  synthesizeAzure2019,
+  synthesizeAzure2021,
+} from './synth.js';
+export {
   type ArrivalSource,
   type Percentiles,
   type ReadTraceOptions,
