@@ -13,7 +13,7 @@ if [[ -n ${FAASLOAD_PYTHON:-} ]]; then
   exit 0
 fi
 echo "ensure-python: creating .venv with pyarrow, polars, duckdb, pandas (for the interop tests)" >&2
-if ! { python3 -m venv .venv && .venv/bin/pip install --quiet pyarrow polars duckdb pandas pytz; }; then
+if ! { python3 -m venv .venv && .venv/bin/pip install --quiet --retries 1 pyarrow polars duckdb pandas pytz; }; then
   echo "ensure-python: could not install the Python Parquet readers; interop tests will report it" >&2
 fi
 exit 0

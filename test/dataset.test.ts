@@ -32,7 +32,13 @@ const COLUMNS: ColumnSpec[] = [
 describe('TableWriter', () => {
   it('writes Parquet with the declared types, nulls and values over several batches', async () => {
     const dir = await tmp();
-    const w = new TableWriter({ dir, name: 't', columns: COLUMNS, batchRows: 3, metadata: { 'faasload.run_id': 'r1' } });
+    const w = new TableWriter({
+      dir,
+      name: 't',
+      columns: COLUMNS,
+      batchRows: 3,
+      metadata: { 'faasload.run_id': 'r1' },
+    });
     const rows = Array.from({ length: 10 }, (_, i) => ({
       id: i,
       at: i % 4 === 0 ? null : 1_764_000_000_000_000 + i,
@@ -79,10 +85,7 @@ describe('TableWriter', () => {
     w.add([{ id: 1 }, { id: 2 }, { id: 3 }, { id: 4 }]);
     await new Promise((r) => setTimeout(r, 50));
     const partial = tableFromIPC(await readFile(join(dir, 't.arrows')));
-    assert.deepEqual(
-      partial.getChild('id')?.toArray(),
-      BigInt64Array.from([1n, 2n, 3n, 4n]),
-    );
+    assert.deepEqual(partial.getChild('id')?.toArray(), BigInt64Array.from([1n, 2n, 3n, 4n]));
     await w.close();
   });
 
@@ -122,7 +125,11 @@ describe('invocation rows', () => {
     assert.equal(sent.target, 'fn-0-app');
     assert.equal(sent.requested_duration_ms, 5);
     const dropped = invocationRow(
-      { arrival: { seq: 4, fn: 0, atUs: 10 }, scheduledAtUs: 1000, result: { outcome: 'dropped', sentAtUs: 1300, endedAtUs: 1300 } },
+      {
+        arrival: { seq: 4, fn: 0, atUs: 10 },
+        scheduledAtUs: 1000,
+        result: { outcome: 'dropped', sentAtUs: 1300, endedAtUs: 1300 },
+      },
       names,
     );
     assert.equal(dropped.sent_at, null);

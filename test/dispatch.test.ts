@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { setImmediate as tick } from 'node:timers/promises';
 import { describe, it } from 'node:test';
+import { setImmediate as tick } from 'node:timers/promises';
 import { FakeClock, RealClock } from '../src/dispatch/clock.js';
 import { dispatch, type InvocationRecord } from '../src/dispatch/dispatcher.js';
 import type { InvocationResult } from '../src/platforms/types.js';

@@ -267,4 +267,69 @@ describe('local platform', { timeout: TEST_TIMEOUT_MS * 8 }, () => {
         e instanceof FaasloadError && e.code === 'E_USAGE' && /keepAliveMs.*invokeTimeoutMs/.test(e.message),
     );
   });
+
+  test('past maxInstances an invocation waits for a free instance (waitMs), first come first served', {
+    timeout: TEST_TIMEOUT_MS,
+  }, async () => {
+    const p = await platform({ maxInstances: 1 });
+    const [a, b] = await Promise.all([p.invoke(F1, arrival(300), never), p.invoke(F1, arrival(0), never)]);
+    assert.equal(a.outcome, 'ok', a.error);
+    assert.equal(b.outcome, 'ok', b.error);
+    assert.equal(a.coldStart, true);
+    assert.equal(b.coldStart, false, 'the second reuses the first instance once it is free');
+    assert.equal(b.instanceId, a.instanceId);
+    assert.ok(b.waitMs! >= 250, `waited ${b.waitMs} ms behind a 300 ms run`);
+    assert.equal(p.stats().started, 1);
+  });
+
+  test('at maxInstances an idle instance of another function is removed to make room', {
+    timeout: TEST_TIMEOUT_MS,
+  }, async () => {
+    const p = await platform({ maxInstances: 1 });
+    const first = await p.invoke(F1, arrival(), never);
+    const pid = p.instances()[0]!.pid!;
+    const other = await p.invoke(F2, arrival(), never);
+    assert.equal(other.outcome, 'ok', other.error);
+    assert.equal(other.coldStart, true);
+    assert.notEqual(other.instanceId, first.instanceId);
+    assert.equal(p.stats().evicted, 1);
+    await waitFor('the removed instance to exit', () => !isAlive(pid));
+  });
+
+  test('cold starts beyond maxStarting wait their turn', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const p = await platform({ maxStarting: 1 });
+    const results = await Promise.all([p.invoke(F1, arrival(), never), p.invoke(F2, arrival(), never)]);
+    for (const r of results) {
+      assert.equal(r.outcome, 'ok', r.error);
+      assert.equal(r.coldStart, true);
+    }
+    const [first, second] = results.sort((x, y) => x.waitMs! - y.waitMs!);
+    assert.equal(first!.waitMs, 0);
+    assert.ok(second!.waitMs! >= first!.initMs! * 0.5, `the second start waited ${second!.waitMs} ms`);
+  });
+
+  test('a wait for an instance is bounded by invokeTimeoutMs and can be aborted', {
+    timeout: TEST_TIMEOUT_MS,
+  }, async () => {
+    const p = await platform({ maxInstances: 1, invokeTimeoutMs: 1_000 });
+    // F1 holds the only instance past the limit (its own run times out a cold start later).
+    const [hog, waiting] = await Promise.all([
+      p.invoke(F1, arrival(5_000), never),
+      p.invoke(F2, arrival(), never),
+    ]);
+    assert.equal(hog.outcome, 'timeout');
+    assert.equal(waiting.outcome, 'timeout');
+    assert.match(waiting.error!, /waited 1000 ms for an instance/);
+    assert.equal(waiting.coldStart, undefined);
+
+    const q = await platform({ maxInstances: 1 });
+    const stop = new AbortController();
+    const holder = q.invoke(F1, arrival(500), never);
+    const queued = q.invoke(F2, arrival(), stop.signal);
+    setTimeout(() => stop.abort(), 100);
+    const r = await queued;
+    assert.equal(r.outcome, 'cancelled');
+    assert.match(r.error!, /aborted while waiting/);
+    assert.equal((await holder).outcome, 'ok');
+  });
 });

@@ -19,8 +19,14 @@ const durations = {
 function countsTrace() {
   return fakeTrace(
     [
-      { fn: { id: 'a', durationMs: durations }, src: { kind: 'counts', startUs: 0, binUs: MIN, counts: Uint32Array.from([3, 0, 2]) } },
-      { fn: { id: 'b' }, src: { kind: 'counts', startUs: 0, binUs: MIN, counts: Uint32Array.from([1, 4, 0]) } },
+      {
+        fn: { id: 'a', durationMs: durations },
+        src: { kind: 'counts', startUs: 0, binUs: MIN, counts: Uint32Array.from([3, 0, 2]) },
+      },
+      {
+        fn: { id: 'b' },
+        src: { kind: 'counts', startUs: 0, binUs: MIN, counts: Uint32Array.from([1, 4, 0]) },
+      },
     ],
     3 * MIN,
   );
@@ -74,7 +80,11 @@ describe('plan', () => {
       [
         {
           fn: { id: 'x' },
-          src: { kind: 'times', atUs: Float64Array.from([0, 10e6, 20e6]), durationMs: Float64Array.from([1000, 50, 400]) },
+          src: {
+            kind: 'times',
+            atUs: Float64Array.from([0, 10e6, 20e6]),
+            durationMs: Float64Array.from([1000, 50, 400]),
+          },
         },
       ],
       30e6,
@@ -89,7 +99,9 @@ describe('plan', () => {
         [2e6, 400],
       ],
     );
-    const warped = [...plan(trace, { seed: 1, speed: 10, warpDurations: true, maxDurationMs: 30 }).arrivals()];
+    const warped = [
+      ...plan(trace, { seed: 1, speed: 10, warpDurations: true, maxDurationMs: 30 }).arrivals(),
+    ];
     assert.deepEqual(
       warped.map((a) => a.durationMs),
       [30, 5, 30],
@@ -97,7 +109,8 @@ describe('plan', () => {
   });
 
   it('draws durations from the percentiles, reproducibly for a seed and differently for another', () => {
-    const draw = (seed: number) => [...plan(countsTrace(), { seed }).arrivals()].filter((a) => a.fn === 0).map((a) => a.durationMs!);
+    const draw = (seed: number) =>
+      [...plan(countsTrace(), { seed }).arrivals()].filter((a) => a.fn === 0).map((a) => a.durationMs!);
     const one = draw(7);
     assert.deepEqual(draw(7), one);
     assert.notDeepEqual(draw(8), one);
@@ -128,9 +141,19 @@ describe('samplePercentiles', () => {
 
 describe('mergeAscending', () => {
   it('merges ascending streams, ties to the lower stream index', () => {
-    const merged = [...mergeAscending([[1, 4, 9], [], [1, 2, 10], [3]].map((a) => a.values()), (x) => x)];
+    const merged = [
+      ...mergeAscending(
+        [[1, 4, 9], [], [1, 2, 10], [3]].map((a) => a.values()),
+        (x) => x,
+      ),
+    ];
     assert.deepEqual(merged, [1, 1, 2, 3, 4, 9, 10]);
-    const tagged = [...mergeAscending([[['a', 1]], [['b', 1]]].map((a) => a.values()), (x) => x[1] as number)];
+    const tagged = [
+      ...mergeAscending(
+        [[['a', 1]], [['b', 1]]].map((a) => a.values()),
+        (x) => x[1] as number,
+      ),
+    ];
     assert.deepEqual(
       tagged.map((x) => x[0]),
       ['a', 'b'],

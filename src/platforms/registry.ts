@@ -8,6 +8,8 @@ export interface PlatformOptions {
   keepAliveMs?: number;
   /** Past this, an invocation's outcome is timeout. */
   invokeTimeoutMs?: number;
+  /** Instances alive at most (embedded platform); past it invocations queue. */
+  maxInstances?: number;
 }
 
 const FACTORIES = {

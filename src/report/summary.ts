@@ -44,7 +44,13 @@ export class SummaryCollector {
   private planned = 0;
   private sent = 0;
   private coldStarts = 0;
-  private readonly outcomes: Record<Outcome, number> = { ok: 0, error: 0, timeout: 0, dropped: 0, cancelled: 0 };
+  private readonly outcomes: Record<Outcome, number> = {
+    ok: 0,
+    error: 0,
+    timeout: 0,
+    dropped: 0,
+    cancelled: 0,
+  };
   private readonly lateness = new Samples();
   private readonly latency = new Samples();
 
@@ -81,7 +87,11 @@ export function formatSummary(s: RunSummary): string {
     `planned ${s.planned}  sent ${s.sent}  ok ${o.ok}  errors ${o.error}  timeouts ${o.timeout}  dropped ${o.dropped}  cancelled ${o.cancelled}`,
     `cold starts ${s.coldStarts} (${s.sent ? ((100 * s.coldStarts) / s.sent).toFixed(1) : '0.0'}% of sent)  duration ${s.durationS.toFixed(1)} s`,
   ];
-  if (s.latenessUs) lines.push(`lateness p50 ${ms(s.latenessUs.p50)}  p99 ${ms(s.latenessUs.p99)}  max ${ms(s.latenessUs.max)}`);
-  if (s.latencyUs) lines.push(`latency  p50 ${ms(s.latencyUs.p50)}  p99 ${ms(s.latencyUs.p99)}  max ${ms(s.latencyUs.max)}`);
+  if (s.latenessUs)
+    lines.push(
+      `lateness p50 ${ms(s.latenessUs.p50)}  p99 ${ms(s.latenessUs.p99)}  max ${ms(s.latenessUs.max)}`,
+    );
+  if (s.latencyUs)
+    lines.push(`latency  p50 ${ms(s.latencyUs.p50)}  p99 ${ms(s.latencyUs.p99)}  max ${ms(s.latencyUs.max)}`);
   return lines.join('\n');
 }

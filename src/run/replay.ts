@@ -26,6 +26,7 @@ export interface ReplayOptions {
   platform?: string;
   keepAliveMs?: number;
   invokeTimeoutMs?: number;
+  maxInstances?: number;
   maxInFlight?: number;
   /** The run folder; default <resultsDir>/<run-id>. */
   out?: string;
@@ -51,6 +52,7 @@ export const REPLAY_DEFAULTS = {
   platform: 'local',
   keepAliveMs: 600_000,
   invokeTimeoutMs: 60_000,
+  maxInstances: 64,
   maxInFlight: 10_000,
   resultsDir: 'results',
 } as const;
@@ -90,7 +92,11 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
 
   const runId = makeRunId(o.trace, startedAt);
   const dir = await createRunDir(o.out, o.resultsDir, runId);
-  const platformOptions: PlatformOptions = { keepAliveMs: o.keepAliveMs, invokeTimeoutMs: o.invokeTimeoutMs };
+  const platformOptions: PlatformOptions = {
+    keepAliveMs: o.keepAliveMs,
+    invokeTimeoutMs: o.invokeTimeoutMs,
+    maxInstances: o.maxInstances,
+  };
   const platform = o.platformAdapter ?? createPlatform(o.platform, platformOptions);
   const clock = o.clock ?? new RealClock();
   const warnings = [...(trace.warnings ?? [])];

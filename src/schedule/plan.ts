@@ -58,7 +58,8 @@ export function plan(trace: Trace, options: PlanOptions): Schedule & { options: 
   }
 
   let count = 0;
-  for (let fn = 0; fn < trace.functions.length; fn++) count += countInWindow(trace.arrivals(fn), fromUs, toUs);
+  for (let fn = 0; fn < trace.functions.length; fn++)
+    count += countInWindow(trace.arrivals(fn), fromUs, toUs);
 
   const durationOf = (ms: number | undefined): number | undefined => {
     if (ms === undefined) return undefined;

@@ -49,6 +49,11 @@ export function builder(y: Argv) {
       },
       'keep-alive': { type: 'string', default: '10m', describe: 'Idle time before an instance is removed' },
       timeout: { type: 'string', default: '60s', describe: 'Per-invocation timeout' },
+      'max-instances': {
+        type: 'number',
+        default: REPLAY_DEFAULTS.maxInstances,
+        describe: 'Instances alive at most on the embedded platform; past it invocations queue',
+      },
       'max-in-flight': {
         type: 'number',
         default: REPLAY_DEFAULTS.maxInFlight,
@@ -90,6 +95,7 @@ export function toReplayOptions(args: Args): ReplayOptions {
   const timeoutUs = duration(args.timeout, '--timeout');
   positive(args.speed, '--speed');
   positive(args['max-in-flight'], '--max-in-flight', true);
+  positive(args['max-instances'], '--max-instances', true);
   if (!Number.isSafeInteger(args.seed)) errors.push(`--seed: expected an integer, got ${args.seed}`);
   if (fromUs !== undefined && toUs !== undefined && fromUs >= toUs) errors.push('--from must be before --to');
   if (errors.length > 0) throw new FaasloadError('E_USAGE', errors.join('\n'));
@@ -101,6 +107,7 @@ export function toReplayOptions(args: Args): ReplayOptions {
     warpDurations: args['warp-durations'],
     platform: args.platform,
     maxInFlight: args['max-in-flight'],
+    maxInstances: args['max-instances'],
   };
   if (fromUs !== undefined) options.fromUs = fromUs;
   if (toUs !== undefined) options.toUs = toUs;

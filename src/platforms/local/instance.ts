@@ -8,6 +8,7 @@
  * Callers lease an instance to one caller at a time: post() is not meant to be called concurrently.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { setPriority } from 'node:os';
 import { Client } from 'undici';
 
 export type FailureKind = 'start' | 'exited' | 'timeout' | 'aborted' | 'transport';
@@ -35,6 +36,8 @@ export interface InstanceOptions {
   functionName: string;
   nodePath: string;
   proxyPath: string;
+  /** Niceness of the process (0 = as the harness, 19 = lowest priority). */
+  nice?: number;
 }
 
 /** An answer from the proxy: the HTTP status and the body parsed as JSON (undefined if it was not JSON). */
@@ -82,6 +85,16 @@ export class Instance {
       env: process.env.PATH === undefined ? {} : { PATH: process.env.PATH },
     });
     this.pid = this.child.pid;
+    // Instances yield the CPU to the harness: when the platform shares the load generator's
+    // machine, the dispatcher's timers must not queue behind busy functions. All instances get
+    // the same niceness, so they compete among themselves as before.
+    if (this.pid !== undefined && options.nice) {
+      try {
+        setPriority(this.pid, options.nice);
+      } catch {
+        // Not allowed here (e.g. a restricted container): instances keep the default priority.
+      }
+    }
     this.exited = new Promise((resolve) => {
       const done = (info: ExitInfo) => {
         if (this.exitInfo) return;

@@ -1,4 +1,5 @@
 /** The local platform's options: one typed object, its defaults in one place, validated at once. */
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { FaasloadError } from '../../errors.js';
 
@@ -14,6 +15,23 @@ export interface LocalPlatformOptions {
   startTimeoutMs?: number;
   /** Between SIGTERM and SIGKILL when an instance is killed. Default 1 000. */
   killGraceMs?: number;
+  /**
+   * Instances alive at most, all functions together (a host's capacity). Past it an invocation
+   * waits in a FIFO queue (its waitMs) until an instance of its function is free, or an idle one
+   * of another function can be removed to make room. Default 64.
+   */
+  maxInstances?: number;
+  /**
+   * Cold starts under way at once. Starting a process costs a core for tens of milliseconds:
+   * unbounded, a burst of cold starts starves the machine and every start times out. Default:
+   * the number of CPUs.
+   */
+  maxStarting?: number;
+  /**
+   * Niceness of instance processes, 0 to 19. Default 10: the harness keeps precedence for the CPU
+   * over the functions when both share a machine, so its timers stay on time.
+   */
+  nice?: number;
   /** The node binary that runs instances. Default: the one running faasload (process.execPath). */
   nodePath?: string;
   /** The compiled runtime proxy. Default: dist/src/runtime/proxy.js beside this module. */
@@ -30,6 +48,8 @@ export const LOCAL_PLATFORM_DEFAULTS = {
   invokeTimeoutMs: 60_000,
   startTimeoutMs: 10_000,
   killGraceMs: 1_000,
+  maxInstances: 64,
+  nice: 10,
 } as const;
 
 /** The proxy compiled beside this module: dist/src/platforms/local/ → dist/src/runtime/proxy.js. */
@@ -44,11 +64,25 @@ export function resolveLocalOptions(options: LocalPlatformOptions = {}): Resolve
     invokeTimeoutMs: options.invokeTimeoutMs ?? LOCAL_PLATFORM_DEFAULTS.invokeTimeoutMs,
     startTimeoutMs: options.startTimeoutMs ?? LOCAL_PLATFORM_DEFAULTS.startTimeoutMs,
     killGraceMs: options.killGraceMs ?? LOCAL_PLATFORM_DEFAULTS.killGraceMs,
+    maxInstances: options.maxInstances ?? LOCAL_PLATFORM_DEFAULTS.maxInstances,
+    maxStarting: options.maxStarting ?? availableParallelism(),
+    nice: options.nice ?? LOCAL_PLATFORM_DEFAULTS.nice,
     nodePath: options.nodePath ?? process.execPath,
     proxyPath: options.proxyPath ?? defaultProxyPath(),
   };
   const problems: string[] = [];
-  const checkMs = (name: keyof typeof LOCAL_PLATFORM_DEFAULTS, min: number, infinityOk: boolean) => {
+  if (!Number.isInteger(resolved.nice) || resolved.nice < 0 || resolved.nice > 19) {
+    problems.push(`nice: ${String(resolved.nice)} is not an integer in [0, 19]`);
+  }
+  for (const name of ['maxInstances', 'maxStarting'] as const) {
+    const v = resolved[name];
+    if (!Number.isInteger(v) || v < 1) problems.push(`${name}: ${String(v)} is not a positive integer`);
+  }
+  const checkMs = (
+    name: 'keepAliveMs' | 'invokeTimeoutMs' | 'startTimeoutMs' | 'killGraceMs',
+    min: number,
+    infinityOk: boolean,
+  ) => {
     const v = resolved[name];
     const ok =
       typeof v === 'number' && v >= min && (Number.isFinite(v) ? v <= MAX_TIMER_MS : infinityOk && v > 0);

@@ -3,9 +3,9 @@
  * running faasload's runtime proxy with the synthetic function (src/runtime/synthetic.ts).
  *
  * Modelled: cold starts (spawn + ready + /init), warm reuse, keep-alive eviction, one activation
- * per instance at a time, a time limit per /init and /run. Not yet: a cap on instances (so no
- * queue: waitMs is always 0), memory limits (FunctionSpec.memoryMb is recorded, not enforced),
- * Docker containers, the OpenWhisk-compatible REST API.
+ * per instance at a time, a time limit per /init and /run, a cap on instances and on concurrent
+ * cold starts with a FIFO queue (waitMs). Not yet: memory limits (FunctionSpec.memoryMb is
+ * recorded, not enforced), Docker containers, the OpenWhisk-compatible REST API.
  *
  * Measurements follow OpenWhisk's invoker: initMs spans spawn to the end of /init (cold starts
  * only); execMs spans the /run request, as seen from this process.
@@ -82,6 +82,34 @@ function errorOf(answer: ActionAnswer): string {
   return `HTTP ${answer.status}`;
 }
 
+/** An instance leased to one invocation, and how it was obtained. */
+interface Lease {
+  instance: Instance;
+  coldStart: boolean;
+  initMs?: number;
+  /** Time spent waiting for a free instance or a start slot. */
+  waitMs: number;
+}
+
+interface Waiter {
+  fn: FunctionSpec;
+  signal: AbortSignal;
+  enqueuedMs: number;
+  settle(r: Lease | Error): void;
+  /** Leaves the queue: stops the wait's timer and abort listener. */
+  leave(): void;
+}
+
+/** A cold start that failed, with the time the invocation had waited before it. */
+class ColdStartFailure extends Error {
+  constructor(
+    override readonly cause: unknown,
+    readonly waitMs: number,
+  ) {
+    super(`cold start: ${messageOf(cause)}`);
+  }
+}
+
 export class LocalPlatform implements PlatformAdapter {
   readonly kind = 'local';
   readonly address = 'in-process';
@@ -92,6 +120,10 @@ export class LocalPlatform implements PlatformAdapter {
   private readonly live = new Map<Instance, LocalInstanceState>();
   private readonly pool: IdlePool;
   private nextInstance = 1;
+  /** Invocations waiting for an instance, first come first served. */
+  private readonly waiters: Waiter[] = [];
+  /** Cold starts under way. */
+  private starting = 0;
   private counters = { started: 0, failedStarts: 0, evicted: 0, discarded: 0 };
   private closed = false;
 
@@ -136,7 +168,6 @@ export class LocalPlatform implements PlatformAdapter {
       outcome,
       sentAtUs,
       endedAtUs: epochUs(),
-      waitMs: 0,
       activationId,
       ...fields,
     });
@@ -160,20 +191,19 @@ export class LocalPlatform implements PlatformAdapter {
     }
     if (signal.aborted) return done('cancelled', { error: 'aborted before it was sent' });
 
-    let instance = this.pool.take(fn.name);
-    const coldStart = instance === undefined;
-    let initMs: number | undefined;
-    if (instance === undefined) {
-      const startedAt = performance.now();
-      try {
-        instance = await this.startInstance(fn, signal);
-      } catch (e) {
-        return done(outcomeOf(e, false), { coldStart, error: `cold start: ${messageOf(e)}` });
-      }
-      initMs = performance.now() - startedAt;
+    let lease: Lease;
+    try {
+      lease = await this.acquire(fn, signal);
+    } catch (e) {
+      const cold = e instanceof ColdStartFailure;
+      return done(outcomeOf(cold ? e.cause : e, false), {
+        ...(cold ? { coldStart: true, waitMs: e.waitMs } : {}),
+        error: messageOf(e),
+      });
     }
+    const { instance, coldStart, initMs, waitMs } = lease;
     this.live.set(instance, 'busy');
-    const cold = initMs === undefined ? { coldStart } : { coldStart, initMs };
+    const cold = initMs === undefined ? { coldStart, waitMs } : { coldStart, initMs, waitMs };
 
     const value: SyntheticParams = { durationMs: arrival.durationMs ?? 0, memoryMb: arrival.memoryMb ?? 0 };
     const body = {
@@ -214,6 +244,100 @@ export class LocalPlatform implements PlatformAdapter {
     return result;
   }
 
+  /**
+   * An instance for one invocation, exclusively: a warm one of its function if one is idle, else a
+   * cold start when fewer than maxStarting are under way and there is room (maxInstances, making
+   * room by removing the least recently used idle instance of another function). Otherwise the
+   * invocation waits, first come first served, at most invokeTimeoutMs; waitMs is that wait.
+   */
+  private acquire(fn: FunctionSpec, signal: AbortSignal): Promise<Lease> {
+    return new Promise<Lease>((resolve, reject) => {
+      const waiter: Waiter = {
+        fn,
+        signal,
+        enqueuedMs: performance.now(),
+        settle: (r) => (r instanceof Error ? reject(r) : resolve(r)),
+        leave: () => {
+          clearTimeout(timer);
+          signal.removeEventListener('abort', onAbort);
+          const at = this.waiters.indexOf(waiter);
+          if (at >= 0) this.waiters.splice(at, 1);
+        },
+      };
+      const onAbort = () => {
+        waiter.leave();
+        reject(new InstanceFailure('aborted', 'aborted while waiting for an instance'));
+      };
+      const timer = setTimeout(() => {
+        waiter.leave();
+        reject(new InstanceFailure('timeout', `waited ${this.options.invokeTimeoutMs} ms for an instance`));
+      }, this.options.invokeTimeoutMs);
+      // Served at once unless others wait already (first come, first served).
+      if (this.waiters.length === 0 && this.serve(waiter, true)) {
+        clearTimeout(timer);
+        return;
+      }
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.waiters.push(waiter);
+      this.pump();
+    });
+  }
+
+  /** Serves waiting invocations in arrival order with whatever is free now. Synchronous. */
+  private pump(): void {
+    for (let i = 0; i < this.waiters.length; ) {
+      const w = this.waiters[i]!;
+      if (this.serve(w)) w.leave();
+      else i++;
+    }
+  }
+
+  /**
+   * Gives the waiter a warm instance or starts one for it, if possible now. A waiter served on
+   * arrival (before any wait) gets waitMs 0.
+   */
+  private serve(w: Waiter, onArrival = false): boolean {
+    const waitMs = onArrival ? 0 : performance.now() - w.enqueuedMs;
+    const warm = this.pool.take(w.fn.name);
+    if (warm) {
+      w.settle({ instance: warm, coldStart: false, waitMs });
+      return true;
+    }
+    if (this.closed || this.starting >= this.options.maxStarting || !this.makeRoom()) return false;
+    this.coldStart(w.fn, w.signal).then(
+      ({ instance, initMs }) => w.settle({ instance, coldStart: true, initMs, waitMs }),
+      (e: unknown) => w.settle(new ColdStartFailure(e, waitMs)),
+    );
+    return true;
+  }
+
+  /** True if one more instance fits, after removing the least recently used idle one if needed. */
+  private makeRoom(): boolean {
+    let active = 0;
+    for (const state of this.live.values()) if (state !== 'stopping') active++;
+    if (active < this.options.maxInstances) return true;
+    const oldest = this.pool.takeOldest();
+    if (!oldest) return false;
+    this.counters.evicted++;
+    this.stop(oldest);
+    return true;
+  }
+
+  private async coldStart(
+    fn: FunctionSpec,
+    signal: AbortSignal,
+  ): Promise<{ instance: Instance; initMs: number }> {
+    this.starting++;
+    const startedAt = performance.now();
+    try {
+      const instance = await this.startInstance(fn, signal);
+      return { instance, initMs: performance.now() - startedAt };
+    } finally {
+      this.starting--;
+      queueMicrotask(() => this.pump());
+    }
+  }
+
   /** Spawns, waits for the ready line, /inits the synthetic function. Kills the instance on failure. */
   private async startInstance(fn: FunctionSpec, signal: AbortSignal): Promise<Instance> {
     this.counters.started++;
@@ -224,6 +348,7 @@ export class LocalPlatform implements PlatformAdapter {
         functionName: fn.name,
         nodePath: this.options.nodePath,
         proxyPath: this.options.proxyPath,
+        nice: this.options.nice,
       });
     } catch (e) {
       this.counters.failedStarts++;
@@ -233,6 +358,7 @@ export class LocalPlatform implements PlatformAdapter {
     void instance.exited.then(() => {
       this.live.delete(instance);
       this.pool.remove(instance);
+      this.pump();
     });
     try {
       await instance.ready(this.options.startTimeoutMs, signal);
@@ -259,6 +385,7 @@ export class LocalPlatform implements PlatformAdapter {
     }
     this.live.set(instance, 'idle');
     this.pool.put(instance);
+    this.pump();
   }
 
   private discard(instance: Instance): void {
@@ -299,6 +426,10 @@ export class LocalPlatform implements PlatformAdapter {
    */
   async teardown(): Promise<void> {
     this.closed = true;
+    for (const w of [...this.waiters]) {
+      w.leave();
+      w.settle(new InstanceFailure('aborted', 'the local platform was torn down'));
+    }
     this.pool.drain();
     const exits = [...this.live.keys()].map((instance) => {
       this.stop(instance);

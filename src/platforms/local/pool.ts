@@ -6,11 +6,14 @@
  * timer; when the timer fires the instance leaves the pool and goes to `evict`, which kills it.
  * Synchronous and single-threaded: an instance is either idle here or leased to one caller.
  */
+import { performance } from 'node:perf_hooks';
 import type { Instance } from './instance.js';
 
 interface Idle {
   instance: Instance;
   timer: NodeJS.Timeout | undefined;
+  /** When it became idle (performance.now()), to find the least recently used. */
+  sinceMs: number;
 }
 
 export class IdlePool {
@@ -46,7 +49,7 @@ export class IdlePool {
 
   /** Makes a leased instance idle again; its keep-alive starts now. */
   put(instance: Instance): void {
-    const entry: Idle = { instance, timer: undefined };
+    const entry: Idle = { instance, timer: undefined, sinceMs: performance.now() };
     if (Number.isFinite(this.keepAliveMs)) {
       entry.timer = setTimeout(() => {
         if (this.remove(instance)) this.evict(instance);
@@ -61,6 +64,22 @@ export class IdlePool {
     }
     stack.push(entry);
     this.count++;
+  }
+
+  /** Whether an idle instance of the function is there. */
+  has(functionName: string): boolean {
+    return this.idle.has(functionName);
+  }
+
+  /** Removes and returns the least recently used idle instance of any function (to make room). */
+  takeOldest(): Instance | undefined {
+    let oldest: Idle | undefined;
+    for (const stack of this.idle.values()) {
+      const bottom = stack[0];
+      if (bottom && (!oldest || bottom.sinceMs < oldest.sinceMs)) oldest = bottom;
+    }
+    if (oldest) this.remove(oldest.instance);
+    return oldest?.instance;
   }
 
   /** Takes an instance out of the pool (e.g. it exited on its own); false if it was not idle. */
