@@ -16,6 +16,8 @@ export interface TraceFunction {
   /** Unique in the trace: Azure 2019 `owner/app/function` hashes, Azure 2021 `app/func`. */
   id: string;
   app?: string;
+  /** The tenant, where the trace has one (FaaSLoad workload traces: one user per file). */
+  user?: string;
   trigger?: string;
   /** Execution time in milliseconds (Azure 2019). */
   durationMs?: Percentiles;
@@ -25,12 +27,23 @@ export interface TraceFunction {
 
 /**
  * One function's arrivals in trace time, microseconds from the trace's time 0.
- * - counts: `counts[i]` invocations in [startUs + i*binUs, startUs + (i+1)*binUs).
- * - times: one entry per invocation, ascending atUs; durationMs[i] belongs to atUs[i].
+ * - counts, dense (no `bins`): `counts[i]` invocations in [startUs + i*binUs, startUs + (i+1)*binUs).
+ * - counts, sparse (`bins` given, same length as counts, ascending): `counts[i]` invocations in bin
+ *   `bins[i]`; bins not listed have none. Readers of large traces keep only non-empty bins.
+ * - times: one entry per invocation, ascending atUs; the optional columns have one entry per
+ *   invocation too (durationMs[i] belongs to atUs[i]); a NaN duration or memory means unknown.
  */
 export type ArrivalSource =
-  | { kind: 'counts'; startUs: number; binUs: number; counts: Uint32Array }
-  | { kind: 'times'; atUs: Float64Array; durationMs?: Float64Array };
+  | { kind: 'counts'; startUs: number; binUs: number; counts: Uint32Array; bins?: Uint32Array }
+  | {
+      kind: 'times';
+      atUs: Float64Array;
+      durationMs?: Float64Array;
+      memoryMb?: Float64Array;
+      /** FaaSLoad workload traces: the input named by each invocation, and its parameters. */
+      inputs?: readonly (string | undefined)[];
+      params?: readonly (Readonly<Record<string, string>> | undefined)[];
+    };
 
 export interface Trace {
   readonly format: TraceFormat;
@@ -50,4 +63,22 @@ export interface Trace {
 
 export interface ReadTraceOptions {
   format?: TraceFormat | 'auto';
+  /** Azure 2019 raw layout: the days to read and concatenate (1-based, e.g. [1, 2, 3]). */
+  days?: readonly number[];
+  /** Plain CSV (`--format csv`): which columns hold what. */
+  csv?: CsvTraceColumns;
+}
+
+/** The columns of a plain CSV trace: one row per invocation. */
+export interface CsvTraceColumns {
+  /** The arrival time column (name or 0-based index); default `time`. */
+  timeColumn?: string;
+  /** How to read it: seconds, milliseconds, microseconds, or date-time strings. Default s. */
+  timeUnit?: 's' | 'ms' | 'us' | 'datetime';
+  /** Optional columns; absent = a single function, unknown durations or memory. */
+  functionColumn?: string;
+  durationColumn?: string;
+  /** Unit of the duration column; default ms. */
+  durationUnit?: 's' | 'ms';
+  memoryColumn?: string;
 }
