@@ -114,7 +114,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     host: hostFacts(),
     startedAt: startedAt.toISOString(),
     status: 'failed',
-    counts: { planned: schedule.count, functions: schedule.functions.length },
+    counts: { planned: schedule.count(), functions: schedule.functions.length },
     tables: {},
     warnings,
   };
@@ -135,7 +135,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   let summary: RunSummary | undefined;
   try {
     log(
-      `replaying ${schedule.count} invocations of ${schedule.functions.length} functions over ${(schedule.spanUs / 1e6).toFixed(1)} s on ${platform.kind} -> ${dir}`,
+      `replaying ${schedule.count()} invocations of ${schedule.functions.length} functions over ${(schedule.spanUs / 1e6).toFixed(1)} s on ${platform.kind} -> ${dir}`,
     );
     const deploySignal = signal ?? new AbortController().signal;
     await platform.deploy(specs, deploySignal);
@@ -148,8 +148,8 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     });
     summary = collector.summary((stats.endUs - stats.startUs) / 1e6);
     manifest.status = stats.cancelled > 0 ? 'stopped' : 'complete';
-    if (stats.planned !== schedule.count) {
-      warnings.push(`the plan yielded ${stats.planned} invocations but counted ${schedule.count}`);
+    if (stats.planned !== schedule.count()) {
+      warnings.push(`the plan yielded ${stats.planned} invocations but counted ${schedule.count()}`);
     }
   } finally {
     await platform.teardown();

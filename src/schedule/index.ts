@@ -1,4 +1,5 @@
-export { mergeAscending } from './merge.js';
 export { samplePercentiles } from './percentiles.js';
-export { type PlanOptions, plan, type ResolvedPlanOptions } from './plan.js';
-export type { Arrival, Schedule } from './types.js';
+export { type Plan, type PlanOptions, plan, type ResolvedPlanOptions } from './plan.js';
+export { SAMPLE_METHODS, type SampleMethod } from './select.js';
+export { IAT_MODES, type IatMode } from './spread.js';
+export type { Arrival, ArrivalBatch, Schedule } from './types.js';

@@ -1,12 +1,15 @@
 import { FaasloadError } from '../errors.js';
 import type { ArrivalSource, Trace, TraceFunction } from '../trace/types.js';
-import { hash32, Random } from '../util/random.js';
-import { mergeAscending } from './merge.js';
-import { samplePercentiles } from './percentiles.js';
-import type { Arrival, Schedule } from './types.js';
+import { hash32, keyAt, streamKey, unitAt, unitOf } from '../util/random.js';
+import { ChunkColumns } from './columns.js';
+import { PercentileSampler, samplePercentiles } from './percentiles.js';
+import { radixOrder } from './radix.js';
+import { type FunctionWeights, type SampleMethod, selectFunctions } from './select.js';
+import { type IatMode, Offsets, scaleCount, spreadBin } from './spread.js';
+import type { Arrival, ArrivalBatch, Schedule } from './types.js';
 
 export interface PlanOptions {
-  /** Seeds every random choice of the plan (durations and memory drawn from percentiles). */
+  /** Seeds every random choice of the plan. */
   seed: number;
   /** Window of trace time, microseconds from the trace's time 0: [fromUs, toUs). */
   fromUs?: number;
@@ -17,149 +20,381 @@ export interface PlanOptions {
   warpDurations?: boolean;
   /** Cap on every function duration, after warping. */
   maxDurationMs?: number;
+  /** Multiply the rate: bin counts (or each invocation) by S, the fraction by a seeded coin. */
+  scale?: number;
+  /** Keep N functions, chosen by `sample` (see select.ts). */
+  functions?: number;
+  sample?: SampleMethod;
+  /** Keep only functions with these triggers. */
+  triggers?: readonly string[];
+  /** How a bin's invocations are placed inside it. */
+  iat?: IatMode;
+  /** Equidistant spacing starts at a random per-function phase instead of the bin's start. */
+  shift?: boolean;
 }
 
-export interface ResolvedPlanOptions extends Required<Omit<PlanOptions, 'maxDurationMs'>> {
+export interface ResolvedPlanOptions {
+  seed: number;
+  fromUs: number;
+  toUs: number;
+  speed: number;
+  warpDurations: boolean;
   maxDurationMs?: number;
+  scale: number;
+  functions?: number;
+  sample: SampleMethod;
+  triggers?: readonly string[];
+  iat: IatMode;
+  shift: boolean;
 }
 
-/** A trace-time arrival of one function, before warping. */
-interface TraceArrival {
-  traceUs: number;
-  durationMs?: number;
-  memoryMb?: number;
+export interface Plan extends Schedule {
+  readonly options: ResolvedPlanOptions;
+  /** For each of `functions`, its index in the trace. */
+  readonly traceIndex: readonly number[];
 }
+
+/** Trace time generated and sorted at once (one Azure 2019 minute); memory grows with it. */
+const CHUNK_US = 60e6;
+
+// Purposes of the counter-based draws, mixed into each function's stream.
+const SPREAD = 0x51;
+const SCALE = 0x5c;
+const DURATION = 0xd0;
+const MEMORY = 0x3e;
+const SHIFT = 0x5f;
 
 /**
- * Plans the invocations of `trace` in a window, time-warped. Pure and lazy: arrivals() walks the
- * trace's per-function sources again on every call and yields the same arrivals each time.
+ * Plans the invocations of `trace`: select functions, window, scale, spread inside bins, warp.
+ * Pure and lazy: batches() regenerates the same plan, bit for bit, on every call and machine.
  *
- * Bins of counts (Azure 2019 minutes) are spread equidistantly: the k-th of c invocations of a bin
- * starting at s fires at s + k * bin / c. Only arrivals inside [fromUs, toUs) are planned.
+ * Every draw is a counter-based function of (seed, function id, bin or invocation, position):
+ * a function's arrivals depend only on the seed, the options and that function, never on which
+ * other functions are planned, so sampling and sharding never move an arrival. Trace times are
+ * whole microseconds; ties are ordered by function, then by position in the bin.
  */
-export function plan(trace: Trace, options: PlanOptions): Schedule & { options: ResolvedPlanOptions } {
-  const resolved: ResolvedPlanOptions = {
-    seed: options.seed,
-    fromUs: options.fromUs ?? 0,
-    toUs: Math.min(options.toUs ?? trace.spanUs, trace.spanUs),
-    speed: options.speed ?? 1,
-    warpDurations: options.warpDurations ?? false,
-    ...(options.maxDurationMs === undefined ? {} : { maxDurationMs: options.maxDurationMs }),
-  };
-  const { fromUs, toUs, speed } = resolved;
-  if (!(speed > 0) || !Number.isFinite(speed)) {
-    throw new FaasloadError('E_USAGE', `speed must be a positive number, got ${speed}`);
-  }
-  if (!(fromUs >= 0) || fromUs >= toUs) {
-    throw new FaasloadError(
-      'E_USAGE',
-      `the window [${fromUs / 1e6} s, ${toUs / 1e6} s) is empty (the trace spans ${trace.spanUs / 1e6} s)`,
-    );
-  }
+export function plan(trace: Trace, options: PlanOptions): Plan {
+  const o = resolve(trace, options);
+  const weights = functionWeights(trace, o);
+  const traceIndex = selectFunctions(trace.functions, weights, {
+    seed: o.seed,
+    sample: o.sample,
+    ...(o.functions === undefined ? {} : { functions: o.functions }),
+    ...(o.triggers === undefined ? {} : { triggers: o.triggers }),
+  });
+  const functions = traceIndex.map((i) => trace.functions[i]!);
+  const sources = traceIndex.map((i) => trace.arrivals(i));
+  const chunkUs = chunkWidth(sources);
+  let counted: number | undefined;
 
-  let count = 0;
-  for (let fn = 0; fn < trace.functions.length; fn++)
-    count += countInWindow(trace.arrivals(fn), fromUs, toUs);
-
-  const durationOf = (ms: number | undefined): number | undefined => {
-    if (ms === undefined) return undefined;
-    const warped = resolved.warpDurations ? ms / speed : ms;
-    return resolved.maxDurationMs === undefined ? warped : Math.min(warped, resolved.maxDurationMs);
-  };
-
+  const batches = (): Iterable<ArrivalBatch> => generate(functions, sources, o, chunkUs);
   return {
-    functions: trace.functions,
-    count,
-    spanUs: (toUs - fromUs) / speed,
-    options: resolved,
+    functions,
+    traceIndex,
+    options: o,
+    spanUs: (o.toUs - o.fromUs) / o.speed,
+    count() {
+      if (counted === undefined) {
+        counted = 0;
+        for (const b of batches()) counted += b.length;
+      }
+      return counted;
+    },
+    batches,
     *arrivals(): Generator<Arrival> {
-      const streams = trace.functions.map((f, fn) =>
-        functionArrivals(f, trace.arrivals(fn), fromUs, toUs, resolved.seed),
-      );
-      let seq = 0;
-      for (const { a, fn } of mergeAscending(
-        streams.map((s, fn) => tag(s, fn)),
-        (x) => x.a.traceUs,
-      )) {
-        const arrival: Arrival = { seq: seq++, fn, atUs: (a.traceUs - fromUs) / speed };
-        const durationMs = durationOf(a.durationMs);
-        if (durationMs !== undefined) arrival.durationMs = durationMs;
-        if (a.memoryMb !== undefined) arrival.memoryMb = a.memoryMb;
-        yield arrival;
+      for (const b of batches()) {
+        for (let i = 0; i < b.length; i++) {
+          const fn = b.fn[i]!;
+          const a: Arrival = { seq: b.seq + i, fn, atUs: b.atUs[i]! };
+          if (!Number.isNaN(b.durationMs[i]!)) a.durationMs = b.durationMs[i]!;
+          if (!Number.isNaN(b.memoryMb[i]!)) a.memoryMb = b.memoryMb[i]!;
+          const at = b.source[i]!;
+          const src = sources[fn]!;
+          if (at >= 0 && src.kind === 'times') {
+            const input = src.inputs?.[at];
+            const params = src.params?.[at];
+            if (input !== undefined) a.input = input;
+            if (params !== undefined) a.params = params;
+          }
+          yield a;
+        }
       }
     },
   };
 }
 
-function* tag(it: Iterator<TraceArrival>, fn: number): Generator<{ a: TraceArrival; fn: number }> {
-  for (let r = it.next(); !r.done; r = it.next()) yield { a: r.value, fn };
-}
-
-/** The k range [first, last] of a bin's equidistant arrivals s + k*bin/c that fall in [from, to). */
-function binRange(s: number, binUs: number, c: number, fromUs: number, toUs: number): [number, number] {
-  if (s >= fromUs && s + binUs <= toUs) return [0, c - 1];
-  let first = 0;
-  while (first < c && s + (first * binUs) / c < fromUs) first++;
-  let last = c - 1;
-  while (last >= first && s + (last * binUs) / c >= toUs) last--;
-  return [first, last];
-}
-
-function countInWindow(src: ArrivalSource, fromUs: number, toUs: number): number {
-  if (src.kind === 'times') return lowerBound(src.atUs, toUs) - lowerBound(src.atUs, fromUs);
-  let n = 0;
-  const { startUs, binUs, counts } = src;
-  const firstBin = Math.max(0, Math.floor((fromUs - startUs) / binUs));
-  for (let i = firstBin; i < counts.length; i++) {
-    const s = startUs + i * binUs;
-    if (s >= toUs) break;
-    const c = counts[i]!;
-    if (c === 0) continue;
-    const [first, last] = binRange(s, binUs, c, fromUs, toUs);
-    if (last >= first) n += last - first + 1;
+function resolve(trace: Trace, options: PlanOptions): ResolvedPlanOptions {
+  const o: ResolvedPlanOptions = {
+    seed: options.seed,
+    fromUs: options.fromUs ?? 0,
+    toUs: Math.min(options.toUs ?? trace.spanUs, trace.spanUs),
+    speed: options.speed ?? 1,
+    warpDurations: options.warpDurations ?? false,
+    scale: options.scale ?? 1,
+    sample: options.sample ?? 'representative',
+    iat: options.iat ?? 'equidistant',
+    shift: options.shift ?? false,
+  };
+  if (options.maxDurationMs !== undefined) o.maxDurationMs = options.maxDurationMs;
+  if (options.functions !== undefined) o.functions = options.functions;
+  if (options.triggers !== undefined) o.triggers = options.triggers;
+  if (!Number.isSafeInteger(o.seed))
+    throw new FaasloadError('E_USAGE', `seed must be an integer, got ${o.seed}`);
+  if (!(o.speed > 0) || !Number.isFinite(o.speed)) {
+    throw new FaasloadError('E_USAGE', `speed must be a positive number, got ${o.speed}`);
   }
-  return n;
+  if (!(o.scale >= 0) || !Number.isFinite(o.scale)) {
+    throw new FaasloadError('E_USAGE', `scale must be a number >= 0, got ${o.scale}`);
+  }
+  if (!(o.fromUs >= 0) || o.fromUs >= o.toUs) {
+    throw new FaasloadError(
+      'E_USAGE',
+      `the window [${o.fromUs / 1e6} s, ${o.toUs / 1e6} s) is empty (the trace spans ${trace.spanUs / 1e6} s)`,
+    );
+  }
+  return o;
 }
 
-function* functionArrivals(
-  f: TraceFunction,
-  src: ArrivalSource,
+/** Invocations in the window at scale 1, and a typical duration, per trace function. */
+function functionWeights(trace: Trace, o: ResolvedPlanOptions): FunctionWeights {
+  const n = trace.functions.length;
+  const w: FunctionWeights = { invocations: new Float64Array(n), durationMs: new Float64Array(n) };
+  for (let fn = 0; fn < n; fn++) {
+    const src = trace.arrivals(fn);
+    const f = trace.functions[fn]!;
+    w.durationMs[fn] = f.durationMs
+      ? (f.durationMs.average ?? samplePercentiles(f.durationMs, 0.5))
+      : Number.NaN;
+    if (src.kind === 'times') {
+      const first = lowerBound(src.atUs, o.fromUs);
+      const end = lowerBound(src.atUs, o.toUs);
+      w.invocations[fn] = end - first;
+      if (src.durationMs && end > first) {
+        let sum = 0;
+        for (let i = first; i < end; i++) sum += src.durationMs[i]!;
+        w.durationMs[fn] = sum / (end - first);
+      }
+    } else {
+      let total = 0;
+      forEachBin(src, o.fromUs, o.toUs, (_b, _s, c) => {
+        total += c;
+      });
+      w.invocations[fn] = total;
+    }
+  }
+  return w;
+}
+
+/** Calls `f(bin, startUs, count)` for each non-empty bin overlapping [fromUs, toUs), in order. */
+function forEachBin(
+  src: Extract<ArrivalSource, { kind: 'counts' }>,
   fromUs: number,
   toUs: number,
-  seed: number,
-): Generator<TraceArrival> {
-  if (src.kind === 'times') {
-    for (let i = lowerBound(src.atUs, fromUs); i < src.atUs.length && src.atUs[i]! < toUs; i++) {
-      const a: TraceArrival = { traceUs: src.atUs[i]! };
-      if (src.durationMs) a.durationMs = src.durationMs[i]!;
-      yield a;
-    }
-    return;
-  }
-  // One random stream per function and quantity, so that a function's draws do not depend on
-  // which other functions are in the plan.
-  const stream = hash32(f.id);
-  const durationRng = new Random(seed, stream);
-  const memoryRng = new Random(seed, stream ^ 0x5bd1e995);
-  const { startUs, binUs, counts } = src;
-  const firstBin = Math.max(0, Math.floor((fromUs - startUs) / binUs));
-  for (let i = firstBin; i < counts.length; i++) {
-    const s = startUs + i * binUs;
+  f: (bin: number, startUs: number, count: number) => void,
+): void {
+  const firstBin = Math.max(0, Math.floor((fromUs - src.startUs) / src.binUs));
+  const { bins, counts } = src;
+  for (let i = bins ? lowerBound(bins, firstBin) : firstBin; i < counts.length; i++) {
+    const b = bins ? bins[i]! : i;
+    const s = src.startUs + b * src.binUs;
     if (s >= toUs) return;
-    const c = counts[i]!;
-    if (c === 0) continue;
-    const [first, last] = binRange(s, binUs, c, fromUs, toUs);
-    for (let k = first; k <= last; k++) {
-      const a: TraceArrival = { traceUs: s + (k * binUs) / c };
-      if (f.durationMs) a.durationMs = samplePercentiles(f.durationMs, durationRng.next());
-      if (f.memoryMb) a.memoryMb = samplePercentiles(f.memoryMb, memoryRng.next());
-      yield a;
+    if (counts[i]! > 0) f(b, s, counts[i]!);
+  }
+}
+
+/** Generation chunks must hold whole bins, so that no arrival crosses into the next chunk. */
+function chunkWidth(sources: readonly ArrivalSource[]): number {
+  let binUs = 0;
+  for (const s of sources) {
+    if (s.kind !== 'counts') continue;
+    if (binUs === 0) binUs = s.binUs;
+    else if (s.binUs !== binUs) {
+      throw new FaasloadError(
+        'E_TRACE_FORMAT',
+        `functions with different bin widths (${binUs} and ${s.binUs} us)`,
+      );
     }
+  }
+  return binUs === 0 ? CHUNK_US : binUs * Math.max(1, Math.round(CHUNK_US / binUs));
+}
+
+function* generate(
+  functions: readonly TraceFunction[],
+  sources: readonly ArrivalSource[],
+  o: ResolvedPlanOptions,
+  chunkUs: number,
+): Generator<ArrivalBatch> {
+  // The work is in a class: V8 optimizes hot loops in plain methods better than in generators.
+  const g = new ChunkGenerator(functions, sources, o, chunkUs);
+  for (let batch = g.next(); batch; batch = g.next()) yield batch;
+}
+
+/** Generates the plan one chunk of trace time at a time; next() returns undefined at the end. */
+class ChunkGenerator {
+  private readonly streams: number[];
+  private readonly phases: number[];
+  private readonly durationKeys: number[];
+  private readonly memoryKeys: number[];
+  private readonly durations: (PercentileSampler | undefined)[];
+  private readonly memories: (PercentileSampler | undefined)[];
+  /**
+   * A calendar: each function waits in the bucket of the chunk holding its next arrival, so a
+   * chunk visits only the functions that have something in it.
+   */
+  private readonly buckets: (number[] | undefined)[];
+  /** Per function: the next bin (index into counts) or invocation (index into atUs) to plan. */
+  private readonly cursors: Int32Array;
+  private readonly baseUs: number;
+  private readonly cols = new ChunkColumns();
+  private readonly offsets = new Offsets();
+  private chunk = 0;
+  private seq = 0;
+
+  constructor(
+    functions: readonly TraceFunction[],
+    private readonly sources: readonly ArrivalSource[],
+    private readonly o: ResolvedPlanOptions,
+    private readonly chunkUs: number,
+  ) {
+    const { seed } = o;
+    this.streams = functions.map((f) => hash32(f.id));
+    this.phases = this.streams.map((h) => (o.shift ? unitAt(seed, h ^ SHIFT, 0, 0) : 0));
+    this.durationKeys = this.streams.map((h) => streamKey(seed, h ^ DURATION));
+    this.memoryKeys = this.streams.map((h) => streamKey(seed, h ^ MEMORY));
+    this.durations = functions.map((f) => (f.durationMs ? new PercentileSampler(f.durationMs) : undefined));
+    this.memories = functions.map((f) => (f.memoryMb ? new PercentileSampler(f.memoryMb) : undefined));
+    this.baseUs = Math.floor(o.fromUs / chunkUs) * chunkUs;
+    this.buckets = new Array(Math.ceil((o.toUs - this.baseUs) / chunkUs));
+    this.cursors = new Int32Array(sources.length);
+    sources.forEach((src, fn) => {
+      if (src.kind === 'times') this.cursors[fn] = lowerBound(src.atUs, o.fromUs);
+      else {
+        const firstBin = Math.max(0, Math.floor((o.fromUs - src.startUs) / src.binUs));
+        this.cursors[fn] = src.bins ? lowerBound(src.bins, firstBin) : firstBin;
+      }
+      this.file(fn);
+    });
+  }
+
+  /** Files fn under the chunk of its next arrival (from its cursor), if it has one in the window. */
+  private file(fn: number): void {
+    const src = this.sources[fn]!;
+    const cur = this.cursors[fn]!;
+    let t: number;
+    if (src.kind === 'times') {
+      if (cur >= src.atUs.length) return;
+      t = Math.floor(src.atUs[cur]!);
+    } else {
+      if (cur >= src.counts.length) return;
+      t = src.startUs + (src.bins ? src.bins[cur]! : cur) * src.binUs;
+    }
+    if (t >= this.o.toUs) return;
+    const c = Math.max(0, Math.floor((t - this.baseUs) / this.chunkUs));
+    const bucket = this.buckets[c];
+    if (bucket) bucket.push(fn);
+    else this.buckets[c] = [fn];
+  }
+
+  next(): ArrivalBatch | undefined {
+    while (this.chunk < this.buckets.length) {
+      const c = this.chunk++;
+      const bucket = this.buckets[c];
+      if (!bucket) continue;
+      this.buckets[c] = undefined;
+      const chunkStart = this.baseUs + c * this.chunkUs;
+      this.cols.length = 0;
+      // Functions in ascending order, so that equal times are ordered by function.
+      for (const fn of Uint32Array.from(bucket).sort()) {
+        const src = this.sources[fn]!;
+        if (src.kind === 'times') this.fillTimes(fn, src, chunkStart + this.chunkUs);
+        else this.fillCounts(fn, src, chunkStart + this.chunkUs);
+        this.file(fn);
+      }
+      if (this.cols.length > 0) return this.batch(chunkStart);
+    }
+    return undefined;
+  }
+
+  private fillTimes(fn: number, src: Extract<ArrivalSource, { kind: 'times' }>, chunkEnd: number): void {
+    const { seed, fromUs, toUs, scale } = this.o;
+    const { atUs, durationMs, memoryMb } = src;
+    const scaleStream = this.streams[fn]! ^ SCALE;
+    let cur = this.cursors[fn]!;
+    for (; cur < atUs.length; cur++) {
+      const t = Math.floor(atUs[cur]!);
+      if (t >= chunkEnd) break;
+      if (t < fromUs || t >= toUs) continue;
+      const copies = scaleCount(1, scale, seed, scaleStream, cur);
+      for (let k = 0; k < copies; k++) {
+        this.cols.push(t, fn, durationMs?.[cur] ?? Number.NaN, memoryMb?.[cur] ?? Number.NaN, cur);
+      }
+    }
+    this.cursors[fn] = cur;
+  }
+
+  private fillCounts(fn: number, src: Extract<ArrivalSource, { kind: 'counts' }>, chunkEnd: number): void {
+    const { seed, fromUs, toUs, scale, iat } = this.o;
+    const { bins, counts, binUs, startUs } = src;
+    const h = this.streams[fn]!;
+    const duration = this.durations[fn];
+    const memory = this.memories[fn];
+    const cols = this.cols;
+    let cur = this.cursors[fn]!;
+    for (; cur < counts.length; cur++) {
+      const b = bins ? bins[cur]! : cur;
+      const s = startUs + b * binUs;
+      if (s >= chunkEnd) break;
+      const count = scaleCount(counts[cur]!, scale, seed, h ^ SCALE, b);
+      const n = spreadBin(iat, count, binUs, seed, h ^ SPREAD, b, this.phases[fn]!, this.offsets);
+      const v = this.offsets.values;
+      const dKey = keyAt(this.durationKeys[fn]!, b);
+      const mKey = keyAt(this.memoryKeys[fn]!, b);
+      for (let k = 0; k < n; k++) {
+        const t = s + v[k]!;
+        if (t < fromUs || t >= toUs) continue;
+        const d = duration ? duration.sample(unitOf(dKey, k)) : Number.NaN;
+        const m = memory ? memory.sample(unitOf(mKey, k)) : Number.NaN;
+        cols.push(t, fn, d, m, -1);
+      }
+    }
+    this.cursors[fn] = cur;
+  }
+
+  /** Sorts the chunk's arrivals by time (stable: ties stay in function order) into a batch. */
+  private batch(chunkStart: number): ArrivalBatch {
+    const { fromUs, speed, warpDurations, maxDurationMs } = this.o;
+    const cols = this.cols;
+    const n = cols.length;
+    const keys = new Uint32Array(n);
+    for (let i = 0; i < n; i++) keys[i] = cols.traceUs[i]! - chunkStart;
+    const order = radixOrder(keys, n);
+    const batch: ArrivalBatch = {
+      seq: this.seq,
+      length: n,
+      fn: new Uint32Array(n),
+      atUs: new Float64Array(n),
+      durationMs: new Float64Array(n),
+      memoryMb: new Float64Array(n),
+      source: new Int32Array(n),
+    };
+    const durationScale = warpDurations ? 1 / speed : 1;
+    const cap = maxDurationMs ?? Number.POSITIVE_INFINITY;
+    for (let i = 0; i < n; i++) {
+      const j = order[i]!;
+      batch.fn[i] = cols.fn[j]!;
+      batch.atUs[i] = (cols.traceUs[j]! - fromUs) / speed;
+      // NaN (no duration) stays NaN through both.
+      batch.durationMs[i] = Math.min(cols.durationMs[j]! * durationScale, cap);
+      batch.memoryMb[i] = cols.memoryMb[j]!;
+      batch.source[i] = cols.source[j]!;
+    }
+    this.seq += n;
+    return batch;
   }
 }
 
 /** The first index whose value is >= x in an ascending array. */
-function lowerBound(values: Float64Array, x: number): number {
+function lowerBound(values: ArrayLike<number>, x: number): number {
   let lo = 0;
   let hi = values.length;
   while (lo < hi) {

@@ -12,14 +12,35 @@ export interface Arrival {
   durationMs?: number;
   /** How much memory the synthetic function should touch. */
   memoryMb?: number;
+  /** FaaSLoad workload traces: the input the invocation names, and its parameters. */
+  input?: string;
+  params?: Readonly<Record<string, string>>;
 }
 
-/** A plan: data, not behaviour. arrivals() is lazy, ascending in atUs, and the same each call. */
+/**
+ * Planned invocations in columns, in plan order: arrival i of the batch has seq `seq + i`.
+ * NaN in durationMs or memoryMb means none; `source` is the invocation's index in its function's
+ * per-invocation source (times traces), -1 for binned traces.
+ */
+export interface ArrivalBatch {
+  seq: number;
+  length: number;
+  fn: Uint32Array;
+  atUs: Float64Array;
+  durationMs: Float64Array;
+  memoryMb: Float64Array;
+  source: Int32Array;
+}
+
+/** A plan: data, not behaviour. Generation is lazy, ascending in atUs, and the same each call. */
 export interface Schedule {
   readonly functions: readonly TraceFunction[];
-  /** Planned invocations in total, known without iterating. */
-  readonly count: number;
   /** Run time covered, microseconds. */
   readonly spanUs: number;
+  /** Planned invocations in total (generates the plan once to count them, then remembers). */
+  count(): number;
+  /** The plan in columnar batches (fast; one batch per trace minute or so). */
+  batches(): Iterable<ArrivalBatch>;
+  /** The plan one arrival at a time. */
   arrivals(): Iterable<Arrival>;
 }

@@ -56,3 +56,34 @@ export function hash32(text: string): number {
   }
   return h >>> 0;
 }
+
+/**
+ * Counter-based random numbers in [0, 1): pure functions of (seed, stream, a, b), so any draw can
+ * be made in any order without the draws before it. Planning uses them so that an arrival depends
+ * only on its own function, bin and position, never on what else was planned. The key is built in
+ * steps (streamKey, then keyAt) so hot loops hoist the shared part; unitAt does all at once.
+ * Mixing: murmur3's 32-bit finalizer per word; 32 bits of output.
+ */
+export function streamKey(seed: number, stream: number): number {
+  return fmix(Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ stream);
+}
+
+export function keyAt(key: number, a: number): number {
+  return fmix(key ^ Math.imul(a, 0xcc9e2d51));
+}
+
+export function unitOf(key: number, b: number): number {
+  return (fmix(key ^ Math.imul(b + 0x1b873593, 0x38b34ae5)) >>> 0) / 4294967296;
+}
+
+export function unitAt(seed: number, stream: number, a: number, b: number): number {
+  return unitOf(keyAt(streamKey(seed, stream), a), b);
+}
+
+function fmix(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return h ^ (h >>> 16);
+}
