@@ -112,15 +112,15 @@ describe('plan properties', () => {
             matrix.length,
             matrix[0]!.length,
           );
-          matrix.forEach((row, f) =>
+          matrix.forEach((row, f) => {
             row.forEach((c, b) => {
               const x = c * scale;
               assert.ok(
                 got[f]![b] === Math.floor(x) || got[f]![b] === Math.ceil(x),
                 `${got[f]![b]} from ${c} x ${scale}`,
               );
-            }),
-          );
+            });
+          });
         },
       ),
       { numRuns: 100 },
