@@ -2,6 +2,8 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { VERSION } from '../version.js';
 import * as replayCommand from './commands/replay.js';
+import * as scheduleCommand from './commands/schedule.js';
+import * as traceCommand from './commands/trace.js';
 import { reportError } from './exit-codes.js';
 
 /** The CLI: thin commands over the exported functions; errors become exit codes in one place. */
@@ -11,7 +13,9 @@ export async function main(argv: string[]): Promise<number> {
       .scriptName('faasload')
       .version(VERSION)
       .command(replayCommand)
-      .demandCommand(1, 'Name a command: faasload replay <trace>')
+      .command(scheduleCommand)
+      .command(traceCommand)
+      .demandCommand(1, 'Name a command: replay, schedule or trace')
       .strict()
       .wrap(Math.min(110, process.stdout.columns ?? 110))
       .fail((message, err) => {

@@ -6,23 +6,16 @@ import { dispatch, type InvocationRecord } from '../dispatch/dispatcher.js';
 import { createPlatform, type PlatformOptions } from '../platforms/registry.js';
 import type { FunctionSpec, PlatformAdapter } from '../platforms/types.js';
 import { formatSummary, type RunSummary, SummaryCollector } from '../report/summary.js';
-import { plan } from '../schedule/plan.js';
-import { readTrace } from '../trace/index.js';
-import type { TraceFormat } from '../trace/types.js';
 import { VERSION } from '../version.js';
+import { loadPlan, type TracePlanOptions } from './load-plan.js';
 import { actionNames } from './names.js';
 import { createRunDir, makeRunId } from './run-dir.js';
 
-/** The whole configuration of a replay: one typed object; defaults live in REPLAY_DEFAULTS. */
-export interface ReplayOptions {
-  trace: string;
-  format?: TraceFormat | 'auto';
-  seed?: number;
-  fromUs?: number;
-  toUs?: number;
-  speed?: number;
-  warpDurations?: boolean;
-  maxDurationMs?: number;
+/**
+ * The whole configuration of a replay: one typed object; defaults live in REPLAY_DEFAULTS and,
+ * for planning, in plan().
+ */
+export interface ReplayOptions extends TracePlanOptions {
   platform?: string;
   keepAliveMs?: number;
   invokeTimeoutMs?: number;
@@ -45,10 +38,6 @@ export interface ReplayOptions {
 }
 
 export const REPLAY_DEFAULTS = {
-  format: 'auto',
-  seed: 1,
-  speed: 1,
-  warpDurations: false,
   platform: 'local',
   keepAliveMs: 600_000,
   invokeTimeoutMs: 60_000,
@@ -73,15 +62,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   const log = o.log ?? (() => {});
   const startedAt = new Date();
 
-  const trace = await readTrace(o.trace, { format: o.format });
-  const schedule = plan(trace, {
-    seed: o.seed,
-    speed: o.speed,
-    warpDurations: o.warpDurations,
-    ...(o.fromUs === undefined ? {} : { fromUs: o.fromUs }),
-    ...(o.toUs === undefined ? {} : { toUs: o.toUs }),
-    ...(o.maxDurationMs === undefined ? {} : { maxDurationMs: o.maxDurationMs }),
-  });
+  const { trace, plan: schedule } = await loadPlan(o);
   const names = actionNames(schedule.functions);
   const specs: FunctionSpec[] = schedule.functions.map((f, i) => {
     const spec: FunctionSpec = { id: f.id, name: names[i]! };
@@ -108,7 +89,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     runId,
     commandLine: commandLine ?? [],
     config: { ...config, plan: schedule.options },
-    seed: o.seed,
+    seed: schedule.options.seed,
     trace: { format: trace.format, files: await traceFileFacts(trace.files) },
     platform: { kind: platform.kind, address: platform.address },
     host: hostFacts(),

@@ -1,66 +1,51 @@
 import type { Argv } from 'yargs';
-import { FaasloadError } from '../../errors.js';
 import { PLATFORM_KINDS } from '../../platforms/registry.js';
 import { REPLAY_DEFAULTS, type ReplayOptions, replay } from '../../run/replay.js';
-import { TRACE_FORMATS, type TraceFormat } from '../../trace/types.js';
 import { parseDurationUs } from '../../util/duration.js';
+import { planFlags, throwIfErrors, toTracePlanOptions } from '../plan-flags.js';
 
 export const command = 'replay <trace>';
 export const describe = 'Replay a trace open-loop on a platform and write its dataset';
 
 export function builder(y: Argv) {
-  return y
-    .positional('trace', {
-      type: 'string',
-      demandOption: true,
-      describe: 'Trace file or folder (Azure 2021 CSV; Azure 2019 folder or invocations file)',
-    })
+  return planFlags(y)
     .options({
-      format: {
-        choices: ['auto', ...TRACE_FORMATS],
-        default: REPLAY_DEFAULTS.format,
-        describe: 'Trace format; auto detects it from the header',
-      },
-      from: {
-        type: 'string',
-        describe: 'Start of the trace window, from trace time 0 (90s, 5m, 2h, seconds)',
-      },
-      to: { type: 'string', describe: 'End of the trace window (exclusive), same units' },
-      speed: {
-        type: 'number',
-        default: REPLAY_DEFAULTS.speed,
-        describe: 'Replay K times faster (0.5 = slower)',
-      },
-      'warp-durations': {
-        type: 'boolean',
-        default: REPLAY_DEFAULTS.warpDurations,
-        describe: 'Divide function durations by --speed too',
-      },
-      'max-duration': { type: 'string', describe: 'Cap on every function duration (100ms, 2s, ...)' },
-      seed: {
-        type: 'number',
-        default: REPLAY_DEFAULTS.seed,
-        describe: 'Seed of every random choice in the plan',
-      },
       platform: {
         choices: PLATFORM_KINDS,
         default: REPLAY_DEFAULTS.platform,
         describe: 'Where to run: local = the embedded platform, started in-process',
+        group: 'Platform:',
       },
-      'keep-alive': { type: 'string', default: '10m', describe: 'Idle time before an instance is removed' },
-      timeout: { type: 'string', default: '60s', describe: 'Per-invocation timeout' },
+      'keep-alive': {
+        type: 'string',
+        default: '10m',
+        describe: 'Idle time before an instance is removed',
+        group: 'Platform:',
+      },
+      timeout: { type: 'string', default: '60s', describe: 'Per-invocation timeout', group: 'Platform:' },
       'max-instances': {
         type: 'number',
         default: REPLAY_DEFAULTS.maxInstances,
         describe: 'Instances alive at most on the embedded platform; past it invocations queue',
+        group: 'Platform:',
       },
       'max-in-flight': {
         type: 'number',
         default: REPLAY_DEFAULTS.maxInFlight,
         describe: 'Invocations in flight at most; past it they are recorded as dropped',
+        group: 'Dispatch:',
       },
-      out: { type: 'string', describe: 'Run folder (must be new or empty); default results/<run-id>' },
-      json: { type: 'boolean', default: false, describe: 'Print the summary as JSON on stdout' },
+      out: {
+        type: 'string',
+        describe: 'Run folder (must be new or empty); default results/<run-id>',
+        group: 'Output:',
+      },
+      json: {
+        type: 'boolean',
+        default: false,
+        describe: 'Print the summary as JSON on stdout',
+        group: 'Output:',
+      },
     })
     .example('$0 replay traces/sample-azure2021.csv --speed 10', 'the bundled sample, 10x faster')
     .example(
@@ -74,46 +59,27 @@ type Args = Awaited<ReturnType<ReturnType<typeof builder>['parseAsync']>>;
 /** Validates flag values, reporting every bad one at once, and maps them to ReplayOptions. */
 export function toReplayOptions(args: Args): ReplayOptions {
   const errors: string[] = [];
-  const duration = (value: string | undefined, flag: string): number | undefined => {
-    if (value === undefined) return undefined;
+  const options: ReplayOptions = toTracePlanOptions(args, errors);
+  const duration = (value: string, flag: string): number | undefined => {
     try {
-      return parseDurationUs(value, flag);
+      return parseDurationUs(value, flag) / 1000;
     } catch (err) {
       errors.push((err as Error).message);
       return undefined;
     }
   };
-  const positive = (value: number, flag: string, integer = false) => {
-    if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
-      errors.push(`${flag}: expected a positive ${integer ? 'integer' : 'number'}, got ${value}`);
-    }
-  };
-  const fromUs = duration(args.from, '--from');
-  const toUs = duration(args.to, '--to');
-  const maxDurationUs = duration(args['max-duration'], '--max-duration');
-  const keepAliveUs = duration(args['keep-alive'], '--keep-alive');
-  const timeoutUs = duration(args.timeout, '--timeout');
-  positive(args.speed, '--speed');
-  positive(args['max-in-flight'], '--max-in-flight', true);
-  positive(args['max-instances'], '--max-instances', true);
-  if (!Number.isSafeInteger(args.seed)) errors.push(`--seed: expected an integer, got ${args.seed}`);
-  if (fromUs !== undefined && toUs !== undefined && fromUs >= toUs) errors.push('--from must be before --to');
-  if (errors.length > 0) throw new FaasloadError('E_USAGE', errors.join('\n'));
-  const options: ReplayOptions = {
-    trace: args.trace,
-    format: args.format as TraceFormat | 'auto',
-    seed: args.seed,
-    speed: args.speed,
-    warpDurations: args['warp-durations'],
-    platform: args.platform,
-    maxInFlight: args['max-in-flight'],
-    maxInstances: args['max-instances'],
-  };
-  if (fromUs !== undefined) options.fromUs = fromUs;
-  if (toUs !== undefined) options.toUs = toUs;
-  if (maxDurationUs !== undefined) options.maxDurationMs = maxDurationUs / 1000;
-  if (keepAliveUs !== undefined) options.keepAliveMs = keepAliveUs / 1000;
-  if (timeoutUs !== undefined) options.invokeTimeoutMs = timeoutUs / 1000;
+  const keepAliveMs = duration(args['keep-alive'], '--keep-alive');
+  const timeoutMs = duration(args.timeout, '--timeout');
+  for (const flag of ['max-in-flight', 'max-instances'] as const) {
+    if (!(Number.isInteger(args[flag]) && args[flag] > 0))
+      errors.push(`--${flag}: expected a positive integer, got ${args[flag]}`);
+  }
+  throwIfErrors(errors);
+  options.platform = args.platform;
+  options.maxInFlight = args['max-in-flight'];
+  options.maxInstances = args['max-instances'];
+  if (keepAliveMs !== undefined) options.keepAliveMs = keepAliveMs;
+  if (timeoutMs !== undefined) options.invokeTimeoutMs = timeoutMs;
   if (args.out !== undefined) options.out = args.out;
   return options;
 }

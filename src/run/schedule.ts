@@ -1,0 +1,58 @@
+import { basename, dirname } from 'node:path';
+import type { ColumnSpec } from '../dataset/columns.js';
+import { TableWriter } from '../dataset/table-writer.js';
+import { FaasloadError } from '../errors.js';
+import { loadPlan, type TracePlanOptions } from './load-plan.js';
+
+export const PLAN_COLUMNS: readonly ColumnSpec[] = [
+  { name: 'seq', kind: 'int64', nullable: false, doc: 'position in the plan, 0-based' },
+  { name: 'function', kind: 'utf8', nullable: false, doc: "the trace's function id" },
+  { name: 'scheduled_us', kind: 'int64', nullable: false, doc: 'fire time, microseconds from the run start' },
+  {
+    name: 'requested_duration_ms',
+    kind: 'float64',
+    nullable: true,
+    doc: 'duration asked of the function, ms',
+  },
+  { name: 'requested_memory_mb', kind: 'float64', nullable: true, doc: 'memory asked of the function, MB' },
+];
+
+export interface ScheduleResult {
+  file: string;
+  rows: number;
+  functions: number;
+  spanUs: number;
+}
+
+/** Plans a trace without firing it and writes the plan as Parquet (`out` must end in .parquet). */
+export async function writeSchedule(options: TracePlanOptions & { out: string }): Promise<ScheduleResult> {
+  if (!options.out.endsWith('.parquet')) {
+    throw new FaasloadError(
+      'E_USAGE',
+      `--out ${options.out}: the plan is written as Parquet; name a .parquet file`,
+    );
+  }
+  const { plan } = await loadPlan(options);
+  const writer = new TableWriter({
+    dir: dirname(options.out),
+    name: basename(options.out, '.parquet'),
+    columns: PLAN_COLUMNS,
+    metadata: { 'faasload.plan': JSON.stringify(plan.options) },
+  });
+  const ids = plan.functions.map((f) => f.id);
+  for (const b of plan.batches()) {
+    const rows = new Array(b.length);
+    for (let i = 0; i < b.length; i++) {
+      rows[i] = {
+        seq: b.seq + i,
+        function: ids[b.fn[i]!],
+        scheduled_us: b.atUs[i],
+        requested_duration_ms: Number.isNaN(b.durationMs[i]!) ? null : b.durationMs[i],
+        requested_memory_mb: Number.isNaN(b.memoryMb[i]!) ? null : b.memoryMb[i],
+      };
+    }
+    writer.add(rows);
+  }
+  const table = await writer.close();
+  return { file: options.out, rows: table.rows, functions: plan.functions.length, spanUs: plan.spanUs };
+}

@@ -1,0 +1,141 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { runCli } from './helpers/cli.js';
+import { readParquetTable, rowsOf } from './helpers/parquet.js';
+import { AZURE2019_DIR, AZURE2021_FILE } from './helpers/paths.js';
+
+let dir: string;
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'faasload-cli-plan-'));
+});
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Per-function counts of minutes [0, n) of the real Azure 2019 sample, parsed naively. */
+async function minuteCounts(n: number): Promise<Map<string, number>> {
+  const lines = (await readFile(join(AZURE2019_DIR, 'invocations.csv'), 'utf8')).trim().split('\n');
+  const m = new Map<string, number>();
+  for (const line of lines.slice(1)) {
+    const c = line.split(',');
+    let total = 0;
+    for (let i = 0; i < n; i++) total += Number(c[4 + i]);
+    m.set(`${c[0]}/${c[1]}/${c[2]}`, total);
+  }
+  return m;
+}
+
+describe('faasload trace inspect', () => {
+  it('summarizes the Azure 2019 sample: functions, span, every invocation', async () => {
+    const r = await runCli(['trace', 'inspect', AZURE2019_DIR, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const s = JSON.parse(r.stdout);
+    const all = await minuteCounts(480);
+    assert.equal(s.format, 'azure2019');
+    assert.equal(s.functions, 100);
+    assert.equal(s.spanS, 480 * 60);
+    assert.equal(
+      s.invocations,
+      [...all.values()].reduce((a, b) => a + b, 0),
+    );
+    assert.equal(
+      Object.values(s.triggers as Record<string, number>).reduce((a, b) => a + b, 0),
+      100,
+    );
+    assert.ok(s.perMinute.min <= s.perMinute.p50 && s.perMinute.p50 <= s.perMinute.max);
+    assert.equal(s.durationMs.count, 100);
+  });
+
+  it('prints a readable table by default', async () => {
+    const r = await runCli(['trace', 'inspect', AZURE2021_FILE]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /format\s+azure2021/);
+    assert.match(r.stdout, /invocations\s+199/);
+  });
+});
+
+describe('faasload schedule', () => {
+  it('writes the plan as Parquet: exactly the trace counts in the window', async () => {
+    const out = join(dir, 'plan.parquet');
+    const r = await runCli(['schedule', AZURE2019_DIR, '--to', '2m', '--speed', '4', '--out', out, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).rows, 1348);
+    const rows = rowsOf(await readParquetTable(out));
+    assert.equal(rows.length, 1348);
+    const expected = [...(await minuteCounts(2)).entries()].filter(([, n]) => n > 0);
+    const got = new Map<string, number>();
+    for (const row of rows) got.set(String(row.function), (got.get(String(row.function)) ?? 0) + 1);
+    assert.deepEqual(got, new Map(expected));
+    const at = rows.map((x) => Number(x.scheduled_us));
+    assert.ok(
+      at.every((t, i) => i === 0 || t >= at[i - 1]!),
+      'ascending',
+    );
+    assert.ok(Math.max(...at) < 30e6, 'two minutes at 4x fit in 30 s');
+  });
+
+  it('keeps the N busiest functions with --functions N --sample top', async () => {
+    const out = join(dir, 'top.parquet');
+    const r = await runCli([
+      'schedule',
+      AZURE2019_DIR,
+      '--to',
+      '2m',
+      '--functions',
+      '5',
+      '--sample',
+      'top',
+      '--out',
+      out,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const busiest = [...(await minuteCounts(2)).entries()].sort((a, b) => b[1] - a[1]).slice(0, 5);
+    const rows = rowsOf(await readParquetTable(out));
+    assert.deepEqual(new Set(rows.map((x) => x.function)), new Set(busiest.map(([id]) => id)));
+    assert.equal(
+      rows.length,
+      busiest.reduce((a, [, n]) => a + n, 0),
+    );
+  });
+
+  it('reports bad planning flags all at once (exit 2)', async () => {
+    const r = await runCli([
+      'schedule',
+      AZURE2019_DIR,
+      '--time-column',
+      'ts',
+      '--functions',
+      '0',
+      '--day',
+      'x',
+      '--scale',
+      '-1',
+      '--out',
+      join(dir, 'x.parquet'),
+    ]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /--time-column needs --format csv/);
+    assert.match(r.stderr, /--functions/);
+    assert.match(r.stderr, /--scale/);
+    assert.match(r.stderr, /day/i);
+  });
+
+  it('asks for a .parquet file and names unknown triggers', async () => {
+    const notParquet = await runCli(['schedule', AZURE2019_DIR, '--out', join(dir, 'plan.csv')]);
+    assert.equal(notParquet.code, 2, notParquet.stderr);
+    assert.match(notParquet.stderr, /\.parquet/);
+    const trigger = await runCli([
+      'schedule',
+      AZURE2019_DIR,
+      '--trigger',
+      'cron',
+      '--out',
+      join(dir, 't.parquet'),
+    ]);
+    assert.equal(trigger.code, 2, trigger.stderr);
+    assert.match(trigger.stderr, /no function has trigger cron \(this trace has: .*http.*\)/);
+  });
+});
