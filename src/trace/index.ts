@@ -9,7 +9,7 @@ export { DURATION_PERCENTILES, MEMORY_PERCENTILES } from './azure2019-join.js';
 export { AZURE2021_COLUMNS, NEGATIVE_START_TOLERANCE_S, readAzure2021 } from './azure2021.js';
 export { type CsvRow, readCsvRows } from './csv.js';
 export { detectFormat, isTraceFormat } from './detect.js';
-export { readTrace } from './read.js';
+export { readTrace, TRACE_READERS, type TraceReader } from './read.js';
 export {
   type SynthAzure2019Files,
   type SynthAzure2019Options,

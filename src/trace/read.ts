@@ -5,17 +5,20 @@ import { readAzure2021 } from './azure2021.js';
 import { detectFormat, isTraceFormat } from './detect.js';
 import { type ReadTraceOptions, TRACE_FORMATS, type Trace, type TraceFormat } from './types.js';
 
+/** A format's reader: every one gets the read options; those without options ignore them. */
+export type TraceReader = (path: string, options: ReadTraceOptions) => Promise<Trace>;
+
 /** The reader of each format: the one place formats are registered. */
 export const TRACE_READERS = {
   azure2019: readAzure2019,
   azure2021: readAzure2021,
-} satisfies Record<TraceFormat, (path: string) => Promise<Trace>>;
+} satisfies Record<TraceFormat, TraceReader>;
 
 /**
  * Reads a trace file or folder. `format` defaults to 'auto' (detectFormat). Errors are
  * FaasloadErrors: E_TRACE_NOT_FOUND for a path that does not exist, E_TRACE_FORMAT for an unknown
  * format name or an undetectable file, E_TRACE_ROW (`file:line: ...`) for a malformed row, E_USAGE
- * for a folder of several Azure 2019 days.
+ * for a folder of several Azure 2019 days. `options` goes to the format's reader as is.
  */
 export async function readTrace(path: string, options: ReadTraceOptions = {}): Promise<Trace> {
   const requested: string = options.format ?? 'auto';
@@ -29,5 +32,6 @@ export async function readTrace(path: string, options: ReadTraceOptions = {}): P
     throw new FaasloadError('E_TRACE_NOT_FOUND', `${path}: no such file or directory`, { cause: err });
   });
   const format: TraceFormat = isTraceFormat(requested) ? requested : await detectFormat(path);
-  return TRACE_READERS[format](path);
+  const reader: TraceReader = TRACE_READERS[format];
+  return reader(path, options);
 }
