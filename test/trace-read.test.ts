@@ -38,7 +38,7 @@ describe('detectFormat', () => {
       detectFormat(file),
       'E_TRACE_FORMAT',
       new RegExp(
-        `^${re(file)}: cannot tell the trace format from its header '${header.slice(0, 80)}'; pass --format azure2019\\|azure2021$`,
+        `^${re(file)}: cannot tell the trace format from its header '${header.slice(0, 80)}'; pass --format ${re(TRACE_FORMATS.join('|'))}$`,
       ),
     );
   });

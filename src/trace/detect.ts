@@ -1,32 +1,60 @@
-import { open, stat } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { open, readdir, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { FaasloadError } from '../errors.js';
 import { AZURE2019_ID_COLUMNS } from './azure2019.js';
 import { RAW_INVOCATIONS } from './azure2019-files.js';
 import { AZURE2021_COLUMNS } from './azure2021.js';
+import { HUAWEI2023_DAY_FILE, isHuawei2023Header } from './huawei2023.js';
 import { TRACE_FORMATS, type TraceFormat } from './types.js';
 
 /**
- * Tells a trace's format from its path and header, reading at most the first line:
- * - a folder, or a file named invocations_per_function_md.anon.dNN.csv → azure2019;
+ * Tells a trace's format from its path and header, reading at most the first line of one file:
+ * - a file named invocations_per_function_md.anon.dNN.csv → azure2019;
  * - a header of exactly the columns app, func, end_timestamp, duration → azure2021;
- * - a header starting HashOwner,HashApp,HashFunction,Trigger → azure2019.
+ * - a header starting HashOwner,HashApp,HashFunction,Trigger → azure2019;
+ * - a header starting day,time and naming at least one function → huawei2023;
+ * - a folder: huawei2023 when it holds day_NN.csv files, the first with a day,time header;
+ *   azure2019 otherwise (its readers check the files).
  * Anything else → E_TRACE_FORMAT quoting the header; a missing path → E_TRACE_NOT_FOUND.
  */
 export async function detectFormat(path: string): Promise<TraceFormat> {
   const info = await stat(path).catch((err: unknown) => {
     throw new FaasloadError('E_TRACE_NOT_FOUND', `${path}: no such file or directory`, { cause: err });
   });
-  if (info.isDirectory() || RAW_INVOCATIONS.test(basename(path))) return 'azure2019';
+  if (info.isDirectory()) return detectFolder(path);
+  if (RAW_INVOCATIONS.test(basename(path))) return 'azure2019';
 
   const line = await readFirstLine(path);
-  const cells = line.split(',').map((c) => c.trim().replace(/^"(.*)"$/, '$1'));
+  const cells = csvCells(line);
   if (sameSet(cells, AZURE2021_COLUMNS)) return 'azure2021';
   if (AZURE2019_ID_COLUMNS.every((name, i) => cells[i] === name)) return 'azure2019';
+  if (isHuawei2023Header(cells)) return 'huawei2023';
   throw new FaasloadError(
     'E_TRACE_FORMAT',
     `${path}: cannot tell the trace format from its header '${line.slice(0, 80)}'; pass --format ${TRACE_FORMATS.join('|')}`,
   );
+}
+
+async function detectFolder(path: string): Promise<TraceFormat> {
+  const names = (await readdir(path, { withFileTypes: true }))
+    .filter((entry) => !entry.isDirectory() && !entry.name.startsWith('.'))
+    .map((entry) => entry.name)
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const firstDay = names
+    .filter((name) => HUAWEI2023_DAY_FILE.test(name))
+    .sort((a, b) => dayOf(a) - dayOf(b))[0];
+  if (firstDay !== undefined && isHuawei2023Header(csvCells(await readFirstLine(join(path, firstDay))))) {
+    return 'huawei2023';
+  }
+  return 'azure2019';
+}
+
+function dayOf(name: string): number {
+  return Number(HUAWEI2023_DAY_FILE.exec(name)?.[1] ?? Number.NaN);
+}
+
+function csvCells(line: string): string[] {
+  return line.split(',').map((c) => c.trim().replace(/^"(.*)"$/, '$1'));
 }
 
 /** True when `text` names a known trace format. */

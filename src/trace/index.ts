@@ -9,6 +9,12 @@ export { DURATION_PERCENTILES, MEMORY_PERCENTILES } from './azure2019-join.js';
 export { AZURE2021_COLUMNS, NEGATIVE_START_TOLERANCE_S, readAzure2021 } from './azure2021.js';
 export { type CsvRow, readCsvRows } from './csv.js';
 export { detectFormat, isTraceFormat } from './detect.js';
+export {
+  HUAWEI2023_DAY_FILE,
+  HUAWEI2023_TIME_COLUMNS,
+  isHuawei2023Header,
+  readHuawei2023,
+} from './huawei2023.js';
 export { readTrace, TRACE_READERS, type TraceReader } from './read.js';
 export {
   type SynthAzure2019Files,

@@ -1,7 +1,8 @@
 /** What trace readers produce (src/trace) and planning consumes (src/schedule). */
 
-export type TraceFormat = 'azure2019' | 'azure2021';
-export const TRACE_FORMATS: readonly TraceFormat[] = ['azure2019', 'azure2021'];
+/** The trace formats faasload reads. */
+export type TraceFormat = 'azure2019' | 'azure2021' | 'huawei2023';
+export const TRACE_FORMATS: readonly TraceFormat[] = ['azure2019', 'azure2021', 'huawei2023'];
 
 /**
  * A distribution given by percentiles: `points` maps a percentile in [0, 100] to a value, sorted
