@@ -4,6 +4,7 @@ import { FaasloadError } from '../errors.js';
 import { AZURE2019_ID_COLUMNS } from './azure2019.js';
 import { RAW_INVOCATIONS } from './azure2019-files.js';
 import { AZURE2021_COLUMNS } from './azure2021.js';
+import { parseFaasloadLine, parseFaasloadTraceName } from './faasload.js';
 import { HUAWEI2023_DAY_FILE, isHuawei2023Header } from './huawei2023.js';
 import { TRACE_FORMATS, type TraceFormat } from './types.js';
 
@@ -13,8 +14,10 @@ import { TRACE_FORMATS, type TraceFormat } from './types.js';
  * - a header of exactly the columns app, func, end_timestamp, duration → azure2021;
  * - a header starting HashOwner,HashApp,HashFunction,Trigger → azure2019;
  * - a header starting day,time and naming at least one function → huawei2023;
+ * - a file named USER-ACTION... whose first line is `WAIT INPUT [PARAM:VALUE...]` → faasload;
  * - a folder: huawei2023 when it holds day_NN.csv files, the first with a day,time header;
- *   azure2019 otherwise (its readers check the files).
+ *   faasload when every visible file in it is named USER-ACTION... and the first one's first line
+ *   is a FaaSLoad line; azure2019 otherwise (its readers check the files).
  * Anything else → E_TRACE_FORMAT quoting the header; a missing path → E_TRACE_NOT_FOUND.
  */
 export async function detectFormat(path: string): Promise<TraceFormat> {
@@ -29,6 +32,7 @@ export async function detectFormat(path: string): Promise<TraceFormat> {
   if (sameSet(cells, AZURE2021_COLUMNS)) return 'azure2021';
   if (AZURE2019_ID_COLUMNS.every((name, i) => cells[i] === name)) return 'azure2019';
   if (isHuawei2023Header(cells)) return 'huawei2023';
+  if (isFaasloadTrace(basename(path), line)) return 'faasload';
   throw new FaasloadError(
     'E_TRACE_FORMAT',
     `${path}: cannot tell the trace format from its header '${line.slice(0, 80)}'; pass --format ${TRACE_FORMATS.join('|')}`,
@@ -46,11 +50,24 @@ async function detectFolder(path: string): Promise<TraceFormat> {
   if (firstDay !== undefined && isHuawei2023Header(csvCells(await readFirstLine(join(path, firstDay))))) {
     return 'huawei2023';
   }
+  const first = names[0];
+  if (
+    first !== undefined &&
+    names.every((name) => parseFaasloadTraceName(name) !== undefined) &&
+    isFaasloadTrace(first, await readFirstLine(join(path, first)))
+  ) {
+    return 'faasload';
+  }
   return 'azure2019';
 }
 
 function dayOf(name: string): number {
   return Number(HUAWEI2023_DAY_FILE.exec(name)?.[1] ?? Number.NaN);
+}
+
+/** A FaaSLoad trace file: named USER-ACTION..., its first line WAIT INPUT [PARAM:VALUE...]. */
+function isFaasloadTrace(name: string, firstLine: string): boolean {
+  return parseFaasloadTraceName(name) !== undefined && typeof parseFaasloadLine(firstLine) !== 'string';
 }
 
 function csvCells(line: string): string[] {

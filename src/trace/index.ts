@@ -10,11 +10,19 @@ export { AZURE2021_COLUMNS, NEGATIVE_START_TOLERANCE_S, readAzure2021 } from './
 export { type CsvRow, readCsvRows } from './csv.js';
 export { detectFormat, isTraceFormat } from './detect.js';
 export {
+  type FaasloadPoint,
+  type FaasloadTraceName,
+  parseFaasloadLine,
+  parseFaasloadTraceName,
+  readFaasloadWorkload,
+} from './faasload.js';
+export {
   HUAWEI2023_DAY_FILE,
   HUAWEI2023_TIME_COLUMNS,
   isHuawei2023Header,
   readHuawei2023,
 } from './huawei2023.js';
+export { dateTimeMicros, decimalMicros } from './micros.js';
 export { readTrace, TRACE_READERS, type TraceReader } from './read.js';
 export {
   type SynthAzure2019Files,

@@ -3,6 +3,7 @@ import { FaasloadError } from '../errors.js';
 import { readAzure2019 } from './azure2019.js';
 import { readAzure2021 } from './azure2021.js';
 import { detectFormat, isTraceFormat } from './detect.js';
+import { readFaasloadWorkload } from './faasload.js';
 import { readHuawei2023 } from './huawei2023.js';
 import { type ReadTraceOptions, TRACE_FORMATS, type Trace, type TraceFormat } from './types.js';
 
@@ -14,6 +15,7 @@ export const TRACE_READERS = {
   azure2019: readAzure2019,
   azure2021: readAzure2021,
   huawei2023: readHuawei2023,
+  faasload: readFaasloadWorkload,
 } satisfies Record<TraceFormat, TraceReader>;
 
 /**

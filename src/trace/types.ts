@@ -1,8 +1,8 @@
 /** What trace readers produce (src/trace) and planning consumes (src/schedule). */
 
 /** The trace formats faasload reads. */
-export type TraceFormat = 'azure2019' | 'azure2021' | 'huawei2023';
-export const TRACE_FORMATS: readonly TraceFormat[] = ['azure2019', 'azure2021', 'huawei2023'];
+export type TraceFormat = 'azure2019' | 'azure2021' | 'huawei2023' | 'faasload';
+export const TRACE_FORMATS: readonly TraceFormat[] = ['azure2019', 'azure2021', 'huawei2023', 'faasload'];
 
 /**
  * A distribution given by percentiles: `points` maps a percentile in [0, 100] to a value, sorted
