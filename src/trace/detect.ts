@@ -18,6 +18,7 @@ import { TRACE_FORMATS, type TraceFormat } from './types.js';
  * - a folder: huawei2023 when it holds day_NN.csv files, the first with a day,time header;
  *   faasload when every visible file in it is named USER-ACTION... and the first one's first line
  *   is a FaaSLoad line; azure2019 otherwise (its readers check the files).
+ * 'csv' is never detected: any CSV has a header, so only --format csv says a file is one.
  * Anything else → E_TRACE_FORMAT quoting the header; a missing path → E_TRACE_NOT_FOUND.
  */
 export async function detectFormat(path: string): Promise<TraceFormat> {

@@ -8,6 +8,7 @@ export { type Azure2019Files, resolveAzure2019Files } from './azure2019-files.js
 export { DURATION_PERCENTILES, MEMORY_PERCENTILES } from './azure2019-join.js';
 export { AZURE2021_COLUMNS, NEGATIVE_START_TOLERANCE_S, readAzure2021 } from './azure2021.js';
 export { type CsvRow, readCsvRows } from './csv.js';
+export { CSV_DURATION_UNITS, CSV_TIME_UNITS, readCsvTrace } from './csv-trace.js';
 export { detectFormat, isTraceFormat } from './detect.js';
 export {
   type FaasloadPoint,
@@ -33,6 +34,7 @@ export {
 } from './synth.js';
 export {
   type ArrivalSource,
+  type CsvTraceColumns,
   type Percentiles,
   type ReadTraceOptions,
   TRACE_FORMATS,

@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises';
 import { FaasloadError } from '../errors.js';
 import { readAzure2019 } from './azure2019.js';
 import { readAzure2021 } from './azure2021.js';
+import { readCsvTrace } from './csv-trace.js';
 import { detectFormat, isTraceFormat } from './detect.js';
 import { readFaasloadWorkload } from './faasload.js';
 import { readHuawei2023 } from './huawei2023.js';
@@ -16,13 +17,15 @@ export const TRACE_READERS = {
   azure2021: readAzure2021,
   huawei2023: readHuawei2023,
   faasload: readFaasloadWorkload,
+  csv: readCsvTrace,
 } satisfies Record<TraceFormat, TraceReader>;
 
 /**
  * Reads a trace file or folder. `format` defaults to 'auto' (detectFormat). Errors are
  * FaasloadErrors: E_TRACE_NOT_FOUND for a path that does not exist, E_TRACE_FORMAT for an unknown
  * format name or an undetectable file, E_TRACE_ROW (`file:line: ...`) for a malformed row, E_USAGE
- * for a folder of several Azure 2019 days. `options` goes to the format's reader as is.
+ * for a folder of several Azure 2019 days or a bad option (e.g. a --time-column the CSV lacks).
+ * `options` goes to the format's reader as is: 'csv' reads `options.csv`.
  */
 export async function readTrace(path: string, options: ReadTraceOptions = {}): Promise<Trace> {
   const requested: string = options.format ?? 'auto';

@@ -1,8 +1,17 @@
 /** What trace readers produce (src/trace) and planning consumes (src/schedule). */
 
-/** The trace formats faasload reads. */
-export type TraceFormat = 'azure2019' | 'azure2021' | 'huawei2023' | 'faasload';
-export const TRACE_FORMATS: readonly TraceFormat[] = ['azure2019', 'azure2021', 'huawei2023', 'faasload'];
+/**
+ * The trace formats faasload reads. 'csv' (one row per invocation, columns chosen by
+ * ReadTraceOptions.csv) is never auto-detected: it has to be asked for.
+ */
+export type TraceFormat = 'azure2019' | 'azure2021' | 'huawei2023' | 'faasload' | 'csv';
+export const TRACE_FORMATS: readonly TraceFormat[] = [
+  'azure2019',
+  'azure2021',
+  'huawei2023',
+  'faasload',
+  'csv',
+];
 
 /**
  * A distribution given by percentiles: `points` maps a percentile in [0, 100] to a value, sorted
@@ -20,9 +29,12 @@ export interface TraceFunction {
   /** The tenant, where the trace has one (FaaSLoad workload traces: one user per file). */
   user?: string;
   trigger?: string;
-  /** Execution time in milliseconds (Azure 2019). */
+  /** Execution time in milliseconds (Azure 2019; plain CSV: the distribution of its duration column). */
   durationMs?: Percentiles;
-  /** Allocated memory in megabytes (Azure 2019, the app's memory split across its functions). */
+  /**
+   * Allocated memory in megabytes (Azure 2019: the app's memory split across its functions;
+   * FaaSLoad: the MEMORY of the trace file name; plain CSV: the distribution of its memory column).
+   */
   memoryMb?: Percentiles;
 }
 
@@ -72,7 +84,11 @@ export interface ReadTraceOptions {
 
 /** The columns of a plain CSV trace: one row per invocation. */
 export interface CsvTraceColumns {
-  /** The arrival time column (name or 0-based index); default `time`. */
+  /**
+   * The arrival time column; default `time`. Every column option is a header name, or a 0-based
+   * column index written in digits ('0', '3') when no header cell has that name. The first line is
+   * always the header.
+   */
   timeColumn?: string;
   /** How to read it: seconds, milliseconds, microseconds, or date-time strings. Default s. */
   timeUnit?: 's' | 'ms' | 'us' | 'datetime';
