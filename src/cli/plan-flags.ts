@@ -5,11 +5,11 @@ import { DEFAULT_SEED } from '../run/load-plan.js';
 import { SAMPLE_METHODS, type SampleMethod } from '../schedule/select.js';
 import { IAT_MODES, type IatMode } from '../schedule/spread.js';
 import { parseDays } from '../trace/days.js';
-import { TRACE_FORMATS, type TraceFormat } from '../trace/types.js';
+import { type CsvTraceColumns, TRACE_FORMATS, type TraceFormat } from '../trace/types.js';
 import { parseDurationUs } from '../util/duration.js';
 
-/** The flags that read and plan a trace, shared by replay and schedule. */
-export function planFlags<T>(y: Argv<T>) {
+/** The flags that read a trace, shared by every command that takes one. */
+export function traceFlags<T>(y: Argv<T>) {
   return y
     .positional('trace', {
       type: 'string',
@@ -45,69 +45,109 @@ export function planFlags<T>(y: Argv<T>) {
         group: 'Trace:',
       },
       'memory-column': { type: 'string', describe: '--format csv: the memory column (MB)', group: 'Trace:' },
-      from: {
-        type: 'string',
-        describe: 'Start of the trace window, from trace time 0 (90s, 5m, 2h, seconds)',
-        group: 'Planning:',
-      },
-      to: { type: 'string', describe: 'End of the trace window (exclusive), same units', group: 'Planning:' },
-      speed: {
-        type: 'number',
-        default: 1,
-        describe: 'Replay K times faster (0.5 = slower)',
-        group: 'Planning:',
-      },
-      'warp-durations': {
-        type: 'boolean',
-        default: false,
-        describe: 'Divide function durations by --speed too',
-        group: 'Planning:',
-      },
-      'max-duration': {
-        type: 'string',
-        describe: 'Cap on every function duration (100ms, 2s, ...)',
-        group: 'Planning:',
-      },
-      scale: {
-        type: 'number',
-        default: 1,
-        describe: 'Multiply the rate (0.1 = a tenth); fractions are rounded by a seeded coin',
-        group: 'Planning:',
-      },
-      functions: { type: 'number', describe: 'Keep N functions, chosen by --sample', group: 'Planning:' },
-      sample: {
-        choices: SAMPLE_METHODS,
-        default: 'representative',
-        describe: 'How --functions chooses: busiest, random, or closest in distribution to the trace',
-        group: 'Planning:',
-      },
-      trigger: {
-        type: 'string',
-        describe: 'Keep functions with these triggers, e.g. http,timer',
-        group: 'Planning:',
-      },
-      iat: {
-        choices: IAT_MODES,
-        default: 'equidistant',
-        describe: "How a bin's invocations are spread in it (poisson: the count varies too)",
-        group: 'Planning:',
-      },
-      shift: {
-        type: 'boolean',
-        default: false,
-        describe: 'Start each function at a random phase inside bins (equidistant)',
-        group: 'Planning:',
-      },
-      seed: {
-        type: 'number',
-        default: DEFAULT_SEED,
-        describe: 'Seed of every random choice',
-        group: 'Planning:',
-      },
     });
 }
 
+/** The flags that read and plan a trace, shared by replay and schedule. */
+export function planFlags<T>(y: Argv<T>) {
+  return traceFlags(y).options({
+    from: {
+      type: 'string',
+      describe: 'Start of the trace window, from trace time 0 (90s, 5m, 2h, seconds)',
+      group: 'Planning:',
+    },
+    to: { type: 'string', describe: 'End of the trace window (exclusive), same units', group: 'Planning:' },
+    speed: {
+      type: 'number',
+      default: 1,
+      describe: 'Replay K times faster (0.5 = slower)',
+      group: 'Planning:',
+    },
+    'warp-durations': {
+      type: 'boolean',
+      default: false,
+      describe: 'Divide function durations by --speed too',
+      group: 'Planning:',
+    },
+    'max-duration': {
+      type: 'string',
+      describe: 'Cap on every function duration (100ms, 2s, ...)',
+      group: 'Planning:',
+    },
+    scale: {
+      type: 'number',
+      default: 1,
+      describe: 'Multiply the rate (0.1 = a tenth); fractions are rounded by a seeded coin',
+      group: 'Planning:',
+    },
+    functions: { type: 'number', describe: 'Keep N functions, chosen by --sample', group: 'Planning:' },
+    sample: {
+      choices: SAMPLE_METHODS,
+      default: 'representative',
+      describe: 'How --functions chooses: busiest, random, or closest in distribution to the trace',
+      group: 'Planning:',
+    },
+    trigger: {
+      type: 'string',
+      describe: 'Keep functions with these triggers, e.g. http,timer',
+      group: 'Planning:',
+    },
+    iat: {
+      choices: IAT_MODES,
+      default: 'equidistant',
+      describe: "How a bin's invocations are spread in it (poisson: the count varies too)",
+      group: 'Planning:',
+    },
+    shift: {
+      type: 'boolean',
+      default: false,
+      describe: 'Start each function at a random phase inside bins (equidistant)',
+      group: 'Planning:',
+    },
+    seed: {
+      type: 'number',
+      default: DEFAULT_SEED,
+      describe: 'Seed of every random choice',
+      group: 'Planning:',
+    },
+  });
+}
+
+type TraceArgs = Awaited<ReturnType<ReturnType<typeof traceFlags>['parseAsync']>>;
 type PlanArgs = Awaited<ReturnType<ReturnType<typeof planFlags>['parseAsync']>>;
+export type TraceOptions = Pick<TracePlanOptions, 'trace' | 'format' | 'days' | 'csv'>;
+
+const CSV_FLAGS = [
+  'time-column',
+  'time-unit',
+  'function-column',
+  'duration-column',
+  'memory-column',
+] as const;
+
+/** What to read (path, format, days, CSV columns); problems go to `errors`. */
+export function toTraceOptions(args: TraceArgs, errors: string[]): TraceOptions {
+  const o: TraceOptions = { trace: args.trace, format: args.format as TraceFormat | 'auto' };
+  if (args.day !== undefined) {
+    try {
+      o.days = parseDays(args.day);
+    } catch (err) {
+      errors.push((err as Error).message);
+    }
+  }
+  const given = CSV_FLAGS.filter((f) => args[f] !== undefined);
+  if (given.length > 0 && args.format !== 'csv') errors.push(`--${given[0]} needs --format csv`);
+  if (args.format === 'csv') {
+    const csv: CsvTraceColumns = {};
+    if (args['time-column'] !== undefined) csv.timeColumn = args['time-column'];
+    if (args['time-unit'] !== undefined) csv.timeUnit = args['time-unit'] as CsvTraceColumns['timeUnit'];
+    if (args['function-column'] !== undefined) csv.functionColumn = args['function-column'];
+    if (args['duration-column'] !== undefined) csv.durationColumn = args['duration-column'];
+    if (args['memory-column'] !== undefined) csv.memoryColumn = args['memory-column'];
+    o.csv = csv;
+  }
+  return o;
+}
 
 /** Validates the planning flags, collecting every problem in `errors`, and maps them to options. */
 export function toTracePlanOptions(args: PlanArgs, errors: string[]): TracePlanOptions {
@@ -123,36 +163,20 @@ export function toTracePlanOptions(args: PlanArgs, errors: string[]): TracePlanO
   const fromUs = duration(args.from, '--from');
   const toUs = duration(args.to, '--to');
   const maxDurationUs = duration(args['max-duration'], '--max-duration');
-  if (!(args.speed > 0) || !Number.isFinite(args.speed))
+  if (!(args.speed > 0) || !Number.isFinite(args.speed)) {
     errors.push(`--speed: expected a positive number, got ${args.speed}`);
-  if (!(args.scale >= 0) || !Number.isFinite(args.scale))
+  }
+  if (!(args.scale >= 0) || !Number.isFinite(args.scale)) {
     errors.push(`--scale: expected a number >= 0, got ${args.scale}`);
+  }
   if (!Number.isSafeInteger(args.seed)) errors.push(`--seed: expected an integer, got ${args.seed}`);
   if (args.functions !== undefined && !(Number.isInteger(args.functions) && args.functions > 0)) {
     errors.push(`--functions: expected a positive integer, got ${args.functions}`);
   }
   if (fromUs !== undefined && toUs !== undefined && fromUs >= toUs) errors.push('--from must be before --to');
-  let days: number[] | undefined;
-  if (args.day !== undefined) {
-    try {
-      days = parseDays(args.day);
-    } catch (err) {
-      errors.push((err as Error).message);
-    }
-  }
-  const csvFlags = [
-    'time-column',
-    'time-unit',
-    'function-column',
-    'duration-column',
-    'memory-column',
-  ] as const;
-  const given = csvFlags.filter((f) => args[f] !== undefined);
-  if (given.length > 0 && args.format !== 'csv') errors.push(`--${given[0]} needs --format csv`);
 
   const o: TracePlanOptions = {
-    trace: args.trace,
-    format: args.format as TraceFormat | 'auto',
+    ...toTraceOptions(args, errors),
     seed: args.seed,
     speed: args.speed,
     warpDurations: args['warp-durations'],
@@ -161,23 +185,15 @@ export function toTracePlanOptions(args: PlanArgs, errors: string[]): TracePlanO
     iat: args.iat as IatMode,
     shift: args.shift,
   };
-  if (days) o.days = days;
   if (fromUs !== undefined) o.fromUs = fromUs;
   if (toUs !== undefined) o.toUs = toUs;
   if (maxDurationUs !== undefined) o.maxDurationMs = maxDurationUs / 1000;
   if (args.functions !== undefined) o.functions = args.functions;
-  if (args.trigger !== undefined)
+  if (args.trigger !== undefined) {
     o.triggers = args.trigger
       .split(',')
       .map((t) => t.trim())
       .filter(Boolean);
-  if (args.format === 'csv') {
-    o.csv = {};
-    if (args['time-column'] !== undefined) o.csv.timeColumn = args['time-column'];
-    if (args['time-unit'] !== undefined) o.csv.timeUnit = args['time-unit'] as 's' | 'ms' | 'us' | 'datetime';
-    if (args['function-column'] !== undefined) o.csv.functionColumn = args['function-column'];
-    if (args['duration-column'] !== undefined) o.csv.durationColumn = args['duration-column'];
-    if (args['memory-column'] !== undefined) o.csv.memoryColumn = args['memory-column'];
   }
   return o;
 }
