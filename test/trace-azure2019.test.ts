@@ -3,15 +3,22 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { type ArrivalSource, readAzure2019, readTrace, type Trace } from '../src/trace/index.js';
+import { denseCounts } from './helpers/counts.js';
 import { AZURE2019_DIR } from './helpers/paths.js';
 import { naiveCsv, re, rejectsWith, removeTmpTraces, tmpTrace } from './helpers/trace-fixtures.js';
 
 after(removeTmpTraces);
 
+/**
+ * Function fn's counts source with its counts expanded to one per minute of the trace: the reader
+ * returns sparse counts (only non-empty minutes, in `bins`), the assertions read dense ones.
+ */
 function counts(trace: Trace, fn: number): Extract<ArrivalSource, { kind: 'counts' }> {
   const source = trace.arrivals(fn);
   assert.equal(source.kind, 'counts');
-  return source;
+  assert.ok(source.bins, 'sparse counts');
+  const { bins: _, ...rest } = source;
+  return { ...rest, counts: denseCounts(source, trace.spanUs / source.binUs) };
 }
 
 describe('readAzure2019 on the real In-Vitro sample (100 functions, minutes 480..959)', () => {

@@ -1,6 +1,7 @@
 import type { Azure2019Function } from './azure2019.js';
+import type { FunctionTable } from './azure2019-invocations.js';
 import { columnIndexes, expectCellCount, idCell, nonNegativeCell } from './cells.js';
-import { readCsvRows } from './csv.js';
+import { forEachCsvRow } from './lines.js';
 import type { Percentiles } from './types.js';
 import type { WarningLog } from './warnings.js';
 
@@ -13,27 +14,50 @@ const durationColumn = (p: number) => `percentile_Average_${p}`;
 const memoryColumn = (p: number) => `AverageAllocatedMb_pct${p}`;
 
 /**
- * Streams a durations file and sets `durationMs` on the functions whose (owner, app, function)
- * triple it has. Every row is validated (cell count, non-negative numbers) whether it joins or
- * not; rows of functions not in the invocations are ignored; a repeated triple keeps its first row
- * and adds a warning naming both lines.
+ * Remembers the first line of each key, to report repeats: keys of the trace's functions by their
+ * index (an Int32Array, no strings kept), any other key in a Map.
  */
-export async function joinDurations(
-  file: string,
-  functions: readonly Azure2019Function[],
-  warnings: WarningLog,
-): Promise<void> {
-  const byId = new Map(functions.map((f) => [f.id, f]));
-  const firstLine = new Map<string, number>();
+class FirstLines {
+  private readonly known: Int32Array;
+  private readonly other = new Map<string, number>();
+
+  constructor(size: number) {
+    this.known = new Int32Array(size);
+  }
+
+  /** The line `key` (function `fn`, or -1 if not a function of the trace) was first seen on, else records `line`. */
+  seen(key: string, fn: number, line: number): number | undefined {
+    if (fn >= 0) {
+      const first = this.known[fn]!;
+      if (first !== 0) return first;
+      this.known[fn] = line;
+      return undefined;
+    }
+    const first = this.other.get(key);
+    if (first === undefined) this.other.set(key, line);
+    return first;
+  }
+}
+
+/**
+ * Streams a durations file and sets `durationMs` on the functions of `table` whose (owner, app,
+ * function) triple it has, unless already set (several days: the first day that has a row wins).
+ * Every row is validated (cell count, non-negative numbers) whether it joins or not; rows of
+ * functions not in the invocations are ignored; a repeated triple keeps its first row and adds a
+ * warning naming both lines.
+ */
+export async function joinDurations(file: string, table: FunctionTable, warnings: WarningLog): Promise<void> {
+  const { functions, index } = table;
+  const firstLines = new FirstLines(functions.length);
   const pointColumns = DURATION_PERCENTILES.map(durationColumn);
   let header: string[] | undefined;
   let col: Record<string, number> = {};
 
-  for await (const row of readCsvRows(file)) {
+  await forEachCsvRow(file, (row) => {
     if (header === undefined) {
       header = row.cells;
       col = columnIndexes(file, header, ['HashOwner', 'HashApp', 'HashFunction', 'Average', ...pointColumns]);
-      continue;
+      return;
     }
     expectCellCount(file, row, header.length);
     const { line, cells } = row;
@@ -42,64 +66,83 @@ export async function joinDurations(
       idCell(file, line, 'HashApp', cells[col.HashApp!]),
       idCell(file, line, 'HashFunction', cells[col.HashFunction!]),
     ].join('/');
-    const durationMs = percentiles(file, line, cells, col, 'Average', DURATION_PERCENTILES, pointColumns, 1);
-    const first = firstLine.get(id);
+    const fn = index.get(id) ?? -1;
+    const f = functions[fn];
+    // Validate every row; build the percentiles only for a function that takes them.
+    const take = f !== undefined && f.durationMs === undefined;
+    const durationMs = percentiles(
+      file,
+      line,
+      cells,
+      col,
+      'Average',
+      DURATION_PERCENTILES,
+      pointColumns,
+      1,
+      take,
+    );
+    const first = firstLines.seen(id, fn, line);
     if (first !== undefined) {
       warnings.add(
         'duplicate functions in the durations',
         duplicateMessage(file, line, first, `function ${id}`),
       );
-      continue;
+      return;
     }
-    firstLine.set(id, line);
-    const f = byId.get(id);
-    if (f !== undefined) f.durationMs = durationMs;
-  }
+    if (take) f.durationMs = durationMs;
+  });
 }
 
 /**
- * Streams a memory file and sets `memoryMb`. Its header decides the granularity:
+ * Streams a memory file and sets `memoryMb` on functions of `table` (those for which `present`
+ * holds, by default all). Its header decides the granularity:
  * - with HashFunction (In-Vitro memory.csv): per function, joined on the triple, taken as is;
  * - without (raw app_memory_percentiles): per app, joined on (owner, app), and every value is
- *   divided by the number of that app's functions in the invocations, as the In-Vitro sampler does.
- * Validation and duplicates as in joinDurations.
+ *   divided by the number of that app's present functions, as the In-Vitro sampler does.
+ * A function's memory already set (by an earlier day) is kept. Validation and duplicates as in
+ * joinDurations.
  */
 export async function joinMemory(
   file: string,
-  functions: readonly Azure2019Function[],
+  table: FunctionTable,
   warnings: WarningLog,
+  present: (fn: number) => boolean = () => true,
 ): Promise<void> {
-  const byApp = new Map<string, Azure2019Function[]>();
-  for (const f of functions) {
-    const key = `${f.owner}/${f.app}`;
-    const list = byApp.get(key);
-    if (list === undefined) byApp.set(key, [f]);
-    else list.push(f);
-  }
-  const byId = new Map(functions.map((f) => [f.id, f]));
-  const firstLine = new Map<string, number>();
+  const { functions, index } = table;
+  const firstLines = new FirstLines(functions.length);
   const pointColumns = MEMORY_PERCENTILES.map(memoryColumn);
   let header: string[] | undefined;
   let perFunction = false;
   let col: Record<string, number> = {};
+  /** Raw layout: the present functions of each app, `${owner}/${app}` → indexes. */
+  let byApp: Map<string, number[]> | undefined;
 
-  for await (const row of readCsvRows(file)) {
+  await forEachCsvRow(file, (row) => {
     if (header === undefined) {
       header = row.cells;
       perFunction = header.some((name) => name.trim() === 'HashFunction');
       const ids = perFunction ? ['HashOwner', 'HashApp', 'HashFunction'] : ['HashOwner', 'HashApp'];
       col = columnIndexes(file, header, [...ids, 'AverageAllocatedMb', ...pointColumns]);
-      continue;
+      if (!perFunction) byApp = groupByApp(functions, present);
+      return;
     }
     expectCellCount(file, row, header.length);
     const { line, cells } = row;
     const owner = idCell(file, line, 'HashOwner', cells[col.HashOwner!]);
     const app = idCell(file, line, 'HashApp', cells[col.HashApp!]);
-    const key = perFunction
-      ? `${owner}/${app}/${idCell(file, line, 'HashFunction', cells[col.HashFunction!])}`
-      : `${owner}/${app}`;
-    const targets = perFunction ? [byId.get(key)].filter((f) => f !== undefined) : (byApp.get(key) ?? []);
-    const divisor = perFunction ? 1 : Math.max(1, targets.length);
+    let key: string;
+    let targets: readonly number[];
+    let fn = -1;
+    if (byApp === undefined) {
+      key = `${owner}/${app}/${idCell(file, line, 'HashFunction', cells[col.HashFunction!])}`;
+      fn = index.get(key) ?? -1;
+      targets = fn >= 0 && present(fn) ? [fn] : [];
+    } else {
+      key = `${owner}/${app}`;
+      targets = byApp.get(key) ?? [];
+    }
+    const divisor = Math.max(1, targets.length);
+    const take = targets.some((t) => functions[t]!.memoryMb === undefined);
     const memoryMb = percentiles(
       file,
       line,
@@ -109,18 +152,37 @@ export async function joinMemory(
       MEMORY_PERCENTILES,
       pointColumns,
       divisor,
+      take,
     );
-    const first = firstLine.get(key);
+    const first = firstLines.seen(key, fn, line);
     if (first !== undefined) {
       const what = perFunction ? `function ${key}` : `app ${key}`;
       warnings.add('duplicate rows in the memory', duplicateMessage(file, line, first, what));
-      continue;
+      return;
     }
-    firstLine.set(key, line);
-    for (const f of targets) f.memoryMb = memoryMb;
-  }
+    if (!take) return;
+    for (const t of targets) functions[t]!.memoryMb ??= memoryMb;
+  });
 }
 
+function groupByApp(
+  functions: readonly Azure2019Function[],
+  present: (fn: number) => boolean,
+): Map<string, number[]> {
+  const byApp = new Map<string, number[]>();
+  functions.forEach((f, fn) => {
+    if (!present(fn)) return;
+    const key = `${f.owner}/${f.app}`;
+    const list = byApp.get(key);
+    if (list === undefined) byApp.set(key, [fn]);
+    else list.push(fn);
+  });
+  return byApp;
+}
+
+const EMPTY: Percentiles = { points: [] };
+
+/** Validates the row's percentile cells; builds the Percentiles only when `build` (else EMPTY). */
 function percentiles(
   file: string,
   line: number,
@@ -130,12 +192,15 @@ function percentiles(
   levels: readonly number[],
   pointColumns: readonly string[],
   divisor: number,
+  build: boolean,
 ): Percentiles {
   const value = (name: string) => nonNegativeCell(file, line, name, cells[col[name]!]) / divisor;
-  return {
-    average: value(averageColumn),
-    points: levels.map((p, i) => [p, value(pointColumns[i]!)] as const),
-  };
+  const average = value(averageColumn);
+  if (!build) {
+    for (const name of pointColumns) value(name);
+    return EMPTY;
+  }
+  return { average, points: levels.map((p, i) => [p, value(pointColumns[i]!)] as const) };
 }
 
 function duplicateMessage(file: string, line: number, first: number, what: string): string {

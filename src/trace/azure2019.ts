@@ -1,9 +1,15 @@
-import { FaasloadError } from '../errors.js';
-import { type Azure2019Files, resolveAzure2019Files } from './azure2019-files.js';
+import { type Azure2019Files, resolveAzure2019Days, resolveAzure2019Files } from './azure2019-files.js';
+import {
+  AZURE2019_ID_COLUMNS,
+  type FunctionTable,
+  type InvocationsFile,
+  minuteColumns,
+  readInvocationsFile,
+} from './azure2019-invocations.js';
 import { joinDurations, joinMemory } from './azure2019-join.js';
-import { columnIndexes, countCell, expectCellCount, idCell } from './cells.js';
-import { readCsvRows } from './csv.js';
-import type { ArrivalSource, Trace, TraceFunction } from './types.js';
+import type { ScanLinesOptions } from './lines.js';
+import { SparseRows } from './sparse-rows.js';
+import type { ArrivalSource, ReadTraceOptions, Trace, TraceFunction } from './types.js';
 import { WarningLog } from './warnings.js';
 
 /**
@@ -11,7 +17,7 @@ import { WarningLog } from './warnings.js';
  * function, plus per-function duration percentiles and per-app (raw) or per-function (In-Vitro)
  * memory percentiles. See azure2019-files.ts for the two layouts.
  */
-export const AZURE2019_ID_COLUMNS = ['HashOwner', 'HashApp', 'HashFunction', 'Trigger'] as const;
+export { AZURE2019_ID_COLUMNS, minuteColumns };
 export const MINUTE_US = 60e6;
 
 /** One function's rows as read from the invocations file, for the joins. */
@@ -22,151 +28,135 @@ export interface Azure2019Function extends TraceFunction {
   id: string;
 }
 
-/**
- * Reads one day of an Azure 2019 trace. Keeps one Uint32Array of minute counts per function
- * (4 bytes × minutes: about 265 MB for a full raw day of ~46,000 functions × 1440 minutes),
- * never the rows. Trace time 0 is the start of the first minute column; spanUs = minutes × 60 s.
- * Functions keep the order of the invocations file; a repeated (owner, app, function) triple keeps
- * its first row and adds a warning naming both lines. Durations and memory are joined on the triple;
- * a function without a durations or memory row gets undefined there and a warning.
- */
-export async function readAzure2019(path: string): Promise<Trace> {
-  const files = await resolveAzure2019Files(path);
-  const warnings = new WarningLog();
-  const { functions, counts, minutes } = await readInvocations(files.invocations, warnings);
+/** readAzure2019's options: the trace options, plus the read size (tests use tiny ones). */
+export interface ReadAzure2019Options extends ReadTraceOptions, ScanLinesOptions {}
 
-  const read = [files.invocations];
-  if (files.durations === undefined) {
-    warnings.add(
-      'no durations file',
-      `no durations file beside ${files.invocations} (looked for ${files.looked.durations.join(', ')}): durationMs is undefined for every function`,
-    );
-  } else {
-    await joinDurations(files.durations, functions, warnings);
-    read.push(files.durations);
+/**
+ * Reads an Azure 2019 trace: one day (a folder holding one day, In-Vitro or raw, or one day's
+ * invocations file), or with `options.days` several raw days of one folder concatenated in time.
+ *
+ * Arrivals are sparse counts (ArrivalSource `bins`): one (minute, count) pair per non-empty
+ * minute, 8 bytes each, nothing for the zero minutes that make up most of a raw day. The
+ * invocations file is parsed from its bytes (readInvocationsFile); the small durations and memory
+ * files go through the CSV reader. Every row is validated and a malformed one stops the read with
+ * `file:line: what is wrong`.
+ *
+ * One day: trace time 0 is the start of the first minute column; spanUs = minutes × 60 s.
+ * Functions keep the order of the invocations file; a repeated (owner, app, function) triple keeps
+ * its first row and adds a warning naming both lines. Durations and memory are joined on the
+ * triple; a function without a durations or memory row gets undefined there and a warning.
+ *
+ * Several days (`days: [1, 2, 3]`, ascending): the days follow each other with no gap, in the
+ * order given, whatever their numbers (days [1, 4] make a two-day trace), so trace time 0 is
+ * minute 1 of the first day and spanUs is the sum of the days' minutes. Functions are identified
+ * by their triple across days and listed in order of first appearance; a function without a row
+ * on some day has no arrivals that day. Its trigger, durations and memory come from the first day
+ * that has them (a day's memory is split across the app's functions present that day; d13 and
+ * d14 have no memory file, so functions seen only then have no memory). A day without an
+ * invocations file is an E_TRACE_NOT_FOUND error naming it; a missing durations or memory file is
+ * a warning. Memory: while the days are read their pairs sit in read order, then they are copied
+ * into function order, so the peak is about twice the final size (a single day is not copied).
+ */
+export async function readAzure2019(path: string, options: ReadAzure2019Options = {}): Promise<Trace> {
+  const days =
+    options.days === undefined
+      ? [await resolveAzure2019Files(path)]
+      : await resolveAzure2019Days(path, options.days);
+  const scan: ScanLinesOptions =
+    options.highWaterMark === undefined ? {} : { highWaterMark: options.highWaterMark };
+  const warnings = new WarningLog();
+  const table: FunctionTable = { functions: [], index: new Map() };
+  let rows = new SparseRows();
+  const read: InvocationsFile[] = [];
+  let minutes = 0;
+  for (const files of days) {
+    const day = await readInvocationsFile(files.invocations, table, rows, minutes, warnings, scan);
+    read.push(day);
+    minutes += day.minutes;
   }
-  if (files.memory === undefined) {
-    warnings.add(
-      'no memory file',
-      `no memory file beside ${files.invocations} (looked for ${files.looked.memory.join(', ')}): memoryMb is undefined for every function`,
-    );
-  } else {
-    await joinMemory(files.memory, functions, warnings);
-    read.push(files.memory);
+  const { functions } = table;
+
+  const readFiles: string[] = [];
+  const several = days.length > 1;
+  for (const [d, files] of days.entries()) {
+    readFiles.push(files.invocations);
+    const rowOf = read[d]!.rowOf;
+    const present = several ? (fn: number) => (rowOf[fn] ?? -1) >= 0 : undefined;
+    if (files.durations === undefined) {
+      warnings.add(
+        'no durations file',
+        `no durations file beside ${files.invocations} (looked for ${files.looked.durations.join(', ')}): ${several ? 'this day’s functions take durations from other days where they have them' : 'durationMs is undefined for every function'}`,
+      );
+    } else {
+      await joinDurations(files.durations, table, warnings);
+      readFiles.push(files.durations);
+    }
+    if (files.memory === undefined) {
+      warnings.add(
+        'no memory file',
+        `no memory file beside ${files.invocations} (looked for ${files.looked.memory.join(', ')}): ${several ? 'this day’s functions take memory from other days where they have them' : 'memoryMb is undefined for every function'}`,
+      );
+    } else {
+      await joinMemory(files.memory, table, warnings, present);
+      readFiles.push(files.memory);
+    }
   }
-  warnMissing(functions, files, warnings);
+  warnMissing(functions, days, warnings);
+
+  // One row per function, in function order: a single day already is; several days are copied.
+  const rowOf = (fn: number): number => read[0]!.rowOf[fn]!;
+  if (several) {
+    const merged = new SparseRows();
+    for (let fn = 0; fn < functions.length; fn++) {
+      const parts = [];
+      for (const day of read) {
+        const r = day.rowOf[fn] ?? -1;
+        if (r >= 0) parts.push(rows.row(r));
+      }
+      merged.commitConcat(parts);
+    }
+    rows = merged;
+  }
+  const final = rows;
+  const first = read[0]!.file;
 
   return {
     format: 'azure2019',
-    files: read,
+    files: readFiles,
     functions,
     spanUs: minutes * MINUTE_US,
     warnings: warnings.list(),
     arrivals(fn: number): ArrivalSource {
-      const c = counts[fn];
-      if (c === undefined)
-        throw new RangeError(`no function ${fn} in ${files.invocations} (${counts.length} functions)`);
-      return { kind: 'counts', startUs: 0, binUs: MINUTE_US, counts: c };
+      if (!Number.isInteger(fn) || fn < 0 || fn >= functions.length)
+        throw new RangeError(`no function ${fn} in ${first} (${functions.length} functions)`);
+      const { bins, counts } = final.row(several ? fn : rowOf(fn));
+      return { kind: 'counts', startUs: 0, binUs: MINUTE_US, counts, bins };
     },
   };
 }
 
-interface Invocations {
-  functions: Azure2019Function[];
-  counts: Uint32Array[];
-  minutes: number;
-}
-
-async function readInvocations(file: string, warnings: WarningLog): Promise<Invocations> {
-  const functions: Azure2019Function[] = [];
-  const counts: Uint32Array[] = [];
-  const firstLine = new Map<string, number>();
-  let header: string[] | undefined;
-  let col: Record<(typeof AZURE2019_ID_COLUMNS)[number], number> | undefined;
-  let minuteCols: number[] = [];
-
-  for await (const row of readCsvRows(file)) {
-    if (header === undefined || col === undefined) {
-      header = row.cells;
-      col = columnIndexes(file, header, AZURE2019_ID_COLUMNS);
-      minuteCols = minuteColumns(file, header);
-      continue;
-    }
-    expectCellCount(file, row, header.length);
-    const { line, cells } = row;
-    const owner = idCell(file, line, 'HashOwner', cells[col.HashOwner]);
-    const app = idCell(file, line, 'HashApp', cells[col.HashApp]);
-    const func = idCell(file, line, 'HashFunction', cells[col.HashFunction]);
-    const trigger = (cells[col.Trigger] ?? '').trim();
-    const c = new Uint32Array(minuteCols.length);
-    for (let i = 0; i < minuteCols.length; i++) {
-      const at = minuteCols[i]!;
-      c[i] = countCell(file, line, header[at]!, cells[at]);
-    }
-
-    const id = `${owner}/${app}/${func}`;
-    const first = firstLine.get(id);
-    if (first !== undefined) {
-      warnings.add(
-        'duplicate functions in the invocations',
-        `${file}:${line}: function ${id} repeats line ${first}; kept line ${first}, skipped line ${line}`,
-      );
-      continue;
-    }
-    firstLine.set(id, line);
-    functions.push({ id, owner, app, ...(trigger === '' ? {} : { trigger }) });
-    counts.push(c);
-  }
-  if (header === undefined) {
-    throw new FaasloadError(
-      'E_TRACE_FORMAT',
-      `${file}: empty file, expected a header ${AZURE2019_ID_COLUMNS.join(',')},<minutes>`,
-    );
-  }
-  return { functions, counts, minutes: minuteCols.length };
-}
-
-/**
- * The indexes of the minute columns: those labelled with an integer. Their labels must run
- * consecutively (480, 481, ... or 1..1440) and there must be at least one.
- */
-export function minuteColumns(file: string, header: readonly string[]): number[] {
-  const cols: number[] = [];
-  let previous: number | undefined;
-  header.forEach((label, i) => {
-    if (!/^\d+$/.test(label.trim())) return;
-    const minute = Number(label);
-    if (previous !== undefined && minute !== previous + 1) {
-      throw new FaasloadError(
-        'E_TRACE_FORMAT',
-        `${file}: minute columns must be consecutive, but column ${i + 1} is '${label}' after '${previous}'`,
-      );
-    }
-    previous = minute;
-    cols.push(i);
-  });
-  if (cols.length === 0) {
-    throw new FaasloadError('E_TRACE_FORMAT', `${file}: the header has no minute columns (integer labels)`);
-  }
-  return cols;
-}
-
 function warnMissing(
   functions: readonly Azure2019Function[],
-  files: Azure2019Files,
+  days: readonly Azure2019Files[],
   warnings: WarningLog,
 ): void {
+  const list = (files: (string | undefined)[]) => {
+    const names = files.filter((f) => f !== undefined);
+    return names.length <= 1 ? names.join('') : `${names.slice(0, -1).join(', ')} or ${names.at(-1)}`;
+  };
+  const durations = list(days.map((d) => d.durations));
+  const memory = list(days.map((d) => d.memory));
   for (const f of functions) {
-    if (files.durations !== undefined && f.durationMs === undefined) {
+    if (durations !== '' && f.durationMs === undefined) {
       warnings.add(
         'functions without a durations row',
-        `function ${f.id} has no row in ${files.durations}: durationMs is undefined`,
+        `function ${f.id} has no row in ${durations}: durationMs is undefined`,
       );
     }
-    if (files.memory !== undefined && f.memoryMb === undefined) {
+    if (memory !== '' && f.memoryMb === undefined) {
       warnings.add(
         'functions without a memory row',
-        `function ${f.id} has no row in ${files.memory}: memoryMb is undefined`,
+        `function ${f.id} has no row in ${memory}: memoryMb is undefined`,
       );
     }
   }
