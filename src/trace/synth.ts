@@ -16,8 +16,8 @@ import { below, hexId, lognormal, percentileOf, shuffle, zipfShares } from './sy
 /** Popularity exponent: rank r gets a share proportional to 1/r^ZIPF_EXPONENT. */
 const ZIPF_EXPONENT = 1.1;
 /** Function median durations scatter around this (ms), log-sigma 1.2; calls around theirs, 0.6. */
-const MEDIAN_DURATION_MS = 50;
-const MAX_DURATION_MS = 300_000;
+export const MEDIAN_DURATION_MS = 50;
+export const MAX_DURATION_MS = 300_000;
 
 export interface SynthAzure2021Options {
   seed: number;
@@ -202,7 +202,7 @@ function checkShape(functions: number, groups: number, invocations: number): voi
 }
 
 /** Assigns n members to g groups: the first g members one per group, the rest at random. */
-function assignGroups(rng: Random, n: number, g: number): number[] {
+export function assignGroups(rng: Random, n: number, g: number): number[] {
   return Array.from({ length: n }, (_, i) => (i < g ? i : below(rng, g)));
 }
 
@@ -215,7 +215,7 @@ function callDurationMs(rng: Random, medianMs: number): number {
   return Math.min(MAX_DURATION_MS, Math.round(lognormal(rng, medianMs, 0.6)));
 }
 
-const TRIGGERS: ReadonlyArray<readonly [trigger: string, weight: number]> = [
+export const TRIGGERS: ReadonlyArray<readonly [trigger: string, weight: number]> = [
   ['http', 0.45],
   ['timer', 0.2],
   ['queue', 0.15],
@@ -224,7 +224,7 @@ const TRIGGERS: ReadonlyArray<readonly [trigger: string, weight: number]> = [
   ['orchestration', 0.04],
 ];
 
-function pickTrigger(rng: Random): string {
+export function pickTrigger(rng: Random): string {
   let u = rng.next();
   for (const [trigger, weight] of TRIGGERS) {
     u -= weight;
