@@ -2,6 +2,7 @@ import { FaasloadError, rowError } from '../errors.js';
 import { columnIndexes, expectCellCount, idCell, numberCell } from './cells.js';
 import { readCsvRows } from './csv.js';
 import { Float64List } from './float64-list.js';
+import { sourceLookup } from './sources.js';
 import type { ArrivalSource, Trace, TraceFunction } from './types.js';
 
 /**
@@ -91,12 +92,7 @@ export async function readAzure2021(file: string): Promise<Trace> {
     functions,
     spanUs: maxEndUs,
     warnings: [],
-    arrivals(fn: number): ArrivalSource {
-      const source = sources[fn];
-      if (source === undefined)
-        throw new RangeError(`no function ${fn} in ${file} (${sources.length} functions)`);
-      return source;
-    },
+    arrivals: sourceLookup(sources, file),
   };
 }
 

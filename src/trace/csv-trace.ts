@@ -5,6 +5,7 @@ import { expectCellCount, idCell, numberCell } from './cells.js';
 import { readCsvRows } from './csv.js';
 import { Float64List } from './float64-list.js';
 import { DATE_TIME_SHAPES, dateTimeMicros, decimalMicros } from './micros.js';
+import { sourceLookup } from './sources.js';
 import type { ArrivalSource, CsvTraceColumns, ReadTraceOptions, Trace, TraceFunction } from './types.js';
 import { WarningLog } from './warnings.js';
 
@@ -181,12 +182,7 @@ export async function readCsvTrace(file: string, options: ReadTraceOptions = {})
     functions,
     spanUs,
     warnings: warnings.list(),
-    arrivals(fn: number): ArrivalSource {
-      const source = sources[fn];
-      if (source === undefined)
-        throw new RangeError(`no function ${fn} in ${file} (${sources.length} functions)`);
-      return source;
-    },
+    arrivals: sourceLookup(sources, file),
   };
 }
 

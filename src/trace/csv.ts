@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { CsvError, parse } from 'csv-parse';
-import { FaasloadError, rowError } from '../errors.js';
+import { rowError } from '../errors.js';
+import { ioError } from './lines.js';
 
 /** One parsed CSV record and the 1-based line it ends on (the header is line 1). */
 export interface CsvRow {
@@ -39,22 +40,9 @@ export async function* readCsvRows(file: string): AsyncGenerator<CsvRow> {
 }
 
 function toTraceError(file: string, err: unknown): unknown {
-  if (err instanceof FaasloadError) return err;
   if (err instanceof CsvError) {
     const line = typeof err.lines === 'number' ? err.lines : 0;
     return rowError(file, line, `not valid CSV: ${err.message}`);
   }
-  const code = (err as NodeJS.ErrnoException | null)?.code;
-  if (code === 'ENOENT' || code === 'ENOTDIR') {
-    return new FaasloadError('E_TRACE_NOT_FOUND', `${file}: no such file`, { cause: err });
-  }
-  if (code === 'EISDIR') {
-    return new FaasloadError('E_TRACE_FORMAT', `${file}: is a directory, expected a CSV file`, {
-      cause: err,
-    });
-  }
-  if (typeof code === 'string') {
-    return new FaasloadError('E_TRACE_FORMAT', `${file}: cannot read (${code})`, { cause: err });
-  }
-  return err;
+  return ioError(file, err);
 }

@@ -4,6 +4,7 @@ import { createInterface } from 'node:readline';
 import { FaasloadError, rowError } from '../errors.js';
 import { Float64List } from './float64-list.js';
 import { decimalMicros } from './micros.js';
+import { sourceLookup } from './sources.js';
 import type { ArrivalSource, Trace, TraceFunction } from './types.js';
 import { WarningLog } from './warnings.js';
 
@@ -159,12 +160,7 @@ export async function readFaasloadWorkload(path: string): Promise<Trace> {
     functions,
     spanUs,
     warnings: warnings.list(),
-    arrivals(fn: number): ArrivalSource {
-      const source = sources[fn];
-      if (source === undefined)
-        throw new RangeError(`no function ${fn} in ${path} (${sources.length} functions)`);
-      return source;
-    },
+    arrivals: sourceLookup(sources, path),
   };
 }
 

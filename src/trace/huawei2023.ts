@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { FaasloadError, rowError } from '../errors.js';
 import { columnIndexes, countCell, expectCellCount, numberCell } from './cells.js';
 import { readCsvRows } from './csv.js';
+import { sourceLookup } from './sources.js';
 import type { ArrivalSource, Trace, TraceFunction } from './types.js';
 import { Uint32List } from './uint32-list.js';
 import { WarningLog } from './warnings.js';
@@ -179,12 +180,7 @@ export async function readHuawei2023(path: string): Promise<Trace> {
     functions,
     spanUs,
     warnings: warnings.list(),
-    arrivals(fn: number): ArrivalSource {
-      const source = sources[fn];
-      if (source === undefined)
-        throw new RangeError(`no function ${fn} in ${path} (${sources.length} functions)`);
-      return source;
-    },
+    arrivals: sourceLookup(sources, path),
   };
 }
 

@@ -136,7 +136,7 @@ export function quoteError(file: string, line: number, where: string): FaasloadE
 }
 
 /** Maps a read error to a FaasloadError naming the file; FaasloadErrors and others pass through. */
-function ioError(file: string, err: unknown): unknown {
+export function ioError(file: string, err: unknown): unknown {
   if (err instanceof FaasloadError) return err;
   const code = (err as NodeJS.ErrnoException | null)?.code;
   if (code === 'ENOENT' || code === 'ENOTDIR') {
