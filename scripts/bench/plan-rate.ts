@@ -73,7 +73,9 @@ print(len(t), *best)
 `;
 let baseline: { arrivals: number; seconds: number[]; medianRate: number } | { error: string };
 try {
-  const out = execFileSync(python, ['-c', NUMPY, invocationsFile, String(reps)], { encoding: 'utf8' }).trim().split(' ');
+  const out = execFileSync(python, ['-c', NUMPY, invocationsFile, String(reps)], { encoding: 'utf8' })
+    .trim()
+    .split(' ');
   const seconds = out.slice(1).map(Number);
   baseline = { arrivals: Number(out[0]), seconds, medianRate: Number(out[0]) / median(seconds) };
 } catch (err) {
@@ -98,7 +100,10 @@ const md = [
   '',
   '| planner | spread | arrivals | median s | arrivals/s |',
   '|---|---|---|---|---|',
-  ...modes.map((m) => `| faasload | ${m} | ${results[m]!.arrivals} | ${median(results[m]!.seconds).toFixed(2)} | ${rate(results[m]!.medianRate)} |`),
+  ...modes.map(
+    (m) =>
+      `| faasload | ${m} | ${results[m]!.arrivals} | ${median(results[m]!.seconds).toFixed(2)} | ${rate(results[m]!.medianRate)} |`,
+  ),
   'medianRate' in baseline
     ? `| numpy (vectorized) | equidistant | ${baseline.arrivals} | ${median(baseline.seconds).toFixed(2)} | ${rate(baseline.medianRate)} |`
     : `| numpy | - | - | - | ${baseline.error} |`,
