@@ -2,7 +2,7 @@ import { FaasloadError } from '../errors.js';
 import type { ArrivalSource, Trace, TraceFunction } from '../trace/types.js';
 import { hash32, keyAt, streamKey, unitAt, unitOf } from '../util/random.js';
 import { ChunkColumns } from './columns.js';
-import { PercentileSampler, samplePercentiles } from './percentiles.js';
+import { PercentileTable, samplePercentiles } from './percentiles.js';
 import { radixOrder } from './radix.js';
 import { type FunctionWeights, type SampleMethod, selectFunctions } from './select.js';
 import { type IatMode, Offsets, scaleCount, spreadBin } from './spread.js';
@@ -231,17 +231,19 @@ function* generate(
 
 /** Generates the plan one chunk of trace time at a time; next() returns undefined at the end. */
 class ChunkGenerator {
-  private readonly streams: number[];
-  private readonly phases: number[];
-  private readonly durationKeys: number[];
-  private readonly memoryKeys: number[];
-  private readonly durations: (PercentileSampler | undefined)[];
-  private readonly memories: (PercentileSampler | undefined)[];
+  private readonly streams: Int32Array;
+  private readonly phases: Float64Array;
+  private readonly durationKeys: Int32Array;
+  private readonly memoryKeys: Int32Array;
+  private readonly durations: PercentileTable;
+  private readonly memories: PercentileTable;
   /**
-   * A calendar: each function waits in the bucket of the chunk holding its next arrival, so a
-   * chunk visits only the functions that have something in it.
+   * Per-invocation sources (times): a calendar where each function waits in the bucket of the
+   * chunk holding its next arrival, so a chunk visits only the functions with something in it.
    */
   private readonly buckets: (number[] | undefined)[];
+  /** Binned sources (counts): their non-empty bins in the window, time-major (see CellIndex). */
+  private readonly cells: CellIndex;
   /** Per function: the next bin (index into counts) or invocation (index into atUs) to plan. */
   private readonly cursors: Int32Array;
   private readonly baseUs: number;
@@ -257,37 +259,29 @@ class ChunkGenerator {
     private readonly chunkUs: number,
   ) {
     const { seed } = o;
-    this.streams = functions.map((f) => hash32(f.id));
-    this.phases = this.streams.map((h) => (o.shift ? unitAt(seed, h ^ SHIFT, 0, 0) : 0));
-    this.durationKeys = this.streams.map((h) => streamKey(seed, h ^ DURATION));
-    this.memoryKeys = this.streams.map((h) => streamKey(seed, h ^ MEMORY));
-    this.durations = functions.map((f) => (f.durationMs ? new PercentileSampler(f.durationMs) : undefined));
-    this.memories = functions.map((f) => (f.memoryMb ? new PercentileSampler(f.memoryMb) : undefined));
+    this.streams = Int32Array.from(functions, (f) => hash32(f.id));
+    this.phases = Float64Array.from(this.streams, (h) => (o.shift ? unitAt(seed, h ^ SHIFT, 0, 0) : 0));
+    this.durationKeys = Int32Array.from(this.streams, (h) => streamKey(seed, h ^ DURATION));
+    this.memoryKeys = Int32Array.from(this.streams, (h) => streamKey(seed, h ^ MEMORY));
+    this.durations = new PercentileTable(functions.map((f) => f.durationMs));
+    this.memories = new PercentileTable(functions.map((f) => f.memoryMb));
     this.baseUs = Math.floor(o.fromUs / chunkUs) * chunkUs;
     this.buckets = new Array(Math.ceil((o.toUs - this.baseUs) / chunkUs));
     this.cursors = new Int32Array(sources.length);
     sources.forEach((src, fn) => {
-      if (src.kind === 'times') this.cursors[fn] = lowerBound(src.atUs, o.fromUs);
-      else {
-        const firstBin = Math.max(0, Math.floor((o.fromUs - src.startUs) / src.binUs));
-        this.cursors[fn] = src.bins ? lowerBound(src.bins, firstBin) : firstBin;
-      }
+      if (src.kind !== 'times') return;
+      this.cursors[fn] = lowerBound(src.atUs, o.fromUs);
       this.file(fn);
     });
+    this.cells = new CellIndex(sources, this.baseUs, o.fromUs, o.toUs, chunkUs);
   }
 
-  /** Files fn under the chunk of its next arrival (from its cursor), if it has one in the window. */
+  /** Files a times source under the chunk of its next arrival, if it has one in the window. */
   private file(fn: number): void {
     const src = this.sources[fn]!;
     const cur = this.cursors[fn]!;
-    let t: number;
-    if (src.kind === 'times') {
-      if (cur >= src.atUs.length) return;
-      t = Math.floor(src.atUs[cur]!);
-    } else {
-      if (cur >= src.counts.length) return;
-      t = src.startUs + (src.bins ? src.bins[cur]! : cur) * src.binUs;
-    }
+    if (src.kind !== 'times' || cur >= src.atUs.length) return;
+    const t = Math.floor(src.atUs[cur]!);
     if (t >= this.o.toUs) return;
     const c = Math.max(0, Math.floor((t - this.baseUs) / this.chunkUs));
     const bucket = this.buckets[c];
@@ -299,23 +293,26 @@ class ChunkGenerator {
     while (this.chunk < this.buckets.length) {
       const c = this.chunk++;
       const bucket = this.buckets[c];
-      if (!bucket) continue;
-      this.buckets[c] = undefined;
       const chunkStart = this.baseUs + c * this.chunkUs;
       this.cols.length = 0;
-      // Functions in ascending order, so that equal times are ordered by function.
-      for (const fn of Uint32Array.from(bucket).sort()) {
-        const src = this.sources[fn]!;
-        if (src.kind === 'times') this.fillTimes(fn, src, chunkStart + this.chunkUs);
-        else this.fillCounts(fn, src, chunkStart + this.chunkUs);
-        this.file(fn);
+      if (bucket) {
+        this.buckets[c] = undefined;
+        // Functions in ascending order, so that equal times are ordered by function.
+        for (const fn of Uint32Array.from(bucket).sort()) {
+          this.fillTimes(fn, this.sources[fn] as TimesSource, chunkStart + this.chunkUs);
+          this.file(fn);
+        }
+      }
+      const cells = this.cells;
+      for (let i = cells.start[c]!, end = cells.start[c + 1]!; i < end; i++) {
+        this.fillBin(cells.fn[i]!, cells.bin[i]!, cells.count[i]!, cells.startUs[i]!, cells.binUs);
       }
       if (this.cols.length > 0) return this.batch(chunkStart);
     }
     return undefined;
   }
 
-  private fillTimes(fn: number, src: Extract<ArrivalSource, { kind: 'times' }>, chunkEnd: number): void {
+  private fillTimes(fn: number, src: TimesSource, chunkEnd: number): void {
     const { seed, fromUs, toUs, scale } = this.o;
     const { atUs, durationMs, memoryMb } = src;
     const scaleStream = this.streams[fn]! ^ SCALE;
@@ -332,32 +329,31 @@ class ChunkGenerator {
     this.cursors[fn] = cur;
   }
 
-  private fillCounts(fn: number, src: Extract<ArrivalSource, { kind: 'counts' }>, chunkEnd: number): void {
+  /** Plans one non-empty bin of a binned source: bin `b` of function fn, starting at startUs. */
+  private fillBin(fn: number, b: number, traceCount: number, startUs: number, binUs: number): void {
     const { seed, fromUs, toUs, scale, iat } = this.o;
-    const { bins, counts, binUs, startUs } = src;
     const h = this.streams[fn]!;
-    const duration = this.durations[fn];
-    const memory = this.memories[fn];
-    const cols = this.cols;
-    let cur = this.cursors[fn]!;
-    for (; cur < counts.length; cur++) {
-      const b = bins ? bins[cur]! : cur;
-      const s = startUs + b * binUs;
-      if (s >= chunkEnd) break;
-      const count = scaleCount(counts[cur]!, scale, seed, h ^ SCALE, b);
-      const n = spreadBin(iat, count, binUs, seed, h ^ SPREAD, b, this.phases[fn]!, this.offsets);
-      const v = this.offsets.values;
-      const dKey = keyAt(this.durationKeys[fn]!, b);
-      const mKey = keyAt(this.memoryKeys[fn]!, b);
-      for (let k = 0; k < n; k++) {
-        const t = s + v[k]!;
-        if (t < fromUs || t >= toUs) continue;
-        const d = duration ? duration.sample(unitOf(dKey, k)) : Number.NaN;
-        const m = memory ? memory.sample(unitOf(mKey, k)) : Number.NaN;
-        cols.push(t, fn, d, m, -1);
-      }
+    const n = spreadBin(
+      iat,
+      scaleCount(traceCount, scale, seed, h ^ SCALE, b),
+      binUs,
+      seed,
+      h ^ SPREAD,
+      b,
+      this.phases[fn]!,
+      this.offsets,
+    );
+    const v = this.offsets.values;
+    const { durations, memories } = this;
+    const dKey = keyAt(this.durationKeys[fn]!, b);
+    const mKey = keyAt(this.memoryKeys[fn]!, b);
+    for (let k = 0; k < n; k++) {
+      const t = startUs + v[k]!;
+      if (t < fromUs || t >= toUs) continue;
+      const d = durations.sample(fn, unitOf(dKey, k));
+      const m = memories.sample(fn, unitOf(mKey, k));
+      this.cols.push(t, fn, d, m, -1);
     }
-    this.cursors[fn] = cur;
   }
 
   /** Sorts the chunk's arrivals by time (stable: ties stay in function order) into a batch. */
@@ -390,6 +386,66 @@ class ChunkGenerator {
     }
     this.seq += n;
     return batch;
+  }
+}
+
+type TimesSource = Extract<ArrivalSource, { kind: 'times' }>;
+
+/**
+ * The non-empty bins of every binned source inside the window, time-major: the cells of chunk c
+ * are start[c] .. start[c + 1], in function order within a bin. Generating a chunk then reads
+ * contiguous memory instead of visiting every function's own arrays (a cache miss each).
+ * 16 bytes per non-empty bin.
+ */
+class CellIndex {
+  readonly start: Uint32Array;
+  readonly fn: Uint32Array;
+  readonly bin: Uint32Array;
+  readonly count: Uint32Array;
+  readonly startUs: Float64Array;
+  binUs = 0;
+
+  constructor(
+    sources: readonly ArrivalSource[],
+    baseUs: number,
+    fromUs: number,
+    toUs: number,
+    chunkUs: number,
+  ) {
+    const chunks = Math.ceil((toUs - baseUs) / chunkUs);
+    this.start = new Uint32Array(chunks + 2);
+    // Pass 1 counts the cells of each chunk, pass 2 fills them; both walk each source in order.
+    const walk = (f: (fn: number, b: number, count: number, startUs: number, chunk: number) => void) => {
+      sources.forEach((src, fn) => {
+        if (src.kind !== 'counts') return;
+        this.binUs = src.binUs;
+        const firstBin = Math.max(0, Math.floor((fromUs - src.startUs) / src.binUs));
+        const { bins, counts } = src;
+        for (let i = bins ? lowerBound(bins, firstBin) : firstBin; i < counts.length; i++) {
+          const b = bins ? bins[i]! : i;
+          const s = src.startUs + b * src.binUs;
+          if (s >= toUs) break;
+          if (counts[i]! > 0) f(fn, b, counts[i]!, s, Math.floor((s - baseUs) / chunkUs));
+        }
+      });
+    };
+    walk((_fn, _b, _count, _s, chunk) => {
+      this.start[chunk + 2]!++;
+    });
+    for (let c = 2; c < this.start.length; c++) this.start[c]! += this.start[c - 1]!;
+    const total = this.start[this.start.length - 1]!;
+    this.fn = new Uint32Array(total);
+    this.bin = new Uint32Array(total);
+    this.count = new Uint32Array(total);
+    this.startUs = new Float64Array(total);
+    // start[c + 1] is the write position of chunk c; once filled it is the end of chunk c.
+    walk((fn, b, count, s, chunk) => {
+      const at = this.start[chunk + 1]!++;
+      this.fn[at] = fn;
+      this.bin[at] = b;
+      this.count[at] = count;
+      this.startUs[at] = s;
+    });
   }
 }
 
