@@ -1,7 +1,8 @@
 /**
  * Benchmark: plan generation rate on a synthetic full Azure 2019 day (46,000 functions x 1,440
- * minutes by default), beside a vectorized numpy baseline doing the same equidistant spread and
- * time ordering (the way Python replay tools generate arrivals), in one run.
+ * minutes by default), beside a vectorized numpy baseline doing the same equidistant spread, a
+ * duration drawn per arrival from its function's percentiles, and the time ordering (the way
+ * Python replay tools generate arrivals), in one run. faasload also draws memory per arrival.
  *
  *   node dist/scripts/bench/plan-rate.js [--dir DIR] [--functions N] [--reps 3]
  *
@@ -55,8 +56,14 @@ const peakRssMb = process.resourceUsage().maxRSS / 1024;
 const python = process.env.FAASLOAD_PYTHON ?? '.venv/bin/python';
 const NUMPY = `
 import sys, time, numpy as np, pandas as pd
-df = pd.read_csv(sys.argv[1])
-counts = df.iloc[:, 4:].to_numpy(dtype=np.int64)
+inv = pd.read_csv(sys.argv[1])
+dur = pd.read_csv(sys.argv[1].replace('invocations_per_function_md', 'function_durations_percentiles'))
+keys = ['HashOwner', 'HashApp', 'HashFunction']
+grid = np.array([0, 1, 25, 50, 75, 99, 100], dtype=np.float64)
+cols = ['percentile_Average_' + str(int(g)) for g in grid]
+table = inv[keys].merge(dur.drop_duplicates(keys), on=keys, how='left')[cols].to_numpy(dtype=np.float64)
+counts = inv.iloc[:, 4:].to_numpy(dtype=np.int64)
+rng = np.random.default_rng(1)
 best = []
 for _ in range(int(sys.argv[2])):
     t0 = time.perf_counter()
@@ -66,8 +73,13 @@ for _ in range(int(sys.argv[2])):
     start = np.repeat(m * 60_000_000, c)
     k = np.arange(c.sum()) - np.repeat(np.cumsum(c) - c, c)
     t = start + (k * 60_000_000) // np.repeat(c, c)
+    # a duration per arrival from its function's percentiles (inverse CDF, linear)
+    p = rng.random(len(t)) * 100
+    seg = np.clip(np.searchsorted(grid, p), 1, len(grid) - 1)
+    lo, hi = table[fn, seg - 1], table[fn, seg]
+    d = lo + (p - grid[seg - 1]) / (grid[seg] - grid[seg - 1]) * (hi - lo)
     order = np.argsort(t, kind='stable')
-    t, fn = t[order], fn[order]
+    t, fn, d = t[order], fn[order], d[order]
     best.append(time.perf_counter() - t0)
 print(len(t), *best)
 `;
