@@ -2,19 +2,13 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { type ArrivalSource, readAzure2021, readTrace, type Trace } from '../src/trace/index.js';
+import { readAzure2021, readTrace } from '../src/trace/index.js';
 import { AZURE2021_FILE } from './helpers/paths.js';
-import { naiveCsv, re, rejectsWith, removeTmpTraces, tmpTrace } from './helpers/trace-fixtures.js';
+import { naiveCsv, re, rejectsWith, removeTmpTraces, timesOf, tmpTrace } from './helpers/trace-fixtures.js';
 
 after(removeTmpTraces);
 
 const HEADER = 'app,func,end_timestamp,duration';
-
-function times(trace: Trace, fn: number): Extract<ArrivalSource, { kind: 'times' }> {
-  const source = trace.arrivals(fn);
-  assert.equal(source.kind, 'times');
-  return source;
-}
 
 async function csvFile(text: string): Promise<string> {
   return join(await tmpTrace({ 'trace.csv': text }), 'trace.csv');
@@ -28,7 +22,7 @@ describe('readAzure2021 on the real 199-invocation sample', () => {
     assert.equal(trace.format, 'azure2021');
     assert.deepEqual(trace.files, [AZURE2021_FILE]);
     let total = 0;
-    for (let fn = 0; fn < trace.functions.length; fn++) total += times(trace, fn).atUs.length;
+    for (let fn = 0; fn < trace.functions.length; fn++) total += timesOf(trace, fn).atUs.length;
     assert.equal(total, 199);
     const firstSeen = [...new Set(rows.map((r) => `${r[0]}/${r[1]}`))];
     assert.deepEqual(
@@ -41,7 +35,7 @@ describe('readAzure2021 on the real 199-invocation sample', () => {
   it('gives each function ascending arrivals with a duration each', async () => {
     const trace = await readTrace(AZURE2021_FILE);
     for (let fn = 0; fn < trace.functions.length; fn++) {
-      const { atUs, durationMs } = times(trace, fn);
+      const { atUs, durationMs } = timesOf(trace, fn);
       assert.equal(durationMs?.length, atUs.length);
       for (let i = 1; i < atUs.length; i++)
         assert.ok(atUs[i - 1]! <= atUs[i]!, `function ${fn} not ascending at ${i}`);
@@ -53,7 +47,7 @@ describe('readAzure2021 on the real 199-invocation sample', () => {
     const row = rows[2]!;
     const fn = trace.functions.findIndex((f) => f.id === `${row[0]}/${row[1]}`);
     const expectedUs = (Number(row[2]) - Number(row[3])) * 1e6;
-    const { atUs, durationMs } = times(trace, fn);
+    const { atUs, durationMs } = timesOf(trace, fn);
     const i = atUs.findIndex((t) => Math.abs(t - expectedUs) <= 1);
     assert.ok(i >= 0, `no arrival near ${expectedUs} us in ${atUs}`);
     assert.equal(durationMs![i], Number(row[3]) * 1000);
@@ -70,14 +64,14 @@ describe('readAzure2021 on small files', () => {
   it('sorts rows that are out of order, stably, duplicates kept', async () => {
     const file = await csvFile(`${HEADER}\na,f,10,1\na,f,5,1\na,f,10,1\na,f,7.5,0.5`);
     const trace = await readAzure2021(file);
-    const { atUs } = times(trace, 0);
+    const { atUs } = timesOf(trace, 0);
     assert.deepEqual([...atUs], [4e6, 7e6, 9e6, 9e6]);
     assert.equal(trace.spanUs, 10e6);
   });
 
   it('keeps durations with their arrivals when sorting', async () => {
     const file = await csvFile(`${HEADER}\na,f,10,2\na,f,5,1\n`);
-    const { atUs, durationMs } = times(await readAzure2021(file), 0);
+    const { atUs, durationMs } = timesOf(await readAzure2021(file), 0);
     assert.deepEqual([...atUs], [4e6, 8e6]);
     assert.deepEqual([...durationMs!], [1000, 2000]);
   });
@@ -92,19 +86,19 @@ describe('readAzure2021 on small files', () => {
         ['a2/f', 'a2'],
       ],
     );
-    assert.equal(times(trace, 0).atUs.length, 2);
+    assert.equal(timesOf(trace, 0).atUs.length, 2);
   });
 
   it('accepts CRLF line ends and columns in another order', async () => {
     const file = await csvFile('duration,end_timestamp,func,app\r\n1,3,f,a\r\n');
     const trace = await readAzure2021(file);
     assert.equal(trace.functions[0]!.id, 'a/f');
-    assert.deepEqual([...times(trace, 0).atUs], [2e6]);
+    assert.deepEqual([...timesOf(trace, 0).atUs], [2e6]);
   });
 
   it('clamps a start a rounding error below 0 to 0', async () => {
     const file = await csvFile(`${HEADER}\na,f,0.0795,0.0798\n`);
-    assert.deepEqual([...times(await readAzure2021(file), 0).atUs], [0]);
+    assert.deepEqual([...timesOf(await readAzure2021(file), 0).atUs], [0]);
   });
 
   it('rejects a clearly negative start with file:line', async () => {

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import {
-  type ArrivalSource,
   type CsvTraceColumns,
   dateTimeMicros,
   decimalMicros,
@@ -11,17 +10,9 @@ import {
   readTrace,
   type Trace,
 } from '../src/trace/index.js';
-import { re, rejectsWith, removeTmpTraces, tmpTrace } from './helpers/trace-fixtures.js';
+import { re, rejectsWith, removeTmpTraces, timesOf, tmpTrace } from './helpers/trace-fixtures.js';
 
 after(removeTmpTraces);
-
-type Times = Extract<ArrivalSource, { kind: 'times' }>;
-
-function times(trace: Trace, fn: number): Times {
-  const source = trace.arrivals(fn);
-  assert.equal(source.kind, 'times');
-  return source;
-}
 
 async function csvFile(text: string, name = 'invocations.csv'): Promise<string> {
   return join(await tmpTrace({ [name]: text }), name);
@@ -38,7 +29,7 @@ describe('readCsvTrace with the defaults (a time column in seconds)', () => {
     assert.equal(trace.format, 'csv');
     assert.deepEqual(trace.files, [file]);
     assert.deepEqual(trace.functions, [{ id: 'invocations' }]);
-    const source = times(trace, 0);
+    const source = timesOf(trace, 0);
     assert.deepEqual([...source.atUs], [0, 0, 4e6, 7.5e6]);
     assert.equal(source.durationMs, undefined);
     assert.equal(source.memoryMb, undefined);
@@ -48,12 +39,12 @@ describe('readCsvTrace with the defaults (a time column in seconds)', () => {
 
   it('ignores columns it was not asked to read', async () => {
     const trace = await read('id,time,note\na,2,x\nb,1,y\n');
-    assert.deepEqual([...times(trace, 0).atUs], [0, 1e6]);
+    assert.deepEqual([...timesOf(trace, 0).atUs], [0, 1e6]);
   });
 
   it('keeps the microsecond of large epoch seconds with 7 fractional digits', async () => {
     const trace = await read('time\n1672628645.1234567\n1672628645.0000001\n1672628646\n');
-    assert.deepEqual([...times(trace, 0).atUs], [0, 123_457, 1_000_000]);
+    assert.deepEqual([...timesOf(trace, 0).atUs], [0, 123_457, 1_000_000]);
   });
 });
 
@@ -80,16 +71,16 @@ describe('readCsvTrace with chosen columns', () => {
       trace.functions.map((f) => f.id),
       ['b', 'a'],
     );
-    assert.deepEqual([...times(trace, 0).atUs], [1e6, 4e6]);
-    assert.deepEqual([...times(trace, 1).atUs], [0, 0, 2e6]);
+    assert.deepEqual([...timesOf(trace, 0).atUs], [1e6, 4e6]);
+    assert.deepEqual([...timesOf(trace, 1).atUs], [0, 0, 2e6]);
   });
 
   it('keeps durations and memory with their rows through the sort, empty cells as NaN', async () => {
     const trace = await read(TEXT, COLUMNS);
-    const a = times(trace, 1);
+    const a = timesOf(trace, 1);
     assert.deepEqual([...a.durationMs!], [100, 200, 300]);
     assert.deepEqual([...a.memoryMb!], [128, 128, Number.NaN]);
-    const b = times(trace, 0);
+    const b = timesOf(trace, 0);
     assert.deepEqual([...b.durationMs!], [Number.NaN, 120]);
     assert.deepEqual([...b.memoryMb!], [512, 256]);
     assert.ok(trace.warnings?.some((w) => /1 rows have an empty dur cell/.test(w)));
@@ -120,7 +111,7 @@ describe('readCsvTrace with chosen columns', () => {
 
   it('reads durations in seconds when asked', async () => {
     const trace = await read('time,d\n0,1.5\n', { durationColumn: 'd', durationUnit: 's' });
-    assert.deepEqual([...times(trace, 0).durationMs!], [1500]);
+    assert.deepEqual([...timesOf(trace, 0).durationMs!], [1500]);
   });
 
   it('selects columns by 0-based index', async () => {
@@ -129,19 +120,19 @@ describe('readCsvTrace with chosen columns', () => {
       trace.functions.map((f) => f.id),
       ['f', 'g'],
     );
-    assert.deepEqual([...times(trace, 0).atUs], [2e6]);
-    assert.deepEqual([...times(trace, 1).atUs], [0]);
+    assert.deepEqual([...timesOf(trace, 0).atUs], [2e6]);
+    assert.deepEqual([...timesOf(trace, 1).atUs], [0]);
   });
 
   it('takes a header name made of digits before an index', async () => {
     const trace = await read('fn,2,ts\nf,100,9\ng,200,7\n', { timeColumn: '2', functionColumn: '0' });
-    assert.deepEqual([...times(trace, 0).atUs], [0], "'2' is the column named 2, not column 2 (ts)");
-    assert.deepEqual([...times(trace, 1).atUs], [100e6]);
+    assert.deepEqual([...timesOf(trace, 0).atUs], [0], "'2' is the column named 2, not column 2 (ts)");
+    assert.deepEqual([...timesOf(trace, 1).atUs], [100e6]);
   });
 
   it('warns when an index picks a column whose header cell reads as a time', async () => {
     const trace = await read('5,6\n7,8\n', { timeColumn: '0' });
-    assert.deepEqual([...times(trace, 0).atUs], [0]);
+    assert.deepEqual([...timesOf(trace, 0).atUs], [0]);
     assert.ok(
       trace.warnings?.some((w) => /:1: the header cell of the time column, '5', reads as a time/.test(w)),
     );
@@ -149,7 +140,7 @@ describe('readCsvTrace with chosen columns', () => {
 
   it('reads microseconds', async () => {
     const trace = await read('t\n1000001\n1\n2.6\n', { timeColumn: 't', timeUnit: 'us' });
-    assert.deepEqual([...times(trace, 0).atUs], [0, 2, 1_000_000]);
+    assert.deepEqual([...timesOf(trace, 0).atUs], [0, 2, 1_000_000]);
   });
 });
 
@@ -165,7 +156,7 @@ describe('readCsvTrace with date-times', () => {
     const trace = await read(text, { timeUnit: 'datetime' });
     // 23:59:59.9999996 rounds up to midnight, time 0; 03:04:05 is 11045 s later.
     const base = (3 * 3600 + 4 * 60 + 5) * 1e6;
-    assert.deepEqual([...times(trace, 0).atUs], [0, base, base + 1, base + 123_457]);
+    assert.deepEqual([...timesOf(trace, 0).atUs], [0, base, base + 1, base + 123_457]);
   });
 
   it('reads ISO 8601 with T, Z and offsets as UTC instants', async () => {
@@ -176,7 +167,7 @@ describe('readCsvTrace with date-times', () => {
       '2023-01-02T02:30:00-00:30',
     ].join('\n');
     const trace = await read(text, { timeUnit: 'datetime' });
-    assert.deepEqual([...times(trace, 0).atUs], [0, 0, 0.5e6]);
+    assert.deepEqual([...timesOf(trace, 0).atUs], [0, 0, 0.5e6]);
   });
 
   it('rejects a date-time that does not parse, naming file, line and column', async () => {
@@ -299,7 +290,7 @@ describe('plain CSV through readTrace', () => {
       trace.functions.map((f) => f.id),
       ['f', 'g'],
     );
-    assert.deepEqual([...times(trace, 0).atUs], [1e6]);
+    assert.deepEqual([...timesOf(trace, 0).atUs], [1e6]);
   });
 });
 

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import {
-  type ArrivalSource,
   detectFormat,
   parseFaasloadLine,
   parseFaasloadTraceName,
@@ -10,7 +9,7 @@ import {
   readTrace,
   type Trace,
 } from '../src/trace/index.js';
-import { re, rejectsWith, removeTmpTraces, tmpTrace } from './helpers/trace-fixtures.js';
+import { re, rejectsWith, removeTmpTraces, timesOf, tmpTrace } from './helpers/trace-fixtures.js';
 
 after(removeTmpTraces);
 
@@ -19,14 +18,6 @@ after(removeTmpTraces);
  * the FaaSLoad project): one file per user and action named USER-ACTION-MEMORY-DURATION-AVRGIAT,
  * lines `WAIT<TAB>INPUT<TAB>PARAM:VALUE...`. Made up here to exercise the reader.
  */
-
-type Times = Extract<ArrivalSource, { kind: 'times' }>;
-
-function times(trace: Trace, fn: number): Times {
-  const source = trace.arrivals(fn);
-  assert.equal(source.kind, 'times');
-  return source;
-}
 
 const BLUR = 'user004-wand_blur-3072-120-4';
 const RESIZE = 'user007-resize-256-1-2';
@@ -73,16 +64,16 @@ describe('readFaasloadWorkload on a folder', () => {
 
   it('puts each invocation at the running sum of the WAITs, from a common time 0', async () => {
     const trace = await readFaasloadWorkload(await tmpTrace(WORKLOAD));
-    assert.deepEqual([...times(trace, 0).atUs], [284e6, 648e6]);
-    assert.deepEqual([...times(trace, 1).atUs], [0.5e6, 1.75e6]);
+    assert.deepEqual([...timesOf(trace, 0).atUs], [284e6, 648e6]);
+    assert.deepEqual([...timesOf(trace, 1).atUs], [0.5e6, 1.75e6]);
   });
 
   it('keeps each invocation input and parameters', async () => {
     const trace = await readFaasloadWorkload(await tmpTrace(WORKLOAD));
-    const blur = times(trace, 0);
+    const blur = timesOf(trace, 0);
     assert.deepEqual(blur.inputs, ['user004/19.jpg', 'user004/496.jpg']);
     assert.deepEqual(blur.params, [{ sigma: '39.64642930244718' }, { sigma: '60.88444071760475' }]);
-    const resize = times(trace, 1);
+    const resize = timesOf(trace, 1);
     assert.deepEqual(resize.inputs, ['user007/a.png', 'user007/b.png']);
     assert.deepEqual(resize.params, [
       { width: '64', height: '48' },
@@ -112,12 +103,12 @@ describe('readFaasloadWorkload on single files', () => {
 
   it('adds fractional WAITs exactly to the microsecond', async () => {
     const { trace } = await one('u-f', '0.1\ta\n0.2\tb\n0.0000005\tc\n1e-3\td\n');
-    assert.deepEqual([...times(trace, 0).atUs], [100_000, 300_000, 300_001, 301_001]);
+    assert.deepEqual([...timesOf(trace, 0).atUs], [100_000, 300_000, 300_001, 301_001]);
   });
 
   it('reads space-separated lines, CRLF, a BOM and blank lines; a line may have no parameters', async () => {
     const { trace } = await one('alice-thumbnail', '\uFEFF1 in/a.jpg size:8\r\n\r\n2 in/b.jpg\r\n   \r\n');
-    const source = times(trace, 0);
+    const source = timesOf(trace, 0);
     assert.deepEqual([...source.atUs], [1e6, 3e6]);
     assert.deepEqual(source.inputs, ['in/a.jpg', 'in/b.jpg']);
     assert.deepEqual(source.params, [{ size: '8' }, undefined]);
@@ -125,7 +116,7 @@ describe('readFaasloadWorkload on single files', () => {
 
   it('splits a parameter at its first colon and keeps odd names as data', async () => {
     const { trace } = await one('u-f', '0\tx\turl:http://h:8080/p\tempty:\t__proto__:v\n');
-    const params = times(trace, 0).params![0]!;
+    const params = timesOf(trace, 0).params![0]!;
     assert.equal(params.url, 'http://h:8080/p');
     assert.equal(params.empty, '');
     assert.ok(Object.hasOwn(params, '__proto__'));
@@ -134,8 +125,8 @@ describe('readFaasloadWorkload on single files', () => {
 
   it('keeps input names with spaces when the line uses tabs', async () => {
     const { trace } = await one('u-f', '1\tmy photo.jpg\tk:a b\n');
-    assert.deepEqual(times(trace, 0).inputs, ['my photo.jpg']);
-    assert.deepEqual(times(trace, 0).params, [{ k: 'a b' }]);
+    assert.deepEqual(timesOf(trace, 0).inputs, ['my photo.jpg']);
+    assert.deepEqual(timesOf(trace, 0).params, [{ k: 'a b' }]);
   });
 
   it('reads a name without metadata: no memory, span just past the last invocation', async () => {
@@ -147,7 +138,7 @@ describe('readFaasloadWorkload on single files', () => {
 
   it('keeps a file without invocations as a function without arrivals, with a warning', async () => {
     const { trace, file } = await one('bob-idle-128-10-1', '\n');
-    assert.equal(times(trace, 0).atUs.length, 0);
+    assert.equal(timesOf(trace, 0).atUs.length, 0);
     assert.equal(trace.spanUs, 10 * 60e6);
     assert.deepEqual(trace.warnings, [`${file}: no invocations`]);
   });

@@ -64,16 +64,8 @@ const U32_MAX = 0xffff_ffff;
  * strings take a fast path that skips the regex.
  */
 export function countCell(file: string, line: number, column: string, text: string | undefined): number {
-  if (text !== undefined && text.length > 0 && text.length <= 9) {
-    let v = 0;
-    let i = 0;
-    for (; i < text.length; i++) {
-      const digit = text.charCodeAt(i) - 48;
-      if (digit < 0 || digit > 9) break;
-      v = v * 10 + digit;
-    }
-    if (i === text.length) return v;
-  }
+  const fast = text === undefined ? undefined : wholeCount(text);
+  if (fast !== undefined) return fast;
   const v = numberCell(file, line, column, text);
   if (v < 0) throw rowError(file, line, `count in column ${column} is negative: ${text}`);
   if (!Number.isInteger(v))
@@ -87,4 +79,26 @@ export function idCell(file: string, line: number, column: string, text: string 
   const t = (text ?? '').trim();
   if (t === '') throw rowError(file, line, `${column} is empty`);
   return t;
+}
+
+/**
+ * The fast path for a count cell: up to 9 digits, optionally followed by `.` and zeros (pandas
+ * writes the counts of a column with NaNs as floats, `816.0`). Anything else → undefined, for
+ * countCell to read or reject. Hot: once per non-empty cell (66 million cells in a raw Azure
+ * 2019 day, 17 million in a day of Huawei Private per-second requests).
+ */
+export function wholeCount(text: string): number | undefined {
+  let v = 0;
+  let i = 0;
+  for (; i < text.length; i++) {
+    const digit = text.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) break;
+    v = v * 10 + digit;
+  }
+  if (i === 0 || i > 9) return undefined;
+  if (i < text.length) {
+    if (text.charCodeAt(i) !== 46 /* . */) return undefined;
+    for (i++; i < text.length; i++) if (text.charCodeAt(i) !== 48 /* 0 */) return undefined;
+  }
+  return v;
 }

@@ -126,7 +126,7 @@ export async function readHuawei2023(path: string): Promise<Trace> {
           continue;
         }
         hasData[fn] = true;
-        const count = wholeCount(text) ?? countCell(file, line, label, text);
+        const count = countCell(file, line, label, text);
         if (count === 0) continue;
         let list = cells[fn];
         if (list === undefined) {
@@ -202,28 +202,6 @@ async function huaweiFiles(path: string): Promise<string[]> {
     );
   }
   return days.map((f) => join(path, f.name));
-}
-
-/**
- * The fast path for a count cell: up to 9 digits, optionally followed by `.` and zeros (pandas
- * writes the counts of a column with NaNs as floats, `816.0`). Anything else → undefined, for
- * countCell to read or reject. Hot: once per non-empty cell, 17 million times for a day of
- * Huawei Private per-second requests.
- */
-function wholeCount(text: string): number | undefined {
-  let v = 0;
-  let i = 0;
-  for (; i < text.length; i++) {
-    const digit = text.charCodeAt(i) - 48;
-    if (digit < 0 || digit > 9) break;
-    v = v * 10 + digit;
-  }
-  if (i === 0 || i > 9) return undefined;
-  if (i < text.length) {
-    if (text.charCodeAt(i) !== 46 /* . */) return undefined;
-    for (i++; i < text.length; i++) if (text.charCodeAt(i) !== 48 /* 0 */) return undefined;
-  }
-  return v;
 }
 
 interface FunctionColumn {

@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { FaasloadError } from '../../src/errors.js';
+import type { ArrivalSource, Trace } from '../../src/trace/types.js';
 
 /** Test fixtures for the trace readers: temporary folders of small CSV files, naive parsing. */
 
@@ -45,4 +46,11 @@ export async function rejectsWith(promise: Promise<unknown>, code: string, messa
 /** Escapes text for use inside a RegExp. */
 export function re(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** The per-invocation source of function fn, asserting that it is one. */
+export function timesOf(trace: Trace, fn: number): Extract<ArrivalSource, { kind: 'times' }> {
+  const source = trace.arrivals(fn);
+  assert.equal(source.kind, 'times');
+  return source;
 }
