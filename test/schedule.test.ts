@@ -128,6 +128,45 @@ describe('plan', () => {
   });
 });
 
+describe('plan over long traces', () => {
+  it('keeps every bin across many generation spans, sparse and dense, within a shifted window', () => {
+    const minutes = 400;
+    const dense = Uint32Array.from({ length: minutes }, (_, m) => (m * 7) % 5);
+    const sparseBins = Uint32Array.from({ length: 130 }, (_, k) => k * 3);
+    const trace = fakeTrace(
+      [
+        { fn: { id: 'dense' }, src: { kind: 'counts', startUs: 0, binUs: MIN, counts: dense } },
+        {
+          fn: { id: 'sparse' },
+          src: {
+            kind: 'counts',
+            startUs: 0,
+            binUs: MIN,
+            bins: sparseBins,
+            counts: Uint32Array.from(sparseBins, () => 2),
+          },
+        },
+      ],
+      minutes * MIN,
+    );
+    const fromMin = 100;
+    const toMin = 350;
+    const s = plan(trace, { seed: 5, fromUs: fromMin * MIN, toUs: toMin * MIN, iat: 'uniform' });
+    const got = [new Map<number, number>(), new Map<number, number>()];
+    let last = -1;
+    for (const a of s.arrivals()) {
+      assert.ok(a.atUs >= last, 'ascending');
+      last = a.atUs;
+      const minute = fromMin + Math.floor(a.atUs / MIN);
+      got[a.fn]!.set(minute, (got[a.fn]!.get(minute) ?? 0) + 1);
+    }
+    for (let m = fromMin; m < toMin; m++) {
+      assert.equal(got[0]!.get(m) ?? 0, dense[m], `dense minute ${m}`);
+      assert.equal(got[1]!.get(m) ?? 0, m % 3 === 0 && m / 3 < 130 ? 2 : 0, `sparse minute ${m}`);
+    }
+  });
+});
+
 describe('samplePercentiles', () => {
   it('interpolates between percentile points and clamps at the ends', () => {
     assert.equal(samplePercentiles(durations, 0), 10);

@@ -56,6 +56,8 @@ export interface Plan extends Schedule {
 
 /** Trace time generated and sorted at once (one Azure 2019 minute); memory grows with it. */
 const CHUNK_US = 60e6;
+/** Chunks whose binned cells are indexed at once (two hours of minutes; see CellIndex). */
+const WINDOW_CHUNKS = 120;
 
 // Purposes of the counter-based draws, mixed into each function's stream.
 const SPREAD = 0x51;
@@ -304,8 +306,12 @@ class ChunkGenerator {
         }
       }
       const cells = this.cells;
-      for (let i = cells.start[c]!, end = cells.start[c + 1]!; i < end; i++) {
-        this.fillBin(cells.fn[i]!, cells.bin[i]!, cells.count[i]!, cells.startUs[i]!, cells.binUs);
+      cells.select(c);
+      const { binUs, startUs } = cells;
+      for (let i = cells.start; i < cells.end; i++) {
+        const fn = cells.fn[i]!;
+        const b = cells.bin[i]!;
+        this.fillBin(fn, b, cells.count[i]!, startUs[fn]! + b * binUs, binUs);
       }
       if (this.cols.length > 0) return this.batch(chunkStart);
     }
@@ -392,60 +398,97 @@ class ChunkGenerator {
 type TimesSource = Extract<ArrivalSource, { kind: 'times' }>;
 
 /**
- * The non-empty bins of every binned source inside the window, time-major: the cells of chunk c
- * are start[c] .. start[c + 1], in function order within a bin. Generating a chunk then reads
- * contiguous memory instead of visiting every function's own arrays (a cache miss each).
- * 16 bytes per non-empty bin.
+ * The non-empty bins of the binned sources, time-major, for a span of WINDOW_CHUNKS chunks at a
+ * time: cells(c) lists chunk c's bins in function order. Generating a chunk then reads contiguous
+ * memory instead of visiting every function's own arrays (a cache miss each), and each function
+ * is visited once per span. Memory: 12 bytes per non-empty bin of the span, plus 16 bytes per
+ * function, so it grows with the functions and the busiest span, not with the plan.
  */
 class CellIndex {
-  readonly start: Uint32Array;
-  readonly fn: Uint32Array;
-  readonly bin: Uint32Array;
-  readonly count: Uint32Array;
+  private readonly cursors: Int32Array;
+  private readonly counted: Int32Array;
+  /** Per function, its bins' origin (the planner checked that binned sources share binUs). */
   readonly startUs: Float64Array;
   binUs = 0;
+  private readonly spanStart = new Uint32Array(WINDOW_CHUNKS + 2);
+  private spanFirst = -1;
+  fn = new Uint32Array(0);
+  bin = new Uint32Array(0);
+  count = new Uint32Array(0);
+  start = 0;
+  end = 0;
 
   constructor(
-    sources: readonly ArrivalSource[],
-    baseUs: number,
+    private readonly sources: readonly ArrivalSource[],
+    private readonly baseUs: number,
     fromUs: number,
-    toUs: number,
-    chunkUs: number,
+    private readonly toUs: number,
+    private readonly chunkUs: number,
   ) {
-    const chunks = Math.ceil((toUs - baseUs) / chunkUs);
-    this.start = new Uint32Array(chunks + 2);
-    // Pass 1 counts the cells of each chunk, pass 2 fills them; both walk each source in order.
-    const walk = (f: (fn: number, b: number, count: number, startUs: number, chunk: number) => void) => {
-      sources.forEach((src, fn) => {
-        if (src.kind !== 'counts') return;
-        this.binUs = src.binUs;
-        const firstBin = Math.max(0, Math.floor((fromUs - src.startUs) / src.binUs));
-        const { bins, counts } = src;
-        for (let i = bins ? lowerBound(bins, firstBin) : firstBin; i < counts.length; i++) {
-          const b = bins ? bins[i]! : i;
-          const s = src.startUs + b * src.binUs;
-          if (s >= toUs) break;
-          if (counts[i]! > 0) f(fn, b, counts[i]!, s, Math.floor((s - baseUs) / chunkUs));
-        }
-      });
-    };
-    walk((_fn, _b, _count, _s, chunk) => {
-      this.start[chunk + 2]!++;
+    this.cursors = new Int32Array(sources.length);
+    this.startUs = new Float64Array(sources.length);
+    sources.forEach((src, fn) => {
+      if (src.kind !== 'counts') return;
+      this.startUs[fn] = src.startUs;
+      this.binUs = src.binUs;
+      const firstBin = Math.max(0, Math.floor((fromUs - src.startUs) / src.binUs));
+      this.cursors[fn] = src.bins ? lowerBound(src.bins, firstBin) : firstBin;
     });
-    for (let c = 2; c < this.start.length; c++) this.start[c]! += this.start[c - 1]!;
-    const total = this.start[this.start.length - 1]!;
-    this.fn = new Uint32Array(total);
-    this.bin = new Uint32Array(total);
-    this.count = new Uint32Array(total);
-    this.startUs = new Float64Array(total);
-    // start[c + 1] is the write position of chunk c; once filled it is the end of chunk c.
-    walk((fn, b, count, s, chunk) => {
-      const at = this.start[chunk + 1]!++;
+    this.counted = new Int32Array(sources.length);
+  }
+
+  /** Sets start..end to the cells of chunk c (chunks are asked in ascending order). */
+  select(c: number): void {
+    if (this.spanFirst < 0 || c >= this.spanFirst + WINDOW_CHUNKS) this.load(c);
+    this.start = this.spanStart[c - this.spanFirst]!;
+    this.end = this.spanStart[c - this.spanFirst + 1]!;
+  }
+
+  /** Builds the cells of chunks [first, first + WINDOW_CHUNKS): count, then fill. */
+  private load(first: number): void {
+    this.spanFirst = first;
+    const spanEndUs = Math.min(this.toUs, this.baseUs + (first + WINDOW_CHUNKS) * this.chunkUs);
+    const slots = this.spanStart;
+    slots.fill(0);
+    this.counted.set(this.cursors);
+    this.walk(this.counted, spanEndUs, (chunk) => {
+      slots[chunk - first + 2]!++;
+    });
+    for (let k = 2; k < slots.length; k++) slots[k]! += slots[k - 1]!;
+    const total = slots[slots.length - 1]!;
+    if (this.fn.length < total) {
+      this.fn = new Uint32Array(total);
+      this.bin = new Uint32Array(total);
+      this.count = new Uint32Array(total);
+    }
+    // slots[k + 1] is the write position of chunk first + k; once filled, the end of that chunk.
+    this.walk(this.cursors, spanEndUs, (chunk, fn, b, count) => {
+      const at = slots[chunk - first + 1]!++;
       this.fn[at] = fn;
       this.bin[at] = b;
       this.count[at] = count;
-      this.startUs[at] = s;
     });
+  }
+
+  /** Calls f for each non-empty bin before endUs from each source's cursor, advancing it. */
+  private walk(
+    cursors: Int32Array,
+    endUs: number,
+    f: (chunk: number, fn: number, b: number, count: number) => void,
+  ): void {
+    for (let fn = 0; fn < this.sources.length; fn++) {
+      const src = this.sources[fn]!;
+      if (src.kind !== 'counts') continue;
+      const { bins, counts } = src;
+      let i = cursors[fn]!;
+      for (; i < counts.length; i++) {
+        const b = bins ? bins[i]! : i;
+        const s = src.startUs + b * src.binUs;
+        if (s >= endUs) break;
+        if (counts[i]! > 0) f(Math.floor((s - this.baseUs) / this.chunkUs), fn, b, counts[i]!);
+      }
+      cursors[fn] = i;
+    }
   }
 }
 
