@@ -73,6 +73,8 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
 
   const runId = makeRunId(o.trace, startedAt);
   const dir = await createRunDir(o.out, o.resultsDir, runId);
+  const traceFiles = await traceFileFacts(trace.files);
+  // From here on, whatever fails, the platform is torn down and the dataset closed (finally).
   const platformOptions: PlatformOptions = {
     keepAliveMs: o.keepAliveMs,
     invokeTimeoutMs: o.invokeTimeoutMs,
@@ -90,7 +92,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     commandLine: commandLine ?? [],
     config: { ...config, plan: schedule.options },
     seed: schedule.options.seed,
-    trace: { format: trace.format, files: await traceFileFacts(trace.files) },
+    trace: { format: trace.format, files: traceFiles },
     platform: { kind: platform.kind, address: platform.address },
     host: hostFacts(),
     startedAt: startedAt.toISOString(),
@@ -99,7 +101,6 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     tables: {},
     warnings,
   };
-  await writeManifest(dir, manifest);
 
   const writer = new TableWriter({
     dir,
@@ -115,6 +116,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
 
   let summary: RunSummary | undefined;
   try {
+    await writeManifest(dir, manifest);
     log(
       `replaying ${schedule.count()} invocations of ${schedule.functions.length} functions over ${(schedule.spanUs / 1e6).toFixed(1)} s on ${platform.kind} -> ${dir}`,
     );
