@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runCli } from './helpers/cli.js';
+import { countBy, sampleMinuteCounts } from './helpers/expected.js';
 import { readParquetTable, rowsOf } from './helpers/parquet.js';
 import { AZURE2019_DIR, AZURE2021_FILE } from './helpers/paths.js';
 
@@ -15,25 +16,12 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** Per-function counts of minutes [0, n) of the real Azure 2019 sample, parsed naively. */
-async function minuteCounts(n: number): Promise<Map<string, number>> {
-  const lines = (await readFile(join(AZURE2019_DIR, 'invocations.csv'), 'utf8')).trim().split('\n');
-  const m = new Map<string, number>();
-  for (const line of lines.slice(1)) {
-    const c = line.split(',');
-    let total = 0;
-    for (let i = 0; i < n; i++) total += Number(c[4 + i]);
-    m.set(`${c[0]}/${c[1]}/${c[2]}`, total);
-  }
-  return m;
-}
-
 describe('faasload trace inspect', () => {
   it('summarizes the Azure 2019 sample: functions, span, every invocation', async () => {
     const r = await runCli(['trace', 'inspect', AZURE2019_DIR, '--json']);
     assert.equal(r.code, 0, r.stderr);
     const s = JSON.parse(r.stdout);
-    const all = await minuteCounts(480);
+    const all = await sampleMinuteCounts(480);
     assert.equal(s.format, 'azure2019');
     assert.equal(s.functions, 100);
     assert.equal(s.spanS, 480 * 60);
@@ -65,10 +53,10 @@ describe('faasload schedule', () => {
     assert.equal(JSON.parse(r.stdout).rows, 1348);
     const rows = rowsOf(await readParquetTable(out));
     assert.equal(rows.length, 1348);
-    const expected = [...(await minuteCounts(2)).entries()].filter(([, n]) => n > 0);
-    const got = new Map<string, number>();
-    for (const row of rows) got.set(String(row.function), (got.get(String(row.function)) ?? 0) + 1);
-    assert.deepEqual(got, new Map(expected));
+    assert.deepEqual(
+      countBy(rows, (x) => String(x.function)),
+      await sampleMinuteCounts(2),
+    );
     const at = rows.map((x) => Number(x.scheduled_us));
     assert.ok(
       at.every((t, i) => i === 0 || t >= at[i - 1]!),
@@ -92,7 +80,7 @@ describe('faasload schedule', () => {
       out,
     ]);
     assert.equal(r.code, 0, r.stderr);
-    const busiest = [...(await minuteCounts(2)).entries()].sort((a, b) => b[1] - a[1]).slice(0, 5);
+    const busiest = [...(await sampleMinuteCounts(2)).entries()].sort((a, b) => b[1] - a[1]).slice(0, 5);
     const rows = rowsOf(await readParquetTable(out));
     assert.deepEqual(new Set(rows.map((x) => x.function)), new Set(busiest.map(([id]) => id)));
     assert.equal(

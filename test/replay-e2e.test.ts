@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Manifest } from '../src/dataset/manifest.js';
 import { replay } from '../src/run/replay.js';
 import { runCli } from './helpers/cli.js';
+import { countBy, sampleMinuteCounts } from './helpers/expected.js';
 import { readParquetTable, rowsOf } from './helpers/parquet.js';
 import { AZURE2019_DIR, AZURE2021_FILE } from './helpers/paths.js';
 
@@ -16,12 +17,6 @@ before(async () => {
 after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-function countBy<T>(items: Iterable<T>, key: (t: T) => string): Map<string, number> {
-  const m = new Map<string, number>();
-  for (const t of items) m.set(key(t), (m.get(key(t)) ?? 0) + 1);
-  return m;
-}
 
 /** Checks what must hold for every run folder: planned = rows, seq 0..n-1, never sent early. */
 async function checkRun(out: string, planned: number) {
@@ -99,13 +94,7 @@ describe('replay end to end on the embedded platform', () => {
     assert.equal(r.code, 0, r.stderr);
     const summary = JSON.parse(r.stdout) as { planned: number; outcomes: { ok: number } };
 
-    const lines = (await readFile(join(AZURE2019_DIR, 'invocations.csv'), 'utf8')).trim().split('\n');
-    const expected = new Map<string, number>();
-    for (const line of lines.slice(1)) {
-      const c = line.split(',');
-      const n = Number(c[4]) + Number(c[5]);
-      if (n > 0) expected.set(`${c[0]}/${c[1]}/${c[2]}`, n);
-    }
+    const expected = await sampleMinuteCounts(2);
     const total = [...expected.values()].reduce((a, b) => a + b, 0);
     assert.equal(total, 1348);
     assert.equal(summary.planned, 1348);

@@ -151,18 +151,9 @@ export function toTraceOptions(args: TraceArgs, errors: string[]): TraceOptions 
 
 /** Validates the planning flags, collecting every problem in `errors`, and maps them to options. */
 export function toTracePlanOptions(args: PlanArgs, errors: string[]): TracePlanOptions {
-  const duration = (value: string | undefined, flag: string): number | undefined => {
-    if (value === undefined) return undefined;
-    try {
-      return parseDurationUs(value, flag);
-    } catch (err) {
-      errors.push((err as Error).message);
-      return undefined;
-    }
-  };
-  const fromUs = duration(args.from, '--from');
-  const toUs = duration(args.to, '--to');
-  const maxDurationUs = duration(args['max-duration'], '--max-duration');
+  const fromUs = durationFlag(args.from, '--from', errors);
+  const toUs = durationFlag(args.to, '--to', errors);
+  const maxDurationUs = durationFlag(args['max-duration'], '--max-duration', errors);
   if (!(args.speed > 0) || !Number.isFinite(args.speed)) {
     errors.push(`--speed: expected a positive number, got ${args.speed}`);
   }
@@ -196,6 +187,17 @@ export function toTracePlanOptions(args: PlanArgs, errors: string[]): TracePlanO
       .filter(Boolean);
   }
   return o;
+}
+
+/** A duration flag in microseconds; undefined if absent, or invalid (the problem goes to `errors`). */
+export function durationFlag(value: string | undefined, flag: string, errors: string[]): number | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return parseDurationUs(value, flag);
+  } catch (err) {
+    errors.push((err as Error).message);
+    return undefined;
+  }
 }
 
 /** Throws one usage error listing every problem, if any. */

@@ -15,6 +15,3 @@ export function arrowStreamToParquet(ipcStream: Uint8Array): Uint8Array {
     .build();
   return writeParquet(Table.fromIPCStream(ipcStream), props);
 }
-
-/** Reads a Parquet file back as an Arrow IPC stream (for tests and `dataset` commands). */
-export { readParquet } from 'parquet-wasm';

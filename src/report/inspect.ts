@@ -1,15 +1,5 @@
 import type { Trace } from '../trace/types.js';
-
-export interface Distribution {
-  count: number;
-  min: number;
-  p1: number;
-  p25: number;
-  p50: number;
-  p75: number;
-  p99: number;
-  max: number;
-}
+import { type Distribution, distribution } from './distribution.js';
 
 /** What `faasload trace inspect` prints: the shape of a trace at a glance. */
 export interface TraceSummary {
@@ -29,24 +19,6 @@ export interface TraceSummary {
   /** Per-function memory (MB): its average allocated memory, or the mean of its invocations'. */
   memoryMb: Distribution | null;
   warnings: readonly string[];
-}
-
-/** Nearest-rank quantiles of `values` (sorted in place). */
-export function distribution(values: Float64Array): Distribution | null {
-  const n = values.length;
-  if (n === 0) return null;
-  values.sort();
-  const at = (q: number) => values[Math.min(n - 1, Math.max(0, Math.ceil(q * n) - 1))]!;
-  return {
-    count: n,
-    min: values[0]!,
-    p1: at(0.01),
-    p25: at(0.25),
-    p50: at(0.5),
-    p75: at(0.75),
-    p99: at(0.99),
-    max: values[n - 1]!,
-  };
 }
 
 function mean(xs: Float64Array | undefined): number {

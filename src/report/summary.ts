@@ -1,5 +1,7 @@
 import type { InvocationRecord } from '../dispatch/dispatcher.js';
 import type { Outcome } from '../platforms/types.js';
+import { Float64List } from '../util/float64-list.js';
+import { distribution } from './distribution.js';
 
 export interface Quantiles {
   p50: number;
@@ -19,24 +21,10 @@ export interface RunSummary {
   durationS: number;
 }
 
-/** Growable Float64Array: 8 bytes per value, no boxing. */
-class Samples {
-  private data = new Float64Array(1024);
-  length = 0;
-  push(v: number): void {
-    if (this.length === this.data.length) {
-      const next = new Float64Array(this.data.length * 2);
-      next.set(this.data);
-      this.data = next;
-    }
-    this.data[this.length++] = v;
-  }
-  quantiles(): Quantiles | null {
-    if (this.length === 0) return null;
-    const sorted = this.data.slice(0, this.length).sort();
-    const at = (q: number) => sorted[Math.min(this.length - 1, Math.ceil(q * this.length) - 1)]!;
-    return { p50: at(0.5), p99: at(0.99), max: sorted[this.length - 1]! };
-  }
+/** p50, p99 and max of the samples (nearest rank), or null when there are none. */
+function quantiles(samples: Float64List): Quantiles | null {
+  const d = distribution(samples.toArray());
+  return d && { p50: d.p50, p99: d.p99, max: d.max };
 }
 
 /** Collects the numbers of the printed summary, exactly (nearest-rank quantiles). */
@@ -51,8 +39,8 @@ export class SummaryCollector {
     dropped: 0,
     cancelled: 0,
   };
-  private readonly lateness = new Samples();
-  private readonly latency = new Samples();
+  private readonly lateness = new Float64List(1024);
+  private readonly latency = new Float64List(1024);
 
   add(record: InvocationRecord): void {
     const { result } = record;
@@ -71,8 +59,8 @@ export class SummaryCollector {
       sent: this.sent,
       outcomes: { ...this.outcomes },
       coldStarts: this.coldStarts,
-      latenessUs: this.lateness.quantiles(),
-      latencyUs: this.latency.quantiles(),
+      latenessUs: quantiles(this.lateness),
+      latencyUs: quantiles(this.latency),
       durationS,
     };
   }

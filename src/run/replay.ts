@@ -1,5 +1,11 @@
 import { INVOCATIONS_COLUMNS, INVOCATIONS_SCHEMA_VERSION, invocationRow } from '../dataset/invocations.js';
-import { hostFacts, type Manifest, traceFileFacts, writeManifest } from '../dataset/manifest.js';
+import {
+  hostFacts,
+  MANIFEST_VERSION,
+  type Manifest,
+  traceFileFacts,
+  writeManifest,
+} from '../dataset/manifest.js';
 import { TableWriter } from '../dataset/table-writer.js';
 import { type Clock, RealClock } from '../dispatch/clock.js';
 import { dispatch, type InvocationRecord } from '../dispatch/dispatcher.js';
@@ -86,7 +92,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   const { signal, hardSignal, log: _log, clock: _clock, platformAdapter: _p, commandLine, ...config } = o;
 
   const manifest: Manifest = {
-    manifestVersion: '1',
+    manifestVersion: MANIFEST_VERSION,
     tool: { name: 'faasload', version: VERSION },
     runId,
     commandLine: commandLine ?? [],

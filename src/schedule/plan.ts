@@ -187,6 +187,12 @@ function functionWeights(trace: Trace, o: ResolvedPlanOptions): FunctionWeights 
   return w;
 }
 
+/** The index (into counts) of the first bin of a binned source that ends after fromUs. */
+function firstBinIndex(src: Extract<ArrivalSource, { kind: 'counts' }>, fromUs: number): number {
+  const firstBin = Math.max(0, Math.floor((fromUs - src.startUs) / src.binUs));
+  return src.bins ? lowerBound(src.bins, firstBin) : firstBin;
+}
+
 /** Calls `f(bin, startUs, count)` for each non-empty bin overlapping [fromUs, toUs), in order. */
 function forEachBin(
   src: Extract<ArrivalSource, { kind: 'counts' }>,
@@ -194,9 +200,8 @@ function forEachBin(
   toUs: number,
   f: (bin: number, startUs: number, count: number) => void,
 ): void {
-  const firstBin = Math.max(0, Math.floor((fromUs - src.startUs) / src.binUs));
   const { bins, counts } = src;
-  for (let i = bins ? lowerBound(bins, firstBin) : firstBin; i < counts.length; i++) {
+  for (let i = firstBinIndex(src, fromUs); i < counts.length; i++) {
     const b = bins ? bins[i]! : i;
     const s = src.startUs + b * src.binUs;
     if (s >= toUs) return;
@@ -431,8 +436,7 @@ class CellIndex {
       if (src.kind !== 'counts') return;
       this.startUs[fn] = src.startUs;
       this.binUs = src.binUs;
-      const firstBin = Math.max(0, Math.floor((fromUs - src.startUs) / src.binUs));
-      this.cursors[fn] = src.bins ? lowerBound(src.bins, firstBin) : firstBin;
+      this.cursors[fn] = firstBinIndex(src, fromUs);
     });
     this.counted = new Int32Array(sources.length);
   }

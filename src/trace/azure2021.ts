@@ -1,7 +1,7 @@
 import { FaasloadError, rowError } from '../errors.js';
+import { Float64List } from '../util/float64-list.js';
 import { columnIndexes, expectCellCount, idCell, numberCell } from './cells.js';
 import { readCsvRows } from './csv.js';
-import { Float64List } from './float64-list.js';
 import { sourceLookup } from './sources.js';
 import type { ArrivalSource, Trace, TraceFunction } from './types.js';
 

@@ -1,9 +1,9 @@
 import { basename, extname } from 'node:path';
 import { FaasloadError, rowError } from '../errors.js';
+import { Float64List } from '../util/float64-list.js';
 import { percentilesOf, sortByTime } from './by-time.js';
 import { expectCellCount, idCell, numberCell } from './cells.js';
 import { readCsvRows } from './csv.js';
-import { Float64List } from './float64-list.js';
 import { DATE_TIME_SHAPES, dateTimeMicros, decimalMicros } from './micros.js';
 import { sourceLookup } from './sources.js';
 import type { ArrivalSource, CsvTraceColumns, ReadTraceOptions, Trace, TraceFunction } from './types.js';

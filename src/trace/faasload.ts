@@ -2,7 +2,7 @@ import { open, readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { FaasloadError, rowError } from '../errors.js';
-import { Float64List } from './float64-list.js';
+import { Float64List } from '../util/float64-list.js';
 import { decimalMicros } from './micros.js';
 import { sourceLookup } from './sources.js';
 import type { ArrivalSource, Trace, TraceFunction } from './types.js';

@@ -1,11 +1,11 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FaasloadError, rowError } from '../errors.js';
+import { Uint32List } from '../util/uint32-list.js';
 import { columnIndexes, countCell, expectCellCount, numberCell } from './cells.js';
 import { readCsvRows } from './csv.js';
 import { sourceLookup } from './sources.js';
 import type { ArrivalSource, Trace, TraceFunction } from './types.js';
-import { Uint32List } from './uint32-list.js';
 import { WarningLog } from './warnings.js';
 
 /**

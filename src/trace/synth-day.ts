@@ -5,8 +5,8 @@ import { hash32, Random } from '../util/random.js';
 import { rawDayNames } from './azure2019-files.js';
 import { AZURE2019_ID_COLUMNS } from './azure2019-invocations.js';
 import { DURATION_PERCENTILES, MEMORY_PERCENTILES } from './azure2019-join.js';
-import { assignGroups, MAX_DURATION_MS, MEDIAN_DURATION_MS, pickTrigger } from './synth.js';
-import { below, hexId, lognormal, normal, shuffle } from './synth-random.js';
+import { MAX_DURATION_MS, MEDIAN_DURATION_MS, pickTrigger, synthIdentities } from './synth.js';
+import { below, lognormal, normal, shuffle } from './synth-random.js';
 
 /**
  * Synthetic Azure 2019 days at full scale (46,000 functions × 1,440 minutes, ~140 MB of
@@ -107,12 +107,7 @@ export async function synthesizeAzure2019Day(
   const rng = (aspect: string) => new Random(seed, hash32(`azure2019-day/${aspect}`));
 
   // Functions: depend on the seed only.
-  const ids = rng('ids');
-  const ownerIds = Array.from({ length: owners }, () => hexId(ids));
-  const appIds = Array.from({ length: apps }, () => hexId(ids));
-  const funcIds = Array.from({ length: n }, () => hexId(ids));
-  const ownerOf = assignGroups(rng('owners'), apps, owners);
-  const appOf = assignGroups(rng('apps'), n, apps);
+  const { ownerIds, appIds, funcIds, ownerOf, appOf } = synthIdentities(rng, n, apps, owners);
   const triggerRng = rng('triggers');
   const triggers = Array.from({ length: n }, () => pickTrigger(triggerRng));
   const model = rng('rates');

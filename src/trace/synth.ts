@@ -113,12 +113,7 @@ export function synthesizeAzure2019(options: SynthAzure2019Options): SynthAzure2
   }
   const rng = (aspect: string) => new Random(seed, hash32(`azure2019/${aspect}`));
 
-  const ids = rng('ids');
-  const ownerIds = Array.from({ length: owners }, () => hexId(ids));
-  const appIds = Array.from({ length: apps }, () => hexId(ids));
-  const funcIds = Array.from({ length: n }, () => hexId(ids));
-  const ownerOf = assignGroups(rng('owners'), apps, owners);
-  const appOf = assignGroups(rng('apps'), n, apps);
+  const { ownerIds, appIds, funcIds, ownerOf, appOf } = synthIdentities(rng, n, apps, owners);
   const key = (fn: number) => {
     const app = appOf[fn]!;
     return { owner: ownerIds[ownerOf[app]!]!, app: appIds[app]!, func: funcIds[fn]! };
@@ -202,6 +197,27 @@ function checkShape(functions: number, groups: number, invocations: number): voi
 }
 
 /** Assigns n members to g groups: the first g members one per group, the rest at random. */
+/**
+ * The ids (64 hex characters) of owners, apps and functions, and which app each function and
+ * which owner each app belongs to, drawn from the streams `rng('ids')`, `rng('owners')` and
+ * `rng('apps')`.
+ */
+export function synthIdentities(
+  rng: (aspect: string) => Random,
+  functions: number,
+  apps: number,
+  owners: number,
+) {
+  const ids = rng('ids');
+  return {
+    ownerIds: Array.from({ length: owners }, () => hexId(ids)),
+    appIds: Array.from({ length: apps }, () => hexId(ids)),
+    funcIds: Array.from({ length: functions }, () => hexId(ids)),
+    ownerOf: assignGroups(rng('owners'), apps, owners),
+    appOf: assignGroups(rng('apps'), functions, apps),
+  };
+}
+
 export function assignGroups(rng: Random, n: number, g: number): number[] {
   return Array.from({ length: n }, (_, i) => (i < g ? i : below(rng, g)));
 }

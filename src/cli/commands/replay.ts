@@ -1,8 +1,7 @@
 import type { Argv } from 'yargs';
 import { PLATFORM_KINDS } from '../../platforms/registry.js';
 import { REPLAY_DEFAULTS, type ReplayOptions, replay } from '../../run/replay.js';
-import { parseDurationUs } from '../../util/duration.js';
-import { planFlags, throwIfErrors, toTracePlanOptions } from '../plan-flags.js';
+import { durationFlag, planFlags, throwIfErrors, toTracePlanOptions } from '../plan-flags.js';
 
 export const command = 'replay <trace>';
 export const describe = 'Replay a trace open-loop on a platform and write its dataset';
@@ -60,16 +59,8 @@ type Args = Awaited<ReturnType<ReturnType<typeof builder>['parseAsync']>>;
 export function toReplayOptions(args: Args): ReplayOptions {
   const errors: string[] = [];
   const options: ReplayOptions = toTracePlanOptions(args, errors);
-  const duration = (value: string, flag: string): number | undefined => {
-    try {
-      return parseDurationUs(value, flag) / 1000;
-    } catch (err) {
-      errors.push((err as Error).message);
-      return undefined;
-    }
-  };
-  const keepAliveMs = duration(args['keep-alive'], '--keep-alive');
-  const timeoutMs = duration(args.timeout, '--timeout');
+  const keepAliveUs = durationFlag(args['keep-alive'], '--keep-alive', errors);
+  const timeoutUs = durationFlag(args.timeout, '--timeout', errors);
   for (const flag of ['max-in-flight', 'max-instances'] as const) {
     if (!(Number.isInteger(args[flag]) && args[flag] > 0))
       errors.push(`--${flag}: expected a positive integer, got ${args[flag]}`);
@@ -78,8 +69,8 @@ export function toReplayOptions(args: Args): ReplayOptions {
   options.platform = args.platform;
   options.maxInFlight = args['max-in-flight'];
   options.maxInstances = args['max-instances'];
-  if (keepAliveMs !== undefined) options.keepAliveMs = keepAliveMs;
-  if (timeoutMs !== undefined) options.invokeTimeoutMs = timeoutMs;
+  if (keepAliveUs !== undefined) options.keepAliveMs = keepAliveUs / 1000;
+  if (timeoutUs !== undefined) options.invokeTimeoutMs = timeoutUs / 1000;
   if (args.out !== undefined) options.out = args.out;
   return options;
 }
