@@ -168,6 +168,50 @@ describe('readHuawei2023 on a folder of day files', () => {
     assert.equal(trace.spanUs, (864000 + 60) * 1e6);
   });
 
+  it('reads only the days asked for, numbered as the files are, from 0', async () => {
+    const dir = await tmpTrace({
+      'day_00.csv': 'day,time,a\n0,0,1\n',
+      'day_01.csv': 'day,time,a,b\n1,86400,2,3\n1,86460,4,\n',
+      'day_02.csv': 'day,time,b\n2,172800,5\n',
+      'day_03.csv': 'day,time,a\n3,259200,6\n',
+    });
+    const trace = await readTrace(dir, { days: [1, 2] });
+    assert.deepEqual(trace.files, [join(dir, 'day_01.csv'), join(dir, 'day_02.csv')]);
+    assert.deepEqual(
+      trace.functions.map((f) => f.id),
+      ['a', 'b'],
+    );
+    // Trace time 0 is day 1's first row.
+    assert.deepEqual(pairs(trace, 0), [
+      [0, 2],
+      [1, 4],
+    ]);
+    assert.deepEqual(pairs(trace, 1), [
+      [0, 3],
+      [1440, 5],
+    ]);
+    assert.deepEqual((await readTrace(dir, { days: [0] })).files, [join(dir, 'day_00.csv')]);
+  });
+
+  it('rejects days that are missing, not consecutive, or asked of a single file', async () => {
+    const dir = await tmpTrace({ 'day_00.csv': 'day,time,a\n0,0,1\n', 'day_01.csv': 'day,time,a\n1,86400,1\n' });
+    await rejectsWith(
+      readTrace(dir, { days: [1, 2, 3] }),
+      'E_TRACE_NOT_FOUND',
+      new RegExp(`^${re(dir)}: no file for day 2-3 \\(this folder has days 0-1\\)$`),
+    );
+    await rejectsWith(
+      readTrace(dir, { days: [0, 2] }),
+      'E_USAGE',
+      /days must be consecutive .*: day 0 is followed by day 2$/,
+    );
+    await rejectsWith(
+      readTrace(join(dir, 'day_00.csv'), { days: [0] }),
+      'E_USAGE',
+      /--day chooses day files in a folder; name the folder/,
+    );
+  });
+
   it('rejects a folder without day files', async () => {
     const dir = await tmpTrace({ 'requests.csv': 'day,time,a\n0,0,1\n' });
     await rejectsWith(readHuawei2023(dir), 'E_TRACE_FORMAT', new RegExp(`^${re(dir)}: no day_NN.csv files`));

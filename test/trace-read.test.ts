@@ -53,6 +53,14 @@ describe('detectFormat', () => {
 });
 
 describe('readTrace', () => {
+  it('refuses --day for a format without days instead of ignoring it', async () => {
+    await rejectsWith(
+      readTrace(AZURE2021_FILE, { days: [1] }),
+      'E_USAGE',
+      new RegExp(`^--day chooses the days of azure2019 or huawei2023 traces; ${re(AZURE2021_FILE)} is azure2021`),
+    );
+  });
+
   it('reports a path that does not exist as E_TRACE_NOT_FOUND naming it', async () => {
     const missing = join(await tmpTrace(), 'missing.csv');
     await rejectsWith(

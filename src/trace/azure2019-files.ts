@@ -165,7 +165,7 @@ function checkDays(days: readonly number[]): void {
   if (bad) {
     throw new FaasloadError(
       'E_USAGE',
-      `days must be a non-empty list of ascending day numbers from 1, without repeats; got [${days.join(', ')}]`,
+      `Azure 2019 days are numbered from 1 (d01): days must be a non-empty list of ascending day numbers from 1, without repeats; got [${days.join(', ')}]`,
     );
   }
 }

@@ -1,12 +1,15 @@
 import { FaasloadError } from '../errors.js';
 
-/** The highest day number accepted: the public Azure 2019 trace has days 1 to 14. */
-export const MAX_DAY = 99;
+/**
+ * The highest day number accepted. Days are numbered as the trace's files are: Azure 2019 from 1
+ * (d01 to d14), Huawei 2023 from 0 (day_00, or day_000 for the per-second tables).
+ */
+export const MAX_DAY = 999;
 
 /**
  * Parses a list of days for `--day`: single days and inclusive ranges separated by commas, e.g.
  * `2`, `1-3`, `1,4,7`, `1-3,5`. Returns the days ascending. Every problem is reported at once in
- * one E_USAGE error: an empty list or item, a non-integer, a day outside 1..MAX_DAY, a range
+ * one E_USAGE error: an empty list or item, a non-integer, a day outside 0..MAX_DAY, a range
  * whose end is below its start, days out of order or repeated (`3,1`, `1-3,2`).
  */
 export function parseDays(text: string): number[] {
@@ -25,9 +28,9 @@ export function parseDays(text: string): number[] {
     }
     const first = Number(m[1]);
     const last = m[2] === undefined ? first : Number(m[2]);
-    const outside = [first, last].filter((d) => d < 1 || d > MAX_DAY);
+    const outside = [first, last].filter((d) => d > MAX_DAY);
     if (outside.length > 0) {
-      errors.push(`'${item}': days run from 1 to ${MAX_DAY}`);
+      errors.push(`'${item}': days run from 0 to ${MAX_DAY}`);
       continue;
     }
     if (last < first) {

@@ -1,11 +1,12 @@
 import { readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { FaasloadError, rowError } from '../errors.js';
 import { Uint32List } from '../util/uint32-list.js';
 import { columnIndexes, countCell, expectCellCount, numberCell } from './cells.js';
 import { readCsvRows } from './csv.js';
+import { formatDays } from './days.js';
 import { sourceLookup } from './sources.js';
-import type { ArrivalSource, Trace, TraceFunction } from './types.js';
+import type { ArrivalSource, ReadTraceOptions, Trace, TraceFunction } from './types.js';
 import { WarningLog } from './warnings.js';
 
 /**
@@ -42,6 +43,9 @@ interface At {
  * functions). Streams the rows and keeps, per function, only its non-empty, non-zero cells as
  * (second offset, count) pairs: 8 bytes each.
  *
+ * `options.days` chooses day files of a folder by number (day_02.csv is day 2); they must be
+ * consecutive, since the time column is absolute (a gap would replay as a silent day).
+ *
  * Trace time 0 is the first row's time. The bin width comes from the time column: 1 s when some
  * rows are 1 s apart, 60 s when all rows are whole minutes apart (missing rows are allowed and
  * have no invocations); other spacings are an error. With a single row, the path decides (`second`
@@ -53,8 +57,8 @@ interface At {
  * or not after the previous row's, a count that is negative or not an integer → E_TRACE_ROW
  * `file:line: ...`. Empty cells are counted in the warnings.
  */
-export async function readHuawei2023(path: string): Promise<Trace> {
-  const files = await huaweiFiles(path);
+export async function readHuawei2023(path: string, options: ReadTraceOptions = {}): Promise<Trace> {
+  const files = await huaweiFiles(path, options.days);
   const warnings = new WarningLog();
   const functions: TraceFunction[] = [];
   const byId = new Map<string, number>();
@@ -184,24 +188,46 @@ export async function readHuawei2023(path: string): Promise<Trace> {
   };
 }
 
-/** The files to read: the path itself, or the folder's day_NN.csv files in day order. */
-async function huaweiFiles(path: string): Promise<string[]> {
+/** The files to read: the path itself, or the folder's day_NN.csv files in day order (or `days`). */
+async function huaweiFiles(path: string, days?: readonly number[]): Promise<string[]> {
   const info = await stat(path).catch((err: unknown) => {
     throw new FaasloadError('E_TRACE_NOT_FOUND', `${path}: no such file or directory`, { cause: err });
   });
-  if (!info.isDirectory()) return [path];
-  const days = (await readdir(path, { withFileTypes: true }))
+  if (!info.isDirectory()) {
+    if (days === undefined) return [path];
+    throw new FaasloadError(
+      'E_USAGE',
+      `${path}: --day chooses day files in a folder; name the folder (e.g. ${dirname(path)}) or drop --day`,
+    );
+  }
+  const files = (await readdir(path, { withFileTypes: true }))
     .filter((entry) => !entry.isDirectory())
     .map((entry) => ({ name: entry.name, match: HUAWEI2023_DAY_FILE.exec(entry.name) }))
     .filter((f) => f.match !== null)
-    .sort((a, b) => Number(a.match![1]) - Number(b.match![1]) || a.name.localeCompare(b.name));
-  if (days.length === 0) {
+    .map((f) => ({ name: f.name, day: Number(f.match![1]) }))
+    .sort((a, b) => a.day - b.day || a.name.localeCompare(b.name));
+  if (files.length === 0) {
     throw new FaasloadError(
       'E_TRACE_FORMAT',
       `${path}: no day_NN.csv files in this folder (the Huawei 2023 layout, e.g. requests_minute/day_00.csv)`,
     );
   }
-  return days.map((f) => join(path, f.name));
+  if (days === undefined) return files.map((f) => join(path, f.name));
+  const gap = days.findIndex((d, i) => i > 0 && d !== days[i - 1]! + 1);
+  if (gap > 0) {
+    throw new FaasloadError(
+      'E_USAGE',
+      `Huawei 2023 days must be consecutive (the time column is absolute): day ${days[gap - 1]} is followed by day ${days[gap]}`,
+    );
+  }
+  const missing = days.filter((d) => !files.some((f) => f.day === d));
+  if (missing.length > 0) {
+    throw new FaasloadError(
+      'E_TRACE_NOT_FOUND',
+      `${path}: no file for day ${formatDays(missing)} (this folder has days ${formatDays([...new Set(files.map((f) => f.day))])})`,
+    );
+  }
+  return files.filter((f) => days.includes(f.day)).map((f) => join(path, f.name));
 }
 
 interface FunctionColumn {

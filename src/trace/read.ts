@@ -20,6 +20,9 @@ export const TRACE_READERS = {
   csv: readCsvTrace,
 } satisfies Record<TraceFormat, TraceReader>;
 
+/** The formats whose files are days, chosen by ReadTraceOptions.days. */
+const FORMATS_WITH_DAYS: readonly TraceFormat[] = ['azure2019', 'huawei2023'];
+
 /**
  * Reads a trace file or folder. `format` defaults to 'auto' (detectFormat). Errors are
  * FaasloadErrors: E_TRACE_NOT_FOUND for a path that does not exist, E_TRACE_FORMAT for an unknown
@@ -39,6 +42,12 @@ export async function readTrace(path: string, options: ReadTraceOptions = {}): P
     throw new FaasloadError('E_TRACE_NOT_FOUND', `${path}: no such file or directory`, { cause: err });
   });
   const format: TraceFormat = isTraceFormat(requested) ? requested : await detectFormat(path);
+  if (options.days !== undefined && !FORMATS_WITH_DAYS.includes(format)) {
+    throw new FaasloadError(
+      'E_USAGE',
+      `--day chooses the days of ${FORMATS_WITH_DAYS.join(' or ')} traces; ${path} is ${format}, which has no days`,
+    );
+  }
   const reader: TraceReader = TRACE_READERS[format];
   return reader(path, options);
 }

@@ -76,7 +76,10 @@ export interface Trace {
 
 export interface ReadTraceOptions {
   format?: TraceFormat | 'auto';
-  /** Azure 2019 raw layout: the days to read and concatenate (1-based, e.g. [1, 2, 3]). */
+  /**
+   * The days to read, as the files number them: Azure 2019 raw days (from 1, concatenated in
+   * time) or Huawei 2023 day files (from 0, consecutive). Other formats have no days.
+   */
   days?: readonly number[];
   /** Plain CSV (`--format csv`): which columns hold what. */
   csv?: CsvTraceColumns;
