@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { DRAW_RANGE, PercentileTable } from '../src/schedule/percentiles.js';
 import { type PlanOptions, plan } from '../src/schedule/plan.js';
 import { radixOrder } from '../src/schedule/radix.js';
 import { type SampleMethod, selectFunctions } from '../src/schedule/select.js';
 import type { IatMode } from '../src/schedule/spread.js';
-import type { ArrivalSource, TraceFunction } from '../src/trace/types.js';
+import type { ArrivalSource, Percentiles, TraceFunction } from '../src/trace/types.js';
 import { fakeTrace } from './helpers/fakes.js';
 
 const MIN = 60e6;
@@ -248,6 +249,60 @@ describe('radixOrder', () => {
         const expected = values.map((_, i) => i).sort((a, b) => values[a]! - values[b]! || a - b);
         assert.deepEqual(order, expected);
       }),
+    );
+  });
+});
+
+/** The inverse CDF by the book: linear between the points around u, flat beyond the ends. */
+function naiveSample(points: Percentiles['points'], u: number): number {
+  if (u <= points[0]![0] / 100) return points[0]![1];
+  for (let i = 1; i < points.length; i++) {
+    const [p, v] = points[i]!;
+    if (u <= p / 100) {
+      const [p0, v0] = points[i - 1]!;
+      return p === p0 ? v : v0 + ((u - p0 / 100) / ((p - p0) / 100)) * (v - v0);
+    }
+  }
+  return points[points.length - 1]![1];
+}
+
+describe('PercentileTable', () => {
+  const distArb = fc
+    .uniqueArray(fc.integer({ min: 0, max: 100 }), { minLength: 1, maxLength: 12 })
+    .chain((ps) =>
+      fc
+        .array(fc.double({ min: 0, max: 1e4, noNaN: true }), { minLength: ps.length, maxLength: ps.length })
+        .map((vs) => {
+          const sorted = [...vs].sort((a, b) => a - b);
+          return { points: [...ps].sort((a, b) => a - b).map((p, i) => [p, sorted[i]!] as const) };
+        }),
+    );
+
+  it('draws what the inverse CDF gives, for functions of different grids side by side', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.option(distArb, { nil: undefined }), { minLength: 1, maxLength: 8 }),
+        fc.array(fc.integer({ min: 0, max: DRAW_RANGE - 1 }), { minLength: 1, maxLength: 20 }),
+        (dists, draws) => {
+          const table = new PercentileTable(dists);
+          dists.forEach((d, fn) => {
+            assert.equal(table.has(fn), d !== undefined);
+            for (const draw of draws) {
+              const got = table.sample(fn, draw);
+              if (d === undefined) {
+                assert.ok(Number.isNaN(got));
+                continue;
+              }
+              const want = naiveSample(d.points, draw / DRAW_RANGE);
+              assert.ok(
+                Math.abs(got - want) <= 1e-9 * Math.max(1, Math.abs(want)),
+                `fn ${fn} draw ${draw}: ${got} vs ${want}`,
+              );
+            }
+          });
+        },
+      ),
+      { numRuns: 200 },
     );
   });
 });

@@ -40,7 +40,7 @@ export async function writeSchedule(options: TracePlanOptions & { out: string })
     metadata: { 'faasload.plan': JSON.stringify(plan.options) },
   });
   const ids = plan.functions.map((f) => f.id);
-  for (const b of plan.batches()) {
+  for (const b of plan.batches({ reuse: true })) {
     const rows = new Array(b.length);
     for (let i = 0; i < b.length; i++) {
       rows[i] = {

@@ -1,12 +1,12 @@
 import { FaasloadError } from '../errors.js';
 import type { ArrivalSource, Trace, TraceFunction } from '../trace/types.js';
-import { hash32, keyAt, streamKey, unitAt, unitOf } from '../util/random.js';
-import { ChunkColumns } from './columns.js';
+import { bitsOf, hash32, keyAt, remix, streamKey, unitAt } from '../util/random.js';
+import { BatchArrays, ChunkColumns } from './columns.js';
 import { PercentileTable, samplePercentiles } from './percentiles.js';
-import { radixOrder } from './radix.js';
+import { RadixSorter } from './radix.js';
 import { type FunctionWeights, type SampleMethod, selectFunctions } from './select.js';
 import { type IatMode, Offsets, scaleCount, spreadBin } from './spread.js';
-import type { Arrival, ArrivalBatch, Schedule } from './types.js';
+import type { Arrival, ArrivalBatch, BatchOptions, Schedule } from './types.js';
 
 export interface PlanOptions {
   /** Seeds every random choice of the plan. */
@@ -57,13 +57,13 @@ export interface Plan extends Schedule {
 /** Trace time generated and sorted at once (one Azure 2019 minute); memory grows with it. */
 const CHUNK_US = 60e6;
 /** Chunks whose binned cells are indexed at once (two hours of minutes; see CellIndex). */
-const WINDOW_CHUNKS = 120;
+const WINDOW_CHUNKS = 30;
 
-// Purposes of the counter-based draws, mixed into each function's stream.
+// Purposes of the counter-based draws, mixed into each function's stream (the memory draw is a
+// remix of the duration draw at the same position).
 const SPREAD = 0x51;
 const SCALE = 0x5c;
 const DURATION = 0xd0;
-const MEMORY = 0x3e;
 const SHIFT = 0x5f;
 
 /**
@@ -89,7 +89,8 @@ export function plan(trace: Trace, options: PlanOptions): Plan {
   const chunkUs = chunkWidth(sources);
   let counted: number | undefined;
 
-  const batches = (): Iterable<ArrivalBatch> => generate(functions, sources, o, chunkUs);
+  const batches = (options: BatchOptions = {}): Iterable<ArrivalBatch> =>
+    generate(functions, sources, o, chunkUs, new BatchArrays(options.reuse ?? false));
   return {
     functions,
     traceIndex,
@@ -98,13 +99,13 @@ export function plan(trace: Trace, options: PlanOptions): Plan {
     count() {
       if (counted === undefined) {
         counted = 0;
-        for (const b of batches()) counted += b.length;
+        for (const b of batches({ reuse: true })) counted += b.length;
       }
       return counted;
     },
     batches,
     *arrivals(): Generator<Arrival> {
-      for (const b of batches()) {
+      for (const b of batches({ reuse: true })) {
         for (let i = 0; i < b.length; i++) {
           const fn = b.fn[i]!;
           const a: Arrival = { seq: b.seq + i, fn, atUs: b.atUs[i]! };
@@ -230,9 +231,10 @@ function* generate(
   sources: readonly ArrivalSource[],
   o: ResolvedPlanOptions,
   chunkUs: number,
+  arrays: BatchArrays,
 ): Generator<ArrivalBatch> {
   // The work is in a class: V8 optimizes hot loops in plain methods better than in generators.
-  const g = new ChunkGenerator(functions, sources, o, chunkUs);
+  const g = new ChunkGenerator(functions, sources, o, chunkUs, arrays);
   for (let batch = g.next(); batch; batch = g.next()) yield batch;
 }
 
@@ -241,9 +243,7 @@ class ChunkGenerator {
   private readonly streams: Int32Array;
   private readonly phases: Float64Array;
   private readonly durationKeys: Int32Array;
-  private readonly memoryKeys: Int32Array;
-  private readonly durations: PercentileTable;
-  private readonly memories: PercentileTable;
+  private readonly attributes: Attributes;
   /**
    * Per-invocation sources (times): a calendar where each function waits in the bucket of the
    * chunk holding its next arrival, so a chunk visits only the functions with something in it.
@@ -256,6 +256,7 @@ class ChunkGenerator {
   private readonly baseUs: number;
   private readonly cols = new ChunkColumns();
   private readonly offsets = new Offsets();
+  private readonly sorter = new RadixSorter();
   private chunk = 0;
   private seq = 0;
 
@@ -264,14 +265,19 @@ class ChunkGenerator {
     private readonly sources: readonly ArrivalSource[],
     private readonly o: ResolvedPlanOptions,
     private readonly chunkUs: number,
+    private readonly arrays: BatchArrays,
   ) {
     const { seed } = o;
     this.streams = Int32Array.from(functions, (f) => hash32(f.id));
     this.phases = Float64Array.from(this.streams, (h) => (o.shift ? unitAt(seed, h ^ SHIFT, 0, 0) : 0));
     this.durationKeys = Int32Array.from(this.streams, (h) => streamKey(seed, h ^ DURATION));
-    this.memoryKeys = Int32Array.from(this.streams, (h) => streamKey(seed, h ^ MEMORY));
-    this.durations = new PercentileTable(functions.map((f) => f.durationMs));
-    this.memories = new PercentileTable(functions.map((f) => f.memoryMb));
+    this.attributes = {
+      sources,
+      durations: new PercentileTable(functions.map((f) => f.durationMs)),
+      memories: new PercentileTable(functions.map((f) => f.memoryMb)),
+      durationScale: o.warpDurations ? 1 / o.speed : 1,
+      maxDurationMs: o.maxDurationMs ?? Number.POSITIVE_INFINITY,
+    };
     this.baseUs = Math.floor(o.fromUs / chunkUs) * chunkUs;
     this.buckets = new Array(Math.ceil((o.toUs - this.baseUs) / chunkUs));
     this.cursors = new Int32Array(sources.length);
@@ -306,97 +312,167 @@ class ChunkGenerator {
         this.buckets[c] = undefined;
         // Functions in ascending order, so that equal times are ordered by function.
         for (const fn of Uint32Array.from(bucket).sort()) {
-          this.fillTimes(fn, this.sources[fn] as TimesSource, chunkStart + this.chunkUs);
+          this.fillTimes(fn, this.sources[fn] as TimesSource, chunkStart);
           this.file(fn);
         }
       }
-      const cells = this.cells;
-      cells.select(c);
-      const { binUs, startUs } = cells;
-      for (let i = cells.start; i < cells.end; i++) {
-        const fn = cells.fn[i]!;
-        const b = cells.bin[i]!;
-        this.fillBin(fn, b, cells.count[i]!, startUs[fn]! + b * binUs, binUs);
-      }
+      this.cells.select(c);
+      this.fillCells(chunkStart);
       if (this.cols.length > 0) return this.batch(chunkStart);
     }
     return undefined;
   }
 
-  private fillTimes(fn: number, src: TimesSource, chunkEnd: number): void {
+  private fillTimes(fn: number, src: TimesSource, chunkStart: number): void {
     const { seed, fromUs, toUs, scale } = this.o;
-    const { atUs, durationMs, memoryMb } = src;
+    const { atUs } = src;
+    const cols = this.cols;
     const scaleStream = this.streams[fn]! ^ SCALE;
+    const chunkEnd = chunkStart + this.chunkUs;
     let cur = this.cursors[fn]!;
     for (; cur < atUs.length; cur++) {
       const t = Math.floor(atUs[cur]!);
       if (t >= chunkEnd) break;
       if (t < fromUs || t >= toUs) continue;
       const copies = scaleCount(1, scale, seed, scaleStream, cur);
+      cols.reserve(copies);
       for (let k = 0; k < copies; k++) {
-        this.cols.push(t, fn, durationMs?.[cur] ?? Number.NaN, memoryMb?.[cur] ?? Number.NaN, cur);
+        const j = cols.length++;
+        cols.keyUs[j] = t - chunkStart;
+        cols.fn[j] = fn;
+        cols.source[j] = cur;
       }
     }
     this.cursors[fn] = cur;
   }
 
-  /** Plans one non-empty bin of a binned source: bin `b` of function fn, starting at startUs. */
-  private fillBin(fn: number, b: number, traceCount: number, startUs: number, binUs: number): void {
+  /**
+   * Plans the chunk's non-empty bins (cells start..end of the index, in function order): scale,
+   * spread, and the random bits of each arrival's duration and memory, keyed by (function, bin,
+   * position).
+   */
+  private fillCells(chunkStart: number): void {
     const { seed, fromUs, toUs, scale, iat } = this.o;
-    const h = this.streams[fn]!;
-    const n = spreadBin(
-      iat,
-      scaleCount(traceCount, scale, seed, h ^ SCALE, b),
-      binUs,
-      seed,
-      h ^ SPREAD,
-      b,
-      this.phases[fn]!,
-      this.offsets,
-    );
-    const v = this.offsets.values;
-    const { durations, memories } = this;
-    const dKey = keyAt(this.durationKeys[fn]!, b);
-    const mKey = keyAt(this.memoryKeys[fn]!, b);
-    for (let k = 0; k < n; k++) {
-      const t = startUs + v[k]!;
-      if (t < fromUs || t >= toUs) continue;
-      const d = durations.sample(fn, unitOf(dKey, k));
-      const m = memories.sample(fn, unitOf(mKey, k));
-      this.cols.push(t, fn, d, m, -1);
+    const { cells, cols, offsets, streams, phases, durationKeys } = this;
+    const { binUs, startUs } = cells;
+    for (let i = cells.start; i < cells.end; i++) {
+      const fn = cells.fn[i]!;
+      const b = cells.bin[i]!;
+      const h = streams[fn]!;
+      const count = scaleCount(cells.count[i]!, scale, seed, h ^ SCALE, b);
+      const n = spreadBin(iat, count, binUs, seed, h ^ SPREAD, b, phases[fn]!, offsets);
+      const v = offsets.values;
+      const binStart = startUs[fn]! + b * binUs;
+      const keyBase = binStart - chunkStart;
+      const key = keyAt(durationKeys[fn]!, b);
+      cols.reserve(n);
+      const { keyUs, draws, source } = cols;
+      const fnOf = cols.fn;
+      let j = cols.length;
+      for (let k = 0; k < n; k++) {
+        const t = binStart + v[k]!;
+        if (t < fromUs || t >= toUs) continue;
+        keyUs[j] = keyBase + v[k]!;
+        fnOf[j] = fn;
+        source[j] = -1;
+        draws[j++] = bitsOf(key, k);
+      }
+      cols.length = j;
     }
   }
 
   /** Sorts the chunk's arrivals by time (stable: ties stay in function order) into a batch. */
   private batch(chunkStart: number): ArrivalBatch {
-    const { fromUs, speed, warpDurations, maxDurationMs } = this.o;
+    const { fromUs, speed } = this.o;
     const cols = this.cols;
     const n = cols.length;
-    const keys = new Uint32Array(n);
-    for (let i = 0; i < n; i++) keys[i] = cols.traceUs[i]! - chunkStart;
-    const order = radixOrder(keys, n);
-    const batch: ArrivalBatch = {
-      seq: this.seq,
-      length: n,
-      fn: new Uint32Array(n),
-      atUs: new Float64Array(n),
-      durationMs: new Float64Array(n),
-      memoryMb: new Float64Array(n),
-      source: new Int32Array(n),
-    };
-    const durationScale = warpDurations ? 1 / speed : 1;
-    const cap = maxDurationMs ?? Number.POSITIVE_INFINITY;
+    const order = this.sorter.sort(cols.keyUs, n);
+    const { arrays } = this;
+    const fn = arrays.u32('fn', n);
+    const atUs = arrays.f64('atUs', n);
+    const source = arrays.i32('source', n);
+    const draws = arrays.i32('draws', n);
+    const base = chunkStart - fromUs;
     for (let i = 0; i < n; i++) {
       const j = order[i]!;
-      batch.fn[i] = cols.fn[j]!;
-      batch.atUs[i] = (cols.traceUs[j]! - fromUs) / speed;
-      // NaN (no duration) stays NaN through both.
-      batch.durationMs[i] = Math.min(cols.durationMs[j]! * durationScale, cap);
-      batch.memoryMb[i] = cols.memoryMb[j]!;
-      batch.source[i] = cols.source[j]!;
+      fn[i] = cols.fn[j]!;
+      atUs[i] = (base + cols.keyUs[j]!) / speed;
+      source[i] = cols.source[j]!;
+      draws[i] = cols.draws[j]!;
     }
+    const batch = new PlanBatch(this.seq, fn, atUs, source, draws, this.attributes, arrays);
     this.seq += n;
     return batch;
+  }
+}
+
+/** What a batch needs to find its arrivals' durations and memory when they are read. */
+interface Attributes {
+  readonly sources: readonly ArrivalSource[];
+  readonly durations: PercentileTable;
+  readonly memories: PercentileTable;
+  /** Applied to every duration: the time-warp (1 / speed, or 1), then the cap. */
+  readonly durationScale: number;
+  readonly maxDurationMs: number;
+}
+
+/**
+ * A batch of the plan. Durations and memory are drawn when first read, not while planning: the
+ * dispatcher reads them at its own pace, and callers that only need times and functions (count,
+ * sharding, simulation) don't pay for draws they never use. Binned arrivals draw from their
+ * function's percentiles with their own random bits; times arrivals read their trace row.
+ */
+class PlanBatch implements ArrivalBatch {
+  readonly length: number;
+  private durations: Float64Array | undefined;
+  private memories: Float64Array | undefined;
+
+  constructor(
+    readonly seq: number,
+    readonly fn: Uint32Array,
+    readonly atUs: Float64Array,
+    readonly source: Int32Array,
+    private readonly draws: Int32Array,
+    private readonly attributes: Attributes,
+    private readonly arrays: BatchArrays,
+  ) {
+    this.length = fn.length;
+  }
+
+  get durationMs(): Float64Array {
+    if (!this.durations) {
+      const { sources, durations, durationScale, maxDurationMs } = this.attributes;
+      const { fn, source, draws } = this;
+      const out = this.arrays.f64('durationMs', this.length);
+      for (let i = 0; i < out.length; i++) {
+        const at = source[i]!;
+        const d =
+          at < 0
+            ? durations.sample(fn[i]!, draws[i]! >>> 1)
+            : ((sources[fn[i]!] as TimesSource).durationMs?.[at] ?? Number.NaN);
+        // NaN (no duration) stays NaN through both.
+        out[i] = Math.min(d * durationScale, maxDurationMs);
+      }
+      this.durations = out;
+    }
+    return this.durations;
+  }
+
+  get memoryMb(): Float64Array {
+    if (!this.memories) {
+      const { sources, memories } = this.attributes;
+      const { fn, source, draws } = this;
+      const out = this.arrays.f64('memoryMb', this.length);
+      for (let i = 0; i < out.length; i++) {
+        const at = source[i]!;
+        out[i] =
+          at < 0
+            ? memories.sample(fn[i]!, remix(draws[i]!) >>> 1)
+            : ((sources[fn[i]!] as TimesSource).memoryMb?.[at] ?? Number.NaN);
+      }
+      this.memories = out;
+    }
+    return this.memories;
   }
 }
 
@@ -455,9 +531,7 @@ class CellIndex {
     const slots = this.spanStart;
     slots.fill(0);
     this.counted.set(this.cursors);
-    this.walk(this.counted, spanEndUs, (chunk) => {
-      slots[chunk - first + 2]!++;
-    });
+    this.walk(this.counted, spanEndUs, first, false);
     for (let k = 2; k < slots.length; k++) slots[k]! += slots[k - 1]!;
     const total = slots[slots.length - 1]!;
     if (this.fn.length < total) {
@@ -465,31 +539,37 @@ class CellIndex {
       this.bin = new Uint32Array(total);
       this.count = new Uint32Array(total);
     }
-    // slots[k + 1] is the write position of chunk first + k; once filled, the end of that chunk.
-    this.walk(this.cursors, spanEndUs, (chunk, fn, b, count) => {
-      const at = slots[chunk - first + 1]!++;
-      this.fn[at] = fn;
-      this.bin[at] = b;
-      this.count[at] = count;
-    });
+    this.walk(this.cursors, spanEndUs, first, true);
   }
 
-  /** Calls f for each non-empty bin before endUs from each source's cursor, advancing it. */
-  private walk(
-    cursors: Int32Array,
-    endUs: number,
-    f: (chunk: number, fn: number, b: number, count: number) => void,
-  ): void {
+  /**
+   * Visits each non-empty bin before endUs from each source's cursor, advancing the cursors.
+   * Counting (fill false): counts each chunk's cells into spanStart[chunk - first + 2].
+   * Filling: spanStart[chunk - first + 1] is chunk's write position; once filled, its end.
+   */
+  private walk(cursors: Int32Array, endUs: number, first: number, fill: boolean): void {
+    const slots = this.spanStart;
+    const { baseUs, chunkUs } = this;
     for (let fn = 0; fn < this.sources.length; fn++) {
       const src = this.sources[fn]!;
       if (src.kind !== 'counts') continue;
-      const { bins, counts } = src;
+      const { bins, counts, startUs, binUs } = src;
       let i = cursors[fn]!;
       for (; i < counts.length; i++) {
         const b = bins ? bins[i]! : i;
-        const s = src.startUs + b * src.binUs;
+        const s = startUs + b * binUs;
         if (s >= endUs) break;
-        if (counts[i]! > 0) f(Math.floor((s - this.baseUs) / this.chunkUs), fn, b, counts[i]!);
+        const count = counts[i]!;
+        if (count === 0) continue;
+        const slot = Math.floor((s - baseUs) / chunkUs) - first;
+        if (!fill) {
+          slots[slot + 2]!++;
+          continue;
+        }
+        const at = slots[slot + 1]!++;
+        this.fn[at] = fn;
+        this.bin[at] = b;
+        this.count[at] = count;
       }
       cursors[fn] = i;
     }

@@ -73,7 +73,17 @@ export function keyAt(key: number, a: number): number {
 }
 
 export function unitOf(key: number, b: number): number {
-  return (fmix(key ^ Math.imul(b + 0x1b873593, 0x38b34ae5)) >>> 0) / 4294967296;
+  return (bitsOf(key, b) >>> 0) / 4294967296;
+}
+
+/** The 32 random bits behind unitOf(key, b), as a signed 32-bit integer. */
+export function bitsOf(key: number, b: number): number {
+  return fmix(key ^ Math.imul(b + 0x1b873593, 0x38b34ae5));
+}
+
+/** Another 32 random bits derived from `bits`, for a second draw at the same position. */
+export function remix(bits: number): number {
+  return fmix(bits ^ 0x3e3e3e3e);
 }
 
 export function unitAt(seed: number, stream: number, a: number, b: number): number {
