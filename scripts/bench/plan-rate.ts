@@ -1,8 +1,9 @@
 /**
  * Benchmark: plan generation rate on a synthetic full Azure 2019 day (46,000 functions x 1,440
- * minutes by default), beside a vectorized numpy baseline doing the same equidistant spread, a
- * duration drawn per arrival from its function's percentiles, and the time ordering (the way
- * Python replay tools generate arrivals), in one run. faasload also draws memory per arrival.
+ * minutes by default), beside a vectorized numpy baseline doing the same equidistant spread and
+ * time ordering, then a duration drawn per arrival from its function's percentiles (the way
+ * Python replay tools generate arrivals), in one run. faasload draws durations and memory when a
+ * batch's columns are read: it is measured without reading them and reading them all.
  *
  *   node dist/scripts/bench/plan-rate.js [--dir DIR] [--functions N] [--reps 3]
  *
@@ -23,6 +24,7 @@ const { values } = parseArgs({
     dir: { type: 'string' },
     functions: { type: 'string', default: '46000' },
     reps: { type: 'string', default: '3' },
+    'peak-rss': { type: 'boolean', default: false },
   },
 });
 const functions = Number(values.functions);
@@ -34,23 +36,45 @@ if (!existsSync(invocationsFile)) {
   await synthesizeAzure2019Day({ seed: 1, functions, outDir: dir });
 }
 const trace = await readTrace(invocationsFile);
+if (values['peak-rss']) {
+  // The footprint of one replay's planning, in a process of its own: read the day, plan it once
+  // and read every arrival's columns. (The timed runs below plan it many times in one process.)
+  let read = 0;
+  for (const b of plan(trace, { seed: 1 }).batches({ reuse: true }))
+    read += b.durationMs.length + b.memoryMb.length;
+  process.stderr.write(`peak RSS probe: ${read / 2} arrivals\n`);
+  process.stdout.write(`${process.resourceUsage().maxRSS / 1024}\n`);
+  process.exit(0);
+}
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 const modes: IatMode[] = ['equidistant', 'uniform', 'poisson'];
-const results: Record<string, { arrivals: number; seconds: number[]; medianRate: number }> = {};
-for (const iat of modes) {
+type Result = { arrivals: number; seconds: number[]; medianRate: number };
+/** Plans the day `reps` times; `attributes` also reads every arrival's duration and memory. */
+function measure(iat: IatMode, attributes: boolean): Result {
   const seconds: number[] = [];
   let arrivals = 0;
   for (let r = 0; r < reps; r++) {
     const t0 = performance.now();
     arrivals = 0;
-    for (const b of plan(trace, { seed: 1, iat }).batches()) arrivals += b.length;
+    for (const b of plan(trace, { seed: 1, iat }).batches({ reuse: true })) {
+      arrivals += b.length;
+      // Reading a column draws all of it (see PlanBatch).
+      if (attributes && b.durationMs.length + b.memoryMb.length !== 2 * b.length)
+        throw new Error('short column');
+    }
     seconds.push((performance.now() - t0) / 1000);
   }
-  results[iat] = { arrivals, seconds, medianRate: arrivals / median(seconds) };
-  process.stderr.write(`${iat}: ${arrivals} arrivals, median ${median(seconds).toFixed(2)} s\n`);
+  const label = `${iat}${attributes ? ' + duration, memory' : ''}`;
+  process.stderr.write(`${label}: ${arrivals} arrivals, median ${median(seconds).toFixed(2)} s\n`);
+  return { arrivals, seconds, medianRate: arrivals / median(seconds) };
 }
-const peakRssMb = process.resourceUsage().maxRSS / 1024;
+const results: Record<string, Result> = {};
+for (const iat of modes) results[iat] = measure(iat, false);
+results['equidistant + duration, memory'] = measure('equidistant', true);
+const peakRssMb = Number(
+  execFileSync(process.execPath, [process.argv[1]!, '--dir', dir, '--peak-rss'], { encoding: 'utf8' }),
+);
 
 // The baseline: the same counts, equidistant spread and a stable sort by time, in numpy.
 const python = process.env.FAASLOAD_PYTHON ?? '.venv/bin/python';
@@ -64,7 +88,7 @@ cols = ['percentile_Average_' + str(int(g)) for g in grid]
 table = inv[keys].merge(dur.drop_duplicates(keys), on=keys, how='left')[cols].to_numpy(dtype=np.float64)
 counts = inv.iloc[:, 4:].to_numpy(dtype=np.int64)
 rng = np.random.default_rng(1)
-best = []
+times, full = [], []
 for _ in range(int(sys.argv[2])):
     t0 = time.perf_counter()
     f, m = np.nonzero(counts)
@@ -73,27 +97,36 @@ for _ in range(int(sys.argv[2])):
     start = np.repeat(m * 60_000_000, c)
     k = np.arange(c.sum()) - np.repeat(np.cumsum(c) - c, c)
     t = start + (k * 60_000_000) // np.repeat(c, c)
+    order = np.argsort(t, kind='stable')
+    t, fn = t[order], fn[order]
+    t1 = time.perf_counter()
     # a duration per arrival from its function's percentiles (inverse CDF, linear)
     p = rng.random(len(t)) * 100
     seg = np.clip(np.searchsorted(grid, p), 1, len(grid) - 1)
     lo, hi = table[fn, seg - 1], table[fn, seg]
     d = lo + (p - grid[seg - 1]) / (grid[seg] - grid[seg - 1]) * (hi - lo)
-    order = np.argsort(t, kind='stable')
-    t, fn, d = t[order], fn[order], d[order]
-    best.append(time.perf_counter() - t0)
-print(len(t), *best)
+    times.append(t1 - t0)
+    full.append(time.perf_counter() - t0)
+print(len(t), ' '.join(map(str, times)), ' '.join(map(str, full)), sep='|')
 `;
-let baseline: { arrivals: number; seconds: number[]; medianRate: number } | { error: string };
+let numpy: Record<string, Result> | { error: string };
 try {
-  const out = execFileSync(python, ['-c', NUMPY, invocationsFile, String(reps)], { encoding: 'utf8' })
+  const [count, times, full] = execFileSync(python, ['-c', NUMPY, invocationsFile, String(reps)], {
+    encoding: 'utf8',
+  })
     .trim()
-    .split(' ');
-  const seconds = out.slice(1).map(Number);
-  baseline = { arrivals: Number(out[0]), seconds, medianRate: Number(out[0]) / median(seconds) };
+    .split('|');
+  const result = (text: string): Result => {
+    const seconds = text!.split(' ').map(Number);
+    return { arrivals: Number(count), seconds, medianRate: Number(count) / median(seconds) };
+  };
+  numpy = { equidistant: result(times!), 'equidistant + duration': result(full!) };
 } catch (err) {
-  baseline = { error: `numpy baseline could not run: ${(err as Error).message.split('\n')[0]}` };
+  numpy = { error: `numpy baseline could not run: ${(err as Error).message.split('\n')[0]}` };
 }
 
+const ratio = (ours: string, theirs: string) =>
+  'error' in numpy ? null : results[ours]!.medianRate / numpy[theirs]!.medianRate;
 const report = {
   when: new Date().toISOString(),
   node: process.version,
@@ -101,26 +134,31 @@ const report = {
   minutes: trace.spanUs / 60e6,
   faasload: results,
   peakRssMb,
-  numpyEquidistant: baseline,
-  ratioEquidistant: 'medianRate' in baseline ? results.equidistant!.medianRate / baseline.medianRate : null,
+  numpy,
+  ratios: {
+    arrivals: ratio('equidistant', 'equidistant'),
+    withDurations: ratio('equidistant + duration, memory', 'equidistant + duration'),
+  },
 };
 mkdirSync('results/bench', { recursive: true });
 writeFileSync('results/bench/plan-rate.json', `${JSON.stringify(report, null, 2)}\n`);
 const rate = (r: number) => `${(r / 1e6).toFixed(2)} M/s`;
+const row = (planner: string, what: string, r: Result) =>
+  `| ${planner} | ${what} | ${r.arrivals} | ${median(r.seconds).toFixed(2)} | ${rate(r.medianRate)} |`;
 const md = [
   `# Plan generation rate (${report.functions} functions x ${report.minutes} minutes, ${reps} runs, medians)`,
   '',
+  'Arrivals are (time, function), ordered by time; "+ duration" also draws each one\'s duration',
+  "(faasload: and memory) from its function's percentiles.",
+  '',
   '| planner | spread | arrivals | median s | arrivals/s |',
   '|---|---|---|---|---|',
-  ...modes.map(
-    (m) =>
-      `| faasload | ${m} | ${results[m]!.arrivals} | ${median(results[m]!.seconds).toFixed(2)} | ${rate(results[m]!.medianRate)} |`,
-  ),
-  'medianRate' in baseline
-    ? `| numpy (vectorized) | equidistant | ${baseline.arrivals} | ${median(baseline.seconds).toFixed(2)} | ${rate(baseline.medianRate)} |`
-    : `| numpy | - | - | - | ${baseline.error} |`,
+  ...Object.entries(results).map(([what, r]) => row('faasload', what, r)),
+  ...('error' in numpy
+    ? [`| numpy | - | - | - | ${numpy.error} |`]
+    : Object.entries(numpy).map(([what, r]) => row('numpy (vectorized)', what, r))),
   '',
-  `faasload / numpy (equidistant): ${report.ratioEquidistant?.toFixed(2) ?? 'n/a'}; faasload peak RSS ${peakRssMb.toFixed(0)} MB (trace included).`,
+  `faasload / numpy: arrivals ${report.ratios.arrivals?.toFixed(2) ?? 'n/a'}, with durations ${report.ratios.withDurations?.toFixed(2) ?? 'n/a'}; faasload peak RSS ${peakRssMb.toFixed(0)} MB (reading the day, planning it once and reading every column, in a process of its own).`,
   '',
 ].join('\n');
 writeFileSync('results/bench/plan-rate.md', md);
