@@ -194,7 +194,10 @@ describe('readHuawei2023 on a folder of day files', () => {
   });
 
   it('rejects days that are missing, not consecutive, or asked of a single file', async () => {
-    const dir = await tmpTrace({ 'day_00.csv': 'day,time,a\n0,0,1\n', 'day_01.csv': 'day,time,a\n1,86400,1\n' });
+    const dir = await tmpTrace({
+      'day_00.csv': 'day,time,a\n0,0,1\n',
+      'day_01.csv': 'day,time,a\n1,86400,1\n',
+    });
     await rejectsWith(
       readTrace(dir, { days: [1, 2, 3] }),
       'E_TRACE_NOT_FOUND',

@@ -57,7 +57,9 @@ describe('readTrace', () => {
     await rejectsWith(
       readTrace(AZURE2021_FILE, { days: [1] }),
       'E_USAGE',
-      new RegExp(`^--day chooses the days of azure2019 or huawei2023 traces; ${re(AZURE2021_FILE)} is azure2021`),
+      new RegExp(
+        `^--day chooses the days of azure2019 or huawei2023 traces; ${re(AZURE2021_FILE)} is azure2021`,
+      ),
     );
   });
 

@@ -25,7 +25,8 @@ export function traceFlags<T>(y: Argv<T>) {
       },
       day: {
         type: 'string',
-        describe: 'Day(s) to read, numbered as the files are: Azure 2019 dNN from 1, Huawei 2023 day_NN from 0; e.g. 1, 1-3, 1,4,7',
+        describe:
+          'Day(s) to read, numbered as the files are: Azure 2019 dNN from 1, Huawei 2023 day_NN from 0; e.g. 1, 1-3, 1,4,7',
         group: 'Trace:',
       },
       'time-column': {
