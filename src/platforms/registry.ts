@@ -1,4 +1,5 @@
 import { FaasloadError } from '../errors.js';
+import { HttpPlatform, type HttpPlatformOptions } from './http/index.js';
 import type { PlatformAdapter } from './types.js';
 import { WorkerPlatform } from './worker/host.js';
 
@@ -10,11 +11,21 @@ export interface PlatformOptions {
   invokeTimeoutMs?: number;
   /** Instances alive at most (embedded platform); past it invocations queue. */
   maxInstances?: number;
+  /** --platform http: the URL template and request shape (its invokeTimeoutMs is the one above). */
+  http?: Omit<HttpPlatformOptions, 'invokeTimeoutMs'>;
 }
 
 const FACTORIES = {
   /** The embedded platform, in a worker thread so that its work never delays the dispatcher. */
   local: (o: PlatformOptions) => new WorkerPlatform('local', o),
+  /** Any HTTP endpoint, one request per invocation (needs options.http). */
+  http: (o: PlatformOptions) => {
+    if (!o.http) throw new FaasloadError('E_USAGE', 'the http platform needs a URL template (--url)');
+    return new HttpPlatform({
+      ...o.http,
+      ...(o.invokeTimeoutMs !== undefined ? { invokeTimeoutMs: o.invokeTimeoutMs } : {}),
+    });
+  },
 } satisfies Record<string, (o: PlatformOptions) => PlatformAdapter>;
 
 export type PlatformKind = keyof typeof FACTORIES;

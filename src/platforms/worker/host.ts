@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { FaasloadError } from '../../errors.js';
 import type { Arrival } from '../../schedule/types.js';
+import { onAbort } from '../../util/abort.js';
 import { epochUs } from '../../util/time.js';
 import type { FunctionSpec, InvocationResult, PlatformAdapter } from '../types.js';
 import type { Reply, Request, WorkerData, WorkerPlatformKinds } from './protocol.js';
@@ -62,8 +63,7 @@ export class WorkerPlatform<K extends keyof WorkerPlatformKinds> implements Plat
   async invoke(fn: FunctionSpec, arrival: Arrival, signal: AbortSignal): Promise<InvocationResult> {
     const sentAtUs = epochUs();
     const id = this.nextId++;
-    const onAbort = () => this.worker.postMessage({ t: 'abort', id } satisfies Request);
-    signal.addEventListener('abort', onAbort, { once: true });
+    const unsubscribe = onAbort(signal, () => this.worker.postMessage({ t: 'abort', id } satisfies Request));
     try {
       const r = await this.call({ t: 'invoke', fn, arrival }, id);
       const endedAtUs = epochUs();
@@ -72,7 +72,7 @@ export class WorkerPlatform<K extends keyof WorkerPlatformKinds> implements Plat
       }
       return { ...r.result, sentAtUs, endedAtUs };
     } finally {
-      signal.removeEventListener('abort', onAbort);
+      unsubscribe();
     }
   }
 
