@@ -115,12 +115,17 @@ describe('invocation rows', () => {
       {
         arrival: { seq: 3, fn: 0, atUs: 10, durationMs: 5 },
         scheduledAtUs: 1000,
+        firedAtUs: 1010,
+        phase: 'measure',
         result: { outcome: 'ok', sentAtUs: 1250, endedAtUs: 9000, coldStart: true, httpStatus: 200 },
       },
       names,
     );
     assert.equal(sent.lateness_us, 250);
     assert.equal(sent.latency_us, 7750);
+    assert.equal(sent.latency_from_schedule_us, 8000);
+    assert.equal(sent.fired_at, 1010);
+    assert.equal(sent.phase, 'measure');
     assert.equal(sent.function, 'app/fn');
     assert.equal(sent.target, 'fn-0-app');
     assert.equal(sent.requested_duration_ms, 5);
@@ -128,12 +133,16 @@ describe('invocation rows', () => {
       {
         arrival: { seq: 4, fn: 0, atUs: 10 },
         scheduledAtUs: 1000,
+        firedAtUs: 1300,
+        phase: 'warmup',
         result: { outcome: 'dropped', sentAtUs: 1300, endedAtUs: 1300 },
       },
       names,
     );
     assert.equal(dropped.sent_at, null);
     assert.equal(dropped.lateness_us, null);
+    assert.equal(dropped.latency_from_schedule_us, null);
+    assert.equal(dropped.fired_at, 1300);
     assert.equal(dropped.outcome, 'dropped');
     for (const c of INVOCATIONS_COLUMNS) assert.ok(c.name in sent, `row lacks column ${c.name}`);
   });

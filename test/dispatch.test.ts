@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setImmediate as tick } from 'node:timers/promises';
-import { FakeClock, RealClock } from '../src/dispatch/clock.js';
+import { FakeClock } from '../src/dispatch/clock.js';
 import { dispatch, type InvocationRecord } from '../src/dispatch/dispatcher.js';
+import { LiveStats } from '../src/dispatch/live.js';
+import { choosePacing, PreciseClock, TimerClock } from '../src/dispatch/pacing.js';
 import type { InvocationResult } from '../src/platforms/types.js';
 import type { Arrival } from '../src/schedule/types.js';
 
@@ -120,6 +122,77 @@ describe('dispatch', () => {
     );
   });
 
+  it('records arrivals later than maxLatenessUs as dropped, not sent, with how late they were', async () => {
+    const clock = new FakeClock(1_000_000 + 3_000);
+    const records: InvocationRecord[] = [];
+    const sent: number[] = [];
+    const run = dispatch(
+      arrivalsAt(0, 1_000, 2_500, 10_000),
+      async (a) => {
+        sent.push(a.seq);
+        return { outcome: 'ok', sentAtUs: clock.nowUs(), endedAtUs: clock.nowUs() };
+      },
+      { clock, onRecord: (r) => records.push(r), startUs: 1_000_000, maxLatenessUs: 1_000 },
+    );
+    await drive(clock, run);
+    const stats = await run;
+    assert.deepEqual(sent.sort(), [2, 3]);
+    assert.equal(stats.droppedLate, 2);
+    const late = records.filter((r) => r.result.outcome === 'dropped');
+    assert.deepEqual(
+      late.map((r) => r.result.error),
+      ['3.0 ms late, past --max-lateness', '2.0 ms late, past --max-lateness'],
+    );
+  });
+
+  it('gives the event loop a turn after maxBurst overdue invocations', async () => {
+    const clock = new FakeClock(10_000_000);
+    // Counts turns of the event loop: one immediate per turn, re-queued until the run is over.
+    let turns = 0;
+    let over = false;
+    const turn = () => {
+      turns++;
+      if (!over) setImmediate(turn);
+    };
+    setImmediate(turn);
+    const firedBetweenTurns: number[] = [];
+    let lastTurn = 0;
+    let run = 0;
+    await dispatch(
+      arrivalsAt(...new Array(40).fill(0)),
+      async () => {
+        if (turns !== lastTurn) {
+          firedBetweenTurns.push(run);
+          run = 0;
+          lastTurn = turns;
+        }
+        run++;
+        return { outcome: 'ok', sentAtUs: clock.nowUs(), endedAtUs: clock.nowUs() };
+      },
+      { clock, onRecord: () => {}, startUs: 0, maxBurst: 8 },
+    );
+    over = true;
+    firedBetweenTurns.push(run);
+    assert.ok(firedBetweenTurns.length >= 4, `bursts ${firedBetweenTurns}`);
+    assert.ok(Math.max(...firedBetweenTurns) <= 8, `bursts ${firedBetweenTurns}`);
+  });
+
+  it('marks arrivals before warmupUs as the warm-up phase', async () => {
+    const clock = new FakeClock(0);
+    const records: InvocationRecord[] = [];
+    const run = dispatch(
+      arrivalsAt(0, 999_999, 1_000_000, 2_000_000),
+      async () => ({ outcome: 'ok', sentAtUs: clock.nowUs(), endedAtUs: clock.nowUs() }),
+      { clock, onRecord: (r) => records.push(r), startUs: 0, warmupUs: 1_000_000 },
+    );
+    await drive(clock, run);
+    await run;
+    assert.deepEqual(
+      records.sort((a, b) => a.arrival.seq - b.arrival.seq).map((r) => r.phase),
+      ['warmup', 'warmup', 'measure', 'measure'],
+    );
+  });
+
   it('turns an adapter that rejects into an error outcome', async () => {
     const clock = new FakeClock(0);
     const records: InvocationRecord[] = [];
@@ -135,22 +208,84 @@ describe('dispatch', () => {
   });
 });
 
-describe('RealClock', () => {
-  it('never wakes before the deadline', async () => {
-    const clock = new RealClock();
-    for (const aheadUs of [0, 300, 3_000, 12_000]) {
-      const target = clock.nowUs() + aheadUs;
-      await clock.sleepUntil(target);
-      assert.ok(clock.nowUs() >= target, `woke ${target - clock.nowUs()} us early`);
-    }
+for (const make of [() => new PreciseClock(), () => new TimerClock()]) {
+  describe(`${make().constructor.name}`, () => {
+    it('never wakes before the deadline', async () => {
+      const clock = make();
+      for (const aheadUs of [0, 300, 3_000, 12_000]) {
+        const target = clock.nowUs() + aheadUs;
+        await clock.sleepUntil(target);
+        assert.ok(clock.nowUs() >= target, `woke ${target - clock.nowUs()} us early`);
+      }
+    });
+
+    it('returns promptly when aborted', async () => {
+      const clock = make();
+      const ac = new AbortController();
+      setTimeout(() => ac.abort(), 10);
+      const before = clock.nowUs();
+      await clock.sleepUntil(before + 60e6, ac.signal);
+      assert.ok(clock.nowUs() - before < 5e6);
+    });
+  });
+}
+
+describe('choosePacing', () => {
+  it('keeps an explicit choice and resolves auto by the idle cores', () => {
+    assert.equal(choosePacing('timer', { cpus: 64, load1: 0 }).pacing, 'timer');
+    assert.equal(choosePacing('precise', { cpus: 1, load1: 1 }).pacing, 'precise');
+    assert.equal(choosePacing('auto', { cpus: 4, load1: 1 }).pacing, 'precise');
+    assert.equal(choosePacing('auto', { cpus: 2, load1: 0.9 }).pacing, 'timer');
+    assert.equal(choosePacing('auto', { cpus: 1, load1: 0 }).pacing, 'timer');
+    assert.match(choosePacing('auto', { cpus: 2, load1: 1.2 }).reason, /0\.8 of 2 cores idle/);
+  });
+});
+
+describe('live accounting', () => {
+  const S = 1e6;
+  it('counts per second and alerts once when the sent rate falls below the plan', () => {
+    const live = new LiveStats({
+      startUs: 0,
+      requestedPerSecond: [100, 100, 100, 100, 100, 100, 100],
+      windowS: 5,
+      lagShare: 0.05,
+    });
+    // 100/s sent for 5 s: no alert; then only 50 in the 6th second.
+    for (let s = 0; s < 5; s++)
+      for (let i = 0; i < 100; i++) live.fired(s * S + i * 10_000, s * S + i * 10_000 + 50);
+    assert.deepEqual(live.check(5 * S), []);
+    for (let i = 0; i < 50; i++) live.fired(5 * S + i * 10_000, 5 * S + i * 10_000 + 50);
+    const alerts = live.check(6 * S);
+    assert.equal(alerts.length, 1);
+    assert.equal(alerts[0]!.kind, 'rate');
+    assert.match(alerts[0]!.message, /sent 90\/s over the last 5 s, 10\.0% below the planned 100\/s/);
+    assert.deepEqual(live.check(6 * S), [], 'raised once');
+    const timeline = live.timeline();
+    assert.deepEqual(
+      timeline.map((r) => r.sent),
+      [100, 100, 100, 100, 100, 50, 0],
+    );
+    assert.equal(timeline[0]!.lateness_p99_us, 50);
   });
 
-  it('returns promptly when aborted', async () => {
-    const clock = new RealClock();
-    const ac = new AbortController();
-    setTimeout(() => ac.abort(), 10);
-    const before = clock.nowUs();
-    await clock.sleepUntil(before + 60e6, ac.signal);
-    assert.ok(clock.nowUs() - before < 5e6);
+  it('alerts on lateness p99 past the bound, and not during the warm-up', () => {
+    const live = new LiveStats({
+      startUs: 0,
+      requestedPerSecond: new Array(20).fill(10),
+      windowS: 2,
+      latenessBoundUs: 1000,
+      warmupUs: 5 * S,
+    });
+    for (let s = 0; s < 10; s++)
+      for (let i = 0; i < 10; i++)
+        live.fired(s * S + i * 100_000, s * S + i * 100_000 + (s < 5 ? 5000 : s >= 8 ? 3000 : 10));
+    assert.deepEqual(live.check(5 * S), [], 'warm-up seconds are not judged');
+    assert.deepEqual(live.check(8 * S), []);
+    const alerts = live.check(10 * S);
+    assert.deepEqual(
+      alerts.map((a) => a.kind),
+      ['lateness'],
+    );
+    assert.match(alerts[0]!.message, /lateness p99 3\.0 ms over the last 2 s, past 1\.0 ms/);
   });
 });

@@ -12,6 +12,12 @@ export const EXIT_CODES: Record<ErrorCode, number> = {
   E_DATASET: 5,
 };
 
+/**
+ * A replay that did not run to its end (its dataset still holds every planned invocation): the
+ * shell's 128 + signal number for a stop by signal, 6 for --abort-on-lag.
+ */
+export const STOP_EXIT_CODES = { SIGINT: 130, SIGTERM: 143, lag: 6 } as const;
+
 /** Prints the error and returns the exit code: a typed error gets one line, anything else a stack. */
 export function reportError(err: unknown, write: (text: string) => void): number {
   if (err instanceof FaasloadError) {

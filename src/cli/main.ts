@@ -22,7 +22,8 @@ export async function main(argv: string[]): Promise<number> {
         throw err ?? new UsageError(message);
       })
       .parseAsync();
-    return 0;
+    // A command that finished but did not complete its work (a stopped replay) says so here.
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
     if (err instanceof UsageError) {
       process.stderr.write(`faasload: ${err.message}\nRun 'faasload --help' for the commands and flags.\n`);

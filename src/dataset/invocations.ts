@@ -3,7 +3,7 @@ import type { ColumnSpec } from './columns.js';
 import type { Row } from './table-writer.js';
 
 /** Bumped whenever a column is added, removed or changes meaning. */
-export const INVOCATIONS_SCHEMA_VERSION = '1';
+export const INVOCATIONS_SCHEMA_VERSION = '2';
 
 /** invocations: one row per planned invocation, dropped and cancelled ones included. */
 export const INVOCATIONS_COLUMNS: readonly ColumnSpec[] = [
@@ -15,21 +15,39 @@ export const INVOCATIONS_COLUMNS: readonly ColumnSpec[] = [
   },
   { name: 'function', kind: 'utf8', nullable: false, doc: "the trace's function id" },
   { name: 'target', kind: 'utf8', nullable: false, doc: 'the action name on the platform' },
+  {
+    name: 'phase',
+    kind: 'utf8',
+    nullable: false,
+    doc: 'warmup (the plan prefix of --warmup, left out of the summary figures) | measure',
+  },
   { name: 'scheduled_at', kind: 'timestamp_us', nullable: false, doc: 'planned fire time (UTC)' },
+  {
+    name: 'fired_at',
+    kind: 'timestamp_us',
+    nullable: false,
+    doc: 'when the dispatcher handed it to the platform adapter, or decided not to send it (UTC)',
+  },
   {
     name: 'sent_at',
     kind: 'timestamp_us',
     nullable: true,
-    doc: 'when the invocation was handed to the platform (UTC); null if not sent',
+    doc: 'when the request was written to the socket (HTTP adapters), else handed to the platform (UTC); null if not sent',
   },
   { name: 'ended_at', kind: 'timestamp_us', nullable: true, doc: 'when its answer was complete (UTC)' },
   { name: 'lateness_us', kind: 'int64', nullable: true, doc: 'sent_at - scheduled_at, microseconds' },
   { name: 'latency_us', kind: 'int64', nullable: true, doc: 'ended_at - sent_at, microseconds' },
   {
+    name: 'latency_from_schedule_us',
+    kind: 'int64',
+    nullable: true,
+    doc: 'ended_at - scheduled_at, microseconds: latency with the lateness in it (no coordinated omission)',
+  },
+  {
     name: 'outcome',
     kind: 'utf8',
     nullable: false,
-    doc: 'ok | error | timeout | dropped (in-flight cap) | cancelled (run stopped)',
+    doc: 'ok | error | timeout | dropped (not sent: in-flight cap or --max-lateness) | cancelled (not sent: run stopped)',
   },
   { name: 'http_status', kind: 'int32', nullable: true, doc: "the platform's HTTP status" },
   { name: 'cold_start', kind: 'bool', nullable: true, doc: 'the platform started an instance for it' },
@@ -65,18 +83,21 @@ export const INVOCATIONS_COLUMNS: readonly ColumnSpec[] = [
 
 /** Maps a settled invocation to its row; `names` gives each function's trace id and target. */
 export function invocationRow(record: InvocationRecord, names: readonly { id: string; name: string }[]): Row {
-  const { arrival, result, scheduledAtUs } = record;
+  const { arrival, result, scheduledAtUs, firedAtUs, phase } = record;
   const sent = result.outcome !== 'dropped' && result.outcome !== 'cancelled';
   const fn = names[arrival.fn]!;
   return {
     seq: arrival.seq,
     function: fn.id,
     target: fn.name,
+    phase,
     scheduled_at: scheduledAtUs,
+    fired_at: firedAtUs,
     sent_at: sent ? result.sentAtUs : null,
     ended_at: sent ? result.endedAtUs : null,
     lateness_us: sent ? result.sentAtUs - scheduledAtUs : null,
     latency_us: sent ? result.endedAtUs - result.sentAtUs : null,
+    latency_from_schedule_us: sent ? result.endedAtUs - scheduledAtUs : null,
     outcome: result.outcome,
     http_status: result.httpStatus,
     cold_start: result.coldStart,

@@ -3,6 +3,8 @@ import { createReadStream } from 'node:fs';
 import { readdir, stat, writeFile } from 'node:fs/promises';
 import { arch, cpus, platform, release, totalmem } from 'node:os';
 import { join } from 'node:path';
+import type { LagAlert } from '../dispatch/live.js';
+import type { Quantiles } from '../util/histogram.js';
 import type { ColumnSpec } from './columns.js';
 
 export const MANIFEST_VERSION = '1';
@@ -42,10 +44,31 @@ export interface Manifest {
   };
   startedAt: string;
   endedAt?: string;
-  status: 'complete' | 'stopped' | 'failed';
+  /** complete; stopped (by a signal or the caller); aborted (--abort-on-lag); failed. */
+  status: 'complete' | 'stopped' | 'aborted' | 'failed';
   counts: Record<string, number>;
+  /** How the plan was fired and how well: written at the end of a replay. */
+  dispatch?: DispatchFacts;
   tables: Record<string, TableFact>;
   warnings: string[];
+}
+
+export interface DispatchFacts {
+  pacing: string;
+  pacingReason: string;
+  warmupMs: number;
+  /** Planned invocations over the planned run time, and sent ones over the run's duration. */
+  requestedPerS: number;
+  achievedPerS: number;
+  /** Dropped because they were past --max-lateness when their turn came. */
+  droppedLate: number;
+  /** Over the measured phase (warm-up left out), microseconds, HdrHistogram 3 digits. */
+  latenessUs: Quantiles | null;
+  latencyUs: Quantiles | null;
+  latencyFromScheduleUs: Quantiles | null;
+  lagAlerts: LagAlert[];
+  /** Why firing stopped early (a signal, a lag alert), when it did. */
+  stopReason?: string;
 }
 
 export function hostFacts(): Manifest['host'] {

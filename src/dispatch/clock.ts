@@ -1,6 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import { epochUs } from '../util/time.js';
-
 /**
  * Time for the dispatcher. nowUs() is wall-clock epoch microseconds that never go backwards
  * within a run; sleepUntil() resolves at or after `atUs`, never before (unless aborted).
@@ -8,34 +5,6 @@ import { epochUs } from '../util/time.js';
 export interface Clock {
   nowUs(): number;
   sleepUntil(atUs: number, signal?: AbortSignal): Promise<void>;
-}
-
-/** Below this much time left, RealClock stops using timers and polls on the event loop. */
-const SPIN_US = 2_000;
-
-/**
- * The real clock: a timer until about 2 ms before the deadline (timers fire up to a few ms late
- * under load), then setImmediate polling, which keeps serving network I/O between polls.
- * Precision: typically tens of microseconds on an idle core; a busy event loop delays it.
- */
-export class RealClock implements Clock {
-  nowUs(): number {
-    return epochUs();
-  }
-
-  async sleepUntil(atUs: number, signal?: AbortSignal): Promise<void> {
-    const left = atUs - this.nowUs();
-    if (left > SPIN_US) {
-      try {
-        await sleep(Math.floor((left - SPIN_US) / 1000), undefined, signal ? { signal } : {});
-      } catch {
-        return; // aborted
-      }
-    }
-    while (atUs > this.nowUs() && !signal?.aborted) {
-      await new Promise<void>((resolve) => setImmediate(resolve));
-    }
-  }
 }
 
 /** A clock for tests: time moves only when advance() or set() is called. */

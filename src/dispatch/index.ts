@@ -1,8 +1,19 @@
-export { type Clock, FakeClock, RealClock } from './clock.js';
+export { type Clock, FakeClock } from './clock.js';
 export {
+  DISPATCH_DEFAULTS,
   type DispatchOptions,
   type DispatchStats,
   dispatch,
   type InvocationRecord,
   type Invoker,
+  type Phase,
 } from './dispatcher.js';
+export {
+  choosePacing,
+  createClock,
+  PACING_CHOICES,
+  type Pacing,
+  type PacingChoice,
+  PreciseClock,
+  TimerClock,
+} from './pacing.js';

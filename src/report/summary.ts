@@ -1,37 +1,29 @@
 import type { InvocationRecord } from '../dispatch/dispatcher.js';
 import type { Outcome } from '../platforms/types.js';
-import { Float64List } from '../util/float64-list.js';
-import { distribution } from './distribution.js';
-
-export interface Quantiles {
-  p50: number;
-  p99: number;
-  max: number;
-}
+import { microsHistogram, type Quantiles, quantilesOf } from '../util/histogram.js';
 
 export interface RunSummary {
   planned: number;
   sent: number;
   outcomes: Record<Outcome, number>;
   coldStarts: number;
-  /** Microseconds, over sent invocations; null when none was sent. */
+  /** Invocations of the warm-up phase: counted above, left out of the quantiles below. */
+  warmup: number;
+  /** Microseconds, over sent invocations; null when none was sent. HdrHistogram, 3 digits. */
   latenessUs: Quantiles | null;
+  /** From the send to the answer, and from the scheduled time to the answer (lateness included, so queueing in the generator cannot hide). */
   latencyUs: Quantiles | null;
+  latencyFromScheduleUs: Quantiles | null;
   /** Wall-clock seconds from the run's start to the last answer. */
   durationS: number;
 }
 
-/** p50, p99 and max of the samples (nearest rank), or null when there are none. */
-function quantiles(samples: Float64List): Quantiles | null {
-  const d = distribution(samples.toArray());
-  return d && { p50: d.p50, p99: d.p99, max: d.max };
-}
-
-/** Collects the numbers of the printed summary, exactly (nearest-rank quantiles). */
+/** Collects the numbers of the printed summary in bounded memory (HdrHistogram). */
 export class SummaryCollector {
   private planned = 0;
   private sent = 0;
   private coldStarts = 0;
+  private warmup = 0;
   private readonly outcomes: Record<Outcome, number> = {
     ok: 0,
     error: 0,
@@ -39,18 +31,22 @@ export class SummaryCollector {
     dropped: 0,
     cancelled: 0,
   };
-  private readonly lateness = new Float64List(1024);
-  private readonly latency = new Float64List(1024);
+  private readonly lateness = microsHistogram();
+  private readonly latency = microsHistogram();
+  private readonly latencyFromSchedule = microsHistogram();
 
   add(record: InvocationRecord): void {
     const { result } = record;
     this.planned++;
     this.outcomes[result.outcome]++;
+    if (record.phase === 'warmup') this.warmup++;
     if (result.outcome === 'dropped' || result.outcome === 'cancelled') return;
     this.sent++;
     if (result.coldStart) this.coldStarts++;
-    this.lateness.push(result.sentAtUs - record.scheduledAtUs);
-    this.latency.push(result.endedAtUs - result.sentAtUs);
+    if (record.phase === 'warmup') return;
+    this.lateness.recordValue(Math.max(0, result.sentAtUs - record.scheduledAtUs));
+    this.latency.recordValue(Math.max(0, result.endedAtUs - result.sentAtUs));
+    this.latencyFromSchedule.recordValue(Math.max(0, result.endedAtUs - record.scheduledAtUs));
   }
 
   summary(durationS: number): RunSummary {
@@ -59,8 +55,10 @@ export class SummaryCollector {
       sent: this.sent,
       outcomes: { ...this.outcomes },
       coldStarts: this.coldStarts,
-      latenessUs: quantiles(this.lateness),
-      latencyUs: quantiles(this.latency),
+      warmup: this.warmup,
+      latenessUs: quantilesOf(this.lateness),
+      latencyUs: quantilesOf(this.latency),
+      latencyFromScheduleUs: quantilesOf(this.latencyFromSchedule),
       durationS,
     };
   }
@@ -75,11 +73,12 @@ export function formatSummary(s: RunSummary): string {
     `planned ${s.planned}  sent ${s.sent}  ok ${o.ok}  errors ${o.error}  timeouts ${o.timeout}  dropped ${o.dropped}  cancelled ${o.cancelled}`,
     `cold starts ${s.coldStarts} (${s.sent ? ((100 * s.coldStarts) / s.sent).toFixed(1) : '0.0'}% of sent)  duration ${s.durationS.toFixed(1)} s`,
   ];
-  if (s.latenessUs)
-    lines.push(
-      `lateness p50 ${ms(s.latenessUs.p50)}  p99 ${ms(s.latenessUs.p99)}  max ${ms(s.latenessUs.max)}`,
-    );
-  if (s.latencyUs)
-    lines.push(`latency  p50 ${ms(s.latencyUs.p50)}  p99 ${ms(s.latencyUs.p99)}  max ${ms(s.latencyUs.max)}`);
+  const q = (label: string, x: Quantiles | null) => {
+    if (x) lines.push(`${label} p50 ${ms(x.p50)}  p99 ${ms(x.p99)}  p99.9 ${ms(x.p999)}  max ${ms(x.max)}`);
+  };
+  if (s.warmup > 0) lines.push(`warm-up: ${s.warmup} invocations, left out of the figures below`);
+  q('lateness            ', s.latenessUs);
+  q('latency (from send) ', s.latencyUs);
+  q('latency (from plan) ', s.latencyFromScheduleUs);
   return lines.join('\n');
 }

@@ -7,11 +7,21 @@ import {
   writeManifest,
 } from '../dataset/manifest.js';
 import { TableWriter } from '../dataset/table-writer.js';
-import { type Clock, RealClock } from '../dispatch/clock.js';
-import { dispatch, type InvocationRecord } from '../dispatch/dispatcher.js';
+import { TIMELINE_COLUMNS, TIMELINE_SCHEMA_VERSION } from '../dataset/timeline.js';
+import type { Clock } from '../dispatch/clock.js';
+import {
+  DISPATCH_DEFAULTS,
+  type DispatchStats,
+  dispatch,
+  type InvocationRecord,
+} from '../dispatch/dispatcher.js';
+import { type LagAlert, LIVE_DEFAULTS, LiveStats } from '../dispatch/live.js';
+import { choosePacing, createClock, type PacingChoice } from '../dispatch/pacing.js';
 import { createPlatform, type PlatformOptions } from '../platforms/registry.js';
 import type { FunctionSpec, PlatformAdapter } from '../platforms/types.js';
+import { type ProgressTarget, startProgress } from '../report/progress.js';
 import { formatSummary, type RunSummary, SummaryCollector } from '../report/summary.js';
+import type { Schedule } from '../schedule/types.js';
 import { VERSION } from '../version.js';
 import { loadPlan, type TracePlanOptions } from './load-plan.js';
 import { actionNames } from './names.js';
@@ -26,7 +36,26 @@ export interface ReplayOptions extends TracePlanOptions {
   keepAliveMs?: number;
   invokeTimeoutMs?: number;
   maxInstances?: number;
+  /** --platform http: the endpoint and request shape. */
+  http?: PlatformOptions['http'];
+  /** How the dispatcher waits (see pacing.ts); auto resolves from the host's idle cores. */
+  pacing?: PacingChoice;
   maxInFlight?: number;
+  /** Invocations later than this when their turn comes are dropped instead of sent. */
+  maxLatenessMs?: number;
+  /** Overdue invocations fired back to back before the event loop gets a turn. */
+  maxBurst?: number;
+  /** The plan's first warmupMs are the warm-up phase (marked, left out of the summary figures). */
+  warmupMs?: number;
+  /** Lag alerts: achieved rate below (1 - lagShare) x planned, or lateness p99 above the bound. */
+  lagShare?: number;
+  latenessBoundMs?: number;
+  /** Stop the run at the first lag alert (status 'aborted'). */
+  abortOnLag?: boolean;
+  /** After a stop, how long invocations in flight may still finish before they are aborted. */
+  graceMs?: number;
+  /** Live progress (a terminal line, or log lines). */
+  progress?: ProgressTarget;
   /** The run folder; default <resultsDir>/<run-id>. */
   out?: string;
   resultsDir?: string;
@@ -48,7 +77,14 @@ export const REPLAY_DEFAULTS = {
   keepAliveMs: 600_000,
   invokeTimeoutMs: 60_000,
   maxInstances: 64,
+  pacing: 'auto',
   maxInFlight: 10_000,
+  maxBurst: DISPATCH_DEFAULTS.maxBurst,
+  warmupMs: 0,
+  lagShare: LIVE_DEFAULTS.lagShare,
+  latenessBoundMs: LIVE_DEFAULTS.latenessBoundUs / 1000,
+  abortOnLag: false,
+  graceMs: 10_000,
   resultsDir: 'results',
 } as const;
 
@@ -76,6 +112,8 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     if (memory !== undefined) spec.memoryMb = Math.ceil(memory);
     return spec;
   });
+  const { planned, perSecond } = plannedPerSecond(schedule);
+  const pacing = o.clock ? { pacing: 'test clock', reason: 'given by the caller' } : choosePacing(o.pacing);
 
   const runId = makeRunId(o.trace, startedAt);
   const dir = await createRunDir(o.out, o.resultsDir, runId);
@@ -85,11 +123,21 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     keepAliveMs: o.keepAliveMs,
     invokeTimeoutMs: o.invokeTimeoutMs,
     maxInstances: o.maxInstances,
+    ...(o.http ? { http: o.http } : {}),
   };
   const platform = o.platformAdapter ?? createPlatform(o.platform, platformOptions);
-  const clock = o.clock ?? new RealClock();
+  const clock = o.clock ?? createClock(pacing.pacing as 'timer' | 'precise');
   const warnings = [...(trace.warnings ?? [])];
-  const { signal, hardSignal, log: _log, clock: _clock, platformAdapter: _p, commandLine, ...config } = o;
+  const {
+    signal,
+    hardSignal,
+    log: _log,
+    clock: _clock,
+    platformAdapter: _p,
+    progress: _progress,
+    commandLine,
+    ...config
+  } = o;
 
   const manifest: Manifest = {
     manifestVersion: MANIFEST_VERSION,
@@ -103,7 +151,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     host: hostFacts(),
     startedAt: startedAt.toISOString(),
     status: 'failed',
-    counts: { planned: schedule.count(), functions: schedule.functions.length },
+    counts: { planned, functions: schedule.functions.length },
     tables: {},
     warnings,
   };
@@ -115,30 +163,85 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     metadata: { 'faasload.schema_version': INVOCATIONS_SCHEMA_VERSION, 'faasload.run_id': runId },
   });
   const collector = new SummaryCollector();
-  const onRecord = (record: InvocationRecord) => {
-    writer.add([invocationRow(record, specs)]);
-    collector.add(record);
-  };
-
+  // Stopping: the caller's signal or a lag alert stops firing; graceMs later, or at the caller's
+  // hard signal, invocations still in flight are aborted.
+  const stop = new AbortController();
+  const hard = new AbortController();
+  signal?.addEventListener('abort', () => stop.abort(signal.reason), { once: true });
+  hardSignal?.addEventListener('abort', () => hard.abort(hardSignal.reason), { once: true });
+  stop.signal.addEventListener(
+    'abort',
+    () => setTimeout(() => hard.abort(new Error('grace time over')), o.graceMs).unref(),
+    { once: true },
+  );
+  const alerts: LagAlert[] = [];
+  let live: LiveStats | undefined;
+  let stats: DispatchStats | undefined;
   let summary: RunSummary | undefined;
   try {
     await writeManifest(dir, manifest);
     log(
-      `replaying ${schedule.count()} invocations of ${schedule.functions.length} functions over ${(schedule.spanUs / 1e6).toFixed(1)} s on ${platform.kind} -> ${dir}`,
+      `replaying ${planned} invocations of ${schedule.functions.length} functions over ${(schedule.spanUs / 1e6).toFixed(1)} s on ${platform.kind} -> ${dir}`,
     );
-    const deploySignal = signal ?? new AbortController().signal;
-    await platform.deploy(specs, deploySignal);
-    const stats = await dispatch(schedule.arrivals(), (a, s) => platform.invoke(specs[a.fn]!, a, s), {
-      clock,
-      onRecord,
-      maxInFlight: o.maxInFlight,
-      ...(signal ? { signal } : {}),
-      ...(hardSignal ? { invokeSignal: hardSignal } : {}),
+    log(`pacing: ${pacing.pacing} (${pacing.reason})`);
+    await platform.deploy(specs, stop.signal);
+    const startUs = clock.nowUs();
+    const warmupUs = o.warmupMs * 1000;
+    const liveStats = new LiveStats({
+      startUs,
+      requestedPerSecond: perSecond,
+      lagShare: o.lagShare,
+      latenessBoundUs: o.latenessBoundMs * 1000,
+      warmupUs,
     });
+    live = liveStats;
+    const checker = setInterval(() => {
+      for (const alert of liveStats.check(clock.nowUs())) {
+        alerts.push(alert);
+        const action = o.abortOnLag ? 'stopping (--abort-on-lag)' : 'the run goes on';
+        log(`warning: at ${alert.second} s: ${alert.message}; ${action}`);
+        warnings.push(`lag at ${alert.second} s: ${alert.message}`);
+        if (o.abortOnLag && !stop.signal.aborted) stop.abort(new Error(`lag: ${alert.message}`));
+      }
+    }, 1000);
+    checker.unref();
+    const progress = o.progress
+      ? startProgress({
+          target: o.progress,
+          snapshot: () => liveStats.snapshot(clock.nowUs()),
+          planned,
+          spanS: schedule.spanUs / 1e6,
+        })
+      : undefined;
+    try {
+      stats = await dispatch(schedule.arrivals(), (a, s) => platform.invoke(specs[a.fn]!, a, s), {
+        clock,
+        startUs,
+        onFire: (scheduledAtUs, firedAtUs) => liveStats.fired(scheduledAtUs, firedAtUs),
+        onRecord: (record: InvocationRecord) => {
+          writer.add([invocationRow(record, specs)]);
+          collector.add(record);
+          liveStats.settled(record);
+        },
+        maxInFlight: o.maxInFlight,
+        maxBurst: o.maxBurst,
+        warmupUs,
+        ...(o.maxLatenessMs !== undefined ? { maxLatenessUs: o.maxLatenessMs * 1000 } : {}),
+        signal: stop.signal,
+        invokeSignal: hard.signal,
+      });
+    } finally {
+      clearInterval(checker);
+      progress?.stop();
+    }
     summary = collector.summary((stats.endUs - stats.startUs) / 1e6);
-    manifest.status = stats.cancelled > 0 ? 'stopped' : 'complete';
-    if (stats.planned !== schedule.count()) {
-      warnings.push(`the plan yielded ${stats.planned} invocations but counted ${schedule.count()}`);
+    manifest.status = !stop.signal.aborted
+      ? 'complete'
+      : o.abortOnLag && alerts.length > 0 && !signal?.aborted
+        ? 'aborted'
+        : 'stopped';
+    if (stats.planned !== planned) {
+      warnings.push(`the plan yielded ${stats.planned} invocations but counted ${planned}`);
     }
   } finally {
     await platform.teardown();
@@ -149,6 +252,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
       schemaVersion: INVOCATIONS_SCHEMA_VERSION,
       columns: INVOCATIONS_COLUMNS,
     };
+    if (live) manifest.tables.timeline = await writeTimeline(dir, runId, live);
     summary ??= collector.summary(0);
     manifest.counts = {
       ...manifest.counts,
@@ -156,11 +260,54 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
       ...summary.outcomes,
       coldStarts: summary.coldStarts,
     };
+    manifest.dispatch = {
+      pacing: pacing.pacing,
+      pacingReason: pacing.reason,
+      warmupMs: o.warmupMs,
+      requestedPerS: schedule.spanUs > 0 ? planned / (schedule.spanUs / 1e6) : 0,
+      achievedPerS: stats && summary.durationS > 0 ? summary.sent / summary.durationS : 0,
+      droppedLate: stats?.droppedLate ?? 0,
+      latenessUs: summary.latenessUs,
+      latencyUs: summary.latencyUs,
+      latencyFromScheduleUs: summary.latencyFromScheduleUs,
+      lagAlerts: alerts,
+      ...(stop.signal.aborted
+        ? { stopReason: String(stop.signal.reason?.message ?? stop.signal.reason) }
+        : {}),
+    };
     manifest.endedAt = new Date().toISOString();
     await writeManifest(dir, manifest);
   }
   log(formatSummary(summary));
   return { dir, summary, manifest };
+}
+
+/** Planned invocations in all, and per second of the run (one pass over the plan). */
+function plannedPerSecond(schedule: Schedule): { planned: number; perSecond: Uint32Array } {
+  const perSecond = new Uint32Array(Math.ceil(schedule.spanUs / 1e6) + 1);
+  let planned = 0;
+  for (const b of schedule.batches({ reuse: true })) {
+    planned += b.length;
+    for (let i = 0; i < b.length; i++) perSecond[Math.floor(b.atUs[i]! / 1e6)]!++;
+  }
+  return { planned, perSecond };
+}
+
+async function writeTimeline(dir: string, runId: string, live: LiveStats) {
+  const writer = new TableWriter({
+    dir,
+    name: 'timeline',
+    columns: TIMELINE_COLUMNS,
+    metadata: { 'faasload.schema_version': TIMELINE_SCHEMA_VERSION, 'faasload.run_id': runId },
+  });
+  writer.add(live.timeline());
+  const table = await writer.close();
+  return {
+    file: table.file,
+    rows: table.rows,
+    schemaVersion: TIMELINE_SCHEMA_VERSION,
+    columns: TIMELINE_COLUMNS,
+  };
 }
 
 function stripUndefined<T extends object>(o: T): T {

@@ -1,6 +1,8 @@
 import type { Argv } from 'yargs';
+import { PACING_CHOICES } from '../../dispatch/pacing.js';
 import { PLATFORM_KINDS } from '../../platforms/registry.js';
 import { REPLAY_DEFAULTS, type ReplayOptions, replay } from '../../run/replay.js';
+import { STOP_EXIT_CODES } from '../exit-codes.js';
 import { durationFlag, planFlags, throwIfErrors, toTracePlanOptions } from '../plan-flags.js';
 
 export const command = 'replay <trace>';
@@ -12,8 +14,38 @@ export function builder(y: Argv) {
       platform: {
         choices: PLATFORM_KINDS,
         default: REPLAY_DEFAULTS.platform,
-        describe: 'Where to run: local = the embedded platform, started in-process',
+        describe:
+          'Where to run: local = the embedded platform, started in-process; http = any endpoint (--url)',
         group: 'Platform:',
+      },
+      url: {
+        type: 'string',
+        describe: "--platform http: URL template, {function} = the function's name, {id} = its trace id",
+        group: 'HTTP platform:',
+      },
+      method: { type: 'string', default: 'POST', describe: 'HTTP method', group: 'HTTP platform:' },
+      header: {
+        type: 'string',
+        array: true,
+        describe: "A request header 'Name: value' (repeatable)",
+        group: 'HTTP platform:',
+      },
+      body: {
+        type: 'string',
+        describe: 'Body template: {function} {id} {seq} {durationMs} {memoryMb}; default a small JSON',
+        group: 'HTTP platform:',
+      },
+      connections: {
+        type: 'number',
+        default: 256,
+        describe: 'Keep-alive connections per origin at most',
+        group: 'HTTP platform:',
+      },
+      'connect-timeout': {
+        type: 'string',
+        default: '10s',
+        describe: 'TCP connect timeout',
+        group: 'HTTP platform:',
       },
       'keep-alive': {
         type: 'string',
@@ -28,11 +60,65 @@ export function builder(y: Argv) {
         describe: 'Instances alive at most on the embedded platform; past it invocations queue',
         group: 'Platform:',
       },
+      pacing: {
+        choices: PACING_CHOICES,
+        default: REPLAY_DEFAULTS.pacing,
+        describe:
+          'How to wait for fire times: precise polls the last 2 ms (tens of µs, a core while polling), timer sleeps (≤ ~1 ms late, low CPU), auto = precise if 1.5 cores are idle',
+        group: 'Dispatch:',
+      },
       'max-in-flight': {
         type: 'number',
         default: REPLAY_DEFAULTS.maxInFlight,
         describe: 'Invocations in flight at most; past it they are recorded as dropped',
         group: 'Dispatch:',
+      },
+      'max-lateness': {
+        type: 'string',
+        describe: 'Drop (record as dropped) an invocation this late when its turn comes; default never',
+        group: 'Dispatch:',
+      },
+      'max-burst': {
+        type: 'number',
+        default: REPLAY_DEFAULTS.maxBurst,
+        describe: 'Overdue invocations fired back to back before responses get a turn',
+        group: 'Dispatch:',
+      },
+      warmup: {
+        type: 'string',
+        default: '0s',
+        describe:
+          "The plan's first part that warms connections and the JIT: marked warmup, left out of the figures",
+        group: 'Dispatch:',
+      },
+      'lag-share': {
+        type: 'number',
+        default: REPLAY_DEFAULTS.lagShare,
+        describe: 'Warn when the sent rate over 5 s falls more than this share below the plan',
+        group: 'Dispatch:',
+      },
+      'lateness-bound': {
+        type: 'string',
+        default: `${REPLAY_DEFAULTS.latenessBoundMs}ms`,
+        describe: 'Warn when the lateness p99 over 5 s passes this',
+        group: 'Dispatch:',
+      },
+      'abort-on-lag': {
+        type: 'boolean',
+        default: false,
+        describe: 'Stop the run at the first lag warning (exit code 6)',
+        group: 'Dispatch:',
+      },
+      grace: {
+        type: 'string',
+        default: '10s',
+        describe: 'After Ctrl-C, how long invocations in flight may finish before they are aborted',
+        group: 'Dispatch:',
+      },
+      progress: {
+        type: 'boolean',
+        describe: 'Show progress (default: on a terminal; log lines every 10 s otherwise with --progress)',
+        group: 'Output:',
       },
       out: {
         type: 'string',
@@ -59,40 +145,90 @@ type Args = Awaited<ReturnType<ReturnType<typeof builder>['parseAsync']>>;
 export function toReplayOptions(args: Args): ReplayOptions {
   const errors: string[] = [];
   const options: ReplayOptions = toTracePlanOptions(args, errors);
-  const keepAliveUs = durationFlag(args['keep-alive'], '--keep-alive', errors);
-  const timeoutUs = durationFlag(args.timeout, '--timeout', errors);
-  for (const flag of ['max-in-flight', 'max-instances'] as const) {
+  const ms = (flag: string, value: string | undefined) => {
+    const us = durationFlag(value, flag, errors);
+    return us === undefined ? undefined : us / 1000;
+  };
+  const keepAliveMs = ms('--keep-alive', args['keep-alive']);
+  const timeoutMs = ms('--timeout', args.timeout);
+  const maxLatenessMs = ms('--max-lateness', args['max-lateness']);
+  const warmupMs = ms('--warmup', args.warmup);
+  const latenessBoundMs = ms('--lateness-bound', args['lateness-bound']);
+  const graceMs = ms('--grace', args.grace);
+  const connectTimeoutMs = ms('--connect-timeout', args['connect-timeout']);
+  for (const flag of ['max-in-flight', 'max-instances', 'max-burst', 'connections'] as const) {
     if (!(Number.isInteger(args[flag]) && args[flag] > 0))
       errors.push(`--${flag}: expected a positive integer, got ${args[flag]}`);
   }
+  if (!(args['lag-share'] > 0 && args['lag-share'] < 1))
+    errors.push(`--lag-share: expected a share between 0 and 1 (e.g. 0.05), got ${args['lag-share']}`);
+  const headers = parseHeaders(args.header ?? [], errors);
+  if (args.platform === 'http' && args.url === undefined)
+    errors.push("--platform http needs --url, e.g. --url 'http://127.0.0.1:8080/{function}'");
+  if (args.platform !== 'http') {
+    const given = (['url', 'header', 'body'] as const).filter((f) => args[f] !== undefined);
+    if (given.length > 0)
+      errors.push(`${given.map((f) => `--${f}`).join(', ')} only apply to --platform http`);
+  }
   throwIfErrors(errors);
   options.platform = args.platform;
+  options.pacing = args.pacing;
   options.maxInFlight = args['max-in-flight'];
   options.maxInstances = args['max-instances'];
-  if (keepAliveUs !== undefined) options.keepAliveMs = keepAliveUs / 1000;
-  if (timeoutUs !== undefined) options.invokeTimeoutMs = timeoutUs / 1000;
+  options.maxBurst = args['max-burst'];
+  options.lagShare = args['lag-share'];
+  options.abortOnLag = args['abort-on-lag'];
+  if (keepAliveMs !== undefined) options.keepAliveMs = keepAliveMs;
+  if (timeoutMs !== undefined) options.invokeTimeoutMs = timeoutMs;
+  if (maxLatenessMs !== undefined) options.maxLatenessMs = maxLatenessMs;
+  if (warmupMs !== undefined) options.warmupMs = warmupMs;
+  if (latenessBoundMs !== undefined) options.latenessBoundMs = latenessBoundMs;
+  if (graceMs !== undefined) options.graceMs = graceMs;
+  if (args.url !== undefined) {
+    options.http = { url: args.url, method: args.method, headers, connections: args.connections };
+    if (args.body !== undefined) options.http.body = args.body;
+    if (connectTimeoutMs !== undefined) options.http.connectTimeoutMs = connectTimeoutMs;
+  }
   if (args.out !== undefined) options.out = args.out;
   return options;
 }
 
+/** 'Name: value' header flags into a record; a flag without a colon is an error. */
+function parseHeaders(flags: readonly string[], errors: string[]): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const h of flags) {
+    const colon = h.indexOf(':');
+    if (colon <= 0) {
+      errors.push(`--header: expected 'Name: value', got '${h}'`);
+      continue;
+    }
+    headers[h.slice(0, colon).trim()] = h.slice(colon + 1).trim();
+  }
+  return headers;
+}
+
 /**
- * Ctrl-C once stops firing (the rest is recorded as cancelled, the dataset is written); twice
- * also aborts the invocations in flight.
+ * Ctrl-C (or SIGTERM) once stops firing: the rest is recorded as cancelled, invocations in flight
+ * get --grace to finish, the dataset is written, and the exit code is 130 (143). Twice also
+ * aborts the invocations in flight at once; the dataset is still written.
  */
 export async function handler(args: Args): Promise<void> {
   const options = toReplayOptions(args);
   const stop = new AbortController();
   const hard = new AbortController();
-  const onSignal = () => {
+  let stoppedBy: NodeJS.Signals | undefined;
+  const onSignal = (name: NodeJS.Signals) => {
     if (!stop.signal.aborted) {
+      stoppedBy = name;
       process.stderr.write(
-        '\nstopping: no new invocations; waiting for those in flight (Ctrl-C again to abort them)\n',
+        `\n${name}: no new invocations; those in flight get ${args.grace} to finish (again to abort them now)\n`,
       );
-      stop.abort();
-    } else hard.abort();
+      stop.abort(name);
+    } else hard.abort(name);
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  const tty = process.stderr.isTTY === true;
   try {
     const result = await replay({
       ...options,
@@ -100,9 +236,16 @@ export async function handler(args: Args): Promise<void> {
       hardSignal: hard.signal,
       commandLine: process.argv.slice(1),
       log: (line) => process.stderr.write(`${line}\n`),
+      ...((args.progress ?? tty)
+        ? { progress: { tty, write: (text: string) => process.stderr.write(text) } }
+        : {}),
     });
     if (args.json) process.stdout.write(`${JSON.stringify({ dir: result.dir, ...result.summary })}\n`);
     else process.stdout.write(`dataset: ${result.dir}\n`);
+    if (result.manifest.status === 'aborted') process.exitCode = STOP_EXIT_CODES.lag;
+    else if (result.manifest.status === 'stopped' && stoppedBy === 'SIGTERM')
+      process.exitCode = STOP_EXIT_CODES.SIGTERM;
+    else if (result.manifest.status === 'stopped') process.exitCode = STOP_EXIT_CODES.SIGINT;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

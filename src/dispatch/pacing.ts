@@ -1,0 +1,95 @@
+import { availableParallelism, loadavg } from 'node:os';
+import { setTimeout as sleep, setImmediate as yieldToLoop } from 'node:timers/promises';
+import { epochUs } from '../util/time.js';
+import type { Clock } from './clock.js';
+
+/**
+ * How the dispatcher waits for the next fire time (`--pacing`):
+ * - timer: a timer to the millisecond at or after the deadline. Low CPU; fires 0 to about 1 ms
+ *   late (timers have millisecond resolution), more on a busy event loop.
+ * - precise: a timer until 2 ms before the deadline, then polling the clock between turns of the
+ *   event loop (setImmediate), so network I/O is served between polls. Typically within tens of
+ *   microseconds on a free core, at the cost of that core while it polls (all the time when
+ *   arrivals are less than 2 ms apart).
+ * - auto: precise when the host has a core to spare for polling, timer otherwise (see choosePacing).
+ * Both never fire early.
+ */
+export type Pacing = 'timer' | 'precise';
+export const PACING_CHOICES = ['auto', 'timer', 'precise'] as const;
+export type PacingChoice = (typeof PACING_CHOICES)[number];
+
+/** Below this much time left, the precise clock stops using timers and polls. */
+const POLL_US = 2_000;
+
+async function sleepMs(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
+  try {
+    await sleep(ms, undefined, signal ? { signal } : {});
+    return true;
+  } catch {
+    return false; // aborted
+  }
+}
+
+async function pollUntil(atUs: number, signal: AbortSignal | undefined): Promise<void> {
+  while (atUs > epochUs() && !signal?.aborted) await yieldToLoop();
+}
+
+/** Sleeps with a timer to the deadline's millisecond; polls only if the timer fired early. */
+export class TimerClock implements Clock {
+  readonly pacing: Pacing = 'timer';
+
+  nowUs(): number {
+    return epochUs();
+  }
+
+  async sleepUntil(atUs: number, signal?: AbortSignal): Promise<void> {
+    const leftUs = atUs - epochUs();
+    if (leftUs > 0 && !(await sleepMs(Math.ceil(leftUs / 1000), signal))) return;
+    await pollUntil(atUs, signal);
+  }
+}
+
+/** A timer until POLL_US before the deadline, then polling between turns of the event loop. */
+export class PreciseClock implements Clock {
+  readonly pacing: Pacing = 'precise';
+
+  nowUs(): number {
+    return epochUs();
+  }
+
+  async sleepUntil(atUs: number, signal?: AbortSignal): Promise<void> {
+    const leftUs = atUs - epochUs();
+    if (leftUs > POLL_US && !(await sleepMs(Math.floor((leftUs - POLL_US) / 1000), signal))) return;
+    await pollUntil(atUs, signal);
+  }
+}
+
+export interface HostLoad {
+  cpus: number;
+  /** 1-minute load average. */
+  load1: number;
+}
+
+/**
+ * Resolves `--pacing auto`: precise when, beside the load already on the host, a core and a half
+ * are idle (one for the dispatcher to poll with, the rest for its I/O); timer otherwise. Polling
+ * costs nothing extra when arrivals are dense (the event loop is busy anyway) and little when
+ * they are sparse, so the planned rate does not change the choice; a core to spare does.
+ */
+export function choosePacing(
+  choice: PacingChoice,
+  host: HostLoad = { cpus: availableParallelism(), load1: loadavg()[0] ?? 0 },
+): { pacing: Pacing; reason: string } {
+  if (choice !== 'auto') return { pacing: choice, reason: `--pacing ${choice}` };
+  const idle = host.cpus - host.load1;
+  return idle >= 1.5
+    ? { pacing: 'precise', reason: `auto: ${idle.toFixed(1)} of ${host.cpus} cores idle` }
+    : {
+        pacing: 'timer',
+        reason: `auto: ${Math.max(0, idle).toFixed(1)} of ${host.cpus} cores idle, none to spare for polling`,
+      };
+}
+
+export function createClock(pacing: Pacing): Clock & { readonly pacing: Pacing } {
+  return pacing === 'precise' ? new PreciseClock() : new TimerClock();
+}
