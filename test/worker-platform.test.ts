@@ -27,7 +27,8 @@ describe('the embedded platform in a worker thread', { timeout: 60_000 }, () => 
     );
     assert.throws(
       () => createPlatform('http'),
-      (e: unknown) => e instanceof FaasloadError && e.code === 'E_USAGE' && /needs a URL template/.test(e.message),
+      (e: unknown) =>
+        e instanceof FaasloadError && e.code === 'E_USAGE' && /needs a URL template/.test(e.message),
     );
   });
 
