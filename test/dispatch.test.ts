@@ -4,7 +4,7 @@ import { setImmediate as tick } from 'node:timers/promises';
 import { FakeClock } from '../src/dispatch/clock.js';
 import { dispatch, type InvocationRecord } from '../src/dispatch/dispatcher.js';
 import { LiveStats } from '../src/dispatch/live.js';
-import { choosePacing, PreciseClock, TimerClock } from '../src/dispatch/pacing.js';
+import { choosePacing, createClock } from '../src/dispatch/pacing.js';
 import type { InvocationResult } from '../src/platforms/types.js';
 import type { Arrival } from '../src/schedule/types.js';
 
@@ -208,8 +208,9 @@ describe('dispatch', () => {
   });
 });
 
-for (const make of [() => new PreciseClock(), () => new TimerClock()]) {
-  describe(`${make().constructor.name}`, () => {
+for (const pacing of ['precise', 'timer'] as const) {
+  const make = () => createClock(pacing);
+  describe(`the ${pacing} clock`, () => {
     it('never wakes before the deadline', async () => {
       const clock = make();
       for (const aheadUs of [0, 300, 3_000, 12_000]) {

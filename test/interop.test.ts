@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { PreciseClock } from '../src/dispatch/pacing.js';
+import { createClock } from '../src/dispatch/pacing.js';
 import { replay } from '../src/run/replay.js';
 import { FakePlatform } from './helpers/fakes.js';
 import { readParquetTable } from './helpers/parquet.js';
@@ -57,7 +57,7 @@ describe('datasets read by pyarrow, polars and DuckDB', {
   it('reads invocations.parquet with the same rows, types and values as faasload wrote', async () => {
     dir = await mkdtemp(join(tmpdir(), 'faasload-interop-'));
     const out = join(dir, 'run');
-    const clock = new PreciseClock();
+    const clock = createClock('precise');
     const platform = new FakePlatform(clock, (a) =>
       a.seq % 7 === 3 ? { outcome: 'error', error: 'injected' } : {},
     );

@@ -12,8 +12,7 @@ export {
   choosePacing,
   createClock,
   PACING_CHOICES,
+  PacedClock,
   type Pacing,
   type PacingChoice,
-  PreciseClock,
-  TimerClock,
 } from './pacing.js';

@@ -21,22 +21,12 @@ export type PacingChoice = (typeof PACING_CHOICES)[number];
 /** Below this much time left, the precise clock stops using timers and polls. */
 const POLL_US = 2_000;
 
-async function sleepMs(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
-  try {
-    await sleep(ms, undefined, signal ? { signal } : {});
-    return true;
-  } catch {
-    return false; // aborted
-  }
-}
-
-async function pollUntil(atUs: number, signal: AbortSignal | undefined): Promise<void> {
-  while (atUs > epochUs() && !signal?.aborted) await yieldToLoop();
-}
-
-/** Sleeps with a timer to the deadline's millisecond; polls only if the timer fired early. */
-export class TimerClock implements Clock {
-  readonly pacing: Pacing = 'timer';
+/**
+ * The real clock, paced as `pacing` says: a timer to the deadline's millisecond (timer) or to
+ * POLL_US before it (precise), then polling between turns of the event loop until it has come.
+ */
+export class PacedClock implements Clock {
+  constructor(readonly pacing: Pacing) {}
 
   nowUs(): number {
     return epochUs();
@@ -44,23 +34,16 @@ export class TimerClock implements Clock {
 
   async sleepUntil(atUs: number, signal?: AbortSignal): Promise<void> {
     const leftUs = atUs - epochUs();
-    if (leftUs > 0 && !(await sleepMs(Math.ceil(leftUs / 1000), signal))) return;
-    await pollUntil(atUs, signal);
-  }
-}
-
-/** A timer until POLL_US before the deadline, then polling between turns of the event loop. */
-export class PreciseClock implements Clock {
-  readonly pacing: Pacing = 'precise';
-
-  nowUs(): number {
-    return epochUs();
-  }
-
-  async sleepUntil(atUs: number, signal?: AbortSignal): Promise<void> {
-    const leftUs = atUs - epochUs();
-    if (leftUs > POLL_US && !(await sleepMs(Math.floor((leftUs - POLL_US) / 1000), signal))) return;
-    await pollUntil(atUs, signal);
+    const timerMs =
+      this.pacing === 'timer' ? Math.ceil(leftUs / 1000) : Math.floor((leftUs - POLL_US) / 1000);
+    if (timerMs > 0) {
+      try {
+        await sleep(timerMs, undefined, signal ? { signal } : {});
+      } catch {
+        return; // aborted
+      }
+    }
+    while (atUs > epochUs() && !signal?.aborted) await yieldToLoop();
   }
 }
 
@@ -90,6 +73,6 @@ export function choosePacing(
       };
 }
 
-export function createClock(pacing: Pacing): Clock & { readonly pacing: Pacing } {
-  return pacing === 'precise' ? new PreciseClock() : new TimerClock();
+export function createClock(pacing: Pacing): PacedClock {
+  return new PacedClock(pacing);
 }
