@@ -1,0 +1,110 @@
+/**
+ * faasload as a load generator for the pacing benchmark: a CSV trace of one function at a
+ * constant rate, replayed with `--platform http` against the sink (GET, as the peers send), in a
+ * pacing mode, its first second a warm-up (--warmup: connections opened, code compiled); the
+ * lateness of the measured phase is read back from the run's invocations.parquet.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { tableFromIPC } from 'apache-arrow';
+import { readParquet } from 'parquet-wasm';
+import type { Generator, Lateness, Load } from './peers.js';
+import { timedRun } from './timed-run.js';
+
+/** dist/scripts/bench/ → the repository. */
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const BIN = join(REPO, 'bin', 'faasload.js');
+export const NOT_AVAILABLE = 'not available in this build';
+
+/** Why this build cannot do an HTTP replay with a pacing mode, or undefined when it can. */
+let why: string | undefined | null = null;
+function missing(): string | undefined {
+  if (why !== null) return why;
+  try {
+    const help = execFileSync(process.execPath, [BIN, 'replay', '--help'], { encoding: 'utf8' });
+    why = /--pacing/.test(help) && /"http"/.test(help) ? undefined : NOT_AVAILABLE;
+  } catch (err) {
+    why = `${NOT_AVAILABLE} (${(err as Error).message.split('\n')[0]})`;
+  }
+  return why;
+}
+
+/** A `time` column in seconds: one invocation every 1/rate s for `seconds`. */
+export async function writeConstantRateTrace(path: string, rate: number, seconds: number): Promise<void> {
+  const n = Math.round(rate * seconds);
+  const rows = new Array<string>(n + 1);
+  rows[0] = 'time';
+  for (let i = 0; i < n; i++) rows[i + 1] = (i / rate).toFixed(6);
+  await writeFile(path, `${rows.join('\n')}\n`);
+}
+
+/** Nearest-rank quantile of sorted values. */
+const quantile = (sorted: Float64Array, q: number) =>
+  sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
+
+/** The replay's warm-up: marked in the dataset, left out of the lateness figures. */
+const WARMUP = '1s';
+
+/** Lateness of the sent invocations after the warm-up, and every outcome's count, from the run's dataset. */
+export async function readLateness(runDir: string): Promise<Lateness> {
+  const bytes = await readFile(join(runDir, 'invocations.parquet'));
+  const table = tableFromIPC(readParquet(bytes).intoIPCStream());
+  const lateness = table.getChild('lateness_us')!;
+  const outcome = table.getChild('outcome')!;
+  const phase = table.getChild('phase')!;
+  const late = new Float64Array(table.numRows);
+  const outcomes: Record<string, number> = {};
+  let sent = 0;
+  for (let i = 0; i < table.numRows; i++) {
+    const o = String(outcome.get(i));
+    outcomes[o] = (outcomes[o] ?? 0) + 1;
+    const l = lateness.get(i) as bigint | number | null;
+    if (l !== null && phase.get(i) === 'measure') late[sent++] = Number(l);
+  }
+  const sorted = late.subarray(0, sent).sort();
+  let over1ms = 0;
+  for (const l of sorted) if (l > 1000) over1ms++;
+  return {
+    sent,
+    p50Ms: quantile(sorted, 0.5) / 1000,
+    p99Ms: quantile(sorted, 0.99) / 1000,
+    p999Ms: quantile(sorted, 0.999) / 1000,
+    lateOver1ms: sent === 0 ? Number.NaN : over1ms / sent,
+    outcomes,
+  };
+}
+
+function faasload(pacing: 'precise' | 'timer'): Generator {
+  return {
+    tool: 'faasload',
+    mode: pacing,
+    missing,
+    run: async (l: Load) => {
+      const trace = join(l.workDir, 'trace.csv');
+      await writeConstantRateTrace(trace, l.rate!, l.seconds);
+      const out = join(l.workDir, 'run');
+      await mkdir(out);
+      const run = await timedRun(
+        process.execPath,
+        [
+          BIN,
+          'replay',
+          trace,
+          ...['--format', 'csv', '--time-column', 'time', '--time-unit', 's'],
+          ...['--platform', 'http', '--url', `${l.url}/{function}`, '--method', 'GET', '--pacing', pacing],
+          ...['--warmup', WARMUP],
+          ...['--max-in-flight', '100000', '--connections', String(l.connections)],
+          ...['--out', out, '--json'],
+        ],
+        { timeoutS: l.seconds + 30, cwd: REPO },
+      );
+      if (run.code !== 0) return { run };
+      const summary = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { dir?: string };
+      return { run, lateness: await readLateness(summary.dir ?? out) };
+    },
+  };
+}
+
+export const FAASLOAD: Generator[] = [faasload('precise'), faasload('timer')];
