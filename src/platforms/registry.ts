@@ -1,5 +1,6 @@
 import { FaasloadError } from '../errors.js';
 import { HttpPlatform, type HttpPlatformOptions } from './http/index.js';
+import type { RuntimeChoice } from './local/runtime.js';
 import type { PlatformAdapter } from './types.js';
 import { WorkerPlatform } from './worker/host.js';
 
@@ -11,6 +12,8 @@ export interface PlatformOptions {
   invokeTimeoutMs?: number;
   /** Instances alive at most (embedded platform); past it invocations queue. */
   maxInstances?: number;
+  /** Embedded platform: instances as child processes, Docker containers, or auto (see local/runtime.ts). */
+  runtime?: RuntimeChoice;
   /** --platform http: the URL template and request shape (its invokeTimeoutMs is the one above). */
   http?: Omit<HttpPlatformOptions, 'invokeTimeoutMs'>;
 }

@@ -17,6 +17,7 @@ import {
 } from '../dispatch/dispatcher.js';
 import { type LagAlert, LIVE_DEFAULTS, LiveStats } from '../dispatch/live.js';
 import { choosePacing, createClock, type PacingChoice } from '../dispatch/pacing.js';
+import type { RuntimeChoice } from '../platforms/local/runtime.js';
 import { createPlatform, type PlatformOptions } from '../platforms/registry.js';
 import type { FunctionSpec, PlatformAdapter } from '../platforms/types.js';
 import { type ProgressTarget, startProgress } from '../report/progress.js';
@@ -36,6 +37,8 @@ export interface ReplayOptions extends TracePlanOptions {
   keepAliveMs?: number;
   invokeTimeoutMs?: number;
   maxInstances?: number;
+  /** Embedded platform: child processes, Docker containers, or containers when an engine answers. */
+  runtime?: RuntimeChoice;
   /** --platform http: the endpoint and request shape. */
   http?: PlatformOptions['http'];
   /** How the dispatcher waits (see pacing.ts); auto resolves from the host's idle cores. */
@@ -77,6 +80,7 @@ export const REPLAY_DEFAULTS = {
   keepAliveMs: 600_000,
   invokeTimeoutMs: 60_000,
   maxInstances: 64,
+  runtime: 'process',
   pacing: 'auto',
   maxInFlight: 10_000,
   maxBurst: DISPATCH_DEFAULTS.maxBurst,
@@ -123,6 +127,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     keepAliveMs: o.keepAliveMs,
     invokeTimeoutMs: o.invokeTimeoutMs,
     maxInstances: o.maxInstances,
+    runtime: o.runtime,
     ...(o.http ? { http: o.http } : {}),
   };
   const platform = o.platformAdapter ?? createPlatform(o.platform, platformOptions);

@@ -1,5 +1,6 @@
 import type { Argv } from 'yargs';
 import { PACING_CHOICES } from '../../dispatch/pacing.js';
+import { RUNTIME_CHOICES } from '../../platforms/local/runtime.js';
 import { PLATFORM_KINDS } from '../../platforms/registry.js';
 import { REPLAY_DEFAULTS, type ReplayOptions, replay } from '../../run/replay.js';
 import { STOP_EXIT_CODES } from '../exit-codes.js';
@@ -54,6 +55,13 @@ export function builder(y: Argv) {
         group: 'Platform:',
       },
       timeout: { type: 'string', default: '60s', describe: 'Per-invocation timeout', group: 'Platform:' },
+      runtime: {
+        choices: RUNTIME_CHOICES,
+        default: REPLAY_DEFAULTS.runtime,
+        describe:
+          'Embedded platform instances: child processes, Docker containers (an engine must answer), or auto',
+        group: 'Platform:',
+      },
       'max-instances': {
         type: 'number',
         default: REPLAY_DEFAULTS.maxInstances,
@@ -175,6 +183,7 @@ export function toReplayOptions(args: Args): ReplayOptions {
   options.pacing = args.pacing;
   options.maxInFlight = args['max-in-flight'];
   options.maxInstances = args['max-instances'];
+  options.runtime = args.runtime;
   options.maxBurst = args['max-burst'];
   options.lagShare = args['lag-share'];
   options.abortOnLag = args['abort-on-lag'];

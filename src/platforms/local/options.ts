@@ -2,6 +2,7 @@
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { FaasloadError } from '../../errors.js';
+import { RUNTIME_CHOICES, type RuntimeChoice } from './runtime.js';
 
 export interface LocalPlatformOptions {
   /** How long an instance may stay idle before it is killed; Infinity keeps it. Default 600 000 (10 min). */
@@ -36,6 +37,8 @@ export interface LocalPlatformOptions {
   nodePath?: string;
   /** The compiled runtime proxy. Default: dist/src/runtime/proxy.js beside this module. */
   proxyPath?: string;
+  /** Child processes, Docker containers, or containers when an engine answers. Default 'process'. */
+  runtime?: RuntimeChoice;
 }
 
 export type ResolvedLocalOptions = Required<LocalPlatformOptions>;
@@ -50,6 +53,7 @@ export const LOCAL_PLATFORM_DEFAULTS = {
   killGraceMs: 1_000,
   maxInstances: 64,
   nice: 10,
+  runtime: 'process',
 } as const;
 
 /** The proxy compiled beside this module: dist/src/platforms/local/ → dist/src/runtime/proxy.js. */
@@ -69,6 +73,7 @@ export function resolveLocalOptions(options: LocalPlatformOptions = {}): Resolve
     nice: options.nice ?? LOCAL_PLATFORM_DEFAULTS.nice,
     nodePath: options.nodePath ?? process.execPath,
     proxyPath: options.proxyPath ?? defaultProxyPath(),
+    runtime: options.runtime ?? LOCAL_PLATFORM_DEFAULTS.runtime,
   };
   const problems: string[] = [];
   if (!Number.isInteger(resolved.nice) || resolved.nice < 0 || resolved.nice > 19) {
@@ -98,6 +103,8 @@ export function resolveLocalOptions(options: LocalPlatformOptions = {}): Resolve
   checkMs('killGraceMs', 0, false);
   if (typeof resolved.nodePath !== 'string' || resolved.nodePath === '') problems.push('nodePath: empty');
   if (typeof resolved.proxyPath !== 'string' || resolved.proxyPath === '') problems.push('proxyPath: empty');
+  if (!RUNTIME_CHOICES.includes(resolved.runtime))
+    problems.push(`runtime: '${String(resolved.runtime)}' is not one of ${RUNTIME_CHOICES.join(', ')}`);
   if (problems.length > 0) {
     throw new FaasloadError('E_USAGE', `invalid local platform options: ${problems.join('; ')}`);
   }

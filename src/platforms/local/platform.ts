@@ -1,13 +1,14 @@
 /**
- * The embedded ("local") platform, first version: every function instance is a child process
- * running faasload's runtime proxy with the synthetic function (src/runtime/synthetic.ts).
+ * The embedded ("local") platform: every function instance runs faasload's runtime proxy with the
+ * synthetic function (src/runtime/synthetic.ts), as a child process or (runtime docker) in a
+ * container with the function's memory limit (see runtime.ts).
  *
- * Modelled: cold starts (spawn + ready + /init), warm reuse, keep-alive eviction, one activation
+ * Modelled: cold starts (launch + ready + /init), warm reuse, keep-alive eviction, one activation
  * per instance at a time, a time limit per /init and /run, a cap on instances and on concurrent
- * cold starts with a FIFO queue (waitMs). Not yet: memory limits (FunctionSpec.memoryMb is
- * recorded, not enforced), Docker containers, the OpenWhisk-compatible REST API.
+ * cold starts with a FIFO queue (waitMs). Not yet: the OpenWhisk-compatible REST API; memory
+ * limits on the process runtime (FunctionSpec.memoryMb is enforced by containers only).
  *
- * Measurements follow OpenWhisk's invoker: initMs spans spawn to the end of /init (cold starts
+ * Measurements follow OpenWhisk's invoker: initMs spans launch to the end of /init (cold starts
  * only); execMs spans the /run request, as seen from this process.
  */
 import { randomBytes } from 'node:crypto';
@@ -21,9 +22,10 @@ import {
 import type { Arrival } from '../../schedule/types.js';
 import { epochUs } from '../../util/time.js';
 import type { FunctionSpec, InvocationResult, Outcome, PlatformAdapter } from '../types.js';
-import { type ActionAnswer, Instance, InstanceFailure } from './instance.js';
+import { type ActionAnswer, InstanceFailure } from './instance.js';
 import { type LocalPlatformOptions, type ResolvedLocalOptions, resolveLocalOptions } from './options.js';
 import { IdlePool } from './pool.js';
+import { createRuntime, type FunctionInstance, type InstanceRuntime } from './runtime.js';
 
 /** An InvocationResult plus, when the action answered with an object, that object. */
 export interface LocalInvocationResult extends InvocationResult {
@@ -39,6 +41,7 @@ export interface LocalInstanceInfo {
   id: string;
   functionName: string;
   pid: number | undefined;
+  containerId: string | undefined;
   state: LocalInstanceState;
 }
 
@@ -84,7 +87,7 @@ function errorOf(answer: ActionAnswer): string {
 
 /** An instance leased to one invocation, and how it was obtained. */
 interface Lease {
-  instance: Instance;
+  instance: FunctionInstance;
   coldStart: boolean;
   initMs?: number;
   /** Time spent waiting for a free instance or a start slot. */
@@ -117,7 +120,10 @@ export class LocalPlatform implements PlatformAdapter {
   private readonly options: ResolvedLocalOptions;
   private readonly functions = new Map<string, FunctionSpec>();
   /** Every instance whose process has not exited yet. */
-  private readonly live = new Map<Instance, LocalInstanceState>();
+  private readonly live = new Map<FunctionInstance, LocalInstanceState>();
+  /** Chosen and prepared by deploy(); instances are launched synchronously from it. */
+  private runtime: InstanceRuntime | undefined;
+  private preparing: Promise<InstanceRuntime> | undefined;
   private readonly pool: IdlePool;
   private nextInstance = 1;
   /** Invocations waiting for an instance, first come first served. */
@@ -151,7 +157,18 @@ export class LocalPlatform implements PlatformAdapter {
       }
       byName.set(fn.name, fn);
     }
+    // Chosen and prepared once, by the first deploy (the docker runtime builds its image here).
+    this.preparing ??= createRuntime(this.options.runtime, this.options).then(async (r) => {
+      await r.prepare(signal);
+      return r;
+    });
+    this.runtime = await this.preparing;
     for (const [name, fn] of byName) this.functions.set(name, fn);
+  }
+
+  /** Which runtime runs the instances, once deploy() has chosen it. */
+  runtimeKind(): InstanceRuntime['kind'] | undefined {
+    return this.runtime?.kind;
   }
 
   /**
@@ -326,7 +343,7 @@ export class LocalPlatform implements PlatformAdapter {
   private async coldStart(
     fn: FunctionSpec,
     signal: AbortSignal,
-  ): Promise<{ instance: Instance; initMs: number }> {
+  ): Promise<{ instance: FunctionInstance; initMs: number }> {
     this.starting++;
     const startedAt = performance.now();
     try {
@@ -339,16 +356,15 @@ export class LocalPlatform implements PlatformAdapter {
   }
 
   /** Spawns, waits for the ready line, /inits the synthetic function. Kills the instance on failure. */
-  private async startInstance(fn: FunctionSpec, signal: AbortSignal): Promise<Instance> {
+  private async startInstance(fn: FunctionSpec, signal: AbortSignal): Promise<FunctionInstance> {
     this.counters.started++;
-    let instance: Instance;
+    let instance: FunctionInstance;
     try {
-      instance = new Instance({
+      if (!this.runtime) throw new Error('no runtime: deploy() first');
+      instance = this.runtime.launch({
         id: `${fn.name}-${this.nextInstance++}`,
         functionName: fn.name,
-        nodePath: this.options.nodePath,
-        proxyPath: this.options.proxyPath,
-        nice: this.options.nice,
+        memoryMb: fn.memoryMb,
       });
     } catch (e) {
       this.counters.failedStarts++;
@@ -378,7 +394,7 @@ export class LocalPlatform implements PlatformAdapter {
   }
 
   /** Back to the pool after a run, unless the platform is closing or the process is gone. */
-  private release(instance: Instance): void {
+  private release(instance: FunctionInstance): void {
     if (this.closed || !instance.alive) {
       this.discard(instance);
       return;
@@ -388,13 +404,13 @@ export class LocalPlatform implements PlatformAdapter {
     this.pump();
   }
 
-  private discard(instance: Instance): void {
+  private discard(instance: FunctionInstance): void {
     this.counters.discarded++;
     this.stop(instance);
   }
 
   /** Kills without waiting; the instance leaves `live` when its process has exited. */
-  private stop(instance: Instance): void {
+  private stop(instance: FunctionInstance): void {
     if (this.live.has(instance)) this.live.set(instance, 'stopping');
     void instance.kill(this.options.killGraceMs);
   }
@@ -416,6 +432,7 @@ export class LocalPlatform implements PlatformAdapter {
       id: instance.id,
       functionName: instance.functionName,
       pid: instance.pid,
+      containerId: instance.containerId,
       state,
     }));
   }

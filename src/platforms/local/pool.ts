@@ -7,7 +7,7 @@
  * Synchronous and single-threaded: an instance is either idle here or leased to one caller.
  */
 import { performance } from 'node:perf_hooks';
-import type { Instance } from './instance.js';
+import type { FunctionInstance as Instance } from './runtime.js';
 
 interface Idle {
   instance: Instance;

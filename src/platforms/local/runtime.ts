@@ -1,0 +1,89 @@
+/**
+ * Where the local platform's instances run: the seam between the platform (pool, queue,
+ * keep-alive) and an instance's mechanics. The process runtime spawns a child process; the docker
+ * runtime starts a container (../docker). Both run the same proxy and fail with InstanceFailure.
+ */
+import { FaasloadError } from '../../errors.js';
+import { type ActionAnswer, type ExitInfo, Instance } from './instance.js';
+import type { ResolvedLocalOptions } from './options.js';
+
+/** What the platform needs of an instance, whatever runs it. */
+export interface FunctionInstance {
+  readonly id: string;
+  readonly functionName: string;
+  /** The container, for the docker runtime. */
+  readonly containerId?: string | undefined;
+  readonly pid?: number | undefined;
+  readonly alive: boolean;
+  /** Settles (never rejects) once the instance is gone, whoever ended it. */
+  readonly exited: Promise<ExitInfo>;
+  ready(timeoutMs: number, signal: AbortSignal): Promise<void>;
+  post(path: string, body: unknown, timeoutMs: number, signal: AbortSignal): Promise<ActionAnswer>;
+  kill(graceMs: number): Promise<ExitInfo>;
+}
+
+export interface InstanceRuntime {
+  readonly kind: 'process' | 'docker';
+  /** Once, before the first instance (builds the image, removes a crashed run's leftovers). */
+  prepare(signal: AbortSignal): Promise<void>;
+  /** Starts launching an instance; ready() says when it can take /init. */
+  launch(o: { id: string; functionName: string; memoryMb?: number | undefined }): FunctionInstance;
+}
+
+/**
+ * A container's memory limit is the action's memory plus this much for the runtime itself (node
+ * and the proxy take about 40 MB): the synthetic function touches the trace's memory on top of it.
+ */
+export const RUNTIME_MEMORY_MB = 64;
+
+export type RuntimeChoice = 'process' | 'docker' | 'auto';
+export const RUNTIME_CHOICES: readonly RuntimeChoice[] = ['process', 'docker', 'auto'];
+
+class ProcessRuntime implements InstanceRuntime {
+  readonly kind = 'process';
+  constructor(private readonly o: ResolvedLocalOptions) {}
+  async prepare(): Promise<void> {}
+  launch(o: { id: string; functionName: string }): FunctionInstance {
+    const { nodePath, proxyPath, nice } = this.o;
+    return new Instance({ ...o, nodePath, proxyPath, nice });
+  }
+}
+
+/**
+ * The runtime for `choice`: docker needs an engine (an E_PLATFORM error names why it is not
+ * usable); auto takes docker when an engine answers within a second, else process. The docker
+ * module (and dockerode) is loaded only when an engine is wanted.
+ */
+export async function createRuntime(
+  choice: RuntimeChoice,
+  o: ResolvedLocalOptions,
+): Promise<InstanceRuntime> {
+  if (choice === 'process') return new ProcessRuntime(o);
+  const docker = await import('../docker/index.js');
+  const client = docker.connectDocker();
+  const engine = await docker.detectEngine(client);
+  if (!engine.available) {
+    if (choice === 'auto') return new ProcessRuntime(o);
+    throw new FaasloadError('E_PLATFORM', `--runtime docker: no Docker engine answers (${engine.reason})`);
+  }
+  let image: string | undefined;
+  return {
+    kind: 'docker',
+    async prepare(signal: AbortSignal) {
+      await docker.removeInstances(client, {});
+      image = (
+        await docker.ensureRuntimeImage(client, { nodePath: o.nodePath, proxyPath: o.proxyPath, signal })
+      ).tag;
+    },
+    launch({ id, functionName, memoryMb }) {
+      if (image === undefined) throw new Error('the docker runtime was not prepared');
+      return new docker.DockerInstance({
+        id,
+        functionName,
+        docker: client,
+        image,
+        ...(memoryMb !== undefined ? { memoryMb: memoryMb + RUNTIME_MEMORY_MB } : {}),
+      });
+    },
+  };
+}

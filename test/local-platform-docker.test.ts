@@ -1,0 +1,98 @@
+/**
+ * The local platform on the docker runtime (--runtime docker): what the process-runtime tests
+ * show, with containers: cold then warm on the same container, one container per concurrent
+ * invocation, keep-alive eviction, a memory limit that kills the action (an error outcome, the
+ * platform keeps serving), and a teardown that leaves no container. Without an engine these tests
+ * say so loudly and skip; under CI they fail instead.
+ */
+import assert from 'node:assert/strict';
+import { afterEach, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { connectDocker, detectEngine, listInstances } from '../src/platforms/docker/index.js';
+import { LocalPlatform, type LocalPlatformOptions } from '../src/platforms/local/index.js';
+import type { FunctionSpec } from '../src/platforms/types.js';
+import type { Arrival } from '../src/schedule/types.js';
+
+const docker = connectDocker();
+const engine = await detectEngine(docker, 3_000);
+if (!engine.available) {
+  const msg = `LOCAL PLATFORM DOCKER TESTS CANNOT RUN: ${engine.reason} (start one with scripts/ensure-docker.sh, as root)`;
+  console.error(`\n${'!'.repeat(msg.length)}\n${msg}\n${'!'.repeat(msg.length)}\n`);
+  if (process.env.CI) throw new Error(msg);
+}
+
+const F1: FunctionSpec = { id: 'app/f1', name: 'f1', memoryMb: 64 };
+const never = new AbortController().signal;
+let seq = 0;
+const arrival = (durationMs?: number, memoryMb?: number): Arrival => ({
+  seq: seq++,
+  fn: 0,
+  atUs: 0,
+  durationMs,
+  memoryMb,
+});
+
+const platforms: LocalPlatform[] = [];
+async function platform(options: LocalPlatformOptions = {}): Promise<LocalPlatform> {
+  const p = new LocalPlatform({ runtime: 'docker', startTimeoutMs: 30_000, ...options });
+  platforms.push(p);
+  await p.deploy([F1], never);
+  return p;
+}
+const containers = async () => (await listInstances(docker, process.pid)).length;
+
+describe('local platform on the docker runtime', {
+  skip: engine.available ? false : 'no Docker engine (see above)',
+  timeout: 300_000,
+}, () => {
+  afterEach(async () => {
+    await Promise.all(platforms.splice(0).map((p) => p.teardown()));
+    assert.equal(await containers(), 0, 'a container survived teardown');
+  });
+
+  test('cold on a new container, then warm on the same one', async () => {
+    const p = await platform();
+    assert.equal(p.runtimeKind(), 'docker');
+    const first = await p.invoke(F1, arrival(), never);
+    assert.equal(first.outcome, 'ok', first.error);
+    assert.equal(first.coldStart, true);
+    assert.ok(first.initMs! > 0);
+    const second = await p.invoke(F1, arrival(), never);
+    assert.equal(second.outcome, 'ok', second.error);
+    assert.equal(second.coldStart, false);
+    assert.equal(second.initMs, undefined);
+    assert.equal(second.instanceId, first.instanceId);
+    const [info] = p.instances();
+    assert.match(info!.containerId ?? '', /^[0-9a-f]{64}$/);
+    assert.equal(await containers(), 1);
+  });
+
+  test('concurrent invocations of one function run in two containers', async () => {
+    const p = await platform();
+    const [a, b] = await Promise.all([p.invoke(F1, arrival(300), never), p.invoke(F1, arrival(300), never)]);
+    assert.equal(a.outcome, 'ok', a.error);
+    assert.equal(b.outcome, 'ok', b.error);
+    assert.notEqual(a.instanceId, b.instanceId);
+    assert.equal(await containers(), 2);
+  });
+
+  test('an idle container is removed after the keep-alive', async () => {
+    const p = await platform({ keepAliveMs: 300 });
+    const r = await p.invoke(F1, arrival(), never);
+    assert.equal(r.outcome, 'ok', r.error);
+    const until = Date.now() + 10_000;
+    while ((await containers()) > 0 && Date.now() < until) await sleep(100);
+    assert.equal(await containers(), 0);
+    assert.equal(p.stats().evicted, 1);
+  });
+
+  test('an action past its memory limit is an error, and the platform keeps serving', async () => {
+    const p = await platform();
+    const big = await p.invoke(F1, arrival(0, 400), never); // limit: 64 MB + the runtime's 64 MB
+    assert.equal(big.outcome, 'error');
+    assert.match(big.error ?? '', /memory/i);
+    const small = await p.invoke(F1, arrival(0, 16), never);
+    assert.equal(small.outcome, 'ok', small.error);
+    assert.equal(small.coldStart, true, 'the killed container is not reused');
+  });
+});
