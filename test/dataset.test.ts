@@ -4,8 +4,9 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { tableFromIPC } from 'apache-arrow';
-import type { ColumnSpec } from '../src/dataset/columns.js';
+import { Int64, tableFromIPC, Utf8 } from 'apache-arrow';
+import fc from 'fast-check';
+import { ColumnBuilder, type ColumnSpec } from '../src/dataset/columns.js';
 import { INVOCATIONS_COLUMNS, invocationRow } from '../src/dataset/invocations.js';
 import { TableWriter } from '../src/dataset/table-writer.js';
 import { readParquetTable, rowsOf } from './helpers/parquet.js';
@@ -105,6 +106,44 @@ describe('TableWriter', () => {
       assert.match(err.message, /missing\/t\.arrows/);
       return true;
     });
+  });
+});
+
+describe('ColumnBuilder', () => {
+  it('encodes any safe integer as int64 and any string as utf8, exactly', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.option(fc.maxSafeInteger(), { nil: null })),
+        fc.array(fc.option(fc.string({ unit: 'binary' }), { nil: null })),
+        (ints, strings) => {
+          const i64 = new ColumnBuilder({ name: 'i', kind: 'int64', nullable: true, doc: '' });
+          for (const v of ints) i64.push(v);
+          const gotInts = i64.flush(new Int64());
+          assert.deepEqual(
+            ints.map((_, k) =>
+              gotInts.getValid(k)
+                ? Number(new BigInt64Array(gotInts.values.buffer, gotInts.values.byteOffset, ints.length)[k])
+                : null,
+            ),
+            ints,
+          );
+          const utf8 = new ColumnBuilder({ name: 's', kind: 'utf8', nullable: true, doc: '' });
+          for (const v of strings) utf8.push(v);
+          const data = utf8.flush(new Utf8());
+          const decoded = strings.map((_, k) =>
+            data.getValid(k)
+              ? Buffer.from(data.values.subarray(data.valueOffsets[k]!, data.valueOffsets[k + 1]!)).toString(
+                  'utf8',
+                )
+              : null,
+          );
+          assert.deepEqual(
+            decoded,
+            strings.map((v) => (v === null ? null : Buffer.from(v, 'utf8').toString('utf8'))),
+          );
+        },
+      ),
+    );
   });
 });
 

@@ -51,77 +51,116 @@ export function arrowSchema(columns: readonly ColumnSpec[], metadata?: Map<strin
 }
 
 /**
- * Accumulates one column's values and turns them into Arrow Data built from typed arrays
- * (no per-value boxing in Arrow's builders). Numbers for int64/timestamps are rounded to
- * integers; null or undefined is a null.
+ * Accumulates one column's values in typed arrays as they are pushed (strings are encoded to
+ * UTF-8 then), so that flush() only wraps them as Arrow Data: the work is spread over push()
+ * instead of stalling the dispatcher's thread at each flush. Numbers for int64/timestamps are
+ * rounded to integers; null or undefined is a null.
  */
 export class ColumnBuilder {
-  private values: CellValue[] = [];
+  private n = 0;
+  private nulls = 0;
+  private valid = new Uint8Array(1024);
+  /** Numbers (every kind but utf8; bools as 0/1). */
+  private numbers = new Float64Array(1024);
+  /** utf8: the bytes, and where each value ends. */
+  private bytes = Buffer.allocUnsafeSlow(16 * 1024);
+  private ends = new Int32Array(1024);
+
   constructor(readonly spec: ColumnSpec) {}
 
   push(value: CellValue): void {
-    this.values.push(value);
+    const i = this.n++;
+    if (i === this.valid.length) this.grow();
+    const isNull = value === null || value === undefined;
+    this.valid[i] = isNull ? 0 : 1;
+    if (isNull) this.nulls++;
+    if (this.spec.kind !== 'utf8') {
+      this.numbers[i] = isNull ? 0 : Number(value);
+      return;
+    }
+    const start = i === 0 ? 0 : this.ends[i - 1]!;
+    let end = start;
+    if (!isNull) {
+      const text = String(value);
+      if (start + 3 * text.length > this.bytes.length) {
+        const bigger = Buffer.allocUnsafeSlow(Math.max(2 * this.bytes.length, start + 3 * text.length));
+        this.bytes.copy(bigger, 0, 0, start);
+        this.bytes = bigger;
+      }
+      end += this.bytes.write(text, start, 'utf8');
+    }
+    this.ends[i] = end;
+  }
+
+  private grow(): void {
+    const size = 2 * this.valid.length;
+    const grown = <T extends Uint8Array | Float64Array | Int32Array>(a: T, b: T): T => {
+      b.set(a);
+      return b;
+    };
+    this.valid = grown(this.valid, new Uint8Array(size));
+    this.numbers = grown(this.numbers, new Float64Array(size));
+    this.ends = grown(this.ends, new Int32Array(size));
   }
 
   get length(): number {
-    return this.values.length;
+    return this.n;
   }
 
-  /** Builds the column's Data and empties the builder. */
+  /** Builds the column's Data from what was pushed and empties the builder. */
   flush(type: DataType): Data {
-    const values = this.values;
-    this.values = [];
-    const length = values.length;
-    let nullCount = 0;
-    const validity = new Uint8Array((length + 7) >> 3);
-    for (let i = 0; i < length; i++) {
-      if (values[i] === null || values[i] === undefined) nullCount++;
-      else validity[i >> 3]! |= 1 << (i & 7);
-    }
+    const length = this.n;
+    const nullCount = this.nulls;
     if (nullCount > 0 && !this.spec.nullable) {
       throw new Error(`column ${this.spec.name} is not nullable but got ${nullCount} nulls`);
     }
-    const nullBitmap = nullCount > 0 ? validity : undefined;
+    let nullBitmap: Uint8Array | undefined;
+    if (nullCount > 0) {
+      nullBitmap = new Uint8Array((length + 7) >> 3);
+      for (let i = 0; i < length; i++) if (this.valid[i]) nullBitmap[i >> 3]! |= 1 << (i & 7);
+    }
+    const numbers = this.numbers;
+    this.n = 0;
+    this.nulls = 0;
     switch (this.spec.kind) {
       case 'int64':
       case 'timestamp_us': {
+        // Written as two 32-bit words (little-endian), not through a BigInt per value.
         const data = new BigInt64Array(length);
+        const words = new Int32Array(data.buffer);
         for (let i = 0; i < length; i++) {
-          const v = values[i];
-          if (typeof v === 'number') data[i] = BigInt(Math.round(v));
+          const v = Math.round(numbers[i]!);
+          const hi = Math.floor(v / 4294967296);
+          words[2 * i] = v - hi * 4294967296;
+          words[2 * i + 1] = hi;
         }
         return makeData({ type: type as Int64, length, nullCount, nullBitmap, data });
       }
       case 'int32':
-      case 'float64': {
-        const data = this.spec.kind === 'int32' ? new Int32Array(length) : new Float64Array(length);
-        for (let i = 0; i < length; i++) {
-          const v = values[i];
-          if (typeof v === 'number') data[i] = v;
-        }
-        return makeData({ type: type as Float64, length, nullCount, nullBitmap, data });
-      }
+        return makeData({
+          type: type as Int32,
+          length,
+          nullCount,
+          nullBitmap,
+          data: Int32Array.from(numbers.subarray(0, length)),
+        });
+      case 'float64':
+        return makeData({
+          type: type as Float64,
+          length,
+          nullCount,
+          nullBitmap,
+          data: numbers.slice(0, length),
+        });
       case 'bool': {
         const data = new Uint8Array((length + 7) >> 3);
-        for (let i = 0; i < length; i++) if (values[i] === true) data[i >> 3]! |= 1 << (i & 7);
+        for (let i = 0; i < length; i++) if (numbers[i]) data[i >> 3]! |= 1 << (i & 7);
         return makeData({ type: type as Bool, length, nullCount, nullBitmap, data });
       }
       case 'utf8': {
-        const encoder = new TextEncoder();
-        const encoded = values.map((v) =>
-          v === null || v === undefined ? undefined : encoder.encode(String(v)),
-        );
         const valueOffsets = new Int32Array(length + 1);
-        let total = 0;
-        for (let i = 0; i < length; i++) {
-          total += encoded[i]?.length ?? 0;
-          valueOffsets[i + 1] = total;
-        }
-        const data = new Uint8Array(total);
-        for (let i = 0; i < length; i++) {
-          const e = encoded[i];
-          if (e) data.set(e, valueOffsets[i]!);
-        }
+        valueOffsets.set(this.ends.subarray(0, length), 1);
+        const data = Uint8Array.prototype.slice.call(this.bytes, 0, valueOffsets[length]!);
         return makeData({ type: type as Utf8, length, nullCount, nullBitmap, valueOffsets, data });
       }
     }
