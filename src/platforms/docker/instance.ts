@@ -29,7 +29,7 @@ import { constants } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type Dockerode from 'dockerode';
 import { Client } from 'undici';
-import { type ActionAnswer, type ExitInfo, InstanceFailure } from '../local/instance.js';
+import { type ActionAnswer, type ExitInfo, InstanceFailure, postJson } from '../local/instance.js';
 import { StreamDemux } from './demux.js';
 import {
   FUNCTION_LABEL,
@@ -425,23 +425,7 @@ export class DockerInstance {
       this.stopListeners.add(onStop);
     });
     stoppedFirst.catch(() => undefined);
-    const request = (async (): Promise<ActionAnswer> => {
-      const response = await client.request({
-        path,
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(payload),
-        signal: controller.signal,
-      });
-      const text = await response.body.text();
-      let body: unknown;
-      try {
-        body = JSON.parse(text);
-      } catch {
-        body = undefined;
-      }
-      return { status: response.statusCode, body };
-    })();
+    const request = postJson(client, path, payload, controller.signal);
     try {
       return await Promise.race([request, stoppedFirst]);
     } catch (e) {

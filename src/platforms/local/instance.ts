@@ -51,6 +51,28 @@ const STDERR_TAIL_CHARS = 2048;
 /** After a failed request, how long to wait for the process exit that may explain it. */
 const EXIT_SETTLE_MS = 200;
 
+/** POSTs `payload` as JSON to the proxy and reads its answer (a body that is not JSON is undefined). */
+export async function postJson(
+  client: Client,
+  path: string,
+  payload: unknown,
+  signal: AbortSignal,
+): Promise<ActionAnswer> {
+  const response = await client.request({
+    path,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(payload),
+    signal,
+  });
+  const text = await response.body.text();
+  try {
+    return { status: response.statusCode, body: JSON.parse(text) };
+  } catch {
+    return { status: response.statusCode, body: undefined };
+  }
+}
+
 export function describeExit(info: ExitInfo): string {
   if (info.error) return `could not be spawned: ${info.error.message}`;
   return info.signal !== null ? `killed by ${info.signal}` : `exited with code ${info.code}`;
@@ -231,23 +253,7 @@ export class Instance {
       onExit = (info) => reject(this.exitFailure(path, info));
       this.exitListeners.add(onExit);
     });
-    const request = (async (): Promise<ActionAnswer> => {
-      const response = await client.request({
-        path,
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(payload),
-        signal: controller.signal,
-      });
-      const text = await response.body.text();
-      let body: unknown;
-      try {
-        body = JSON.parse(text);
-      } catch {
-        body = undefined;
-      }
-      return { status: response.statusCode, body };
-    })();
+    const request = postJson(client, path, payload, controller.signal);
     try {
       return await Promise.race([request, exitedFirst]);
     } catch (e) {
