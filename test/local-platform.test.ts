@@ -107,6 +107,29 @@ describe('local platform', { timeout: TEST_TIMEOUT_MS * 8 }, () => {
     assert.equal(p.stats().idle, 2);
   });
 
+  test('runs any action with the parameters given; a redeploy with new code starts afresh', {
+    timeout: TEST_TIMEOUT_MS,
+  }, async () => {
+    const p = await platform();
+    const double = { code: 'function main(p) { return { x: p.x * 2 }; }', main: 'main' };
+    const spec = { ...F1, action: double };
+    await p.deploy([spec], never);
+    const a = await p.run(spec, { x: 21 }, never);
+    assert.equal(a.outcome, 'ok', a.error);
+    assert.deepEqual(a.result, { x: 42 });
+    const b = await p.run(spec, { x: 1 }, never);
+    assert.equal(b.coldStart, false);
+    const triple = { ...F1, action: { code: 'function main(p) { return { x: p.x * 3 }; }', main: 'main' } };
+    await p.deploy([triple], never);
+    const c = await p.run(triple, { x: 1 }, never);
+    assert.equal(c.coldStart, true, 'an instance of the old code is not reused');
+    assert.deepEqual(c.result, { x: 3 });
+    assert.equal(p.undeploy('f1'), true);
+    const d = await p.run(triple, { x: 1 }, never);
+    assert.equal(d.outcome, 'error');
+    assert.match(d.error ?? '', /not deployed/);
+  });
+
   test('different functions get different instances', { timeout: TEST_TIMEOUT_MS }, async () => {
     const p = await platform();
     const a = await p.invoke(F1, arrival(), never);

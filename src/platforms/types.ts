@@ -8,6 +8,14 @@ export interface FunctionSpec {
   name: string;
   /** Memory limit in MB, when the trace gives one. */
   memoryMb?: number;
+  /** The action's code (an OpenWhisk Node.js action); default: the synthetic trace function. */
+  action?: ActionCode;
+}
+
+/** An OpenWhisk Node.js action: source that defines `main`, called with the parameters. */
+export interface ActionCode {
+  code: string;
+  main: string;
 }
 
 /**

@@ -121,6 +121,8 @@ export class LocalPlatform implements PlatformAdapter {
   private readonly functions = new Map<string, FunctionSpec>();
   /** Every instance whose process has not exited yet. */
   private readonly live = new Map<FunctionInstance, LocalInstanceState>();
+  /** The action each instance was /init-ed with (undefined: the synthetic function). */
+  private readonly initialized = new WeakMap<FunctionInstance, FunctionSpec['action']>();
   /** Chosen and prepared by deploy(); instances are launched synchronously from it. */
   private runtime: InstanceRuntime | undefined;
   private preparing: Promise<InstanceRuntime> | undefined;
@@ -163,7 +165,21 @@ export class LocalPlatform implements PlatformAdapter {
       return r;
     });
     this.runtime = await this.preparing;
-    for (const [name, fn] of byName) this.functions.set(name, fn);
+    for (const [name, fn] of byName) {
+      const before = this.functions.get(name);
+      this.functions.set(name, fn);
+      // New code: idle instances of the old one go now, busy ones when they are released.
+      if (before && before.action !== fn.action) {
+        for (let idle = this.pool.take(name); idle; idle = this.pool.take(name)) this.discard(idle);
+      }
+    }
+  }
+
+  /** Removes a function: its idle instances go now, busy ones when their invocation ends. */
+  undeploy(name: string): boolean {
+    if (!this.functions.delete(name)) return false;
+    for (let idle = this.pool.take(name); idle; idle = this.pool.take(name)) this.discard(idle);
+    return true;
   }
 
   /** Which runtime runs the instances, once deploy() has chosen it. */
@@ -179,8 +195,26 @@ export class LocalPlatform implements PlatformAdapter {
    * The pool is shared by concurrent calls; each call leases its instance exclusively.
    */
   async invoke(fn: FunctionSpec, arrival: Arrival, signal: AbortSignal): Promise<LocalInvocationResult> {
+    // The synthetic function's parameters, and a trace's own ones (FaaSLoad traces) beside them.
+    const value: SyntheticParams & Record<string, unknown> = {
+      ...arrival.params,
+      durationMs: arrival.durationMs ?? 0,
+      memoryMb: arrival.memoryMb ?? 0,
+    };
+    return this.run(fn, value, signal);
+  }
+
+  /**
+   * Runs fn's action with `value` as its parameters (the OpenWhisk /run value), as invoke() does.
+   * `activationId` defaults to a new random one.
+   */
+  async run(
+    fn: FunctionSpec,
+    value: Record<string, unknown>,
+    signal: AbortSignal,
+    activationId = randomBytes(16).toString('hex'),
+  ): Promise<LocalInvocationResult> {
     const sentAtUs = epochUs();
-    const activationId = randomBytes(16).toString('hex');
     const done = (outcome: Outcome, fields: Partial<LocalInvocationResult>): LocalInvocationResult => ({
       outcome,
       sentAtUs,
@@ -189,15 +223,15 @@ export class LocalPlatform implements PlatformAdapter {
       ...fields,
     });
     try {
-      return await this.invokeOnInstance(fn, arrival, signal, activationId, done);
+      return await this.runOnInstance(fn, value, signal, activationId, done);
     } catch (e) {
       return done('error', { error: `local platform: ${messageOf(e)}` });
     }
   }
 
-  private async invokeOnInstance(
+  private async runOnInstance(
     fn: FunctionSpec,
-    arrival: Arrival,
+    value: Record<string, unknown>,
     signal: AbortSignal,
     activationId: string,
     done: (outcome: Outcome, fields: Partial<LocalInvocationResult>) => LocalInvocationResult,
@@ -222,7 +256,6 @@ export class LocalPlatform implements PlatformAdapter {
     this.live.set(instance, 'busy');
     const cold = initMs === undefined ? { coldStart, waitMs } : { coldStart, initMs, waitMs };
 
-    const value: SyntheticParams = { durationMs: arrival.durationMs ?? 0, memoryMb: arrival.memoryMb ?? 0 };
     const body = {
       value,
       namespace: '_',
@@ -376,15 +409,25 @@ export class LocalPlatform implements PlatformAdapter {
       this.pool.remove(instance);
       this.pump();
     });
+    // The code deployed now: a redeploy while this instance starts leaves it with the old one.
+    const action = this.functions.get(fn.name)?.action;
     try {
       await instance.ready(this.options.startTimeoutMs, signal);
       const answer = await instance.post(
         '/init',
-        { value: { name: fn.name, main: SYNTHETIC_ACTION_MAIN, code: SYNTHETIC_ACTION_CODE, env: {} } },
+        {
+          value: {
+            name: fn.name,
+            main: action?.main ?? SYNTHETIC_ACTION_MAIN,
+            code: action?.code ?? SYNTHETIC_ACTION_CODE,
+            env: {},
+          },
+        },
         this.options.invokeTimeoutMs,
         signal,
       );
       if (answer.status !== 200) throw new Error(`/init answered ${answer.status}: ${errorOf(answer)}`);
+      this.initialized.set(instance, action);
       return instance;
     } catch (e) {
       this.counters.failedStarts++;
@@ -395,7 +438,8 @@ export class LocalPlatform implements PlatformAdapter {
 
   /** Back to the pool after a run, unless the platform is closing or the process is gone. */
   private release(instance: FunctionInstance): void {
-    if (this.closed || !instance.alive) {
+    const deployed = this.functions.get(instance.functionName);
+    if (this.closed || !instance.alive || !deployed || this.initialized.get(instance) !== deployed.action) {
       this.discard(instance);
       return;
     }
