@@ -117,7 +117,8 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     return spec;
   });
   const { planned, perSecond } = plannedPerSecond(schedule);
-  const pacing = o.clock ? { pacing: 'test clock', reason: 'given by the caller' } : choosePacing(o.pacing);
+  const chosen = choosePacing(o.pacing);
+  const pacing = o.clock ? { pacing: 'caller', reason: 'a clock given by the caller' } : chosen;
 
   const runId = makeRunId(o.trace, startedAt);
   const dir = await createRunDir(o.out, o.resultsDir, runId);
@@ -131,7 +132,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     ...(o.http ? { http: o.http } : {}),
   };
   const platform = o.platformAdapter ?? createPlatform(o.platform, platformOptions);
-  const clock = o.clock ?? createClock(pacing.pacing as 'timer' | 'precise');
+  const clock = o.clock ?? createClock(chosen.pacing);
   const warnings = [...(trace.warnings ?? [])];
   const {
     signal,
