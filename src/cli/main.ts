@@ -1,6 +1,7 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { VERSION } from '../version.js';
+import * as platformCommand from './commands/platform.js';
 import * as replayCommand from './commands/replay.js';
 import * as scheduleCommand from './commands/schedule.js';
 import * as traceCommand from './commands/trace.js';
@@ -15,7 +16,8 @@ export async function main(argv: string[]): Promise<number> {
       .command(replayCommand)
       .command(scheduleCommand)
       .command(traceCommand)
-      .demandCommand(1, 'Name a command: replay, schedule or trace')
+      .command(platformCommand)
+      .demandCommand(1, 'Name a command: replay, schedule, trace or platform')
       .strict()
       .wrap(Math.min(110, process.stdout.columns ?? 110))
       .fail((message, err) => {

@@ -7,6 +7,8 @@ export {
   resolveLocalOptions,
 } from './options.js';
 export {
+  type FailureStage,
+  type LocalFunctionSpec,
   type LocalInstanceInfo,
   type LocalInstanceState,
   type LocalInvocationResult,

@@ -5,8 +5,9 @@
  *
  * Modelled: cold starts (launch + ready + /init), warm reuse, keep-alive eviction, one activation
  * per instance at a time, a time limit per /init and /run, a cap on instances and on concurrent
- * cold starts with a FIFO queue (waitMs). Not yet: the OpenWhisk-compatible REST API; memory
- * limits on the process runtime (FunctionSpec.memoryMb is enforced by containers only).
+ * cold starts with a FIFO queue (waitMs), a per-function time limit (LocalFunctionSpec.timeoutMs).
+ * The OpenWhisk-compatible REST API over it is ../openwhisk-server. Not yet: memory limits on the
+ * process runtime (FunctionSpec.memoryMb is enforced by containers only).
  *
  * Measurements follow OpenWhisk's invoker: initMs spans launch to the end of /init (cold starts
  * only); execMs spans the /run request, as seen from this process.
@@ -29,8 +30,29 @@ import { createRuntime, type FunctionInstance, type InstanceRuntime } from './ru
 
 /** An InvocationResult plus, when the action answered with an object, that object. */
 export interface LocalInvocationResult extends InvocationResult {
-  /** The action's JSON result (for the synthetic function: {execMs, memoryMb, pid}). */
+  /**
+   * The action's JSON result (for the synthetic function: {execMs, memoryMb, pid}); also the
+   * proxy's `{"error": ...}` when /run answered 502 (the action threw or returned no dictionary).
+   */
   result?: Record<string, unknown>;
+  /**
+   * Where a failed invocation failed: waiting for an instance, starting one (spawn, ready line),
+   * its /init (the action's code did not load, or timed out), or its /run. Absent on success.
+   */
+  stage?: FailureStage;
+  /** The container that ran it (docker runtime). */
+  containerId?: string;
+}
+
+export type FailureStage = 'wait' | 'start' | 'init' | 'run';
+
+/**
+ * A FunctionSpec with the local platform's per-function limits (OpenWhisk's action limits).
+ * Plain FunctionSpecs get the platform's defaults.
+ */
+export interface LocalFunctionSpec extends FunctionSpec {
+  /** Time limit of one /init and of one /run of this function; default the platform's invokeTimeoutMs. */
+  timeoutMs?: number;
 }
 
 /** starting: cold start under way; stopping: killed, not yet exited. */
@@ -108,8 +130,19 @@ class ColdStartFailure extends Error {
   constructor(
     override readonly cause: unknown,
     readonly waitMs: number,
+    readonly stage: 'start' | 'init',
   ) {
     super(`cold start: ${messageOf(cause)}`);
+  }
+}
+
+/** A cold start's failure and its step, from startInstance() to coldStart(). */
+class StageFailure extends Error {
+  constructor(
+    override readonly cause: unknown,
+    readonly stage: 'start' | 'init',
+  ) {
+    super(messageOf(cause));
   }
 }
 
@@ -249,6 +282,7 @@ export class LocalPlatform implements PlatformAdapter {
       const cold = e instanceof ColdStartFailure;
       return done(outcomeOf(cold ? e.cause : e, false), {
         ...(cold ? { coldStart: true, waitMs: e.waitMs } : {}),
+        stage: cold ? e.stage : 'wait',
         error: messageOf(e),
       });
     }
@@ -256,25 +290,39 @@ export class LocalPlatform implements PlatformAdapter {
     this.live.set(instance, 'busy');
     const cold = initMs === undefined ? { coldStart, waitMs } : { coldStart, initMs, waitMs };
 
+    const timeoutMs = this.timeLimitOf(fn);
     const body = {
       value,
       namespace: '_',
       action_name: `/_/${fn.name}`,
       activation_id: activationId,
       // Epoch milliseconds as a string, as OpenWhisk's invoker sends it.
-      deadline: String(Date.now() + this.options.invokeTimeoutMs),
+      deadline: String(Date.now() + timeoutMs),
     };
     const runAt = performance.now();
     let answer: ActionAnswer;
     try {
-      answer = await instance.post('/run', body, this.options.invokeTimeoutMs, signal);
+      answer = await instance.post('/run', body, timeoutMs, signal);
     } catch (e) {
       const execMs = performance.now() - runAt;
       this.discard(instance);
-      return done(outcomeOf(e, true), { ...cold, execMs, instanceId: instance.id, error: messageOf(e) });
+      return done(outcomeOf(e, true), {
+        ...cold,
+        execMs,
+        instanceId: instance.id,
+        ...(instance.containerId !== undefined ? { containerId: instance.containerId } : {}),
+        stage: 'run',
+        error: messageOf(e),
+      });
     }
     const execMs = performance.now() - runAt;
-    const result = done('ok', { ...cold, execMs, instanceId: instance.id, httpStatus: answer.status });
+    const result = done('ok', {
+      ...cold,
+      execMs,
+      instanceId: instance.id,
+      ...(instance.containerId !== undefined ? { containerId: instance.containerId } : {}),
+      httpStatus: answer.status,
+    });
 
     // 2xx and 502 (the action failed) leave the instance usable, as in OpenWhisk; other answers
     // mean the proxy is not in the state we think.
@@ -288,7 +336,9 @@ export class LocalPlatform implements PlatformAdapter {
     } else {
       if (answer.status === 502) this.release(instance);
       else this.discard(instance);
+      if (isDict(answer.body)) result.result = answer.body;
       result.outcome = 'error';
+      result.stage = 'run';
       result.error = errorOf(answer);
     }
     return result;
@@ -356,7 +406,12 @@ export class LocalPlatform implements PlatformAdapter {
     if (this.closed || this.starting >= this.options.maxStarting || !this.makeRoom()) return false;
     this.coldStart(w.fn, w.signal).then(
       ({ instance, initMs }) => w.settle({ instance, coldStart: true, initMs, waitMs }),
-      (e: unknown) => w.settle(new ColdStartFailure(e, waitMs)),
+      (e: unknown) =>
+        w.settle(
+          e instanceof StageFailure
+            ? new ColdStartFailure(e.cause, waitMs, e.stage)
+            : new ColdStartFailure(e, waitMs, 'start'),
+        ),
     );
     return true;
   }
@@ -388,7 +443,16 @@ export class LocalPlatform implements PlatformAdapter {
     }
   }
 
-  /** Spawns, waits for the ready line, /inits the synthetic function. Kills the instance on failure. */
+  /** The function's own time limit for /init and /run, or the platform's. */
+  private timeLimitOf(fn: FunctionSpec): number {
+    const own = (this.functions.get(fn.name) as LocalFunctionSpec | undefined)?.timeoutMs;
+    return own !== undefined && own > 0 ? own : this.options.invokeTimeoutMs;
+  }
+
+  /**
+   * Spawns, waits for the ready line, /inits the function's action (the synthetic one by default).
+   * Kills the instance on failure; failures say whether it was the start or /init (StageFailure).
+   */
   private async startInstance(fn: FunctionSpec, signal: AbortSignal): Promise<FunctionInstance> {
     this.counters.started++;
     let instance: FunctionInstance;
@@ -411,8 +475,10 @@ export class LocalPlatform implements PlatformAdapter {
     });
     // The code deployed now: a redeploy while this instance starts leaves it with the old one.
     const action = this.functions.get(fn.name)?.action;
+    let stage: 'start' | 'init' = 'start';
     try {
       await instance.ready(this.options.startTimeoutMs, signal);
+      stage = 'init';
       const answer = await instance.post(
         '/init',
         {
@@ -423,7 +489,7 @@ export class LocalPlatform implements PlatformAdapter {
             env: {},
           },
         },
-        this.options.invokeTimeoutMs,
+        this.timeLimitOf(fn),
         signal,
       );
       if (answer.status !== 200) throw new Error(`/init answered ${answer.status}: ${errorOf(answer)}`);
@@ -432,7 +498,7 @@ export class LocalPlatform implements PlatformAdapter {
     } catch (e) {
       this.counters.failedStarts++;
       this.stop(instance);
-      throw e;
+      throw new StageFailure(e, stage);
     }
   }
 
