@@ -74,7 +74,9 @@ describe('replay on the http platform', () => {
         '--platform',
         'http',
         '--url',
-        srv.url,
+        srv.url.replace('http://', 'http://user:pw-s3cret@'),
+        '--header',
+        'Authorization: Bearer s3cret-token',
         '--warmup',
         '500ms',
         '--out',
@@ -109,6 +111,8 @@ describe('replay on the http platform', () => {
       assert.equal(m.tables.timeline.rows, timeline.length);
       const summary = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
       assert.equal(summary.warmup, 100);
+      const text = await readFile(join(out, 'manifest.json'), 'utf8');
+      assert.ok(!text.includes('s3cret'), 'no password, key or authorization header in the manifest');
     } finally {
       await srv.close();
     }

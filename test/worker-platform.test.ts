@@ -16,14 +16,16 @@ describe('the embedded platform in a worker thread', { timeout: 60_000 }, () => 
   });
 
   it('is what the registry makes for local, and unknown kinds are a typed error', () => {
-    assert.deepEqual(PLATFORM_KINDS, ['local', 'http']);
+    assert.deepEqual(PLATFORM_KINDS, ['local', 'openwhisk', 'http']);
     const p = createPlatform('local');
     platforms.push(p);
     assert.ok(p instanceof WorkerPlatform);
     assert.throws(
       () => createPlatform('nope'),
       (e: unknown) =>
-        e instanceof FaasloadError && e.code === 'E_PLATFORM_KIND' && /known: local, http/.test(e.message),
+        e instanceof FaasloadError &&
+        e.code === 'E_PLATFORM_KIND' &&
+        /known: local, openwhisk, http/.test(e.message),
     );
     assert.throws(
       () => createPlatform('http'),

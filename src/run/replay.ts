@@ -41,6 +41,8 @@ export interface ReplayOptions extends TracePlanOptions {
   runtime?: RuntimeChoice;
   /** --platform http: the endpoint and request shape. */
   http?: PlatformOptions['http'];
+  /** --platform openwhisk: the API host, key and namespace (else ~/.wskprops), blocking or not. */
+  openwhisk?: PlatformOptions['openwhisk'];
   /** How the dispatcher waits (see pacing.ts); auto resolves from the host's idle cores. */
   pacing?: PacingChoice;
   maxInFlight?: number;
@@ -130,6 +132,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     maxInstances: o.maxInstances,
     runtime: o.runtime,
     ...(o.http ? { http: o.http } : {}),
+    ...(o.openwhisk ? { openwhisk: o.openwhisk } : {}),
   };
   const platform = o.platformAdapter ?? createPlatform(o.platform, platformOptions);
   const clock = o.clock ?? createClock(chosen.pacing);
@@ -149,8 +152,8 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     manifestVersion: MANIFEST_VERSION,
     tool: { name: 'faasload', version: VERSION },
     runId,
-    commandLine: commandLine ?? [],
-    config: { ...config, plan: schedule.options },
+    commandLine: commandLineWithoutCredentials(commandLine ?? []),
+    config: { ...withoutCredentials(config), plan: schedule.options },
     seed: schedule.options.seed,
     trace: { format: trace.format, files: traceFiles },
     platform: { kind: platform.kind, address: platform.address },
@@ -314,6 +317,45 @@ async function writeTimeline(dir: string, runId: string, live: LiveStats) {
     schemaVersion: TIMELINE_SCHEMA_VERSION,
     columns: TIMELINE_COLUMNS,
   };
+}
+
+const HIDDEN = '(not recorded)';
+const SECRET_HEADER = /^(authorization|proxy-authorization|cookie)$/i;
+const urlWithoutCredentials = (url: string) =>
+  url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, `$1${HIDDEN}@`);
+
+/** The configuration without keys, URL passwords or authorization headers: manifests get shared. */
+function withoutCredentials<T extends Pick<ReplayOptions, 'http' | 'openwhisk'>>(config: T): T {
+  const out = { ...config };
+  if (out.openwhisk?.auth !== undefined) out.openwhisk = { ...out.openwhisk, auth: HIDDEN };
+  if (out.http) {
+    const url = urlWithoutCredentials(out.http.url);
+    const headers = Object.fromEntries(
+      Object.entries(out.http.headers ?? {}).map(([k, v]) => [k, SECRET_HEADER.test(k) ? HIDDEN : v]),
+    );
+    out.http = { ...out.http, url, headers };
+  }
+  return out;
+}
+
+/** The command line with the same secrets hidden: --auth's value, secret headers, URL passwords. */
+function commandLineWithoutCredentials(args: readonly string[]): string[] {
+  return args.map((arg, i) => {
+    const previous = args[i - 1];
+    if (previous === '--auth' || arg.startsWith('--auth='))
+      return arg.startsWith('--auth=') ? `--auth=${HIDDEN}` : HIDDEN;
+    if (
+      (previous === '--header' || arg.startsWith('--header=')) &&
+      SECRET_HEADER.test(
+        arg
+          .replace(/^--header=/, '')
+          .split(':')[0]!
+          .trim(),
+      )
+    )
+      return arg.startsWith('--header=') ? `--header=${HIDDEN}` : HIDDEN;
+    return urlWithoutCredentials(arg);
+  });
 }
 
 function stripUndefined<T extends object>(o: T): T {

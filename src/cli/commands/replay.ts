@@ -140,6 +140,38 @@ export function builder(y: Argv) {
         group: 'Output:',
       },
     })
+    .options({
+      apihost: {
+        type: 'string',
+        describe: '--platform openwhisk: the API host (default: APIHOST of ~/.wskprops)',
+        group: 'OpenWhisk platform:',
+      },
+      auth: {
+        type: 'string',
+        describe: 'The key UUID:KEY (default: AUTH of ~/.wskprops); never written to the dataset',
+        group: 'OpenWhisk platform:',
+      },
+      namespace: {
+        type: 'string',
+        describe: 'The namespace (default: NAMESPACE of ~/.wskprops, else _)',
+        group: 'OpenWhisk platform:',
+      },
+      'non-blocking': {
+        type: 'boolean',
+        describe: 'Invoke without waiting; poll the activation records',
+        group: 'OpenWhisk platform:',
+      },
+      insecure: {
+        type: 'boolean',
+        describe: "Accept the controller's self-signed TLS certificate",
+        group: 'OpenWhisk platform:',
+      },
+      'poll-interval': {
+        type: 'string',
+        describe: 'First wait between polls of an activation record (it grows)',
+        group: 'OpenWhisk platform:',
+      },
+    })
     .example('$0 replay traces/sample-azure2021.csv --speed 10', 'the bundled sample, 10x faster')
     .example(
       '$0 replay azure2019/ --from 1h --to 1h5m --speed 4 --max-duration 20ms',
@@ -164,6 +196,7 @@ export function toReplayOptions(args: Args): ReplayOptions {
   const latenessBoundMs = ms('--lateness-bound', args['lateness-bound']);
   const graceMs = ms('--grace', args.grace);
   const connectTimeoutMs = ms('--connect-timeout', args['connect-timeout']);
+  const pollIntervalMs = ms('--poll-interval', args['poll-interval']);
   for (const flag of ['max-in-flight', 'max-instances', 'max-burst', 'connections'] as const) {
     if (!(Number.isInteger(args[flag]) && args[flag] > 0))
       errors.push(`--${flag}: expected a positive integer, got ${args[flag]}`);
@@ -173,11 +206,13 @@ export function toReplayOptions(args: Args): ReplayOptions {
   const headers = parseHeaders(args.header ?? [], errors);
   if (args.platform === 'http' && args.url === undefined)
     errors.push("--platform http needs --url, e.g. --url 'http://127.0.0.1:8080/{function}'");
-  if (args.platform !== 'http') {
-    const given = (['url', 'header', 'body'] as const).filter((f) => args[f] !== undefined);
-    if (given.length > 0)
-      errors.push(`${given.map((f) => `--${f}`).join(', ')} only apply to --platform http`);
-  }
+  const only = (platform: string, flags: readonly (keyof Args & string)[]) => {
+    const given = flags.filter((f) => args[f] !== undefined);
+    if (args.platform !== platform && given.length > 0)
+      errors.push(`${given.map((f) => `--${f}`).join(', ')} only apply to --platform ${platform}`);
+  };
+  only('http', ['url', 'header', 'body']);
+  only('openwhisk', ['apihost', 'auth', 'namespace', 'non-blocking', 'insecure', 'poll-interval']);
   throwIfErrors(errors);
   options.platform = args.platform;
   options.pacing = args.pacing;
@@ -197,6 +232,16 @@ export function toReplayOptions(args: Args): ReplayOptions {
     options.http = { url: args.url, method: args.method, headers, connections: args.connections };
     if (args.body !== undefined) options.http.body = args.body;
     if (connectTimeoutMs !== undefined) options.http.connectTimeoutMs = connectTimeoutMs;
+  }
+  if (args.platform === 'openwhisk') {
+    options.openwhisk = { connections: args.connections };
+    if (args.apihost !== undefined) options.openwhisk.apiHost = args.apihost;
+    if (args.auth !== undefined) options.openwhisk.auth = args.auth;
+    if (args.namespace !== undefined) options.openwhisk.namespace = args.namespace;
+    if (args['non-blocking']) options.openwhisk.blocking = false;
+    if (args.insecure) options.openwhisk.insecure = true;
+    if (pollIntervalMs !== undefined) options.openwhisk.pollIntervalMs = pollIntervalMs;
+    if (connectTimeoutMs !== undefined) options.openwhisk.connectTimeoutMs = connectTimeoutMs;
   }
   if (args.out !== undefined) options.out = args.out;
   return options;

@@ -1,0 +1,22 @@
+/** The OpenWhisk platform: actions deployed and invoked through OpenWhisk's REST API (/api/v1). */
+
+export {
+  type ActivationFields,
+  isActivationRecord,
+  readActivation,
+} from './activation.js';
+export {
+  OPENWHISK_MIN_MEMORY_MB,
+  OPENWHISK_PLATFORM_DEFAULTS,
+  type OpenWhiskPlatformOptions,
+  resolveOpenWhiskOptions,
+} from './options.js';
+export { type ActionPut, OpenWhiskPlatform } from './platform.js';
+export {
+  parseWskProps,
+  readWskProps,
+  WSK_ENV,
+  type WskProps,
+  wskEnvOverrides,
+  wskPropsPath,
+} from './wskprops.js';

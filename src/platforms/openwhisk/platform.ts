@@ -1,0 +1,435 @@
+/**
+ * The OpenWhisk platform: deploys the plan's functions as OpenWhisk actions through the REST API
+ * (/api/v1, ../shared/specs/openwhisk/apiv1swagger.json), invokes them one POST per invocation and
+ * reads each activation record into the row; works against Apache OpenWhisk and against faasload's
+ * embedded OpenWhisk-compatible server.
+ *
+ * - deploy: PUT /namespaces/{ns}/actions/{name}?overwrite=true, at most deployConcurrency at once;
+ *   exec {kind, code, main} (FunctionSpec.action, else the synthetic function), limits.memory =
+ *   FunctionSpec.memoryMb rounded up to an integer and to OpenWhisk's 128 MB minimum (a notice says
+ *   so), annotations faasload = true and faasload-function = the trace function's id.
+ * - invoke: POST /namespaces/{ns}/actions/{name}?blocking=true|false with {...arrival.params,
+ *   durationMs, memoryMb}. sentAtUs is the write to the socket (request.ts). 200 and 502 (an
+ *   application error) carry the activation record (activation.ts reads it). 202 (blocking: the
+ *   action ran past the controller's wait; non-blocking: always) carries an activationId: then
+ *   GET /namespaces/{ns}/activations/{id} is polled (404 = not yet) with a back-off from
+ *   pollIntervalMs (x1.5, up to pollMaxIntervalMs) until the record or invokeTimeoutMs from the
+ *   call ('timeout'). The row keeps the client's times: sentAtUs of the POST, endedAtUs when the
+ *   record arrived; httpStatus is the POST's status (202 when polled).
+ * - teardown: DELETE of every action deploy() created (404 ignored), then the pools close.
+ *   Never throws (a failed DELETE becomes a notice), so the dataset is always written.
+ *
+ * Connections: an undici Pool of `connections` for invocations and a separate one of
+ * `controlConnections` for deploy, polls and deletes, so polling never delays a send.
+ * The key: only in the Authorization header; address, errors and notices never contain it.
+ */
+import { performance } from 'node:perf_hooks';
+import { Pool } from 'undici';
+import { FaasloadError } from '../../errors.js';
+import { SYNTHETIC_ACTION_CODE, SYNTHETIC_ACTION_MAIN } from '../../runtime/synthetic.js';
+import type { Arrival } from '../../schedule/types.js';
+import { onAbort } from '../../util/abort.js';
+import { epochUs } from '../../util/time.js';
+import { VERSION } from '../../version.js';
+import type { FunctionSpec, InvocationResult, PlatformAdapter } from '../types.js';
+import { clip, isActivationRecord, parseObject, readActivation, resultOf } from './activation.js';
+import {
+  OPENWHISK_MIN_MEMORY_MB,
+  type OpenWhiskPlatformOptions,
+  type ResolvedOpenWhiskOptions,
+  resolveOpenWhiskOptions,
+} from './options.js';
+import { type ApiRequest, type Reply, request } from './request.js';
+
+/** At teardown, how long requests still in flight may finish before their connections are destroyed. */
+const CLOSE_GRACE_MS = 1_000;
+/** Each next poll waits this much longer than the previous one (up to pollMaxIntervalMs). */
+const POLL_BACKOFF = 1.5;
+
+/** The body of an action PUT (swagger ActionPut). */
+export interface ActionPut {
+  namespace: string;
+  name: string;
+  exec: { kind: string; code: string; main: string };
+  limits?: { memory: number };
+  annotations: { key: string; value: unknown }[];
+  publish: false;
+}
+
+export class OpenWhiskPlatform implements PlatformAdapter {
+  readonly kind = 'openwhisk';
+  /** The API host (scheme, host, port, path prefix), without credentials. */
+  readonly address: string;
+  /**
+   * What the user should know that is not an error: memory limits raised to OpenWhisk's minimum,
+   * actions teardown could not delete. Never contains the key.
+   */
+  readonly notices: string[] = [];
+
+  private readonly options: ResolvedOpenWhiskOptions;
+  private readonly invokePool: Pool;
+  private readonly controlPool: Pool;
+  private readonly headers: Record<string, string>;
+  /** Actions deploy() created or updated, for teardown. */
+  private readonly deployed = new Set<string>();
+  private closed = false;
+  private tornDown: Promise<void> | undefined;
+
+  /** Throws FaasloadError E_USAGE for invalid options. Opens no connection until the first request. */
+  constructor(options: OpenWhiskPlatformOptions) {
+    this.options = resolveOpenWhiskOptions(options);
+    const o = this.options;
+    this.address = o.address;
+    this.headers = {
+      authorization: o.authorization,
+      accept: 'application/json',
+      'user-agent': `faasload/${VERSION}`,
+    };
+    const poolOptions = (connections: number) => ({
+      connections,
+      pipelining: 1,
+      connect: { timeout: o.connectTimeoutMs, ...(o.insecure ? { rejectUnauthorized: false } : {}) },
+    });
+    this.invokePool = new Pool(o.origin, poolOptions(o.connections));
+    this.controlPool = new Pool(o.origin, poolOptions(o.controlConnections));
+  }
+
+  /** /api/v1/namespaces/{ns}/actions/{name}; a name 'pkg/action' is a package's action. */
+  actionPath(name: string): string {
+    const segments = name.split('/').map(encodeURIComponent).join('/');
+    return `${this.options.basePath}/api/v1/namespaces/${encodeURIComponent(this.options.namespace)}/actions/${segments}`;
+  }
+
+  activationPath(id: string): string {
+    return `${this.options.basePath}/api/v1/namespaces/${encodeURIComponent(this.options.namespace)}/activations/${encodeURIComponent(id)}`;
+  }
+
+  /** The PUT body for one function (exported for tests and for a dry run). */
+  actionPut(fn: FunctionSpec): ActionPut {
+    const put: ActionPut = {
+      namespace: this.options.namespace,
+      name: fn.name,
+      exec: {
+        kind: this.options.kind,
+        code: fn.action?.code ?? SYNTHETIC_ACTION_CODE,
+        main: fn.action?.main ?? SYNTHETIC_ACTION_MAIN,
+      },
+      annotations: [
+        { key: 'faasload', value: true },
+        { key: 'faasload-function', value: fn.id },
+        { key: 'faasload-version', value: VERSION },
+      ],
+      publish: false,
+    };
+    const mb = fn.memoryMb;
+    if (mb !== undefined && Number.isFinite(mb) && mb > 0) {
+      put.limits = { memory: Math.max(OPENWHISK_MIN_MEMORY_MB, Math.ceil(mb)) };
+    }
+    return put;
+  }
+
+  /**
+   * Creates or updates every action, deployConcurrency PUTs at a time. The first failure stops
+   * further PUTs and rejects with FaasloadError E_PLATFORM naming the action and the answer (401:
+   * the key was refused; unreachable: the host). An abort rejects with the signal's reason.
+   */
+  async deploy(fns: readonly FunctionSpec[], signal: AbortSignal): Promise<void> {
+    signal.throwIfAborted();
+    if (this.closed) throw new FaasloadError('E_PLATFORM', 'the openwhisk platform has been torn down');
+    const byName = new Map<string, FunctionSpec>();
+    for (const fn of fns) if (!byName.has(fn.name)) byName.set(fn.name, fn);
+    const raised = [...byName.values()].filter(
+      (fn) => fn.memoryMb !== undefined && fn.memoryMb > 0 && fn.memoryMb < OPENWHISK_MIN_MEMORY_MB,
+    );
+    if (raised.length > 0) {
+      const least = Math.min(...raised.map((fn) => fn.memoryMb!));
+      this.notices.push(
+        `openwhisk: ${raised.length} action(s) asked for less than ${OPENWHISK_MIN_MEMORY_MB} MB (the least ${least} MB): deployed with ${OPENWHISK_MIN_MEMORY_MB} MB, OpenWhisk's minimum memory limit`,
+      );
+    }
+    await eachLimited([...byName.values()], this.options.deployConcurrency, async (fn) => {
+      const path = `${this.actionPath(fn.name)}?overwrite=true`;
+      const reply = await this.control(
+        { method: 'PUT', path, body: JSON.stringify(this.actionPut(fn)) },
+        signal,
+      );
+      if (reply.kind === 'answer' && reply.status >= 200 && reply.status < 300) {
+        this.deployed.add(fn.name);
+        return;
+      }
+      if (reply.kind === 'cancelled' || reply.kind === 'aborted') signal.throwIfAborted();
+      throw this.apiError(`deploying action '${fn.name}'`, 'PUT', path, reply);
+    });
+  }
+
+  /** One invocation (see the module comment). Never rejects. */
+  async invoke(fn: FunctionSpec, arrival: Arrival, signal: AbortSignal): Promise<InvocationResult> {
+    const deadlineMs = performance.now() + this.options.invokeTimeoutMs;
+    if (this.closed) return failed('error', 'the openwhisk platform has been torn down');
+    if (signal.aborted) return failed('cancelled', 'aborted before it was sent');
+    const value: Record<string, unknown> = {
+      ...arrival.params,
+      durationMs: arrival.durationMs ?? 0,
+      memoryMb: arrival.memoryMb ?? 0,
+    };
+    const path = `${this.actionPath(fn.name)}?blocking=${this.options.blocking}`;
+    const reply = await request(
+      this.invokePool,
+      {
+        origin: this.options.origin,
+        method: 'POST',
+        path,
+        headers: { ...this.headers, 'content-type': 'application/json' },
+        body: JSON.stringify(value),
+      },
+      this.options.invokeTimeoutMs,
+      signal,
+    );
+    if (reply.kind !== 'answer') return this.transportResult(reply, 'POST', path);
+    const { status, sentAtUs, endedAtUs } = reply;
+    const body = parseObject(reply.body);
+    if (status === 202) {
+      const id = body?.activationId;
+      if (typeof id !== 'string' || id === '') {
+        return {
+          outcome: 'error',
+          sentAtUs,
+          endedAtUs,
+          httpStatus: status,
+          error: 'HTTP 202 without an activationId',
+        };
+      }
+      return this.poll(id, sentAtUs, status, deadlineMs, signal);
+    }
+    if (isActivationRecord(body))
+      return resultOf(readActivation(body), { sentAtUs, endedAtUs, httpStatus: status });
+    const base = { sentAtUs, endedAtUs, httpStatus: status };
+    if (status === 408) return { ...base, outcome: 'timeout', error: this.statusText(status, reply.body) };
+    return { ...base, outcome: 'error', error: this.statusText(status, reply.body) };
+  }
+
+  /**
+   * Polls for activation `id` until its record, the deadline ('timeout'), an abort ('error'
+   * 'aborted') or teardown. 404 means not stored yet; other failures are retried until the deadline.
+   */
+  private async poll(
+    id: string,
+    sentAtUs: number,
+    httpStatus: number,
+    deadlineMs: number,
+    signal: AbortSignal,
+  ): Promise<InvocationResult> {
+    const o = this.options;
+    const path = this.activationPath(id);
+    const base = { sentAtUs, httpStatus, activationId: id };
+    const stopped = (error: string): InvocationResult => ({
+      ...base,
+      outcome: 'error',
+      endedAtUs: epochUs(),
+      error,
+    });
+    let wait = o.pollIntervalMs;
+    let lastProblem: string | undefined;
+    for (;;) {
+      let left = deadlineMs - performance.now();
+      if (left <= 0) break;
+      if (!(await sleep(Math.min(wait, left), signal))) return stopped('aborted');
+      if (this.closed) return stopped('the openwhisk platform was torn down');
+      wait = Math.min(wait * POLL_BACKOFF, o.pollMaxIntervalMs);
+      left = deadlineMs - performance.now();
+      if (left <= 0) break;
+      const reply = await request(
+        this.controlPool,
+        { origin: o.origin, method: 'GET', path, headers: this.headers },
+        Math.min(left, o.requestTimeoutMs),
+        signal,
+      );
+      if (reply.kind === 'cancelled' || reply.kind === 'aborted') return stopped('aborted');
+      if (reply.kind !== 'answer') {
+        lastProblem = this.redact(reply.message);
+        continue;
+      }
+      if (reply.status === 404) continue;
+      if (reply.status === 200) {
+        const record = parseObject(reply.body);
+        if (isActivationRecord(record)) {
+          return resultOf(readActivation(record), { sentAtUs, endedAtUs: reply.endedAtUs, httpStatus });
+        }
+        lastProblem = 'HTTP 200 without an activation record';
+        continue;
+      }
+      const text = this.statusText(reply.status, reply.body);
+      if (reply.status === 401 || reply.status === 403) return stopped(`polling: ${text}`);
+      lastProblem = text;
+    }
+    return {
+      ...base,
+      outcome: 'timeout',
+      endedAtUs: epochUs(),
+      error: `no activation record within ${o.invokeTimeoutMs} ms${lastProblem ? ` (last poll: ${lastProblem})` : ''}`,
+    };
+  }
+
+  /**
+   * Deletes the actions deploy() created (404 ignored), then closes every connection: requests in
+   * flight get CLOSE_GRACE_MS, then are destroyed. Idempotent; never rejects (failed deletes
+   * become notices). Afterwards invoke() answers 'error' and deploy() rejects.
+   */
+  teardown(): Promise<void> {
+    this.closed = true;
+    this.tornDown ??= this.close();
+    return this.tornDown;
+  }
+
+  private async close(): Promise<void> {
+    const names = [...this.deployed];
+    const failures: string[] = [];
+    let unreachable: string | undefined;
+    const never = new AbortController().signal;
+    await eachLimited(names, this.options.deployConcurrency, async (name) => {
+      if (unreachable) return void failures.push(name);
+      const path = this.actionPath(name);
+      const reply = await this.control({ method: 'DELETE', path }, never);
+      if (reply.kind === 'answer' && ((reply.status >= 200 && reply.status < 300) || reply.status === 404)) {
+        this.deployed.delete(name);
+        return;
+      }
+      if (reply.kind === 'transport') unreachable = this.redact(reply.message);
+      failures.push(
+        `${name} (${reply.kind === 'answer' ? this.statusText(reply.status, reply.body) : this.redact(reply.message)})`,
+      );
+    }).catch(() => undefined);
+    if (failures.length > 0) {
+      const shown = failures.slice(0, 5).join(', ');
+      const more = failures.length > 5 ? ` and ${failures.length - 5} more` : '';
+      this.notices.push(
+        `openwhisk: teardown could not delete ${failures.length} action(s) at ${this.address}${unreachable ? ` (unreachable: ${unreachable})` : ''}: ${shown}${more}`,
+      );
+    }
+    const pools = [this.invokePool, this.controlPool];
+    let timer: NodeJS.Timeout | undefined;
+    const graceOver = new Promise<boolean>((resolve) => {
+      timer = setTimeout(resolve, CLOSE_GRACE_MS, false);
+    });
+    const closed = Promise.all(pools.map((pool) => pool.close().catch(() => undefined))).then(() => true);
+    const inTime = await Promise.race([closed, graceOver]);
+    clearTimeout(timer);
+    if (inTime) return;
+    const why = new Error('the openwhisk platform was torn down');
+    await Promise.all(pools.map((pool) => pool.destroy(why).catch(() => undefined)));
+  }
+
+  /** A deploy / teardown request on the control pool, JSON in and out. */
+  private control(req: Omit<ApiRequest, 'origin' | 'headers'>, signal: AbortSignal): Promise<Reply> {
+    const headers =
+      req.body === undefined ? this.headers : { ...this.headers, 'content-type': 'application/json' };
+    return request(
+      this.controlPool,
+      { ...req, origin: this.options.origin, headers },
+      this.options.requestTimeoutMs,
+      signal,
+    );
+  }
+
+  /** An InvocationResult for a POST that got no answer. */
+  private transportResult(
+    reply: Exclude<Reply, { kind: 'answer' }>,
+    method: string,
+    path: string,
+  ): InvocationResult {
+    const times = { sentAtUs: reply.sentAtUs ?? reply.endedAtUs, endedAtUs: reply.endedAtUs };
+    switch (reply.kind) {
+      case 'timeout':
+        return { ...times, outcome: 'timeout', error: reply.message };
+      case 'cancelled':
+        return { ...times, outcome: 'cancelled', error: reply.message };
+      case 'aborted':
+        return { ...times, outcome: 'error', error: 'aborted' };
+      default:
+        return {
+          ...times,
+          outcome: 'error',
+          error: this.redact(`${method} ${this.address}${path}: ${reply.message}`),
+        };
+    }
+  }
+
+  /** 'HTTP <status>: <the answer's error or start of its body>'; 401 and 403 say the key was refused. */
+  private statusText(status: number, body: string): string {
+    if (status === 401) return `HTTP 401: OpenWhisk at ${this.address} refused the API key`;
+    if (status === 403) {
+      return `HTTP 403: the API key may not use namespace '${this.options.namespace}' at ${this.address}`;
+    }
+    const parsed = parseObject(body);
+    const error = parsed && typeof parsed.error === 'string' ? parsed.error : body.trim();
+    return this.redact(clip(error ? `HTTP ${status}: ${error}` : `HTTP ${status}`));
+  }
+
+  /** A FaasloadError E_PLATFORM for a deploy request that failed. */
+  private apiError(what: string, method: string, path: string, reply: Reply): FaasloadError {
+    let message: string;
+    if (reply.kind === 'answer') {
+      message =
+        reply.status === 401
+          ? `OpenWhisk at ${this.address} refused the API key (HTTP 401) while ${what}: check --auth or AUTH in ~/.wskprops`
+          : `OpenWhisk at ${this.address}: ${what} failed: ${this.statusText(reply.status, reply.body)}`;
+    } else if (reply.kind === 'transport') {
+      message = `cannot reach OpenWhisk at ${this.address} (${what}): ${method} ${path}: ${reply.message}`;
+    } else {
+      message = `OpenWhisk at ${this.address}: ${what}: ${reply.message}`;
+    }
+    return new FaasloadError('E_PLATFORM', this.redact(message));
+  }
+
+  /** Removes the key from a text shown to the user. */
+  private redact(text: string): string {
+    let out = text;
+    for (const secret of this.options.secrets) out = out.split(secret).join('***');
+    return out;
+  }
+}
+
+function failed(outcome: 'error' | 'cancelled', error: string): InvocationResult {
+  const now = epochUs();
+  return { outcome, sentAtUs: now, endedAtUs: now, error };
+}
+
+/** Waits ms; resolves false at once if the signal aborts. */
+function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const unsubscribe = onAbort(signal, () => {
+      clearTimeout(timer);
+      resolve(false);
+    });
+    const timer = setTimeout(() => {
+      unsubscribe();
+      resolve(true);
+    }, ms);
+  });
+}
+
+/**
+ * Runs `work` on every item, at most `limit` at once. After the first failure no new item starts;
+ * once the running ones are done, rejects with that first failure.
+ */
+async function eachLimited<T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const worker = async () => {
+    while (!failure && next < items.length) {
+      const item = items[next++]!;
+      try {
+        await work(item);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failure) throw failure.error;
+}
