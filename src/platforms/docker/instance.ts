@@ -29,7 +29,7 @@ import { constants } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type Dockerode from 'dockerode';
 import { Client } from 'undici';
-import { type ActionAnswer, type ExitInfo, InstanceFailure, postJson } from '../local/instance.js';
+import { type ActionAnswer, type ExitInfo, InstanceFailure, postWithin } from '../local/instance.js';
 import { StreamDemux } from './demux.js';
 import {
   FUNCTION_LABEL,
@@ -409,40 +409,21 @@ export class DockerInstance {
     const client = this.client;
     if (!client) throw new InstanceFailure('transport', `POST ${path}: the instance is not ready`);
     if (this.exitInfo) throw this.exitFailure(path, this.exitInfo);
-    const controller = new AbortController();
-    let why: 'timeout' | 'aborted' | undefined;
-    const stop = (reason: 'timeout' | 'aborted') => {
-      why ??= reason;
-      controller.abort();
-    };
-    const onAbort = () => stop('aborted');
-    const timer = setTimeout(() => stop('timeout'), timeoutMs);
-    signal.addEventListener('abort', onAbort, { once: true });
-    if (signal.aborted) onAbort();
     let onStop: ((info: DockerExitInfo) => void) | undefined;
     const stoppedFirst = new Promise<never>((_, reject) => {
       onStop = (info) => reject(this.exitFailure(path, info));
       this.stopListeners.add(onStop);
     });
     stoppedFirst.catch(() => undefined);
-    const request = postJson(client, path, payload, controller.signal);
     try {
-      return await Promise.race([request, stoppedFirst]);
-    } catch (e) {
-      if (e instanceof InstanceFailure) throw e;
-      if (why === 'timeout') {
-        throw new InstanceFailure('timeout', `POST ${path}: no answer within ${timeoutMs} ms`);
-      }
-      if (why === 'aborted') throw new InstanceFailure('aborted', 'aborted', { cause: signal.reason });
       // A dropped connection is most often the container dying (e.g. OOM): report the stop if it follows.
-      const info =
-        this.exitInfo ??
-        (await Promise.race([stoppedFirst.catch(() => this.exitInfo), delay(STOP_SETTLE_MS)]));
-      if (info) throw this.exitFailure(path, info);
-      throw new InstanceFailure('transport', `POST ${path}: ${messageOf(e)}`, { cause: e });
+      return await postWithin(client, path, payload, timeoutMs, signal, stoppedFirst, async () => {
+        const info =
+          this.exitInfo ??
+          (await Promise.race([stoppedFirst.catch(() => this.exitInfo), delay(STOP_SETTLE_MS)]));
+        return info && this.exitFailure(path, info);
+      });
     } finally {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
       if (onStop) this.stopListeners.delete(onStop);
     }
   }

@@ -73,6 +73,47 @@ export async function postJson(
   }
 }
 
+/**
+ * POSTs to a proxy within timeoutMs and `signal`, racing `ended` (which rejects with the
+ * instance's failure if it stops first). Throws InstanceFailure: 'timeout', 'aborted', the
+ * failure `settle()` finds after a transport error (the instance ended meanwhile), else
+ * 'transport'.
+ */
+export async function postWithin(
+  client: Client,
+  path: string,
+  payload: unknown,
+  timeoutMs: number,
+  signal: AbortSignal,
+  ended: Promise<never>,
+  settle: () => Promise<InstanceFailure | undefined>,
+): Promise<ActionAnswer> {
+  const controller = new AbortController();
+  let why: 'timeout' | 'aborted' | undefined;
+  const stop = (reason: 'timeout' | 'aborted') => {
+    why ??= reason;
+    controller.abort();
+  };
+  const onAbort = () => stop('aborted');
+  const timer = setTimeout(() => stop('timeout'), timeoutMs);
+  signal.addEventListener('abort', onAbort, { once: true });
+  if (signal.aborted) onAbort();
+  try {
+    return await Promise.race([postJson(client, path, payload, controller.signal), ended]);
+  } catch (e) {
+    if (e instanceof InstanceFailure) throw e;
+    if (why === 'timeout')
+      throw new InstanceFailure('timeout', `POST ${path}: no answer within ${timeoutMs} ms`);
+    if (why === 'aborted') throw new InstanceFailure('aborted', 'aborted', { cause: signal.reason });
+    const failure = await settle();
+    if (failure) throw failure;
+    throw new InstanceFailure('transport', `POST ${path}: ${messageOf(e)}`, { cause: e });
+  } finally {
+    clearTimeout(timer);
+    signal.removeEventListener('abort', onAbort);
+  }
+}
+
 export function describeExit(info: ExitInfo): string {
   if (info.error) return `could not be spawned: ${info.error.message}`;
   return info.signal !== null ? `killed by ${info.signal}` : `exited with code ${info.code}`;
@@ -238,37 +279,18 @@ export class Instance {
     const client = this.client;
     if (!client) throw new InstanceFailure('transport', `POST ${path}: the instance is not ready`);
     if (this.exitInfo) throw this.exitFailure(path, this.exitInfo);
-    const controller = new AbortController();
-    let why: 'timeout' | 'aborted' | undefined;
-    const stop = (reason: 'timeout' | 'aborted') => {
-      why ??= reason;
-      controller.abort();
-    };
-    const onAbort = () => stop('aborted');
-    const timer = setTimeout(() => stop('timeout'), timeoutMs);
-    signal.addEventListener('abort', onAbort, { once: true });
-    if (signal.aborted) onAbort();
     let onExit: ((info: ExitInfo) => void) | undefined;
     const exitedFirst = new Promise<never>((_, reject) => {
       onExit = (info) => reject(this.exitFailure(path, info));
       this.exitListeners.add(onExit);
     });
-    const request = postJson(client, path, payload, controller.signal);
     try {
-      return await Promise.race([request, exitedFirst]);
-    } catch (e) {
-      if (e instanceof InstanceFailure) throw e;
-      if (why === 'timeout') {
-        throw new InstanceFailure('timeout', `POST ${path}: no answer within ${timeoutMs} ms`);
-      }
-      if (why === 'aborted') throw new InstanceFailure('aborted', 'aborted', { cause: signal.reason });
       // A dropped connection is most often the process dying: report the exit if it follows.
-      const info = await Promise.race([this.exited, delay(EXIT_SETTLE_MS)]);
-      if (info) throw this.exitFailure(path, info);
-      throw new InstanceFailure('transport', `POST ${path}: ${messageOf(e)}`, { cause: e });
+      return await postWithin(client, path, payload, timeoutMs, signal, exitedFirst, async () => {
+        const info = await Promise.race([this.exited, delay(EXIT_SETTLE_MS)]);
+        return info && this.exitFailure(path, info);
+      });
     } finally {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
       if (onExit) this.exitListeners.delete(onExit);
     }
   }
