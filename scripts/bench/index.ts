@@ -1,10 +1,10 @@
 /**
  * Runs the benchmark suites: all of them, or those named, each in a process of its own.
  *
- *   npm run bench                        parse, plan, then pacing
+ *   npm run bench                        parse, plan, pacing, then platform
  *   npm run bench -- pacing --seconds 3  one suite; the other arguments go to each suite named
  *
- * Suites: parse (trace-parse.ts), plan (plan-rate.ts), pacing (pacing.ts). Before pacing,
+ * Suites: parse (trace-parse.ts), plan (plan-rate.ts), pacing (pacing.ts), platform (platform.ts). Before pacing,
  * scripts/bench/peers.sh installs its peers outside the repository (a peer it cannot install is
  * reported as 'not installed'); FAASLOAD_BENCH_NO_INSTALL=1 skips that step.
  */
@@ -21,6 +21,7 @@ const SUITES: Record<string, { script: string; args: string[] }> = {
   parse: { script: 'trace-parse.js', args: ['--dir', DAY_DIR] },
   plan: { script: 'plan-rate.js', args: ['--dir', DAY_DIR] },
   pacing: { script: 'pacing.js', args: [] },
+  platform: { script: 'platform.js', args: [] },
 };
 
 const argv = process.argv.slice(2);
