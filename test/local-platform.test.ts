@@ -130,6 +130,18 @@ describe('local platform', { timeout: TEST_TIMEOUT_MS * 8 }, () => {
     assert.match(d.error ?? '', /not deployed/);
   });
 
+  test('prewarm starts idle instances of each function at deploy: the first calls are warm', {
+    timeout: TEST_TIMEOUT_MS,
+  }, async () => {
+    const p = await platform({ prewarm: 2 });
+    assert.equal(p.stats().idle, 4, 'two of f1, two of f2');
+    const [a, b] = await Promise.all([p.invoke(F1, arrival(50), never), p.invoke(F1, arrival(50), never)]);
+    assert.equal(a.coldStart, false);
+    assert.equal(b.coldStart, false);
+    assert.equal((await p.invoke(F2, arrival(), never)).coldStart, false);
+    assert.equal(p.stats().started, 4);
+  });
+
   test('different functions get different instances', { timeout: TEST_TIMEOUT_MS }, async () => {
     const p = await platform();
     const a = await p.invoke(F1, arrival(), never);

@@ -15,6 +15,8 @@ export interface PlatformOptions {
   maxInstances?: number;
   /** Embedded platform: instances as child processes, Docker containers, or auto (see local/runtime.ts). */
   runtime?: RuntimeChoice;
+  /** Embedded platform: idle instances of each function started at deploy. */
+  prewarm?: number;
   /** --platform http: the URL template and request shape (its invokeTimeoutMs is the one above). */
   http?: Omit<HttpPlatformOptions, 'invokeTimeoutMs'>;
   /** --platform openwhisk: where and how; apiHost, auth and namespace default to ~/.wskprops. */

@@ -39,6 +39,8 @@ export interface ReplayOptions extends TracePlanOptions {
   maxInstances?: number;
   /** Embedded platform: child processes, Docker containers, or containers when an engine answers. */
   runtime?: RuntimeChoice;
+  /** Embedded platform: idle instances of each function started before the run (a provisioned pool). */
+  prewarm?: number;
   /** --platform http: the endpoint and request shape. */
   http?: PlatformOptions['http'];
   /** --platform openwhisk: the API host, key and namespace (else ~/.wskprops), blocking or not. */
@@ -131,6 +133,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     invokeTimeoutMs: o.invokeTimeoutMs,
     maxInstances: o.maxInstances,
     runtime: o.runtime,
+    ...(o.prewarm !== undefined ? { prewarm: o.prewarm } : {}),
     ...(o.http ? { http: o.http } : {}),
     ...(o.openwhisk ? { openwhisk: o.openwhisk } : {}),
   };

@@ -30,6 +30,11 @@ function startBuilder(y: Argv) {
         default: LOCAL_PLATFORM_DEFAULTS.maxInstances,
         describe: 'Instances alive at most; past it activations queue (their waitTime)',
       },
+      prewarm: {
+        type: 'number',
+        default: 0,
+        describe: 'Idle instances of each action started when it is created or updated',
+      },
       auth: { type: 'string', describe: 'The API key UUID:KEY (default: a new one)' },
     })
     .example('$0 platform start', 'serve on 127.0.0.1:3233 with a new key')
@@ -45,6 +50,8 @@ export function toServerOptions(args: StartArgs): OpenWhiskServerOptions {
     errors.push(`--port: expected a port number (0 to 65535), got ${args.port}`);
   if (!(Number.isInteger(args['max-instances']) && args['max-instances'] > 0))
     errors.push(`--max-instances: expected a positive integer, got ${args['max-instances']}`);
+  if (!(Number.isInteger(args.prewarm) && args.prewarm >= 0))
+    errors.push(`--prewarm: expected an integer >= 0, got ${args.prewarm}`);
   const keepAliveUs = durationFlag(args['keep-alive'], '--keep-alive', errors);
   if (args.auth !== undefined && !/^[0-9a-f-]{36}:[A-Za-z0-9]+$/i.test(args.auth))
     errors.push('--auth: expected UUID:KEY (a UUID, a colon, an alphanumeric key)');
@@ -53,6 +60,7 @@ export function toServerOptions(args: StartArgs): OpenWhiskServerOptions {
     port: args.port,
     runtime: args.runtime,
     maxInstances: args['max-instances'],
+    prewarm: args.prewarm,
     ...(keepAliveUs !== undefined ? { keepAliveMs: keepAliveUs / 1000 } : {}),
     ...(args.auth !== undefined ? { auth: args.auth } : {}),
   };

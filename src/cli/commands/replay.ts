@@ -62,6 +62,12 @@ export function builder(y: Argv) {
           'Embedded platform instances: child processes, Docker containers (an engine must answer), or auto',
         group: 'Platform:',
       },
+      prewarm: {
+        type: 'number',
+        default: 0,
+        describe: 'Embedded platform: idle instances of each function started before the run',
+        group: 'Platform:',
+      },
       'max-instances': {
         type: 'number',
         default: REPLAY_DEFAULTS.maxInstances,
@@ -201,6 +207,8 @@ export function toReplayOptions(args: Args): ReplayOptions {
     if (!(Number.isInteger(args[flag]) && args[flag] > 0))
       errors.push(`--${flag}: expected a positive integer, got ${args[flag]}`);
   }
+  if (!(Number.isInteger(args.prewarm) && args.prewarm >= 0))
+    errors.push(`--prewarm: expected an integer >= 0, got ${args.prewarm}`);
   if (!(args['lag-share'] > 0 && args['lag-share'] < 1))
     errors.push(`--lag-share: expected a share between 0 and 1 (e.g. 0.05), got ${args['lag-share']}`);
   const headers = parseHeaders(args.header ?? [], errors);
@@ -219,6 +227,7 @@ export function toReplayOptions(args: Args): ReplayOptions {
   options.maxInFlight = args['max-in-flight'];
   options.maxInstances = args['max-instances'];
   options.runtime = args.runtime;
+  options.prewarm = args.prewarm;
   options.maxBurst = args['max-burst'];
   options.lagShare = args['lag-share'];
   options.abortOnLag = args['abort-on-lag'];

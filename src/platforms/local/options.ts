@@ -39,6 +39,8 @@ export interface LocalPlatformOptions {
   proxyPath?: string;
   /** Child processes, Docker containers, or containers when an engine answers. Default 'process'. */
   runtime?: RuntimeChoice;
+  /** Idle instances of each function started at deploy (a provisioned pool). Default 0. */
+  prewarm?: number;
 }
 
 export type ResolvedLocalOptions = Required<LocalPlatformOptions>;
@@ -54,6 +56,7 @@ export const LOCAL_PLATFORM_DEFAULTS = {
   maxInstances: 64,
   nice: 10,
   runtime: 'process',
+  prewarm: 0,
 } as const;
 
 /** The proxy compiled beside this module: dist/src/platforms/local/ → dist/src/runtime/proxy.js. */
@@ -74,6 +77,7 @@ export function resolveLocalOptions(options: LocalPlatformOptions = {}): Resolve
     nodePath: options.nodePath ?? process.execPath,
     proxyPath: options.proxyPath ?? defaultProxyPath(),
     runtime: options.runtime ?? LOCAL_PLATFORM_DEFAULTS.runtime,
+    prewarm: options.prewarm ?? LOCAL_PLATFORM_DEFAULTS.prewarm,
   };
   const problems: string[] = [];
   if (!Number.isInteger(resolved.nice) || resolved.nice < 0 || resolved.nice > 19) {
@@ -83,6 +87,8 @@ export function resolveLocalOptions(options: LocalPlatformOptions = {}): Resolve
     const v = resolved[name];
     if (!Number.isInteger(v) || v < 1) problems.push(`${name}: ${String(v)} is not a positive integer`);
   }
+  if (!Number.isInteger(resolved.prewarm) || resolved.prewarm < 0)
+    problems.push(`prewarm: ${String(resolved.prewarm)} is not an integer >= 0`);
   const checkMs = (
     name: 'keepAliveMs' | 'invokeTimeoutMs' | 'startTimeoutMs' | 'killGraceMs',
     min: number,

@@ -206,6 +206,25 @@ export class LocalPlatform implements PlatformAdapter {
         for (let idle = this.pool.take(name); idle; idle = this.pool.take(name)) this.discard(idle);
       }
     }
+    await this.prewarm([...byName.values()], signal);
+  }
+
+  /**
+   * Starts `prewarm` idle instances of each function (fewer if maxInstances is reached), as a
+   * provisioned pool: the first invocations find them warm. They age out after the keep-alive
+   * like any idle instance. A start that fails is counted (failedStarts), not thrown.
+   */
+  private async prewarm(fns: readonly FunctionSpec[], signal: AbortSignal): Promise<void> {
+    const { prewarm, maxInstances } = this.options;
+    for (const fn of fns) {
+      for (let n = this.pool.idleOf(fn.name); n < prewarm && this.live.size < maxInstances; n++) {
+        try {
+          this.release(await this.startInstance(fn, signal));
+        } catch {
+          // counted in startInstance
+        }
+      }
+    }
   }
 
   /** Removes a function: its idle instances go now, busy ones when their invocation ends. */

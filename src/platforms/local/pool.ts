@@ -67,6 +67,11 @@ export class IdlePool {
   }
 
   /** Whether an idle instance of the function is there. */
+  /** Idle instances of a function. */
+  idleOf(functionName: string): number {
+    return this.idle.get(functionName)?.length ?? 0;
+  }
+
   has(functionName: string): boolean {
     return this.idle.has(functionName);
   }
