@@ -67,4 +67,30 @@ describe('replay on an OpenWhisk (the embedded one)', () => {
     assert.equal(JSON.parse(manifest).platform.kind, 'openwhisk');
     assert.ok(!manifest.includes(server.auth.split(':')[1]!), 'the key is not in the manifest');
   });
+
+  it('deploy leaves the actions a replay needs; teardown removes them and only them', async () => {
+    const auth = `Basic ${Buffer.from(server.auth).toString('base64')}`;
+    const actions = `${server.apiHost}/api/v1/namespaces/_/actions`;
+    const list = async () =>
+      (
+        (await (await fetch(`${actions}?limit=200`, { headers: { authorization: auth } })).json()) as {
+          name: string;
+        }[]
+      ).map((a) => a.name);
+    const mine = await fetch(`${actions}/not-faasloads`, {
+      method: 'PUT',
+      headers: { authorization: auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ exec: { kind: 'nodejs:20', code: 'function main() { return {}; }' } }),
+    });
+    assert.equal(mine.status, 200);
+    const flags = ['--apihost', server.apiHost, '--auth', server.auth];
+    const d = await runCli(['deploy', AZURE2021_FILE, '--functions', '5', '--sample', 'top', ...flags]);
+    assert.equal(d.code, 0, d.stderr);
+    assert.match(d.stdout, /^deployed 5 actions to http:\/\/127\.0\.0\.1:\d+\n$/);
+    assert.equal((await list()).filter((n) => n.startsWith('fn-')).length, 5);
+    const t = await runCli(['teardown', ...flags]);
+    assert.equal(t.code, 0, t.stderr);
+    assert.match(t.stdout, /^deleted 5 actions/);
+    assert.deepEqual(await list(), ['not-faasloads']);
+  });
 });

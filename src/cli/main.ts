@@ -1,9 +1,11 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { VERSION } from '../version.js';
+import * as deployCommand from './commands/deploy.js';
 import * as platformCommand from './commands/platform.js';
 import * as replayCommand from './commands/replay.js';
 import * as scheduleCommand from './commands/schedule.js';
+import * as teardownCommand from './commands/teardown.js';
 import * as traceCommand from './commands/trace.js';
 import { reportError } from './exit-codes.js';
 
@@ -16,8 +18,10 @@ export async function main(argv: string[]): Promise<number> {
       .command(replayCommand)
       .command(scheduleCommand)
       .command(traceCommand)
+      .command(deployCommand)
+      .command(teardownCommand)
       .command(platformCommand)
-      .demandCommand(1, 'Name a command: replay, schedule, trace or platform')
+      .demandCommand(1, 'Name a command: replay, schedule, trace, platform, deploy or teardown')
       .strict()
       .wrap(Math.min(110, process.stdout.columns ?? 110))
       .fail((message, err) => {

@@ -1,3 +1,4 @@
+import type { FunctionSpec } from '../platforms/types.js';
 import type { TraceFunction } from '../trace/types.js';
 
 /**
@@ -12,5 +13,16 @@ export function actionNames(functions: readonly TraceFunction[]): string[] {
       .replace(/[^a-z0-9]/g, '')
       .slice(-8);
     return `fn-${i}${tail ? `-${tail}` : ''}`;
+  });
+}
+
+/** What a platform deploys for each planned function: its action name and memory limit. */
+export function functionSpecs(functions: readonly TraceFunction[]): FunctionSpec[] {
+  const names = actionNames(functions);
+  return functions.map((f, i) => {
+    const spec: FunctionSpec = { id: f.id, name: names[i]! };
+    const memory = f.memoryMb?.points.at(-1)?.[1];
+    if (memory !== undefined) spec.memoryMb = Math.ceil(memory);
+    return spec;
   });
 }

@@ -19,13 +19,13 @@ import { type LagAlert, LIVE_DEFAULTS, LiveStats } from '../dispatch/live.js';
 import { choosePacing, createClock, type PacingChoice } from '../dispatch/pacing.js';
 import type { RuntimeChoice } from '../platforms/local/runtime.js';
 import { createPlatform, type PlatformOptions } from '../platforms/registry.js';
-import type { FunctionSpec, PlatformAdapter } from '../platforms/types.js';
+import type { PlatformAdapter } from '../platforms/types.js';
 import { type ProgressTarget, startProgress } from '../report/progress.js';
 import { formatSummary, type RunSummary, SummaryCollector } from '../report/summary.js';
 import type { Schedule } from '../schedule/types.js';
 import { VERSION } from '../version.js';
 import { loadPlan, type TracePlanOptions } from './load-plan.js';
-import { actionNames } from './names.js';
+import { functionSpecs } from './names.js';
 import { createRunDir, makeRunId } from './run-dir.js';
 
 /**
@@ -113,13 +113,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   const startedAt = new Date();
 
   const { trace, plan: schedule } = await loadPlan(o);
-  const names = actionNames(schedule.functions);
-  const specs: FunctionSpec[] = schedule.functions.map((f, i) => {
-    const spec: FunctionSpec = { id: f.id, name: names[i]! };
-    const memory = f.memoryMb?.points.at(-1)?.[1];
-    if (memory !== undefined) spec.memoryMb = Math.ceil(memory);
-    return spec;
-  });
+  const specs = functionSpecs(schedule.functions);
   const { planned, perSecond } = plannedPerSecond(schedule);
   const chosen = choosePacing(o.pacing);
   const pacing = o.clock ? { pacing: 'caller', reason: 'a clock given by the caller' } : chosen;

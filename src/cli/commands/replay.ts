@@ -4,13 +4,14 @@ import { RUNTIME_CHOICES } from '../../platforms/local/runtime.js';
 import { PLATFORM_KINDS } from '../../platforms/registry.js';
 import { REPLAY_DEFAULTS, type ReplayOptions, replay } from '../../run/replay.js';
 import { STOP_EXIT_CODES } from '../exit-codes.js';
+import { openwhiskFlags, toOpenWhiskOptions } from '../openwhisk-flags.js';
 import { durationFlag, planFlags, throwIfErrors, toTracePlanOptions } from '../plan-flags.js';
 
 export const command = 'replay <trace>';
 export const describe = 'Replay a trace open-loop on a platform and write its dataset';
 
 export function builder(y: Argv) {
-  return planFlags(y)
+  return openwhiskFlags(planFlags(y))
     .options({
       platform: {
         choices: PLATFORM_KINDS,
@@ -146,38 +147,6 @@ export function builder(y: Argv) {
         group: 'Output:',
       },
     })
-    .options({
-      apihost: {
-        type: 'string',
-        describe: '--platform openwhisk: the API host (default: APIHOST of ~/.wskprops)',
-        group: 'OpenWhisk platform:',
-      },
-      auth: {
-        type: 'string',
-        describe: 'The key UUID:KEY (default: AUTH of ~/.wskprops); never written to the dataset',
-        group: 'OpenWhisk platform:',
-      },
-      namespace: {
-        type: 'string',
-        describe: 'The namespace (default: NAMESPACE of ~/.wskprops, else _)',
-        group: 'OpenWhisk platform:',
-      },
-      'non-blocking': {
-        type: 'boolean',
-        describe: 'Invoke without waiting; poll the activation records',
-        group: 'OpenWhisk platform:',
-      },
-      insecure: {
-        type: 'boolean',
-        describe: "Accept the controller's self-signed TLS certificate",
-        group: 'OpenWhisk platform:',
-      },
-      'poll-interval': {
-        type: 'string',
-        describe: 'First wait between polls of an activation record (it grows)',
-        group: 'OpenWhisk platform:',
-      },
-    })
     .example('$0 replay traces/sample-azure2021.csv --speed 10', 'the bundled sample, 10x faster')
     .example(
       '$0 replay azure2019/ --from 1h --to 1h5m --speed 4 --max-duration 20ms',
@@ -202,7 +171,6 @@ export function toReplayOptions(args: Args): ReplayOptions {
   const latenessBoundMs = ms('--lateness-bound', args['lateness-bound']);
   const graceMs = ms('--grace', args.grace);
   const connectTimeoutMs = ms('--connect-timeout', args['connect-timeout']);
-  const pollIntervalMs = ms('--poll-interval', args['poll-interval']);
   for (const flag of ['max-in-flight', 'max-instances', 'max-burst', 'connections'] as const) {
     if (!(Number.isInteger(args[flag]) && args[flag] > 0))
       errors.push(`--${flag}: expected a positive integer, got ${args[flag]}`);
@@ -243,13 +211,7 @@ export function toReplayOptions(args: Args): ReplayOptions {
     if (connectTimeoutMs !== undefined) options.http.connectTimeoutMs = connectTimeoutMs;
   }
   if (args.platform === 'openwhisk') {
-    options.openwhisk = { connections: args.connections };
-    if (args.apihost !== undefined) options.openwhisk.apiHost = args.apihost;
-    if (args.auth !== undefined) options.openwhisk.auth = args.auth;
-    if (args.namespace !== undefined) options.openwhisk.namespace = args.namespace;
-    if (args['non-blocking']) options.openwhisk.blocking = false;
-    if (args.insecure) options.openwhisk.insecure = true;
-    if (pollIntervalMs !== undefined) options.openwhisk.pollIntervalMs = pollIntervalMs;
+    options.openwhisk = { connections: args.connections, ...toOpenWhiskOptions(args, errors) };
     if (connectTimeoutMs !== undefined) options.openwhisk.connectTimeoutMs = connectTimeoutMs;
   }
   if (args.out !== undefined) options.out = args.out;

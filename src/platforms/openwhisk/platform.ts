@@ -56,6 +56,9 @@ export interface ActionPut {
   publish: false;
 }
 
+/** Actions listed per request (OpenWhisk's largest page). */
+const LIST_PAGE = 200;
+
 export class OpenWhiskPlatform implements PlatformAdapter {
   readonly kind = 'openwhisk';
   /** The API host (scheme, host, port, path prefix), without credentials. */
@@ -98,6 +101,40 @@ export class OpenWhiskPlatform implements PlatformAdapter {
   actionPath(name: string): string {
     const segments = name.split('/').map(encodeURIComponent).join('/');
     return `${this.options.basePath}/api/v1/namespaces/${encodeURIComponent(this.options.namespace)}/actions/${segments}`;
+  }
+
+  /**
+   * Takes charge of the actions of the namespace that faasload deployed (annotation faasload),
+   * whoever deployed them, so that teardown() deletes them too; returns their names. For
+   * `faasload teardown` after a `faasload deploy` or a run that could not clean up.
+   */
+  async adoptDeployed(signal: AbortSignal): Promise<string[]> {
+    const list = `${this.options.basePath}/api/v1/namespaces/${encodeURIComponent(this.options.namespace)}/actions`;
+    const found: string[] = [];
+    for (let skip = 0; ; skip += LIST_PAGE) {
+      const reply = await this.control(
+        { method: 'GET', path: `${list}?limit=${LIST_PAGE}&skip=${skip}` },
+        signal,
+      );
+      if (reply.kind !== 'answer' || reply.status !== 200) {
+        const why =
+          reply.kind === 'answer' ? this.statusText(reply.status, reply.body) : this.redact(reply.message);
+        throw new FaasloadError('E_PLATFORM', `cannot list the actions at ${this.address}: ${why}`);
+      }
+      const page = JSON.parse(reply.body) as { name?: unknown; annotations?: { key?: unknown }[] }[];
+      for (const a of page) {
+        if (typeof a.name === 'string' && a.annotations?.some((k) => k.key === 'faasload')) {
+          this.deployed.add(a.name);
+          found.push(a.name);
+        }
+      }
+      if (page.length < LIST_PAGE) return found;
+    }
+  }
+
+  /** Forgets the actions deploy() created, so that teardown() only closes connections. */
+  keepDeployed(): void {
+    this.deployed.clear();
   }
 
   activationPath(id: string): string {

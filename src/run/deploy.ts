@@ -1,0 +1,51 @@
+import { FaasloadError } from '../errors.js';
+import type { OpenWhiskPlatform } from '../platforms/openwhisk/index.js';
+import { createPlatform, type PlatformOptions } from '../platforms/registry.js';
+import { loadPlan, type TracePlanOptions } from './load-plan.js';
+import { functionSpecs } from './names.js';
+
+export interface DeployOptions extends TracePlanOptions {
+  openwhisk?: PlatformOptions['openwhisk'];
+}
+
+export interface DeployResult {
+  address: string;
+  /** Action names. */
+  actions: string[];
+  notices: string[];
+}
+
+function openwhisk(o: Pick<DeployOptions, 'openwhisk'>): OpenWhiskPlatform {
+  return createPlatform('openwhisk', o.openwhisk ? { openwhisk: o.openwhisk } : {}) as OpenWhiskPlatform;
+}
+
+/**
+ * Creates, on an OpenWhisk, the actions a replay of this trace with these planning options needs
+ * (the same names and memory limits replay deploys) and leaves them there.
+ */
+export async function deployPlan(options: DeployOptions): Promise<DeployResult> {
+  const { plan } = await loadPlan(options);
+  const specs = functionSpecs(plan.functions);
+  const platform = openwhisk(options);
+  try {
+    await platform.deploy(specs, new AbortController().signal);
+    platform.keepDeployed();
+  } finally {
+    await platform.teardown();
+  }
+  return { address: platform.address, actions: specs.map((s) => s.name), notices: platform.notices };
+}
+
+/** Deletes every action of the namespace that faasload deployed (annotation faasload). */
+export async function teardownDeployed(options: Pick<DeployOptions, 'openwhisk'>): Promise<DeployResult> {
+  const platform = openwhisk(options);
+  let actions: string[] = [];
+  try {
+    actions = await platform.adoptDeployed(new AbortController().signal);
+  } finally {
+    await platform.teardown();
+  }
+  const failed = platform.notices.find((n) => n.includes('could not delete'));
+  if (failed) throw new FaasloadError('E_PLATFORM', failed);
+  return { address: platform.address, actions, notices: platform.notices };
+}
