@@ -95,4 +95,29 @@ describe('local platform on the docker runtime', {
     assert.equal(small.outcome, 'ok', small.error);
     assert.equal(small.coldStart, true, 'the killed container is not reused');
   });
+
+  test('past maxInstances an invocation waits for the one container (waitMs), then reuses it', async () => {
+    const p = await platform({ maxInstances: 1 });
+    const [a, b] = await Promise.all([p.invoke(F1, arrival(300), never), p.invoke(F1, arrival(0), never)]);
+    assert.equal(a.outcome, 'ok', a.error);
+    assert.equal(b.outcome, 'ok', b.error);
+    assert.equal(b.coldStart, false);
+    assert.equal(b.instanceId, a.instanceId);
+    assert.ok(b.waitMs! >= 250, `waited ${b.waitMs} ms behind a 300 ms run`);
+    assert.equal(await containers(), 1);
+  });
+
+  test('an action past its time limit is a timeout, and its container is removed', async () => {
+    const p = await platform({ invokeTimeoutMs: 1_000 });
+    const warm = await p.invoke(F1, arrival(), never); // the cold start is not under test here
+    assert.equal(warm.outcome, 'ok', warm.error);
+    const slow = await p.invoke(F1, arrival(3_000), never);
+    assert.equal(slow.outcome, 'timeout');
+    const until = Date.now() + 10_000;
+    while ((await containers()) > 0 && Date.now() < until) await sleep(100);
+    assert.equal(await containers(), 0, 'the timed-out container is gone');
+    const next = await p.invoke(F1, arrival(), never);
+    assert.equal(next.outcome, 'ok', next.error);
+    assert.equal(next.coldStart, true);
+  });
 });
