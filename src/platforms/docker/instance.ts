@@ -28,8 +28,14 @@
 import { constants } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type Dockerode from 'dockerode';
-import { Client } from 'undici';
-import { type ActionAnswer, type ExitInfo, InstanceFailure, postWithin } from '../local/instance.js';
+import type { Client } from 'undici';
+import {
+  type ActionAnswer,
+  type ExitInfo,
+  InstanceFailure,
+  postWithin,
+  proxyClient,
+} from '../local/instance.js';
 import { StreamDemux } from './demux.js';
 import {
   FUNCTION_LABEL,
@@ -343,13 +349,7 @@ export class DockerInstance {
    */
   async ready(timeoutMs: number, signal: AbortSignal): Promise<void> {
     const port = await this.waitForPort(timeoutMs, signal);
-    this.client = new Client(`http://127.0.0.1:${port}`, {
-      pipelining: 1,
-      // The platform enforces time limits itself, per request.
-      headersTimeout: 0,
-      bodyTimeout: 0,
-      keepAliveTimeout: 30_000,
-    });
+    this.client = proxyClient(port);
     if (!this.alive) this.client.destroy().catch(() => undefined);
   }
 

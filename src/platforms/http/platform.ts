@@ -15,12 +15,10 @@ import { FaasloadError } from '../../errors.js';
 import type { Arrival } from '../../schedule/types.js';
 import { epochUs } from '../../util/time.js';
 import type { FunctionSpec, InvocationResult, PlatformAdapter } from '../types.js';
+import { closePools } from './exchange.js';
 import { type HttpPlatformOptions, type ResolvedHttpOptions, resolveHttpOptions } from './options.js';
 import { send } from './request.js';
 import { templateValues } from './template.js';
-
-/** At teardown, how long requests still in flight may finish before their connections are destroyed. */
-const CLOSE_GRACE_MS = 1_000;
 
 function messageOf(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
@@ -112,16 +110,6 @@ export class HttpPlatform implements PlatformAdapter {
   }
 
   private async close(): Promise<void> {
-    const pools = [...this.pools.values()];
-    let timer: NodeJS.Timeout | undefined;
-    const graceOver = new Promise<boolean>((resolve) => {
-      timer = setTimeout(resolve, CLOSE_GRACE_MS, false);
-    });
-    const closed = Promise.all(pools.map((pool) => pool.close().catch(() => undefined))).then(() => true);
-    const inTime = await Promise.race([closed, graceOver]);
-    clearTimeout(timer);
-    if (inTime) return;
-    const why = new Error('the http platform was torn down');
-    await Promise.all(pools.map((pool) => pool.destroy(why).catch(() => undefined)));
+    await closePools([...this.pools.values()], 'the http platform was torn down');
   }
 }

@@ -51,6 +51,16 @@ const STDERR_TAIL_CHARS = 2048;
 /** After a failed request, how long to wait for the process exit that may explain it. */
 const EXIT_SETTLE_MS = 200;
 
+/** A client of a proxy on 127.0.0.1: one request at a time; the platform enforces time limits. */
+export function proxyClient(port: number): Client {
+  return new Client(`http://127.0.0.1:${port}`, {
+    pipelining: 1,
+    headersTimeout: 0,
+    bodyTimeout: 0,
+    keepAliveTimeout: 30_000,
+  });
+}
+
 /** POSTs `payload` as JSON to the proxy and reads its answer (a body that is not JSON is undefined). */
 export async function postJson(
   client: Client,
@@ -196,13 +206,7 @@ export class Instance {
    */
   async ready(timeoutMs: number, signal: AbortSignal): Promise<void> {
     const port = await this.waitForPort(timeoutMs, signal);
-    this.client = new Client(`http://127.0.0.1:${port}`, {
-      pipelining: 1,
-      // The platform enforces time limits itself, per request.
-      headersTimeout: 0,
-      bodyTimeout: 0,
-      keepAliveTimeout: 30_000,
-    });
+    this.client = proxyClient(port);
     if (!this.alive) this.client.destroy().catch(() => undefined);
   }
 

@@ -31,6 +31,7 @@ import type { Arrival } from '../../schedule/types.js';
 import { onAbort } from '../../util/abort.js';
 import { epochUs } from '../../util/time.js';
 import { VERSION } from '../../version.js';
+import { closePools } from '../http/exchange.js';
 import type { FunctionSpec, InvocationResult, PlatformAdapter } from '../types.js';
 import { clip, isActivationRecord, parseObject, readActivation, resultOf } from './activation.js';
 import {
@@ -41,8 +42,6 @@ import {
 } from './options.js';
 import { type ApiRequest, type Reply, request } from './request.js';
 
-/** At teardown, how long requests still in flight may finish before their connections are destroyed. */
-const CLOSE_GRACE_MS = 1_000;
 /** Each next poll waits this much longer than the previous one (up to pollMaxIntervalMs). */
 const POLL_BACKOFF = 1.5;
 
@@ -343,17 +342,7 @@ export class OpenWhiskPlatform implements PlatformAdapter {
         `openwhisk: teardown could not delete ${failures.length} action(s) at ${this.address}${unreachable ? ` (unreachable: ${unreachable})` : ''}: ${shown}${more}`,
       );
     }
-    const pools = [this.invokePool, this.controlPool];
-    let timer: NodeJS.Timeout | undefined;
-    const graceOver = new Promise<boolean>((resolve) => {
-      timer = setTimeout(resolve, CLOSE_GRACE_MS, false);
-    });
-    const closed = Promise.all(pools.map((pool) => pool.close().catch(() => undefined))).then(() => true);
-    const inTime = await Promise.race([closed, graceOver]);
-    clearTimeout(timer);
-    if (inTime) return;
-    const why = new Error('the openwhisk platform was torn down');
-    await Promise.all(pools.map((pool) => pool.destroy(why).catch(() => undefined)));
+    await closePools([this.invokePool, this.controlPool], 'the openwhisk platform was torn down');
   }
 
   /** A deploy / teardown request on the control pool, JSON in and out. */
