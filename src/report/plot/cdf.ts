@@ -1,0 +1,40 @@
+import type { FigureRow } from './figure.js';
+
+/** The most points one series of a CDF keeps; beyond it the curve is sampled at even fractions. */
+export const CDF_MAX_POINTS = 1000;
+
+/**
+ * The empirical CDF of `values` as rows {value, fraction[, series]}: for each distinct value v,
+ * fraction = share of values <= v (so the last row has fraction 1). NaN values are ignored.
+ * With more than `maxPoints` distinct values the curve keeps the first and last value and the
+ * values at evenly spaced fractions, each exact (a value of the data, with its exact fraction).
+ * Drawn as a 'step' figure it is the step-after empirical CDF.
+ */
+export function ecdfRows(
+  values: ArrayLike<number>,
+  series?: { field: string; name: string },
+  maxPoints = CDF_MAX_POINTS,
+): FigureRow[] {
+  const sorted = Float64Array.from(Array.prototype.filter.call(values, (v: number) => !Number.isNaN(v)));
+  sorted.sort();
+  const n = sorted.length;
+  const points: [number, number][] = [];
+  for (let i = 0; i < n; i++) {
+    if (i + 1 < n && sorted[i + 1] === sorted[i]) continue;
+    points.push([sorted[i]!, (i + 1) / n]);
+  }
+  let kept = points;
+  if (points.length > maxPoints) {
+    kept = [];
+    let next = 0;
+    for (const [i, p] of points.entries()) {
+      if (i === 0 || i === points.length - 1 || p[1] >= next) {
+        kept.push(p);
+        next = p[1] + 1 / maxPoints;
+      }
+    }
+  }
+  return kept.map(([value, fraction]) =>
+    series ? { value, fraction, [series.field]: series.name } : { value, fraction },
+  );
+}
