@@ -59,7 +59,13 @@ export const INVOCATIONS_COLUMNS: readonly ColumnSpec[] = [
     doc: 'platform-reported instance init time (cold starts), ms',
   },
   { name: 'exec_ms', kind: 'float64', nullable: true, doc: 'platform-reported execution time, ms' },
-  { name: 'activation_id', kind: 'utf8', nullable: true, doc: "the platform's activation id" },
+  {
+    name: 'activation_id',
+    kind: 'utf8',
+    nullable: true,
+    doc: "the platform's activation id",
+    encoding: 'plain', // random ids: a dictionary would only cost time
+  },
   {
     name: 'instance_id',
     kind: 'utf8',
@@ -77,6 +83,7 @@ export const INVOCATIONS_COLUMNS: readonly ColumnSpec[] = [
     kind: 'float64',
     nullable: true,
     doc: 'memory asked of the synthetic function, MB',
+    encoding: 'dictionary', // a few sizes
   },
   { name: 'error', kind: 'utf8', nullable: true, doc: 'what went wrong, when outcome is not ok' },
 ];

@@ -1,17 +1,159 @@
-import { Compression, Table, WriterPropertiesBuilder, writeParquet } from 'parquet-wasm';
+import { open, rename, rm } from 'node:fs/promises';
+import {
+  Compression,
+  Encoding,
+  Table,
+  transformParquetStream,
+  WriterPropertiesBuilder,
+  WriterVersion,
+  writeParquet,
+} from 'parquet-wasm';
+import { VERSION } from '../version.js';
+import type { ColumnKind, ColumnSpec } from './columns.js';
+import { type IpcFrame, type IpcScan, readFrames, scanIpcStream } from './ipc-scan.js';
 
 /** Rows per Parquet row group: large enough for good compression, small enough to skip by. */
 export const ROW_GROUP_ROWS = 128 * 1024;
 
 /**
- * Turns an Arrow IPC stream (every batch of one table) into a Parquet file: zstd, row groups of
- * 128k rows, and the Arrow schema (with its key/value metadata) kept so readers get the same
- * types back. Synchronous and in memory.
+ * How a column is laid out in Parquet (before zstd):
+ * - delta: DELTA_BINARY_PACKED, no dictionary: timestamps, sequence numbers, durations in µs;
+ * - dictionary: dictionary pages (falling back to plain past 1 MB of dictionary): names,
+ *   statuses, anything with few distinct values;
+ * - byte_stream_split: floats with many distinct values, no dictionary;
+ * - plain: no dictionary (high-cardinality strings such as random ids, booleans).
  */
-export function arrowStreamToParquet(ipcStream: Uint8Array): Uint8Array {
-  const props = new WriterPropertiesBuilder()
+export type ParquetEncoding = 'delta' | 'dictionary' | 'byte_stream_split' | 'plain';
+
+/** The encoding of a column whose spec does not choose one. */
+export function defaultEncoding(kind: ColumnKind): ParquetEncoding {
+  switch (kind) {
+    case 'int64':
+    case 'timestamp_us':
+      return 'delta';
+    case 'float64':
+      return 'byte_stream_split';
+    case 'bool':
+      return 'plain';
+    case 'int32':
+    case 'utf8':
+      return 'dictionary';
+  }
+}
+
+/** The encoding each column gets: its spec's choice, else its kind's default. */
+export function columnEncodings(columns: readonly ColumnSpec[]): Record<string, ParquetEncoding> {
+  return Object.fromEntries(columns.map((c) => [c.name, c.encoding ?? defaultEncoding(c.kind)]));
+}
+
+/** zstd, 128k-row groups, per-column encodings, and the key/value metadata (schema version, run id). */
+function writerProperties(columns: readonly ColumnSpec[], metadata: Record<string, string>) {
+  let b = new WriterPropertiesBuilder()
     .setCompression(Compression.ZSTD)
     .setMaxRowGroupSize(ROW_GROUP_ROWS)
-    .build();
-  return writeParquet(Table.fromIPCStream(ipcStream), props);
+    .setWriterVersion(WriterVersion.V1)
+    .setCreatedBy(`faasload ${VERSION}`)
+    .setKeyValueMetadata(new Map(Object.entries(metadata)));
+  for (const [name, encoding] of Object.entries(columnEncodings(columns))) {
+    b = b.setColumnDictionaryEnabled(name, encoding === 'dictionary');
+    if (encoding === 'delta') b = b.setColumnEncoding(name, Encoding.DELTA_BINARY_PACKED);
+    if (encoding === 'byte_stream_split') b = b.setColumnEncoding(name, Encoding.BYTE_STREAM_SPLIT);
+    if (encoding === 'plain') b = b.setColumnEncoding(name, Encoding.PLAIN);
+  }
+  return b.build();
+}
+
+export interface ParquetConversion {
+  rows: number;
+  batches: number;
+  parquetBytes: number;
+  /** What the scan of the stream found cut short at its end (a crash, a full disk), if anything. */
+  truncated?: IpcScan['truncated'];
+  ended: boolean;
+}
+
+/** Batches of the stream handed to the Parquet writer at once: about one row group. */
+function groups(frames: readonly IpcFrame[]): IpcFrame[][] {
+  const out: IpcFrame[][] = [];
+  let group: IpcFrame[] = [];
+  let rows = 0;
+  let bytes = 0;
+  for (const f of frames) {
+    group.push(f);
+    rows += f.rows;
+    bytes += f.bytes;
+    if (rows >= ROW_GROUP_ROWS || bytes >= 32 * 1024 * 1024) {
+      out.push(group);
+      group = [];
+      rows = 0;
+      bytes = 0;
+    }
+  }
+  if (group.length > 0) out.push(group);
+  return out;
+}
+
+/**
+ * Turns an Arrow IPC stream file into a Parquet file, one group of batches (about a row group)
+ * at a time, so memory stays bounded by a row group whatever the table's size. Every complete
+ * batch is kept; bytes after the last complete message (a batch cut short) are left out and
+ * reported in `truncated`. Writes <parquetPath>.partial and renames it, so a Parquet file that
+ * exists is complete. `columns` chooses the encodings (a column it does not name gets its
+ * Arrow type's default).
+ */
+export async function arrowsToParquet(
+  arrowsPath: string,
+  parquetPath: string,
+  options: { columns: readonly ColumnSpec[]; metadata?: Record<string, string>; scan?: IpcScan },
+): Promise<ParquetConversion> {
+  const scan = options.scan ?? (await scanIpcStream(arrowsPath));
+  const schema = scan.schema;
+  if (!schema) {
+    throw new Error(`${arrowsPath}: no Arrow schema at its start (${scan.fileBytes} bytes)`);
+  }
+  const props = writerProperties(options.columns, options.metadata ?? {});
+  const partial = `${parquetPath}.partial`;
+  const out = await open(partial, 'w');
+  let parquetBytes = 0;
+  try {
+    const todo = groups(scan.frames.filter((f) => f.kind === 'batch'));
+    if (todo.length === 0) {
+      // No rows: the writer still needs the schema, which an empty stream cannot give it.
+      const bytes = writeParquet(Table.fromIPCStream(await readFrames(arrowsPath, schema, [])), props);
+      await out.write(bytes);
+      parquetBytes = bytes.length;
+    } else {
+      let next = 0;
+      const batches = new ReadableStream({
+        async pull(controller) {
+          const group = todo[next++];
+          if (!group) {
+            controller.close();
+            return;
+          }
+          const table = Table.fromIPCStream(await readFrames(arrowsPath, schema, group));
+          for (const batch of table.recordBatches()) controller.enqueue(batch);
+        },
+      });
+      const parquet = await transformParquetStream(batches, props);
+      for await (const chunk of parquet as unknown as AsyncIterable<Uint8Array>) {
+        await out.write(chunk);
+        parquetBytes += chunk.length;
+      }
+    }
+    await out.sync();
+  } catch (err) {
+    await out.close();
+    await rm(partial, { force: true });
+    throw err;
+  }
+  await out.close();
+  await rename(partial, parquetPath);
+  return {
+    rows: scan.rows,
+    batches: scan.frames.length,
+    parquetBytes,
+    ended: scan.ended,
+    ...(scan.truncated ? { truncated: scan.truncated } : {}),
+  };
 }
