@@ -3,6 +3,7 @@ import { FaasloadError } from '../errors.js';
 import type { TracePlanOptions } from '../run/load-plan.js';
 import { DEFAULT_SEED } from '../run/load-plan.js';
 import { SAMPLE_METHODS, type SampleMethod } from '../schedule/select.js';
+import { parseShard } from '../schedule/shard.js';
 import { IAT_MODES, type IatMode } from '../schedule/spread.js';
 import { parseDays } from '../trace/days.js';
 import { type CsvTraceColumns, TRACE_FORMATS, type TraceFormat } from '../trace/types.js';
@@ -111,6 +112,12 @@ export function planFlags<T>(y: Argv<T>) {
       describe: 'Seed of every random choice',
       group: 'Planning:',
     },
+    shard: {
+      type: 'string',
+      describe:
+        'I/N: only shard I (from 0) of N, a split by function balanced by invocations, the same on every machine',
+      group: 'Planning:',
+    },
   });
 }
 
@@ -177,6 +184,13 @@ export function toTracePlanOptions(args: PlanArgs, errors: string[]): TracePlanO
     iat: args.iat as IatMode,
     shift: args.shift,
   };
+  if (args.shard !== undefined) {
+    try {
+      o.shard = parseShard(args.shard);
+    } catch (err) {
+      errors.push((err as Error).message);
+    }
+  }
   if (fromUs !== undefined) o.fromUs = fromUs;
   if (toUs !== undefined) o.toUs = toUs;
   if (maxDurationUs !== undefined) o.maxDurationMs = maxDurationUs / 1000;

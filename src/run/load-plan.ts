@@ -1,4 +1,5 @@
 import { type Plan, type PlanOptions, plan } from '../schedule/plan.js';
+import { type ShardPlan, type ShardSpec, shardPlan } from '../schedule/shard.js';
 import { readTrace } from '../trace/read.js';
 import type { CsvTraceColumns, Trace, TraceFormat } from '../trace/types.js';
 
@@ -11,17 +12,20 @@ export interface TracePlanOptions extends Omit<PlanOptions, 'seed'> {
   /** --format csv: which columns hold what. */
   csv?: CsvTraceColumns;
   seed?: number;
+  /** Plan only this shard's functions (see schedule/shard.ts); the rows keep the full plan's seq. */
+  shard?: ShardSpec;
 }
 
 export const DEFAULT_SEED = 1;
 
-/** Reads the trace and plans it. */
-export async function loadPlan(o: TracePlanOptions): Promise<{ trace: Trace; plan: Plan }> {
-  const { trace: path, format, days, csv, seed, ...planOptions } = o;
+/** Reads the trace and plans it (one shard of it with `shard`). */
+export async function loadPlan(o: TracePlanOptions): Promise<{ trace: Trace; plan: Plan | ShardPlan }> {
+  const { trace: path, format, days, csv, seed, shard, ...planOptions } = o;
   const trace = await readTrace(path, {
     format: format ?? 'auto',
     ...(days ? { days } : {}),
     ...(csv ? { csv } : {}),
   });
-  return { trace, plan: plan(trace, { ...planOptions, seed: seed ?? DEFAULT_SEED }) };
+  const full = plan(trace, { ...planOptions, seed: seed ?? DEFAULT_SEED });
+  return { trace, plan: shard ? shardPlan(full, shard) : full };
 }

@@ -2,6 +2,7 @@ import { basename, dirname } from 'node:path';
 import type { ColumnSpec } from '../dataset/columns.js';
 import { TableWriter } from '../dataset/table-writer.js';
 import { FaasloadError } from '../errors.js';
+import { fullSeq } from '../schedule/shard.js';
 import { loadPlan, type TracePlanOptions } from './load-plan.js';
 
 export const PLAN_COLUMNS: readonly ColumnSpec[] = [
@@ -37,14 +38,17 @@ export async function writeSchedule(options: TracePlanOptions & { out: string })
     dir: dirname(options.out),
     name: basename(options.out, '.parquet'),
     columns: PLAN_COLUMNS,
-    metadata: { 'faasload.plan': JSON.stringify(plan.options) },
+    metadata: {
+      'faasload.plan': JSON.stringify(plan.options),
+      ...(options.shard ? { 'faasload.shard': JSON.stringify(options.shard) } : {}),
+    },
   });
   const ids = plan.functions.map((f) => f.id);
   for (const b of plan.batches({ reuse: true })) {
     const rows = new Array(b.length);
     for (let i = 0; i < b.length; i++) {
       rows[i] = {
-        seq: b.seq + i,
+        seq: fullSeq(b, i),
         function: ids[b.fn[i]!],
         scheduled_us: b.atUs[i],
         requested_duration_ms: Number.isNaN(b.durationMs[i]!) ? null : b.durationMs[i],
