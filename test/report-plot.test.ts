@@ -32,19 +32,25 @@ function parseCsv(text: string): Record<string, string>[] {
 describe('ecdfRows', () => {
   it('gives each distinct value the share of values at or below it', () => {
     assert.deepEqual(ecdfRows([3, 1, 2, 2, Number.NaN]), [
+      { value: 1, fraction: 0 },
       { value: 1, fraction: 0.25 },
       { value: 2, fraction: 0.75 },
       { value: 3, fraction: 1 },
     ]);
   });
 
+  it('gives no rows for no values', () => {
+    assert.deepEqual(ecdfRows([Number.NaN]), []);
+  });
+
   it('tags rows with their series and samples long curves at exact points', () => {
     const values = Array.from({ length: 10_000 }, (_, i) => i);
     const rows = ecdfRows(values, { field: 'run', name: 'a' }, 100);
-    assert.ok(rows.length <= 102 && rows.length >= 99, `${rows.length} points`);
-    assert.deepEqual(rows[0], { value: 0, fraction: 1 / 10_000, run: 'a' });
+    assert.ok(rows.length <= 103 && rows.length >= 100, `${rows.length} points`);
+    assert.deepEqual(rows[0], { value: 0, fraction: 0, run: 'a' });
+    assert.deepEqual(rows[1], { value: 0, fraction: 1 / 10_000, run: 'a' });
     assert.deepEqual(rows.at(-1), { value: 9999, fraction: 1, run: 'a' });
-    for (const r of rows) assert.equal(r.fraction, ((r.value as number) + 1) / 10_000);
+    for (const r of rows.slice(1)) assert.equal(r.fraction, ((r.value as number) + 1) / 10_000);
   });
 });
 

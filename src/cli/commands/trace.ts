@@ -2,10 +2,11 @@ import type { Argv } from 'yargs';
 import { formatTraceSummary, inspectTrace } from '../../report/inspect.js';
 import { readTrace } from '../../trace/read.js';
 import { throwIfErrors, toTraceOptions, traceFlags } from '../plan-flags.js';
+import { traceFiguresCommand } from './report.js';
 import * as synth from './trace-synth.js';
 
 export const command = 'trace <command>';
-export const describe = 'Look at traces: inspect one, or synthesize one';
+export const describe = 'Look at traces: inspect one, draw its figures, or synthesize one';
 
 const inspect = {
   command: 'inspect <trace>',
@@ -24,7 +25,11 @@ const inspect = {
 };
 
 export function builder(y: Argv) {
-  return y.command(inspect).command(synth).demandCommand(1, 'Name a trace command: inspect or synth');
+  return y
+    .command(inspect)
+    .command(traceFiguresCommand)
+    .command(synth)
+    .demandCommand(1, 'Name a trace command: inspect, figures or synth');
 }
 
 export function handler(): void {}

@@ -5,7 +5,9 @@ export const CDF_MAX_POINTS = 1000;
 
 /**
  * The empirical CDF of `values` as rows {value, fraction[, series]}: for each distinct value v,
- * fraction = share of values <= v (so the last row has fraction 1). NaN values are ignored.
+ * fraction = share of values <= v (so the last row has fraction 1), preceded by a row
+ * {value: smallest value, fraction: 0} so the drawn curve rises from 0 (and a single value still
+ * shows, as a vertical step). NaN values are ignored; no values give no rows.
  * With more than `maxPoints` distinct values the curve keeps the first and last value and the
  * values at evenly spaced fractions, each exact (a value of the data, with its exact fraction).
  * Drawn as a 'step' figure it is the step-after empirical CDF.
@@ -34,6 +36,7 @@ export function ecdfRows(
       }
     }
   }
+  if (n > 0) kept.unshift([sorted[0]!, 0]);
   return kept.map(([value, fraction]) =>
     series ? { value, fraction, [series.field]: series.name } : { value, fraction },
   );
