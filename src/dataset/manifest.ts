@@ -4,6 +4,7 @@ import { readdir, stat, writeFile } from 'node:fs/promises';
 import { arch, cpus, platform, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { LagAlert } from '../dispatch/live.js';
+import type { ClockOffsetFact } from '../util/clock-offset.js';
 import type { Quantiles } from '../util/histogram.js';
 import type { ColumnSpec } from './columns.js';
 
@@ -49,6 +50,12 @@ export interface Manifest {
   counts: Record<string, number>;
   /** How the plan was fired and how well: written at the end of a replay. */
   dispatch?: DispatchFacts;
+  /** --shard: this run is shard `index` (from 0) of `count` shards of one replay. */
+  shard?: { index: number; count: number };
+  /** --start-at: the shards' common time 0 (UTC); how late this run began after it, and how long it waited. */
+  startAt?: { at: string; toleranceMs: number; lateMs?: number; waitedMs?: number };
+  /** With --shard or --start-at: this machine's clock offset estimate (clock sync is the cluster's job). */
+  clockOffset?: ClockOffsetFact;
   tables: Record<string, TableFact>;
   warnings: string[];
 }

@@ -23,10 +23,12 @@ import type { PlatformAdapter } from '../platforms/types.js';
 import { type ProgressTarget, startProgress } from '../report/progress.js';
 import { formatSummary, type RunSummary, SummaryCollector } from '../report/summary.js';
 import type { Schedule } from '../schedule/types.js';
+import { estimateClockOffset } from '../util/clock-offset.js';
 import { VERSION } from '../version.js';
 import { loadPlan, type TracePlanOptions } from './load-plan.js';
 import { functionSpecs } from './names.js';
 import { createRunDir, makeRunId } from './run-dir.js';
+import { checkStartAt, DEFAULT_START_TOLERANCE_MS, waitForStart } from './start-at.js';
 
 /**
  * The whole configuration of a replay: one typed object; defaults live in REPLAY_DEFAULTS and,
@@ -63,6 +65,10 @@ export interface ReplayOptions extends TracePlanOptions {
   graceMs?: number;
   /** Live progress (a terminal line, or log lines). */
   progress?: ProgressTarget;
+  /** --start-at: the run's time 0, epoch ms, shared by the shards of one replay (see start-at.ts). */
+  startAtMs?: number;
+  /** How far past startAtMs the run may still start (its first arrivals late); later is an error. */
+  startToleranceMs?: number;
   /** The run folder; default <resultsDir>/<run-id>. */
   out?: string;
   resultsDir?: string;
@@ -93,6 +99,7 @@ export const REPLAY_DEFAULTS = {
   latenessBoundMs: LIVE_DEFAULTS.latenessBoundUs / 1000,
   abortOnLag: false,
   graceMs: 10_000,
+  startToleranceMs: DEFAULT_START_TOLERANCE_MS,
   resultsDir: 'results',
 } as const;
 
@@ -110,10 +117,16 @@ export interface ReplayResult {
 export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   const o = { ...REPLAY_DEFAULTS, ...stripUndefined(options) };
   const log = o.log ?? (() => {});
+  // Before planning and deploying: a common start that has already passed fails at once.
+  if (o.startAtMs !== undefined)
+    checkStartAt(o.startAtMs, o.clock ? o.clock.nowUs() / 1000 : Date.now(), o.startToleranceMs);
   const startedAt = new Date();
 
   const { trace, plan: schedule } = await loadPlan(o);
   const specs = functionSpecs(schedule.functions);
+  // A shard deploys and fires only its functions; their names are those of the unsharded run.
+  const shard = 'shard' in schedule ? schedule.shard : undefined;
+  const deployed = shard ? shard.functions.map((fn) => specs[fn]!) : specs;
   const { planned, perSecond } = plannedPerSecond(schedule);
   const chosen = choosePacing(o.pacing);
   const pacing = o.clock ? { pacing: 'caller', reason: 'a clock given by the caller' } : chosen;
@@ -157,7 +170,11 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     host: hostFacts(),
     startedAt: startedAt.toISOString(),
     status: 'failed',
-    counts: { planned, functions: schedule.functions.length },
+    counts: { planned, functions: deployed.length },
+    ...(shard ? { shard: { index: shard.index, count: shard.count } } : {}),
+    ...(o.startAtMs !== undefined
+      ? { startAt: { at: new Date(o.startAtMs).toISOString(), toleranceMs: o.startToleranceMs } }
+      : {}),
     tables: {},
     warnings,
   };
@@ -187,11 +204,24 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   try {
     await writeManifest(dir, manifest);
     log(
-      `replaying ${planned} invocations of ${schedule.functions.length} functions over ${(schedule.spanUs / 1e6).toFixed(1)} s on ${platform.kind} -> ${dir}`,
+      `replaying ${planned} invocations of ${deployed.length} functions over ${(schedule.spanUs / 1e6).toFixed(1)} s on ${platform.kind} -> ${dir}`,
     );
     log(`pacing: ${pacing.pacing} (${pacing.reason})`);
-    await platform.deploy(specs, stop.signal);
-    const startUs = clock.nowUs();
+    if (shard || o.startAtMs !== undefined)
+      manifest.clockOffset = await estimateClockOffset({ url: platform.address });
+    await platform.deploy(deployed, stop.signal);
+    let startUs = clock.nowUs();
+    if (o.startAtMs !== undefined && manifest.startAt) {
+      log(`waiting for --start-at ${manifest.startAt.at}`);
+      const start = await waitForStart(clock, o.startAtMs, o.startToleranceMs, stop.signal);
+      startUs = start.startUs;
+      manifest.startAt.lateMs = start.lateUs / 1000;
+      manifest.startAt.waitedMs = start.waitedUs / 1000;
+      if (start.lateUs > 0)
+        warnings.push(
+          `started ${(start.lateUs / 1e6).toFixed(3)} s after --start-at: the first arrivals are late`,
+        );
+    }
     const warmupUs = o.warmupMs * 1000;
     const liveStats = new LiveStats({
       startUs,

@@ -3,6 +3,7 @@ import { PACING_CHOICES } from '../../dispatch/pacing.js';
 import { RUNTIME_CHOICES } from '../../platforms/local/runtime.js';
 import { PLATFORM_KINDS } from '../../platforms/registry.js';
 import { REPLAY_DEFAULTS, type ReplayOptions, replay } from '../../run/replay.js';
+import { parseStartAt } from '../../run/start-at.js';
 import { STOP_EXIT_CODES } from '../exit-codes.js';
 import { openwhiskFlags, toOpenWhiskOptions } from '../openwhisk-flags.js';
 import { durationFlag, planFlags, throwIfErrors, toTracePlanOptions } from '../plan-flags.js';
@@ -147,7 +148,25 @@ export function builder(y: Argv) {
         group: 'Output:',
       },
     })
+    .options({
+      'start-at': {
+        type: 'string',
+        describe:
+          'Start the plan at this wall-clock time (ISO 8601 with zone, e.g. 2026-05-04T12:00:00Z), so that shards on several machines start together; their clocks must be in sync',
+        group: 'Scale-out:',
+      },
+      'start-tolerance': {
+        type: 'string',
+        default: `${REPLAY_DEFAULTS.startToleranceMs / 1000}s`,
+        describe: 'How far past --start-at the run may still start (its first arrivals late); later fails',
+        group: 'Scale-out:',
+      },
+    })
     .example('$0 replay traces/sample-azure2021.csv --speed 10', 'the bundled sample, 10x faster')
+    .example(
+      '$0 replay trace.csv --shard 0/3 --start-at 2026-05-04T12:00:00Z',
+      'shard 0 of 3 (run 1/3 and 2/3 elsewhere), all starting at noon UTC',
+    )
     .example(
       '$0 replay azure2019/ --from 1h --to 1h5m --speed 4 --max-duration 20ms',
       'five minutes of an Azure 2019 day',
@@ -171,6 +190,13 @@ export function toReplayOptions(args: Args): ReplayOptions {
   const latenessBoundMs = ms('--lateness-bound', args['lateness-bound']);
   const graceMs = ms('--grace', args.grace);
   const connectTimeoutMs = ms('--connect-timeout', args['connect-timeout']);
+  const startToleranceMs = ms('--start-tolerance', args['start-tolerance']);
+  let startAtMs: number | undefined;
+  try {
+    if (args['start-at'] !== undefined) startAtMs = parseStartAt(args['start-at']);
+  } catch (err) {
+    errors.push((err as Error).message);
+  }
   for (const flag of ['max-in-flight', 'max-instances', 'max-burst', 'connections'] as const) {
     if (!(Number.isInteger(args[flag]) && args[flag] > 0))
       errors.push(`--${flag}: expected a positive integer, got ${args[flag]}`);
@@ -215,6 +241,8 @@ export function toReplayOptions(args: Args): ReplayOptions {
     if (connectTimeoutMs !== undefined) options.openwhisk.connectTimeoutMs = connectTimeoutMs;
   }
   if (args.out !== undefined) options.out = args.out;
+  if (startAtMs !== undefined) options.startAtMs = startAtMs;
+  if (startToleranceMs !== undefined) options.startToleranceMs = startToleranceMs;
   return options;
 }
 
