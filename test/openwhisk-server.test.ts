@@ -229,6 +229,33 @@ describe('OpenWhisk API of the embedded platform', { timeout: 120_000 }, () => {
     });
   });
 
+  it("keeps each activation's console output as its logs, and runs concurrent actions on one instance", async () => {
+    const code =
+      'async function main(p) { console.log("got " + p.n); await new Promise((r) => setTimeout(r, 200)); return { n: p.n }; }';
+    assert.equal((await call('PUT', '/namespaces/_/actions/talker', nodeAction(code))).status, 200);
+    const one = await call('POST', '/namespaces/_/actions/talker?blocking=true', { n: 1 });
+    assert.equal(one.status, 200);
+    assert.equal(one.body.logs.length, 1);
+    assert.match(one.body.logs[0], /^\d{4}-\d\d-\d\dT[\d:.]+Z stdout: got 1$/);
+    const logs = await call('GET', `/namespaces/_/activations/${one.body.activationId}/logs`);
+    assert.deepEqual(logs.body, { logs: one.body.logs });
+
+    const put = await call(
+      'PUT',
+      '/namespaces/_/actions/shared',
+      nodeAction(code, { limits: { concurrency: 3 } }),
+    );
+    assert.equal(put.body.limits.concurrency, 3);
+    const runs = await Promise.all(
+      [1, 2, 3].map((n) => call('POST', '/namespaces/_/actions/shared?blocking=true', { n })),
+    );
+    assert.deepEqual(
+      runs.map((r) => r.body.response.result.n),
+      [1, 2, 3],
+    );
+    assert.equal(new Set(runs.map((r) => annotation(r.body, 'instance'))).size, 1);
+  });
+
   it('answers 502 application error when the action throws or returns {error}, and keeps serving', async () => {
     await call(
       'PUT',

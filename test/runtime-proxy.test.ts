@@ -1,6 +1,7 @@
 /**
  * The runtime proxy as a real child process, spoken to over HTTP on 127.0.0.1: OpenWhisk's action
- * protocol (/init once, /run), its errors, one activation at a time, and exit when stdin closes.
+ * protocol (/init once, /run), its errors, one activation at a time (or several with
+ * __OW_ALLOW_CONCURRENT), the end-of-activation log markers, and exit when stdin closes.
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -16,16 +17,22 @@ const TEST_TIMEOUT_MS = 15_000;
 interface Proxy {
   child: ChildProcess;
   port: number;
-  /** Everything the proxy printed on stdout so far. */
+  /** Everything the proxy printed on stdout (stderr) so far. */
   stdout(): string;
+  stderr(): string;
   exited: Promise<[number | null, NodeJS.Signals | null]>;
   post(path: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }>;
 }
 
 async function startProxy(): Promise<Proxy> {
-  const child = spawn(process.execPath, [PROXY], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [PROXY], { stdio: ['pipe', 'pipe', 'pipe'] });
   const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
   let out = '';
+  let err = '';
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (chunk: string) => {
+    err += chunk;
+  });
   child.stdout!.setEncoding('utf8');
   const firstLine = new Promise<string>((resolve, reject) => {
     child.stdout!.on('data', (chunk: string) => {
@@ -43,6 +50,7 @@ async function startProxy(): Promise<Proxy> {
     child,
     port,
     stdout: () => out,
+    stderr: () => err,
     exited,
     async post(path, body) {
       const res = await request(`http://127.0.0.1:${port}${path}`, {
@@ -75,6 +83,8 @@ async function main(params) {
   return { params, calls, deadline: process.env.__OW_DEADLINE, activation: process.env.__OW_ACTIVATION_ID,
     greeting: process.env.GREETING };
 }`;
+
+const MARKER = 'XXX_THE_END_OF_A_WHISK_ACTIVATION_XXX';
 
 describe('runtime proxy', { timeout: TEST_TIMEOUT_MS * 4 }, () => {
   test('prints exactly one {"port":N} line once listening', { timeout: TEST_TIMEOUT_MS }, async () => {
@@ -189,6 +199,44 @@ async function main(p) {
         assert.equal(run.status, 200);
         assert.deepEqual(run.body, { n: i + 1, maxRunning: 1 });
       }
+    });
+  });
+
+  test('__OW_ALLOW_CONCURRENT=true from /init lets runs overlap', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const code = `
+let running = 0;
+let maxRunning = 0;
+async function main(p) {
+  running++;
+  maxRunning = Math.max(maxRunning, running);
+  await new Promise((r) => setTimeout(r, 100));
+  running--;
+  return { n: p.n, maxRunning };
+}`;
+    await withProxy(async (proxy) => {
+      const init = await proxy.post('/init', { value: { code, env: { __OW_ALLOW_CONCURRENT: 'true' } } });
+      assert.equal(init.status, 200);
+      const runs = await Promise.all([1, 2, 3].map((n) => proxy.post('/run', { value: { n } })));
+      assert.deepEqual(
+        runs.map((r) => r.body.n),
+        [1, 2, 3],
+      );
+      assert.equal(Math.max(...runs.map((r) => r.body.maxRunning as number)), 3);
+      assert.ok(!proxy.stdout().includes(MARKER), 'no markers for concurrent activations');
+    });
+  });
+
+  test('each activation ends with a marker line on stdout and stderr, after its output', {
+    timeout: TEST_TIMEOUT_MS,
+  }, async () => {
+    const code = `function main(p) { console.log('out ' + p.n); console.error('err ' + p.n); if (p.n === 2) throw new Error('no'); return {}; }`;
+    await withProxy(async (proxy) => {
+      assert.equal((await proxy.post('/init', { value: { code } })).status, 200);
+      assert.equal((await proxy.post('/run', { value: { n: 1 } })).status, 200);
+      assert.equal((await proxy.post('/run', { value: { n: 2 } })).status, 502);
+      const lines = (text: string) => text.trimEnd().split('\n');
+      assert.deepEqual(lines(proxy.stdout()).slice(1), ['out 1', MARKER, 'out 2', MARKER]);
+      assert.deepEqual(lines(proxy.stderr()), ['err 1', MARKER, 'err 2', MARKER]);
     });
   });
 

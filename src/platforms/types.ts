@@ -8,6 +8,10 @@ export interface FunctionSpec {
   name: string;
   /** Memory limit in MB, when the trace gives one. */
   memoryMb?: number;
+  /** Activations one instance may run at once (OpenWhisk's limits.concurrency); default 1. */
+  concurrency?: number;
+  /** The tenant it belongs to in the trace (its user, else its app), for multi-tenant platforms. */
+  owner?: string;
   /** The action's code (an OpenWhisk Node.js action); default: the synthetic trace function. */
   action?: ActionCode;
 }

@@ -16,7 +16,12 @@
  *   awaited. 200 with the object it returned; 502 {"error"} if it throws, rejects or returns
  *   anything but a plain object; 403 before a successful /init.
  * - One activation at a time: a /run that arrives while another runs waits for it to finish
- *   (FIFO). An action that never returns holds the instance until the parent kills it.
+ *   (FIFO). An action that never returns holds the instance until the parent kills it. If /init's
+ *   env sets __OW_ALLOW_CONCURRENT to "true" (as OpenWhisk's invoker does for an action whose
+ *   concurrency limit is above 1), runs overlap instead.
+ * - Logs, as OpenWhisk's runtimes do: after each non-concurrent activation, and before its
+ *   answer, the line XXX_THE_END_OF_A_WHISK_ACTIVATION_XXX is written to stdout and to stderr, so
+ *   that the parent can cut the action's output into one log per activation.
  * - No orphans: the process exits when its stdin ends (the parent closed the pipe or died) or its
  *   IPC channel disconnects. --no-stdin-watch turns the stdin watch off, for hosts where stdin is
  *   not tied to a parent (e.g. a container whose engine owns its lifetime). The watch is served by
@@ -32,6 +37,8 @@ type ActionMain = (params: unknown) => unknown;
 type Dict = Record<string, unknown>;
 
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
+/** OpenWhisk's end-of-activation marker (see the header). */
+const SENTINEL = 'XXX_THE_END_OF_A_WHISK_ACTIVATION_XXX\n';
 
 function isDict(x: unknown): x is Dict {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
@@ -127,6 +134,11 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
+/** Resolves once `text` is handed to the stream (pipes to the parent are asynchronous). */
+function writeOut(stream: NodeJS.WriteStream, text: string): Promise<void> {
+  return new Promise((resolve) => stream.write(text, () => resolve()));
+}
+
 function send(res: ServerResponse, status: number, body: Dict): void {
   let text: string;
   try {
@@ -162,9 +174,16 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
     send(res, status, answer);
     return;
   }
+  if (process.env.__OW_ALLOW_CONCURRENT === 'true') {
+    const [status, answer] = await run(body);
+    send(res, status, answer);
+    return;
+  }
   const turn = lastRun.then(() => run(body));
   lastRun = turn.catch(() => undefined);
   const [status, answer] = await turn;
+  if (status !== 403)
+    await Promise.all([writeOut(process.stdout, SENTINEL), writeOut(process.stderr, SENTINEL)]);
   send(res, status, answer);
 }
 

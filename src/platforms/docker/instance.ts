@@ -1,6 +1,6 @@
 /**
  * One function instance as a Docker container running faasload's runtime proxy (the image of
- * ./image.ts), reached over HTTP on 127.0.0.1 through one undici Client. Same surface as the
+ * ./image.ts), reached over HTTP on 127.0.0.1 through an undici Pool. Same surface as the
  * process Instance (../local/instance.ts): id, functionName, ready(), post(), kill(), exited,
  * failures as InstanceFailure; plus containerId and per-phase timings.
  *
@@ -28,7 +28,7 @@
 import { constants } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type Dockerode from 'dockerode';
-import type { Client } from 'undici';
+import type { Pool } from 'undici';
 import {
   type ActionAnswer,
   type ExitInfo,
@@ -36,6 +36,7 @@ import {
   postWithin,
   proxyClient,
 } from '../local/instance.js';
+import { ActivationLogs } from '../local/logs.js';
 import { StreamDemux } from './demux.js';
 import {
   FUNCTION_LABEL,
@@ -62,6 +63,10 @@ export interface DockerInstanceOptions {
   user?: string;
   /** Time limit of each Engine API call made for this instance (create, start, inspect, remove). Default 30 000. */
   apiTimeoutMs?: number;
+  /** Activations it may run at once (the action's concurrency limit); default 1. */
+  concurrency?: number;
+  /** Log bytes kept per activation; default OpenWhisk's 10 MB. */
+  logLimitBytes?: number;
 }
 
 /** How the container ended. `code` is the process's exit code (137 = SIGKILL, then `signal` says so). */
@@ -141,7 +146,10 @@ export class DockerInstance {
   private readonly portListeners = new Set<() => void>();
   private stdoutLine = '';
   private stderrTail = '';
-  private client: Client | undefined;
+  private client: Pool | undefined;
+  private readonly concurrency: number;
+  /** The action's output, one log per activation. */
+  readonly logs: ActivationLogs;
   private started = false;
   private streamEnded = false;
   private detecting: Promise<void> | undefined;
@@ -162,6 +170,8 @@ export class DockerInstance {
     this.docker = options.docker;
     this.apiTimeoutMs = options.apiTimeoutMs ?? DEFAULT_API_TIMEOUT_MS;
     this.memoryMb = options.memoryMb;
+    this.concurrency = options.concurrency ?? 1;
+    this.logs = new ActivationLogs(options.logLimitBytes);
     this.marks = { t0: performance.now() };
     this.exited = new Promise((resolve) => {
       this.resolveExited = resolve;
@@ -258,7 +268,9 @@ export class DockerInstance {
     const demux = new StreamDemux(
       (data) => this.onStdout(data),
       (data) => {
-        this.stderrTail = (this.stderrTail + data.toString('utf8')).slice(-STDERR_TAIL_CHARS);
+        const text = data.toString('utf8');
+        this.stderrTail = (this.stderrTail + text).slice(-STDERR_TAIL_CHARS);
+        this.logs.feed('stderr', text);
       },
     );
     stream.on('data', (chunk: Buffer) => demux.push(chunk));
@@ -274,9 +286,12 @@ export class DockerInstance {
     stream.on('error', onEnd);
   }
 
-  /** Only the first line matters: the proxy's `{"port":N}`. The action's own output is dropped. */
+  /** The first line is the proxy's `{"port":N}`; what follows is the action's, into the logs. */
   private onStdout(data: Buffer): void {
-    if (this.port !== undefined || this.portError) return;
+    if (this.port !== undefined || this.portError) {
+      this.logs.feed('stdout', data.toString('utf8'));
+      return;
+    }
     this.stdoutLine += data.toString('utf8');
     const end = this.stdoutLine.indexOf('\n');
     if (end < 0) {
@@ -290,8 +305,11 @@ export class DockerInstance {
     } catch {
       port = undefined;
     }
-    if (typeof port === 'number' && Number.isInteger(port) && port > 0) this.setPort(port);
-    else this.setPort(undefined, `the proxy's first line is not {"port":N}: ${text}`);
+    const rest = this.stdoutLine.slice(end + 1);
+    if (typeof port === 'number' && Number.isInteger(port) && port > 0) {
+      this.setPort(port);
+      if (rest !== '') this.logs.feed('stdout', rest);
+    } else this.setPort(undefined, `the proxy's first line is not {"port":N}: ${text}`);
   }
 
   private setPort(port: number | undefined, error?: string): void {
@@ -349,7 +367,7 @@ export class DockerInstance {
    */
   async ready(timeoutMs: number, signal: AbortSignal): Promise<void> {
     const port = await this.waitForPort(timeoutMs, signal);
-    this.client = proxyClient(port);
+    this.client = proxyClient(port, this.concurrency);
     if (!this.alive) this.client.destroy().catch(() => undefined);
   }
 

@@ -1,15 +1,16 @@
 /**
  * One function instance of the local platform: a child process running faasload's runtime proxy
- * (src/runtime/proxy.ts), reached over HTTP on 127.0.0.1 through one undici Client.
+ * (src/runtime/proxy.ts), reached over HTTP on 127.0.0.1 through an undici Pool.
  *
  * Lifecycle: the constructor spawns; ready() waits for the proxy's `{"port":N}` line; post()
  * sends /init and /run; kill() ends it. `exited` settles once the process is gone, whoever ended
  * it. Methods throw InstanceFailure; non-2xx answers are not failures but data (ActionAnswer).
- * Callers lease an instance to one caller at a time: post() is not meant to be called concurrently.
+ * post() may run as many requests at once as the instance's concurrency (one by default).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { setPriority } from 'node:os';
-import { Client } from 'undici';
+import { Pool } from 'undici';
+import { ActivationLogs } from './logs.js';
 
 export type FailureKind = 'start' | 'exited' | 'timeout' | 'aborted' | 'transport';
 
@@ -38,6 +39,10 @@ export interface InstanceOptions {
   proxyPath: string;
   /** Niceness of the process (0 = as the harness, 19 = lowest priority). */
   nice?: number;
+  /** Activations it may run at once (the action's concurrency limit); default 1. */
+  concurrency?: number;
+  /** Log bytes kept per activation; default OpenWhisk's 10 MB. */
+  logLimitBytes?: number;
 }
 
 /** An answer from the proxy: the HTTP status and the body parsed as JSON (undefined if it was not JSON). */
@@ -51,9 +56,13 @@ const STDERR_TAIL_CHARS = 2048;
 /** After a failed request, how long to wait for the process exit that may explain it. */
 const EXIT_SETTLE_MS = 200;
 
-/** A client of a proxy on 127.0.0.1: one request at a time; the platform enforces time limits. */
-export function proxyClient(port: number): Client {
-  return new Client(`http://127.0.0.1:${port}`, {
+/**
+ * A client of a proxy on 127.0.0.1: one connection per activation it may run at once (the
+ * action's concurrency); the platform enforces time limits.
+ */
+export function proxyClient(port: number, connections = 1): Pool {
+  return new Pool(`http://127.0.0.1:${port}`, {
+    connections,
     pipelining: 1,
     headersTimeout: 0,
     bodyTimeout: 0,
@@ -63,7 +72,7 @@ export function proxyClient(port: number): Client {
 
 /** POSTs `payload` as JSON to the proxy and reads its answer (a body that is not JSON is undefined). */
 export async function postJson(
-  client: Client,
+  client: Pool,
   path: string,
   payload: unknown,
   signal: AbortSignal,
@@ -90,7 +99,7 @@ export async function postJson(
  * 'transport'.
  */
 export async function postWithin(
-  client: Client,
+  client: Pool,
   path: string,
   payload: unknown,
   timeoutMs: number,
@@ -144,13 +153,18 @@ export class Instance {
   private readonly child: ChildProcess;
   private exitInfo: ExitInfo | undefined;
   private readonly exitListeners = new Set<(info: ExitInfo) => void>();
-  private client: Client | undefined;
+  /** The action's output, one log per activation. */
+  readonly logs: ActivationLogs;
+  private readonly concurrency: number;
+  private client: Pool | undefined;
   private stderrTail = '';
   private killing = false;
 
   constructor(options: InstanceOptions) {
     this.id = options.id;
     this.functionName = options.functionName;
+    this.concurrency = options.concurrency ?? 1;
+    this.logs = new ActivationLogs(options.logLimitBytes);
     // stdin is the proxy's lifeline: it exits when this end closes, so it never outlives us.
     // The children get an empty environment apart from PATH: the action's env comes from /init.
     this.child = spawn(options.nodePath, [options.proxyPath, '--port', '0'], {
@@ -187,6 +201,7 @@ export class Instance {
     this.child.stderr?.setEncoding('utf8');
     this.child.stderr?.on('data', (chunk: string) => {
       this.stderrTail = (this.stderrTail + chunk).slice(-STDERR_TAIL_CHARS);
+      this.logs.feed('stderr', chunk);
     });
   }
 
@@ -206,7 +221,7 @@ export class Instance {
    */
   async ready(timeoutMs: number, signal: AbortSignal): Promise<void> {
     const port = await this.waitForPort(timeoutMs, signal);
-    this.client = proxyClient(port);
+    this.client = proxyClient(port, this.concurrency);
     if (!this.alive) this.client.destroy().catch(() => undefined);
   }
 
@@ -222,9 +237,13 @@ export class Instance {
         signal.removeEventListener('abort', onAbort);
         this.exitListeners.delete(onExit);
         stdout?.off('data', onData);
-        stdout?.resume(); // keep draining: the action's own output must not fill the pipe
         if (error) reject(error);
-        else resolve(port!);
+        else {
+          // Keep draining (the action's output must not fill the pipe) into the activation logs.
+          this.logs.feed('stdout', line.slice(line.indexOf('\n') + 1));
+          stdout?.on('data', (chunk: string) => this.logs.feed('stdout', chunk));
+          resolve(port!);
+        }
       };
       const onData = (chunk: string) => {
         line += chunk;

@@ -3,9 +3,12 @@
  * synthetic function (src/runtime/synthetic.ts), as a child process or (runtime docker) in a
  * container with the function's memory limit (see runtime.ts).
  *
- * Modelled: cold starts (launch + ready + /init), warm reuse, keep-alive eviction, one activation
- * per instance at a time, a time limit per /init and /run, a cap on instances and on concurrent
- * cold starts with a FIFO queue (waitMs), a per-function time limit (LocalFunctionSpec.timeoutMs).
+ * Modelled: cold starts (launch + ready + /init), warm reuse, keep-alive eviction, as many
+ * activations per instance at once as the function's concurrency (default 1), a time limit per
+ * /init and /run, a cap on instances and on concurrent cold starts with a FIFO queue (waitMs), a
+ * per-function time limit (LocalFunctionSpec.timeoutMs), activation logs (the action's stdout and
+ * stderr, cut per activation as OpenWhisk does; none for a function whose concurrency is above 1,
+ * whose activations' output interleaves).
  * The OpenWhisk-compatible REST API over it is ../openwhisk-server. Not yet: memory limits on the
  * process runtime (FunctionSpec.memoryMb is enforced by containers only).
  *
@@ -24,6 +27,7 @@ import type { Arrival } from '../../schedule/types.js';
 import { epochUs } from '../../util/time.js';
 import type { FunctionSpec, InvocationResult, Outcome, PlatformAdapter } from '../types.js';
 import { type ActionAnswer, InstanceFailure } from './instance.js';
+import { announceInstance } from './instance-channel.js';
 import { type LocalPlatformOptions, type ResolvedLocalOptions, resolveLocalOptions } from './options.js';
 import { IdlePool } from './pool.js';
 import { createRuntime, type FunctionInstance, type InstanceRuntime } from './runtime.js';
@@ -42,6 +46,8 @@ export interface LocalInvocationResult extends InvocationResult {
   stage?: FailureStage;
   /** The container that ran it (docker runtime). */
   containerId?: string;
+  /** The action's output during this activation, OpenWhisk-style lines (see ./logs.ts). */
+  logs?: string[];
 }
 
 export type FailureStage = 'wait' | 'start' | 'init' | 'run';
@@ -53,7 +59,12 @@ export type FailureStage = 'wait' | 'start' | 'init' | 'run';
 export interface LocalFunctionSpec extends FunctionSpec {
   /** Time limit of one /init and of one /run of this function; default the platform's invokeTimeoutMs. */
   timeoutMs?: number;
+  /** Log bytes kept per activation (OpenWhisk's limits.logs); default 10 MB. */
+  logLimitBytes?: number;
 }
+
+/** How long, after an answer, the activation's end-of-log markers are awaited. */
+const LOG_WAIT_MS = 200;
 
 /** starting: cold start under way; stopping: killed, not yet exited. */
 export type LocalInstanceState = 'starting' | 'busy' | 'idle' | 'stopping';
@@ -107,6 +118,16 @@ function errorOf(answer: ActionAnswer): string {
   return `HTTP ${answer.status}`;
 }
 
+/** The set under `key`, created empty if there is none. */
+function setOf<K, V>(map: Map<K, Set<V>>, key: K): Set<V> {
+  let set = map.get(key);
+  if (!set) {
+    set = new Set();
+    map.set(key, set);
+  }
+  return set;
+}
+
 /** An instance leased to one invocation, and how it was obtained. */
 interface Lease {
   instance: FunctionInstance;
@@ -123,6 +144,14 @@ interface Waiter {
   settle(r: Lease | Error): void;
   /** Leaves the queue: stops the wait's timer and abort listener. */
   leave(): void;
+  /** A cold start whose free slot this waiter waits for, rather than starting another instance. */
+  awaits?: StartingSlots;
+}
+
+/** The slots an instance being started will have beyond its first activation (concurrency - 1). */
+interface StartingSlots {
+  free: number;
+  settled: boolean;
 }
 
 /** A cold start that failed, with the time the invocation had waited before it. */
@@ -160,6 +189,12 @@ export class LocalPlatform implements PlatformAdapter {
   private runtime: InstanceRuntime | undefined;
   private preparing: Promise<InstanceRuntime> | undefined;
   private readonly pool: IdlePool;
+  /** Activations running on each leased instance. */
+  private readonly active = new Map<FunctionInstance, number>();
+  /** Leased instances that can take one more activation (concurrency above 1), per function. */
+  private readonly shared = new Map<string, Set<FunctionInstance>>();
+  /** Cold starts under way whose instance will have free slots, per function. */
+  private readonly startingSlots = new Map<string, Set<StartingSlots>>();
   private nextInstance = 1;
   /** Invocations waiting for an instance, first come first served. */
   private readonly waiters: Waiter[] = [];
@@ -306,7 +341,6 @@ export class LocalPlatform implements PlatformAdapter {
       });
     }
     const { instance, coldStart, initMs, waitMs } = lease;
-    this.live.set(instance, 'busy');
     const cold = initMs === undefined ? { coldStart, waitMs } : { coldStart, initMs, waitMs };
 
     const timeoutMs = this.timeLimitOf(fn);
@@ -324,12 +358,14 @@ export class LocalPlatform implements PlatformAdapter {
       answer = await instance.post('/run', body, timeoutMs, signal);
     } catch (e) {
       const execMs = performance.now() - runAt;
+      const logs = this.logsOf(instance, fn, 0);
       this.discard(instance);
       return done(outcomeOf(e, true), {
         ...cold,
         execMs,
         instanceId: instance.id,
         ...(instance.containerId !== undefined ? { containerId: instance.containerId } : {}),
+        ...(await logs),
         stage: 'run',
         error: messageOf(e),
       });
@@ -343,6 +379,8 @@ export class LocalPlatform implements PlatformAdapter {
       httpStatus: answer.status,
     });
 
+    // Claimed before the instance is released, so that the next activation's log comes after.
+    const logs = this.logsOf(instance, fn, LOG_WAIT_MS);
     // 2xx and 502 (the action failed) leave the instance usable, as in OpenWhisk; other answers
     // mean the proxy is not in the state we think.
     if (answer.status >= 200 && answer.status < 300) {
@@ -360,7 +398,40 @@ export class LocalPlatform implements PlatformAdapter {
       result.stage = 'run';
       result.error = errorOf(answer);
     }
-    return result;
+    return Object.assign(result, await logs);
+  }
+
+  /** The activation's log, for a function whose instances run one activation at a time. */
+  private async logsOf(
+    instance: FunctionInstance,
+    fn: FunctionSpec,
+    waitMs: number,
+  ): Promise<{ logs?: string[] }> {
+    return this.concurrencyOf(fn.name) > 1 ? {} : { logs: await instance.logs.next(waitMs) };
+  }
+
+  /** Activations an instance of the function runs at once (as deployed). */
+  private concurrencyOf(name: string): number {
+    return Math.max(1, this.functions.get(name)?.concurrency ?? 1);
+  }
+
+  /** Counts one more activation on the instance; it stays shareable while it has a free slot. */
+  private lease(instance: FunctionInstance): FunctionInstance {
+    const n = (this.active.get(instance) ?? 0) + 1;
+    this.active.set(instance, n);
+    this.live.set(instance, 'busy');
+    const shareable = setOf(this.shared, instance.functionName);
+    if (n < this.concurrencyOf(instance.functionName)) shareable.add(instance);
+    else shareable.delete(instance);
+    return instance;
+  }
+
+  /** A leased instance of the function with a free slot, if any. */
+  private takeShared(name: string): FunctionInstance | undefined {
+    for (const instance of this.shared.get(name) ?? []) {
+      if (instance.alive) return instance;
+    }
+    return undefined;
   }
 
   /**
@@ -412,25 +483,51 @@ export class LocalPlatform implements PlatformAdapter {
   }
 
   /**
-   * Gives the waiter a warm instance or starts one for it, if possible now. A waiter served on
+   * Gives the waiter a warm instance (or a free slot on a busy one) or starts one for it, if
+   * possible now. With concurrency above 1, a waiter rather waits for a free slot of an instance
+   * being started than starts another, as OpenWhisk's container pool does. A waiter served on
    * arrival (before any wait) gets waitMs 0.
    */
   private serve(w: Waiter, onArrival = false): boolean {
     const waitMs = onArrival ? 0 : performance.now() - w.enqueuedMs;
-    const warm = this.pool.take(w.fn.name);
+    const name = w.fn.name;
+    const warm = this.takeShared(name) ?? this.pool.take(name);
     if (warm) {
-      w.settle({ instance: warm, coldStart: false, waitMs });
+      // A slot reserved on an instance still starting goes back to those behind.
+      if (w.awaits && !w.awaits.settled) w.awaits.free++;
+      w.settle({ instance: this.lease(warm), coldStart: false, waitMs });
       return true;
     }
+    if (w.awaits && !w.awaits.settled) return false;
+    const starting = [...(this.startingSlots.get(name) ?? [])].find((s) => s.free > 0);
+    if (starting) {
+      starting.free--;
+      w.awaits = starting;
+      return false;
+    }
     if (this.closed || this.starting >= this.options.maxStarting || !this.makeRoom()) return false;
+    const slots: StartingSlots = { free: this.concurrencyOf(name) - 1, settled: false };
+    if (slots.free > 0) setOf(this.startingSlots, name).add(slots);
+    const settled = () => {
+      slots.settled = true;
+      this.startingSlots.get(name)?.delete(slots);
+    };
     this.coldStart(w.fn, w.signal).then(
-      ({ instance, initMs }) => w.settle({ instance, coldStart: true, initMs, waitMs }),
-      (e: unknown) =>
+      ({ instance, initMs }) => {
+        settled();
+        w.settle({ instance: this.lease(instance), coldStart: true, initMs, waitMs });
+        // Its other slots (concurrency above 1) serve those waiting for them.
+        this.pump();
+      },
+      (e: unknown) => {
+        settled();
         w.settle(
           e instanceof StageFailure
             ? new ColdStartFailure(e.cause, waitMs, e.stage)
             : new ColdStartFailure(e, waitMs, 'start'),
-        ),
+        );
+        this.pump();
+      },
     );
     return true;
   }
@@ -481,14 +578,20 @@ export class LocalPlatform implements PlatformAdapter {
         id: `${fn.name}-${this.nextInstance++}`,
         functionName: fn.name,
         memoryMb: fn.memoryMb,
+        concurrency: this.concurrencyOf(fn.name),
+        logLimitBytes: (this.functions.get(fn.name) as LocalFunctionSpec | undefined)?.logLimitBytes,
       });
     } catch (e) {
       this.counters.failedStarts++;
       throw e;
     }
     this.live.set(instance, 'starting');
+    announceInstance({ t: 'start', id: instance.id, functionName: fn.name, pid: instance.pid });
     void instance.exited.then(() => {
+      announceInstance({ t: 'exit', id: instance.id });
       this.live.delete(instance);
+      this.active.delete(instance);
+      this.shared.get(instance.functionName)?.delete(instance);
       this.pool.remove(instance);
       this.pump();
     });
@@ -505,7 +608,8 @@ export class LocalPlatform implements PlatformAdapter {
             name: fn.name,
             main: action?.main ?? SYNTHETIC_ACTION_MAIN,
             code: action?.code ?? SYNTHETIC_ACTION_CODE,
-            env: {},
+            // As OpenWhisk's invoker tells a runtime that activations may overlap.
+            env: this.concurrencyOf(fn.name) > 1 ? { __OW_ALLOW_CONCURRENT: 'true' } : {},
           },
         },
         this.timeLimitOf(fn),
@@ -521,10 +625,25 @@ export class LocalPlatform implements PlatformAdapter {
     }
   }
 
-  /** Back to the pool after a run, unless the platform is closing or the process is gone. */
+  /**
+   * One activation fewer on the instance. When none is left it goes back to the idle pool, unless
+   * the platform is closing, the process is gone or its function was redeployed. A prewarmed
+   * instance, never leased, goes straight to the pool.
+   */
   private release(instance: FunctionInstance): void {
+    const left = (this.active.get(instance) ?? 1) - 1;
     const deployed = this.functions.get(instance.functionName);
-    if (this.closed || !instance.alive || !deployed || this.initialized.get(instance) !== deployed.action) {
+    const current = deployed !== undefined && this.initialized.get(instance) === deployed.action;
+    if (left > 0) {
+      this.active.set(instance, left);
+      if (current && instance.alive && !this.closed) setOf(this.shared, instance.functionName).add(instance);
+      else this.shared.get(instance.functionName)?.delete(instance);
+      this.pump();
+      return;
+    }
+    this.active.delete(instance);
+    this.shared.get(instance.functionName)?.delete(instance);
+    if (this.closed || !instance.alive || !current) {
       this.discard(instance);
       return;
     }

@@ -5,6 +5,7 @@
  */
 import { FaasloadError } from '../../errors.js';
 import { type ActionAnswer, type ExitInfo, Instance } from './instance.js';
+import type { ActivationLogs } from './logs.js';
 import type { ResolvedLocalOptions } from './options.js';
 
 /** What the platform needs of an instance, whatever runs it. */
@@ -15,6 +16,8 @@ export interface FunctionInstance {
   readonly containerId?: string | undefined;
   readonly pid?: number | undefined;
   readonly alive: boolean;
+  /** The action's output, cut into one log per activation. */
+  readonly logs: ActivationLogs;
   /** Settles (never rejects) once the instance is gone, whoever ended it. */
   readonly exited: Promise<ExitInfo>;
   ready(timeoutMs: number, signal: AbortSignal): Promise<void>;
@@ -27,7 +30,22 @@ export interface InstanceRuntime {
   /** Once, before the first instance (builds the image, removes a crashed run's leftovers). */
   prepare(signal: AbortSignal): Promise<void>;
   /** Starts launching an instance; ready() says when it can take /init. */
-  launch(o: { id: string; functionName: string; memoryMb?: number | undefined }): FunctionInstance;
+  launch(o: LaunchOptions): FunctionInstance;
+}
+
+export interface LaunchOptions {
+  id: string;
+  functionName: string;
+  memoryMb?: number | undefined;
+  /** Activations it runs at once; default 1. */
+  concurrency?: number | undefined;
+  /** Log bytes kept per activation. */
+  logLimitBytes?: number | undefined;
+}
+
+/** LaunchOptions without its undefined fields (for exactOptionalPropertyTypes). */
+function defined<T extends object>(o: T): { [K in keyof T]: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as never;
 }
 
 /**
@@ -43,9 +61,9 @@ class ProcessRuntime implements InstanceRuntime {
   readonly kind = 'process';
   constructor(private readonly o: ResolvedLocalOptions) {}
   async prepare(): Promise<void> {}
-  launch(o: { id: string; functionName: string }): FunctionInstance {
+  launch({ memoryMb: _memoryMb, ...o }: LaunchOptions): FunctionInstance {
     const { nodePath, proxyPath, nice } = this.o;
-    return new Instance({ ...o, nodePath, proxyPath, nice });
+    return new Instance({ ...defined(o), nodePath, proxyPath, nice });
   }
 }
 
@@ -75,11 +93,10 @@ export async function createRuntime(
         await docker.ensureRuntimeImage(client, { nodePath: o.nodePath, proxyPath: o.proxyPath, signal })
       ).tag;
     },
-    launch({ id, functionName, memoryMb }) {
+    launch({ memoryMb, ...o }) {
       if (image === undefined) throw new Error('the docker runtime was not prepared');
       return new docker.DockerInstance({
-        id,
-        functionName,
+        ...defined(o),
         docker: client,
         image,
         ...(memoryMb !== undefined ? { memoryMb: memoryMb + RUNTIME_MEMORY_MB } : {}),

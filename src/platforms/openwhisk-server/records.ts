@@ -192,7 +192,7 @@ export function activationRecord(
       result,
       size: Buffer.byteLength(JSON.stringify(result)),
     },
-    logs: [],
+    logs: r.logs ?? [],
     annotations,
   };
 }

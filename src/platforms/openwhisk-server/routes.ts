@@ -330,6 +330,8 @@ export class OpenWhiskApi {
       name: this.platformName(key),
       memoryMb: record.limits.memory,
       timeoutMs: record.limits.timeout,
+      concurrency: record.limits.concurrency,
+      logLimitBytes: record.limits.logs * 1024 * 1024,
       action: { code: record.exec.code, main: record.exec.main ?? 'main' },
     };
     try {
