@@ -181,7 +181,7 @@ describe('trace figures from the real samples', () => {
     const totals = rows.map((r) => r.slice(4).reduce((s, c) => s + Number(c), 0));
     const all = totals.reduce((s, x) => s + x, 0);
     const byTrigger = new Map<string, number>();
-    rows.forEach((r, i) => byTrigger.set(r[3]!, (byTrigger.get(r[3]!) ?? 0) + totals[i]!));
+    for (const [i, r] of rows.entries()) byTrigger.set(r[3]!, (byTrigger.get(r[3]!) ?? 0) + totals[i]!);
     const share = figures.find((f) => f.name === 'trigger-share')!.rows;
     for (const [t, n] of byTrigger) {
       const r = share.find((x) => x.of === 'invocations' && x.trigger === t)!;
