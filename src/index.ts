@@ -6,5 +6,6 @@ export type * from './platforms/types.js';
 export { formatSummary, type RunSummary } from './report/summary.js';
 export { REPLAY_DEFAULTS, type ReplayOptions, type ReplayResult, replay } from './run/replay.js';
 export * from './schedule/index.js';
+export * from './simulate/index.js';
 export * from './trace/index.js';
 export * from './workload/index.js';

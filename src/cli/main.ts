@@ -1,10 +1,12 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { VERSION } from '../version.js';
+import * as datasetCommand from './commands/dataset.js';
 import * as deployCommand from './commands/deploy.js';
 import * as platformCommand from './commands/platform.js';
 import * as replayCommand from './commands/replay.js';
 import * as scheduleCommand from './commands/schedule.js';
+import * as simulateCommand from './commands/simulate.js';
 import * as teardownCommand from './commands/teardown.js';
 import * as traceCommand from './commands/trace.js';
 import { reportError } from './exit-codes.js';
@@ -17,11 +19,13 @@ export async function main(argv: string[]): Promise<number> {
       .version(VERSION)
       .command(replayCommand)
       .command(scheduleCommand)
+      .command(simulateCommand)
       .command(traceCommand)
       .command(deployCommand)
       .command(teardownCommand)
       .command(platformCommand)
-      .demandCommand(1, 'Name a command: replay, schedule, trace, platform, deploy or teardown')
+      .command(datasetCommand)
+      .demandCommand(1, 'Name a command: replay, schedule, simulate, trace, platform, deploy or teardown')
       .strict()
       .wrap(Math.min(110, process.stdout.columns ?? 110))
       .fail((message, err) => {

@@ -1,0 +1,423 @@
+import type { ColumnSpec } from '../dataset/columns.js';
+import {
+  hostFacts,
+  MANIFEST_VERSION,
+  type Manifest,
+  traceFileFacts,
+  writeManifest,
+} from '../dataset/manifest.js';
+import { type Row, TableWriter } from '../dataset/table-writer.js';
+import { FaasloadError } from '../errors.js';
+import { loadPlan, type TracePlanOptions } from '../run/load-plan.js';
+import { createRunDir, makeRunId } from '../run/run-dir.js';
+import { VERSION } from '../version.js';
+import { CALIBRATION_COLUMNS, type RunCalibration, readRunCalibration } from './calibrate.js';
+import {
+  BatchResults,
+  MODEL_DEFAULTS,
+  type ModelOptions,
+  type SimulationUnits,
+  Simulator,
+  simulationUnits,
+  type UnitKind,
+} from './model.js';
+import { fixedKeepAlive, type KeepAlivePolicy } from './policy.js';
+import { parsePolicy } from './registry.js';
+import {
+  appPercentages,
+  appRows,
+  appStats,
+  cdfPoints,
+  functionRows,
+  type PolicySummary,
+  policySummaries,
+  SIM_APP_COLUMNS,
+  SIM_CDF_COLUMNS,
+  SIM_FUNCTION_COLUMNS,
+  SIM_INVOCATION_COLUMNS,
+  SIM_POLICY_COLUMNS,
+  SIM_SCHEMA_VERSION,
+  summaryRow,
+} from './tables.js';
+
+/** One simulation: what to plan (as replay), which policies, the model's costs, the outputs. */
+export interface SimulateOptions extends Partial<TracePlanOptions> {
+  /** Policy specs (`fixed:10m`, `no-unload`, `hybrid`, ...) or policy objects; default fixed:10m. */
+  policies?: readonly (string | KeepAlivePolicy)[];
+  unit?: UnitKind;
+  coldStartMs?: number;
+  execOverheadMs?: number;
+  concurrency?: number;
+  maxInstances?: number;
+  defaultMemoryMb?: number;
+  defaultDurationMs?: number;
+  /** Write the per-invocation table (one row per invocation and policy). Default true. */
+  invocations?: boolean;
+  /**
+   * A replay's run folder: take the cold-start and execution costs from its dataset, and (when
+   * no trace is given) its trace and plan; compare its cold starts with the simulation's.
+   */
+  calibrate?: string;
+  out?: string;
+  resultsDir?: string;
+  commandLine?: readonly string[];
+  log?: (line: string) => void;
+}
+
+export interface CalibrationComparison {
+  run: string;
+  policy: string;
+  coldStartMs: number;
+  execOverheadMs: number;
+  measuredInvocations: number;
+  measuredColdStarts: number;
+  measuredShare: number;
+  simulatedInvocations: number;
+  simulatedColdStarts: number;
+  simulatedShare: number;
+  /** Mean over the functions in both of |simulated share - measured share|. */
+  meanAbsShareError: number;
+  functionsCompared: number;
+}
+
+export interface SimulateResult {
+  dir: string;
+  manifest: Manifest;
+  policies: PolicySummary[];
+  invocations: number;
+  functions: number;
+  /** Seconds spent simulating (planning included, outputs not). */
+  simulateSeconds: number;
+  calibration?: CalibrationComparison;
+}
+
+/**
+ * Plans a trace as replay would and runs the plan through the platform model once per policy
+ * (all policies in one pass over the plan), then writes <dir>/functions.parquet, apps.parquet,
+ * policies.parquet, app_cold_start_cdf.parquet, invocations.parquet (unless invocations: false),
+ * calibration.parquet (with calibrate) and manifest.json.
+ */
+export async function simulate(options: SimulateOptions): Promise<SimulateResult> {
+  const log = options.log ?? (() => {});
+  const startedAt = new Date();
+  let calibration: RunCalibration | undefined;
+  let planOptions: TracePlanOptions;
+  if (options.calibrate !== undefined) {
+    calibration = await readRunCalibration(options.calibrate);
+    planOptions = options.trace !== undefined ? (options as TracePlanOptions) : calibration.plan;
+  } else {
+    if (options.trace === undefined)
+      throw new FaasloadError('E_USAGE', 'simulate: name a trace (or --calibrate RUN)');
+    planOptions = options as TracePlanOptions;
+  }
+  const policies = (
+    options.policies && options.policies.length > 0
+      ? options.policies
+      : [
+          calibration?.keepAliveMs !== undefined
+            ? fixedKeepAlive(calibration.keepAliveMs * 1000)
+            : 'fixed:10m',
+        ]
+  ).map((p) => (typeof p === 'string' ? parsePolicy(p) : p));
+  const names = new Set<string>();
+  for (const p of policies) {
+    if (names.has(p.name)) throw new FaasloadError('E_USAGE', `--policy ${p.name} is given twice`);
+    names.add(p.name);
+  }
+  const unit = options.unit ?? 'function';
+  if (calibration && unit !== 'function') {
+    throw new FaasloadError('E_USAGE', '--calibrate compares functions with a real run: use --unit function');
+  }
+  const coldStartMs =
+    options.coldStartMs ??
+    (calibration && !Number.isNaN(calibration.coldStartMs) ? calibration.coldStartMs : undefined);
+  const model: Omit<ModelOptions, 'horizonUs'> = {
+    ...MODEL_DEFAULTS,
+    ...defined({
+      coldStartMs,
+      execOverheadMs: options.execOverheadMs ?? calibration?.execOverheadMs,
+      concurrency: options.concurrency,
+      maxInstances: options.maxInstances,
+      defaultMemoryMb: options.defaultMemoryMb,
+      defaultDurationMs: options.defaultDurationMs,
+    }),
+  };
+  validateModel(model);
+
+  const { trace, plan } = await loadPlan(planOptions);
+  const units = simulationUnits(plan.functions, unit);
+  const horizonUs = plan.spanUs;
+  const sims = policies.map((p) => new Simulator(p, units, { ...model, horizonUs }));
+  const runId = `${makeRunId(planOptions.trace, startedAt)}-sim`;
+  const dir = await createRunDir(options.out, options.resultsDir ?? 'results', runId);
+  const warnings = [...(trace.warnings ?? []), ...(calibration?.warnings ?? [])];
+  const manifest: Manifest = {
+    manifestVersion: MANIFEST_VERSION,
+    tool: { name: 'faasload', version: VERSION },
+    runId,
+    commandLine: [...(options.commandLine ?? [])],
+    config: {
+      kind: 'simulate',
+      ...planOptions,
+      plan: 'options' in plan ? plan.options : undefined,
+      policies: policies.map((p) => p.name),
+      unit,
+      model: {
+        ...model,
+        maxInstances: Number.isFinite(model.maxInstances) ? model.maxInstances : null,
+        concurrency: Number.isFinite(model.concurrency) ? model.concurrency : 'inf',
+      },
+      horizonUs,
+      ...(options.calibrate !== undefined ? { calibrate: options.calibrate } : {}),
+    },
+    seed: planOptions.seed ?? 1,
+    trace: { format: trace.format, files: await traceFileFacts(trace.files) },
+    platform: { kind: 'simulated', address: '' },
+    host: hostFacts(),
+    startedAt: startedAt.toISOString(),
+    status: 'failed',
+    counts: { functions: plan.functions.length, units: units.units, groups: units.groupNames.length },
+    tables: {},
+    warnings,
+  };
+  await writeManifest(dir, manifest);
+  const writerOf = (name: string, columns: readonly ColumnSpec[]) =>
+    new TableWriter({
+      dir,
+      name,
+      columns,
+      metadata: { 'faasload.schema_version': SIM_SCHEMA_VERSION, 'faasload.run_id': runId },
+    });
+
+  const ids = plan.functions.map((f) => f.id);
+  const perInvocation =
+    (options.invocations ?? true) ? writerOf('invocations', SIM_INVOCATION_COLUMNS) : undefined;
+  const results = new BatchResults();
+  const rows: Row[] = [];
+  let count = 0;
+  log(
+    `simulating ${plan.functions.length} functions (${units.units} units, ${units.groupNames.length} groups) under ${policies.map((p) => p.name).join(', ')} -> ${dir}`,
+  );
+  const t0 = performance.now();
+  let written = false;
+  try {
+    for (const b of plan.batches({ reuse: true })) {
+      const { fn, atUs, durationMs, memoryMb, length } = b;
+      for (const sim of sims) {
+        sim.run(fn, atUs, durationMs, memoryMb, length, perInvocation ? results : undefined);
+        if (perInvocation) {
+          for (let k = 0; k < length; k++) {
+            let row = rows[k];
+            if (row === undefined) {
+              row = {};
+              rows[k] = row;
+            }
+            row.policy = sim.policy.name;
+            row.seq = b.seq + k;
+            row.function = ids[fn[k]!];
+            row.scheduled_us = atUs[k];
+            row.cold_start = results.cold[k] === 1;
+            row.wait_ms = results.waitUs[k]! / 1000;
+            row.exec_ms = results.execUs[k]! / 1000;
+            row.instance_id = results.instance[k];
+          }
+          rows.length = length;
+          perInvocation.add(rows);
+        }
+      }
+      count += length;
+      if (perInvocation) await drained(perInvocation);
+    }
+    for (const sim of sims) sim.finish();
+    const simulateSeconds = (performance.now() - t0) / 1000;
+    log(`simulated ${count} invocations x ${sims.length} policies in ${simulateSeconds.toFixed(1)} s`);
+
+    const apps = sims.map((s) => appStats(s, units));
+    const summaries = policySummaries(sims, apps);
+    const unitNames = unit === 'app' ? units.groupNames : ids;
+    const tables: [string, readonly ColumnSpec[], Row[]][] = [
+      ['functions', SIM_FUNCTION_COLUMNS, sims.flatMap((s) => functionRows(s, units, unitNames))],
+      ['apps', SIM_APP_COLUMNS, sims.flatMap((s, i) => appRows(s.policy.name, apps[i]!, units.groupNames))],
+      [
+        'app_cold_start_cdf',
+        SIM_CDF_COLUMNS,
+        sims.flatMap((s, i) =>
+          cdfPoints(appPercentages(apps[i]!)).map(([pct, fraction]) => ({
+            policy: s.policy.name,
+            cold_start_pct: pct,
+            apps_fraction: fraction,
+          })),
+        ),
+      ],
+      ['policies', SIM_POLICY_COLUMNS, summaries.map(summaryRow)],
+    ];
+    let comparison: CalibrationComparison | undefined;
+    if (calibration) {
+      const c = compare(calibration, sims[0]!, units, ids, model);
+      comparison = c.comparison;
+      tables.push(['calibration', CALIBRATION_COLUMNS, c.rows]);
+    }
+    written = true;
+    if (perInvocation) await addTable(manifest, 'invocations', SIM_INVOCATION_COLUMNS, perInvocation);
+    for (const [name, columns, tableRows] of tables) {
+      const w = writerOf(name, columns);
+      w.add(tableRows);
+      await addTable(manifest, name, columns, w);
+    }
+    manifest.counts = { ...manifest.counts, invocations: count, policies: sims.length };
+    (manifest as Manifest & { simulation?: unknown }).simulation = {
+      simulateSeconds,
+      invocationsPerSecond: (count * sims.length) / simulateSeconds,
+      policies: summaries,
+      missingDurations: sims[0]?.missingDurations ?? 0,
+      missingMemory: sims[0]?.missingMemory ?? 0,
+      ...(comparison ? { calibration: comparison } : {}),
+    };
+    if ((sims[0]?.missingDurations ?? 0) > 0) {
+      warnings.push(
+        `${sims[0]!.missingDurations} invocations had no duration: ${model.defaultDurationMs} ms taken`,
+      );
+    }
+    if ((sims[0]?.missingMemory ?? 0) > 0) {
+      warnings.push(`${sims[0]!.missingMemory} invocations had no memory: ${model.defaultMemoryMb} MB taken`);
+    }
+    if (calibration?.maxInstances !== undefined) {
+      warnings.push(
+        `the calibration run capped instances at ${calibration.maxInstances} over all functions; the model has no cap across functions`,
+      );
+    }
+    manifest.status = 'complete';
+    manifest.endedAt = new Date().toISOString();
+    await writeManifest(dir, manifest);
+    const result: SimulateResult = {
+      dir,
+      manifest,
+      policies: summaries,
+      invocations: count,
+      functions: plan.functions.length,
+      simulateSeconds,
+    };
+    if (comparison) result.calibration = comparison;
+    return result;
+  } finally {
+    if (!written && perInvocation) {
+      // Keep what was streamed (an .arrows file) and say how the run ended.
+      await perInvocation.close().catch(() => {});
+      manifest.endedAt = new Date().toISOString();
+      await writeManifest(dir, manifest).catch(() => {});
+    }
+  }
+}
+
+/** Rows the writer may hold before the simulation waits for the disk (the writer fails past 64 MiB). */
+const MAX_UNWRITTEN_ROWS = 256 * 1024;
+
+/**
+ * Lets the table's writes catch up: the simulation runs synchronously batch after batch and
+ * would otherwise outrun the disk. Uses the writer's counts where it has them; else a turn of
+ * the event loop per batch.
+ */
+async function drained(w: TableWriter): Promise<void> {
+  const counts = () => (w as Partial<{ counts: { added: number; written: number; lost: number } }>).counts;
+  const c = counts();
+  if (!c) return new Promise((r) => setImmediate(r));
+  if (c.added - c.written - c.lost <= MAX_UNWRITTEN_ROWS) return;
+  while (true) {
+    const now = counts()!;
+    if (now.added - now.written - now.lost <= MAX_UNWRITTEN_ROWS / 4) return;
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
+async function addTable(
+  manifest: Manifest,
+  name: string,
+  columns: readonly ColumnSpec[],
+  w: TableWriter,
+): Promise<void> {
+  const t = await w.close();
+  manifest.tables[name] = {
+    file: t.file,
+    rows: t.rows,
+    schemaVersion: SIM_SCHEMA_VERSION,
+    columns: columns.map(({ name, kind, nullable, doc }) => ({ name, kind, nullable, doc })),
+  };
+}
+
+function compare(
+  cal: RunCalibration,
+  sim: Simulator,
+  units: SimulationUnits,
+  ids: readonly string[],
+  model: Omit<ModelOptions, 'horizonUs'>,
+): { comparison: CalibrationComparison; rows: Row[] } {
+  const rows: Row[] = [];
+  let errSum = 0;
+  let compared = 0;
+  let simInv = 0;
+  let simCold = 0;
+  ids.forEach((id, fn) => {
+    const u = units.unitOf[fn]!;
+    const inv = sim.invocations[u]!;
+    const cold = sim.coldStarts[u]!;
+    simInv += inv;
+    simCold += cold;
+    const [mInv, mCold] = cal.perFunction.get(id) ?? [0, 0];
+    const mShare = mInv > 0 ? mCold / mInv : null;
+    const sShare = inv > 0 ? cold / inv : null;
+    if (mShare !== null && sShare !== null) {
+      errSum += Math.abs(sShare - mShare);
+      compared++;
+    }
+    rows.push({
+      function: id,
+      measured_invocations: mInv,
+      measured_cold_starts: mCold,
+      measured_share: mShare,
+      simulated_invocations: inv,
+      simulated_cold_starts: cold,
+      simulated_share: sShare,
+    });
+  });
+  return {
+    rows,
+    comparison: {
+      run: cal.run,
+      policy: sim.policy.name,
+      coldStartMs: model.coldStartMs,
+      execOverheadMs: model.execOverheadMs,
+      measuredInvocations: cal.measuredInvocations,
+      measuredColdStarts: cal.measuredColdStarts,
+      measuredShare: cal.measuredColdStarts / cal.measuredInvocations,
+      simulatedInvocations: simInv,
+      simulatedColdStarts: simCold,
+      simulatedShare: simInv > 0 ? simCold / simInv : 0,
+      meanAbsShareError: compared > 0 ? errSum / compared : 0,
+      functionsCompared: compared,
+    },
+  };
+}
+
+function validateModel(m: Omit<ModelOptions, 'horizonUs'>): void {
+  const problems: string[] = [];
+  if (!(m.coldStartMs >= 0)) problems.push(`--cold-start must be >= 0, got ${m.coldStartMs} ms`);
+  if (!(m.execOverheadMs >= 0)) problems.push(`--exec-overhead must be >= 0, got ${m.execOverheadMs} ms`);
+  if (
+    !((Number.isInteger(m.concurrency) || m.concurrency === Number.POSITIVE_INFINITY) && m.concurrency >= 1)
+  ) {
+    problems.push(`--concurrency must be an integer >= 1 or inf, got ${m.concurrency}`);
+  }
+  if (!(m.maxInstances >= 1)) problems.push(`--max-instances must be >= 1, got ${m.maxInstances}`);
+  if (!(m.defaultMemoryMb > 0)) problems.push(`--default-memory must be > 0, got ${m.defaultMemoryMb}`);
+  if (!(m.defaultDurationMs >= 0))
+    problems.push(`the default duration must be >= 0, got ${m.defaultDurationMs}`);
+  if (problems.length > 0) throw new FaasloadError('E_USAGE', problems.join('\n'));
+}
+
+function defined<T extends Record<string, unknown>>(
+  o: T,
+): Partial<{ [K in keyof T]: Exclude<T[K], undefined> }> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<{
+    [K in keyof T]: Exclude<T[K], undefined>;
+  }>;
+}
