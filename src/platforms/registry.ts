@@ -1,7 +1,7 @@
 import { FaasloadError } from '../errors.js';
 import { HttpPlatform, type HttpPlatformOptions } from './http/index.js';
 import type { RuntimeChoice } from './local/runtime.js';
-import { OpenWhiskPlatform, type OpenWhiskPlatformOptions, readWskProps } from './openwhisk/index.js';
+import { createOpenWhisk, type OpenWhiskSetup } from './openwhisk/index.js';
 import type { PlatformAdapter } from './types.js';
 import { WorkerPlatform } from './worker/host.js';
 
@@ -19,34 +19,19 @@ export interface PlatformOptions {
   prewarm?: number;
   /** --platform http: the URL template and request shape (its invokeTimeoutMs is the one above). */
   http?: Omit<HttpPlatformOptions, 'invokeTimeoutMs'>;
-  /** --platform openwhisk: where and how; apiHost, auth and namespace default to ~/.wskprops. */
-  openwhisk?: Partial<Omit<OpenWhiskPlatformOptions, 'invokeTimeoutMs'>>;
+  /** --platform openwhisk: where and how; apiHost, auth and namespace default to ~/.wskprops; tenants. */
+  openwhisk?: Omit<OpenWhiskSetup, 'invokeTimeoutMs'>;
 }
 
 const FACTORIES = {
   /** The embedded platform, in a worker thread so that its work never delays the dispatcher. */
   local: (o: PlatformOptions) => new WorkerPlatform('local', o),
   /** Any OpenWhisk (a real one, or faasload platform start): flags first, then the wsk CLI's config. */
-  openwhisk: (o: PlatformOptions) => {
-    const props = readWskProps();
-    const given = { ...o.openwhisk };
-    const apiHost = given.apiHost ?? props.apiHost;
-    const auth = given.auth ?? props.auth;
-    if (apiHost === undefined || auth === undefined) {
-      throw new FaasloadError(
-        'E_USAGE',
-        'the openwhisk platform needs an API host and a key: --apihost and --auth, or APIHOST and AUTH in ~/.wskprops (WSK_CONFIG_FILE)',
-      );
-    }
-    const namespace = given.namespace ?? props.namespace;
-    return new OpenWhiskPlatform({
-      ...given,
-      apiHost,
-      auth,
-      ...(namespace !== undefined ? { namespace } : {}),
+  openwhisk: (o: PlatformOptions) =>
+    createOpenWhisk({
+      ...o.openwhisk,
       ...(o.invokeTimeoutMs !== undefined ? { invokeTimeoutMs: o.invokeTimeoutMs } : {}),
-    });
-  },
+    }),
   /** Any HTTP endpoint, one request per invocation (needs options.http). */
   http: (o: PlatformOptions) => {
     if (!o.http) throw new FaasloadError('E_USAGE', 'the http platform needs a URL template (--url)');

@@ -23,6 +23,8 @@ export function functionSpecs(functions: readonly TraceFunction[]): FunctionSpec
     const spec: FunctionSpec = { id: f.id, name: names[i]! };
     const memory = f.memoryMb?.points.at(-1)?.[1];
     if (memory !== undefined) spec.memoryMb = Math.ceil(memory);
+    const owner = f.user ?? f.app;
+    if (owner !== undefined) spec.owner = owner;
     return spec;
   });
 }

@@ -5,7 +5,7 @@ import { PLATFORM_KINDS } from '../../platforms/registry.js';
 import { REPLAY_DEFAULTS, type ReplayOptions, replay } from '../../run/replay.js';
 import { parseStartAt } from '../../run/start-at.js';
 import { STOP_EXIT_CODES } from '../exit-codes.js';
-import { openwhiskFlags, toOpenWhiskOptions } from '../openwhisk-flags.js';
+import { OPENWHISK_FLAGS, openwhiskFlags, toOpenWhiskOptions } from '../openwhisk-flags.js';
 import { durationFlag, planFlags, throwIfErrors, toTracePlanOptions } from '../plan-flags.js';
 
 export const command = 'replay <trace>';
@@ -214,7 +214,7 @@ export function toReplayOptions(args: Args): ReplayOptions {
       errors.push(`${given.map((f) => `--${f}`).join(', ')} only apply to --platform ${platform}`);
   };
   only('http', ['url', 'header', 'body']);
-  only('openwhisk', ['apihost', 'auth', 'namespace', 'non-blocking', 'insecure', 'poll-interval']);
+  only('openwhisk', OPENWHISK_FLAGS);
   throwIfErrors(errors);
   options.platform = args.platform;
   options.pacing = args.pacing;

@@ -34,6 +34,7 @@ import { VERSION } from '../../version.js';
 import { closePools } from '../http/exchange.js';
 import type { FunctionSpec, InvocationResult, PlatformAdapter } from '../types.js';
 import { clip, isActivationRecord, parseObject, readActivation, resultOf } from './activation.js';
+import type { KeyValue, Manifest, ManifestAction, ManifestLimits } from './manifest.js';
 import {
   OPENWHISK_MIN_MEMORY_MB,
   type OpenWhiskPlatformOptions,
@@ -50,8 +51,9 @@ export interface ActionPut {
   namespace: string;
   name: string;
   exec: { kind: string; code: string; main: string };
-  limits?: { memory: number };
-  annotations: { key: string; value: unknown }[];
+  limits?: ManifestLimits;
+  parameters?: KeyValue[];
+  annotations: KeyValue[];
   publish: false;
 }
 
@@ -74,6 +76,8 @@ export class OpenWhiskPlatform implements PlatformAdapter {
   private readonly headers: Record<string, string>;
   /** Actions deploy() created or updated, for teardown. */
   private readonly deployed = new Set<string>();
+  /** Packages deployManifest() created, deleted at teardown after their actions. */
+  private readonly deployedPackages = new Set<string>();
   private closed = false;
   private tornDown: Promise<void> | undefined;
 
@@ -134,6 +138,82 @@ export class OpenWhiskPlatform implements PlatformAdapter {
   /** Forgets the actions deploy() created, so that teardown() only closes connections. */
   keepDeployed(): void {
     this.deployed.clear();
+    this.deployedPackages.clear();
+  }
+
+  /** Takes charge of a manifest's actions and packages (no request), so that teardown() deletes them. */
+  adoptManifest(manifest: Manifest): void {
+    for (const pkg of manifest.packages) {
+      if (pkg.name !== undefined) this.deployedPackages.add(pkg.name);
+      for (const a of pkg.actions) this.deployed.add(a.name);
+    }
+  }
+
+  /** /api/v1/namespaces/{ns}/packages/{name}. */
+  packagePath(name: string): string {
+    return `${this.options.basePath}/api/v1/namespaces/${encodeURIComponent(this.options.namespace)}/packages/${encodeURIComponent(name)}`;
+  }
+
+  /** The PUT body of one manifest action (annotated faasload, as deploy() does). */
+  manifestActionPut(a: ManifestAction): ActionPut {
+    const put: ActionPut = {
+      namespace: this.options.namespace,
+      name: a.name.split('/').at(-1)!,
+      exec: { kind: a.kind, code: a.code, main: a.main },
+      annotations: [
+        { key: 'faasload', value: true },
+        { key: 'faasload-version', value: VERSION },
+      ],
+      publish: false,
+    };
+    if (Object.keys(a.limits).length > 0) put.limits = { ...a.limits };
+    if (a.parameters.length > 0) put.parameters = a.parameters;
+    return put;
+  }
+
+  /**
+   * Deploys a wskdeploy-style manifest (manifest.ts): each package first (PUT ?overwrite=true,
+   * its parameters, annotation faasload), then its actions, deployConcurrency at a time; the first
+   * failure rejects with E_PLATFORM naming the package or action. teardown() deletes them (actions
+   * first), unless keepDeployed() was called. Returns the action names ('pkg/action').
+   */
+  async deployManifest(manifest: Manifest, signal: AbortSignal): Promise<string[]> {
+    signal.throwIfAborted();
+    if (this.closed) throw new FaasloadError('E_PLATFORM', 'the openwhisk platform has been torn down');
+    const names: string[] = [];
+    for (const pkg of manifest.packages) {
+      if (pkg.name !== undefined) {
+        const path = `${this.packagePath(pkg.name)}?overwrite=true`;
+        const body = {
+          namespace: this.options.namespace,
+          name: pkg.name,
+          publish: false,
+          annotations: [{ key: 'faasload', value: true }],
+          ...(pkg.parameters.length > 0 ? { parameters: pkg.parameters } : {}),
+        };
+        const reply = await this.control({ method: 'PUT', path, body: JSON.stringify(body) }, signal);
+        if (reply.kind === 'cancelled' || reply.kind === 'aborted') signal.throwIfAborted();
+        if (reply.kind !== 'answer' || reply.status < 200 || reply.status >= 300) {
+          throw this.apiError(`deploying package '${pkg.name}' of ${manifest.file}`, 'PUT', path, reply);
+        }
+        this.deployedPackages.add(pkg.name);
+      }
+      await eachLimited(pkg.actions, this.options.deployConcurrency, async (a) => {
+        const path = `${this.actionPath(a.name)}?overwrite=true`;
+        const reply = await this.control(
+          { method: 'PUT', path, body: JSON.stringify(this.manifestActionPut(a)) },
+          signal,
+        );
+        if (reply.kind === 'answer' && reply.status >= 200 && reply.status < 300) {
+          this.deployed.add(a.name);
+          return;
+        }
+        if (reply.kind === 'cancelled' || reply.kind === 'aborted') signal.throwIfAborted();
+        throw this.apiError(`deploying action '${a.name}' of ${manifest.file}`, 'PUT', path, reply);
+      });
+      names.push(...pkg.actions.map((a) => a.name));
+    }
+    return names;
   }
 
   activationPath(id: string): string {
@@ -335,6 +415,17 @@ export class OpenWhiskPlatform implements PlatformAdapter {
         `${name} (${reply.kind === 'answer' ? this.statusText(reply.status, reply.body) : this.redact(reply.message)})`,
       );
     }).catch(() => undefined);
+    for (const pkg of this.deployedPackages) {
+      if (unreachable) break;
+      const reply = await this.control({ method: 'DELETE', path: this.packagePath(pkg) }, never);
+      if (reply.kind === 'answer' && ((reply.status >= 200 && reply.status < 300) || reply.status === 404)) {
+        this.deployedPackages.delete(pkg);
+      } else {
+        failures.push(
+          `package ${pkg} (${reply.kind === 'answer' ? this.statusText(reply.status, reply.body) : this.redact(reply.message)})`,
+        );
+      }
+    }
     if (failures.length > 0) {
       const shown = failures.slice(0, 5).join(', ');
       const more = failures.length > 5 ? ` and ${failures.length - 5} more` : '';
