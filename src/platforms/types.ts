@@ -14,6 +14,16 @@ export interface FunctionSpec {
   owner?: string;
   /** The action's code (an OpenWhisk Node.js action); default: the synthetic trace function. */
   action?: ActionCode;
+  /** A catalog function bound to it (src/workload/binding.ts): what each invocation sends. */
+  workload?: WorkloadBinding;
+}
+
+/** A catalog function standing for a trace function; inputs are drawn from `seed`. */
+export interface WorkloadBinding {
+  function: string;
+  seed: number;
+  /** In the catalog input's own unit. */
+  inputSize: number;
 }
 
 /** An OpenWhisk Node.js action: source that defines `main`, called with the parameters. */

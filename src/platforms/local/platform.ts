@@ -18,13 +18,10 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { FaasloadError } from '../../errors.js';
-import {
-  SYNTHETIC_ACTION_CODE,
-  SYNTHETIC_ACTION_MAIN,
-  type SyntheticParams,
-} from '../../runtime/synthetic.js';
+import { SYNTHETIC_ACTION_CODE, SYNTHETIC_ACTION_MAIN } from '../../runtime/synthetic.js';
 import type { Arrival } from '../../schedule/types.js';
 import { epochUs } from '../../util/time.js';
+import { invocationValue } from '../../workload/binding.js';
 import type { FunctionSpec, InvocationResult, Outcome, PlatformAdapter } from '../types.js';
 import { type ActionAnswer, InstanceFailure } from './instance.js';
 import { announceInstance } from './instance-channel.js';
@@ -275,19 +272,21 @@ export class LocalPlatform implements PlatformAdapter {
   }
 
   /**
-   * Runs one synthetic invocation on a warm instance of fn, or on a new one (a cold start).
+   * Runs one invocation (the synthetic function, or the catalog function bound to fn: see
+   * workload/binding.ts) on a warm instance of fn, or on a new one (a cold start).
    * Never rejects: failures, timeouts and aborts are outcomes. An abort before /run was sent
    * (during a cold start included) gives 'cancelled'; after, 'error' with error 'aborted'. Either
-   * way an instance that was working on it is killed.
-   * The pool is shared by concurrent calls; each call leases its instance exclusively.
+   * way an instance that was working on it is killed. Parameters the bound function refuses are
+   * an error outcome.
    */
   async invoke(fn: FunctionSpec, arrival: Arrival, signal: AbortSignal): Promise<LocalInvocationResult> {
-    // The synthetic function's parameters, and a trace's own ones (FaaSLoad traces) beside them.
-    const value: SyntheticParams & Record<string, unknown> = {
-      ...arrival.params,
-      durationMs: arrival.durationMs ?? 0,
-      memoryMb: arrival.memoryMb ?? 0,
-    };
+    let value: Record<string, unknown>;
+    try {
+      value = invocationValue(fn, arrival);
+    } catch (e) {
+      const atUs = epochUs();
+      return { outcome: 'error', sentAtUs: atUs, endedAtUs: atUs, error: `parameters: ${messageOf(e)}` };
+    }
     return this.run(fn, value, signal);
   }
 

@@ -1,0 +1,87 @@
+/**
+ * Binding catalog functions to trace functions (--functions): the choice, the binding, each
+ * invocation's value, and real catalog functions run by the embedded platform from a binding.
+ */
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import { LocalPlatform } from '../src/platforms/local/index.js';
+import type { FunctionSpec } from '../src/platforms/types.js';
+import type { Arrival } from '../src/schedule/types.js';
+import { bindFunctions, invocationValue, parseFunctionsChoice } from '../src/workload/binding.js';
+import { makeInput } from '../src/workload/index.js';
+
+const specs: FunctionSpec[] = ['a', 'b', 'c', 'd', 'e'].map((id, i) => ({ id, name: `fn-${i}-${id}` }));
+const arrival = (seq: number, params?: Record<string, string>): Arrival => ({
+  seq,
+  fn: 0,
+  atUs: 0,
+  durationMs: 5,
+  memoryMb: 1,
+  ...(params ? { params } : {}),
+});
+
+test('--functions: catalog means every real function; names are checked against the catalog', () => {
+  assert.deepEqual(parseFunctionsChoice('catalog'), ['image', 'compress', 'json', 'hash', 'matmul']);
+  assert.deepEqual(parseFunctionsChoice(' hash, json '), ['hash', 'json']);
+  assert.deepEqual(parseFunctionsChoice('synthetic'), ['synthetic']);
+  assert.throws(
+    () => parseFunctionsChoice('resize'),
+    /no function 'resize' in the catalog \(it has synthetic, image/,
+  );
+  assert.throws(() => parseFunctionsChoice(','), /name at least one/);
+});
+
+test('functions are bound in turn, in plan order; synthetic leaves a spec as it is', () => {
+  const bound = bindFunctions(specs, ['hash', 'synthetic', 'json'], 7);
+  assert.deepEqual(
+    bound.map((s) => s.workload?.function),
+    ['hash', undefined, 'json', 'hash', undefined],
+  );
+  assert.equal(bound[1], specs[1]);
+  assert.match(bound[0]!.action!.code, /function/);
+  assert.equal(bound[0]!.name, specs[0]!.name, "names stay the trace functions'");
+  assert.deepEqual(bindFunctions(specs, ['synthetic'], 7), specs);
+});
+
+test('an invocation value: synthetic gets duration and memory; a bound one an input seeded by (seed, function, seq)', () => {
+  assert.deepEqual(invocationValue(specs[0]!, arrival(3, { x: '1' })), {
+    x: '1',
+    durationMs: 5,
+    memoryMb: 1,
+  });
+  const [hash] = bindFunctions(specs, ['hash'], 7);
+  const v3 = invocationValue(hash!, arrival(3));
+  assert.deepEqual(invocationValue(hash!, arrival(3)), v3, 'the same arrival, the same value');
+  assert.notEqual(invocationValue(hash!, arrival(4)).seed, v3.seed);
+  const [other] = bindFunctions(specs, ['hash'], 8);
+  assert.notEqual(invocationValue(other!, arrival(3)).seed, v3.seed, 'another run seed, other inputs');
+  assert.equal(v3.size, hash!.workload!.inputSize);
+  assert.equal(v3.durationMs, undefined);
+  // Trace parameters the function takes are kept; others are left out.
+  const withParams = invocationValue(hash!, arrival(3, { rounds: '2', colour: 'red' }));
+  assert.equal(withParams.rounds, 2);
+  assert.equal(withParams.colour, undefined);
+  assert.throws(() => invocationValue(hash!, arrival(3, { rounds: '-5' })), /rounds/);
+});
+
+const platform = new LocalPlatform({ runtime: 'process', startTimeoutMs: 30_000 });
+after(() => platform.teardown());
+
+test('the embedded platform runs every bound catalog function on the input the value names', {
+  timeout: 120_000,
+}, async () => {
+  const bound = bindFunctions(specs, parseFunctionsChoice('catalog'), 11);
+  await platform.deploy(bound, new AbortController().signal);
+  for (const [i, fn] of bound.entries()) {
+    const a = arrival(100 + i);
+    const value = invocationValue(fn, a);
+    const r = await platform.invoke(fn, a, new AbortController().signal);
+    assert.equal(r.outcome, 'ok', `${fn.workload!.function}: ${r.error}`);
+    const input = r.result?.input as { id: string };
+    const expected = makeInput(fn.workload!.function, value.seed as number, value.size as number, {});
+    assert.equal(input.id, expected.id, fn.workload!.function);
+  }
+  const bad = await platform.invoke(bound[3]!, arrival(1, { rounds: 'many' }), new AbortController().signal);
+  assert.equal(bad.outcome, 'error');
+  assert.match(bad.error!, /^parameters: .*rounds/);
+});
