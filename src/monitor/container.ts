@@ -1,0 +1,423 @@
+/**
+ * Container monitor: every container on the Docker engine (faasload's, an OpenWhisk invoker's,
+ * any other), observed two ways.
+ *
+ * - Lifecycle: the engine's event stream (container create, start, pause, unpause, kill, die with
+ *   its exit code, oom, destroy) into container_events with the engine's nanosecond times. When
+ *   the stream breaks (the daemon restarts or goes away) a gap opens, the monitor reconnects
+ *   every reconnectMs, and on reconnection asks for the events since the last one it saw: the
+ *   engine replays what happened meanwhile (if the daemon itself was down, nothing happened).
+ * - Samples: every intervalMs, each running container's counters from its cgroup files (v1 or v2,
+ *   see cgroup.ts) into container_samples; where no cgroup can be read (a remote engine, an
+ *   unmounted tree) the engine's stats stream of that container instead (source `stats`, updated
+ *   about once a second by the engine). Running containers are learnt from start events and
+ *   from a listing every listIntervalMs (which also catches those started before the monitor).
+ *   A container whose cgroup vanishes between the listing and a read is dropped (counted), not
+ *   an error; while the engine does not answer, cgroup sampling of known containers goes on.
+ */
+import type Dockerode from 'dockerode';
+import type { TableWriter } from '../dataset/table-writer.js';
+import { epochUs } from '../util/time.js';
+import { CgroupReader } from './cgroup.js';
+import { type ContainerMatch, matchContainer } from './docker-match.js';
+import { emptyMeasures, isGone, type Measures } from './measures.js';
+import { SAMPLE_INTERVAL_MS } from './process.js';
+import { closeTable, openTable } from './tables.js';
+import { Ticker } from './ticker.js';
+import type { Monitor, MonitorContext, MonitorGap, MonitorSummary } from './types.js';
+
+export interface ContainerMonitorOptions {
+  docker: Dockerode;
+  intervalMs?: number;
+  /** cgroup files when readable, else the stats stream (auto); or only one of them. */
+  source?: 'auto' | 'cgroup' | 'stats';
+  listIntervalMs?: number;
+  reconnectMs?: number;
+  /** For tests: another cgroup root. */
+  cgroupRoot?: string;
+}
+
+interface EngineEvent {
+  Type?: string;
+  Action?: string;
+  status?: string;
+  id?: string;
+  Actor?: { ID?: string; Attributes?: Record<string, string> };
+  time?: number;
+  timeNano?: number | string;
+}
+
+interface Target extends ContainerMatch {
+  id: string;
+  name: string | null;
+  reader: CgroupReader | undefined;
+  /** The last values from the stats stream, when that is the source. */
+  stats: Measures | undefined;
+  statsStream: NodeJS.ReadableStream | undefined;
+  /** Still to locate (cgroup or stats): set while an attempt is under way. */
+  locating: boolean;
+}
+
+const API_TIMEOUT_MS = 5_000;
+
+/** The parts of the Engine API's container stats that are read (v1 and v2 hosts). */
+export interface DockerStats {
+  cpu_stats?: {
+    cpu_usage?: { total_usage?: number; usage_in_usermode?: number; usage_in_kernelmode?: number };
+    throttling_data?: { periods?: number; throttled_periods?: number; throttled_time?: number };
+  };
+  memory_stats?: { usage?: number; limit?: number; stats?: Record<string, number> };
+  pids_stats?: { current?: number };
+  blkio_stats?: { io_service_bytes_recursive?: { op?: string; value?: number }[] | null };
+}
+
+/** Docker's stats JSON into measures (both cgroup versions as the engine reports them). */
+export function measuresFromStats(s: DockerStats): Measures {
+  const m = emptyMeasures('stats');
+  const cpu = s.cpu_stats ?? {};
+  m.cpu_total_ns = cpu.cpu_usage?.total_usage ?? null;
+  m.cpu_user_ns = cpu.cpu_usage?.usage_in_usermode ?? null;
+  m.cpu_system_ns = cpu.cpu_usage?.usage_in_kernelmode ?? null;
+  m.cpu_periods = cpu.throttling_data?.periods ?? null;
+  m.cpu_throttled_periods = cpu.throttling_data?.throttled_periods ?? null;
+  m.cpu_throttled_ns = cpu.throttling_data?.throttled_time ?? null;
+  const mem = s.memory_stats ?? {};
+  m.memory_usage_bytes = mem.usage ?? null;
+  m.memory_limit_bytes = mem.limit !== undefined && mem.limit < 2 ** 60 ? mem.limit : null;
+  m.memory_rss_bytes = mem.stats?.total_rss ?? mem.stats?.rss ?? mem.stats?.anon ?? null;
+  m.memory_cache_bytes = mem.stats?.total_cache ?? mem.stats?.cache ?? mem.stats?.file ?? null;
+  m.pids = s.pids_stats?.current ?? null;
+  const io = s.blkio_stats?.io_service_bytes_recursive;
+  if (Array.isArray(io)) {
+    m.io_read_bytes = 0;
+    m.io_write_bytes = 0;
+    for (const e of io) {
+      const op = e.op?.toLowerCase();
+      if (op === 'read') m.io_read_bytes += e.value ?? 0;
+      else if (op === 'write') m.io_write_bytes += e.value ?? 0;
+    }
+  }
+  return m;
+}
+
+/** Splits a stream of concatenated JSON objects (one per line, possibly chunked anyhow). */
+function onJsonLines(stream: NodeJS.ReadableStream, each: (value: unknown) => void): void {
+  let buffered = '';
+  stream.on('data', (chunk: Buffer | string) => {
+    buffered += chunk.toString();
+    let nl = buffered.indexOf('\n');
+    while (nl >= 0) {
+      const line = buffered.slice(0, nl).trim();
+      buffered = buffered.slice(nl + 1);
+      if (line !== '') {
+        try {
+          each(JSON.parse(line));
+        } catch {
+          // a line that is not JSON: ignored
+        }
+      }
+      nl = buffered.indexOf('\n');
+    }
+  });
+}
+
+export class ContainerMonitor implements Monitor {
+  readonly name = 'container';
+  private readonly docker: Dockerode;
+  private events: TableWriter | undefined;
+  private samples: TableWriter | undefined;
+  private ticker: Ticker | undefined;
+  private context: MonitorContext | undefined;
+  private readonly targets = new Map<string, Target>();
+  /** Names and labels learnt from events and listings, for events of containers not running. */
+  private readonly known = new Map<string, { name: string | null; match: ContainerMatch }>();
+  private stream: NodeJS.ReadableStream | undefined;
+  private stopping = false;
+  private lastNano = 0n;
+  private readonly seenAtLast = new Set<string>();
+  private listTimer: NodeJS.Timeout | undefined;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private readonly gaps: MonitorGap[] = [];
+  private openGap: MonitorGap | undefined;
+  private sampleRows = 0;
+  private eventRows = 0;
+  private readonly counts = {
+    containers: 0,
+    vanished: 0,
+    statsFallbacks: 0,
+    reconnects: 0,
+    replayedEvents: 0,
+  };
+
+  constructor(private readonly options: ContainerMonitorOptions) {
+    this.docker = options.docker;
+  }
+
+  async start(context: MonitorContext): Promise<void> {
+    this.context = context;
+    this.events = openTable(context, 'container_events');
+    this.samples = openTable(context, 'container_samples');
+    // Events since now: a replay's containers are created after this.
+    this.lastNano = BigInt(Date.now()) * 1_000_000n;
+    await this.connect();
+    await this.list();
+    this.listTimer = setInterval(() => void this.list(), this.options.listIntervalMs ?? 2000);
+    this.ticker = new Ticker(this.options.intervalMs ?? SAMPLE_INTERVAL_MS, (_p, lateUs) =>
+      this.sample(lateUs),
+    );
+    this.ticker.start();
+  }
+
+  private api(): { abortSignal: AbortSignal } {
+    return { abortSignal: AbortSignal.timeout(API_TIMEOUT_MS) };
+  }
+
+  /** Opens the event stream from the last event seen; on failure opens a gap and retries. */
+  private async connect(): Promise<void> {
+    if (this.stopping) return;
+    const sinceS = Number(this.lastNano / 1_000_000_000n);
+    const sinceFrac = String(this.lastNano % 1_000_000_000n).padStart(9, '0');
+    try {
+      // No abort signal: it would end the stream, which lives as long as the monitor. A daemon
+      // that accepts the connection but never answers is caught by the timer instead.
+      const opening = this.docker.getEvents({
+        since: `${sinceS}.${sinceFrac}`,
+        filters: { type: ['container'] },
+      } as unknown as Dockerode.GetEventsOptions) as Promise<NodeJS.ReadableStream>;
+      let timer: NodeJS.Timeout | undefined;
+      const stream = await Promise.race([
+        opening,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`no answer within ${API_TIMEOUT_MS} ms`)),
+            API_TIMEOUT_MS,
+          );
+        }),
+      ]).finally(() => clearTimeout(timer));
+      if (this.stopping) {
+        (stream as unknown as { destroy?: () => void }).destroy?.();
+        return;
+      }
+      this.stream = stream;
+      const replayUntil = BigInt(Date.now()) * 1_000_000n;
+      onJsonLines(stream, (e) => this.onEvent(e as EngineEvent, replayUntil));
+      const broken = (why: string) => {
+        if (this.stream !== stream) return;
+        this.stream = undefined;
+        if (!this.stopping) this.lost('docker events', why);
+      };
+      stream.on('end', () => broken('the event stream ended (daemon stopped?)'));
+      stream.on('close', () => broken('the event stream closed'));
+      stream.on('error', (e: Error) => broken(e.message));
+      if (this.openGap) {
+        this.openGap.toUs = epochUs();
+        this.context!.log(
+          `container monitor: the Docker engine answers again (gap of ${((this.openGap.toUs - this.openGap.fromUs) / 1e6).toFixed(1)} s)`,
+        );
+        this.openGap = undefined;
+        this.counts.reconnects++;
+        void this.list();
+      }
+    } catch (e) {
+      this.lost('docker events', (e as Error).message);
+    }
+  }
+
+  private lost(target: string, reason: string): void {
+    if (!this.openGap) {
+      this.openGap = { monitor: this.name, target, fromUs: epochUs(), reason };
+      this.gaps.push(this.openGap);
+      this.context!.log(`container monitor: ${target}: ${reason}; reconnecting`);
+    }
+    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = setTimeout(() => void this.connect(), this.options.reconnectMs ?? 1000);
+  }
+
+  private onEvent(e: EngineEvent, replayUntilNano: bigint): void {
+    if ((e.Type ?? 'container') !== 'container') return;
+    const id = e.Actor?.ID ?? e.id;
+    if (!id) return;
+    const action = (e.Action ?? e.status ?? '').split(':')[0]!; // e.g. 'exec_start: sh' → exec_start
+    const nano = e.timeNano !== undefined ? BigInt(e.timeNano) : BigInt(e.time ?? 0) * 1_000_000_000n;
+    // Reconnecting asks for events since the last one: skip the ones already recorded.
+    const key = `${id}/${action}`;
+    if (nano < this.lastNano || (nano === this.lastNano && this.seenAtLast.has(key))) return;
+    if (nano > this.lastNano) {
+      this.lastNano = nano;
+      this.seenAtLast.clear();
+    }
+    this.seenAtLast.add(key);
+    if (nano < replayUntilNano && this.counts.reconnects + (this.openGap ? 1 : 0) > 0)
+      this.counts.replayedEvents++;
+    const attrs = e.Actor?.Attributes ?? {};
+    const name = attrs.name ?? this.known.get(id)?.name ?? null;
+    const match =
+      attrs.name !== undefined
+        ? matchContainer(attrs.name, attrs)
+        : (this.known.get(id)?.match ?? matchContainer(undefined, attrs));
+    this.known.set(id, { name, match });
+    const exitCode = action === 'die' && attrs.exitCode !== undefined ? Number(attrs.exitCode) : null;
+    this.events!.add([
+      {
+        time: Number(nano / 1000n),
+        time_ns_frac: Number(nano % 1000n),
+        container_id: id,
+        container_name: name,
+        instance_id: match.instanceId,
+        function: match.functionName,
+        matched_by: match.matchedBy,
+        event: action,
+        exit_code: exitCode,
+        signal: action === 'kill' ? (attrs.signal ?? null) : null,
+      },
+    ]);
+    this.eventRows++;
+    if (action === 'start' || action === 'unpause') this.track(id, name, match);
+    else if (action === 'die' || action === 'destroy') this.untrack(id);
+  }
+
+  /** Syncs the running containers with a listing; a failure is part of the engine's gap. */
+  private async list(): Promise<void> {
+    if (this.stopping) return;
+    let containers: Dockerode.ContainerInfo[];
+    try {
+      containers = await this.docker.listContainers({ ...this.api() } as Dockerode.ContainerListOptions);
+    } catch (e) {
+      if (!this.stream) return; // already in a gap: connect() retries
+      this.context!.log(`container monitor: listing containers failed: ${(e as Error).message}`);
+      return;
+    }
+    const running = new Set<string>();
+    for (const c of containers) {
+      running.add(c.Id);
+      const name = c.Names?.[0]?.replace(/^\//, '') ?? null;
+      const match = matchContainer(name ?? undefined, c.Labels);
+      this.known.set(c.Id, { name, match });
+      if (c.State === 'running' || c.State === undefined) this.track(c.Id, name, match);
+    }
+    for (const id of this.targets.keys()) if (!running.has(id)) this.untrack(id);
+  }
+
+  private track(id: string, name: string | null, match: ContainerMatch): void {
+    if (this.targets.has(id)) return;
+    this.targets.set(id, {
+      id,
+      name,
+      ...match,
+      reader: undefined,
+      stats: undefined,
+      statsStream: undefined,
+      locating: false,
+    });
+    this.counts.containers++;
+    this.locate(this.targets.get(id)!, false);
+  }
+
+  private untrack(id: string): void {
+    const t = this.targets.get(id);
+    if (!t) return;
+    this.targets.delete(id);
+    t.reader?.close();
+    (t.statsStream as unknown as { destroy?: () => void } | undefined)?.destroy?.();
+  }
+
+  /** Finds the container's cgroup (asking the engine for its pid if needed), else opens its stats stream. */
+  private locate(t: Target, viaPid: boolean): void {
+    const source = this.options.source ?? 'auto';
+    if (source !== 'stats') {
+      t.reader = CgroupReader.open(t.id, undefined, this.options.cgroupRoot);
+      if (t.reader || source === 'cgroup') return;
+    }
+    if (t.locating) return;
+    t.locating = true;
+    const container = this.docker.getContainer(t.id);
+    void (async () => {
+      try {
+        if (source === 'auto' && !viaPid) {
+          const info = await container.inspect(this.api());
+          t.reader = CgroupReader.open(t.id, info.State?.Pid, this.options.cgroupRoot);
+          if (t.reader) return;
+        }
+        if (!this.targets.has(t.id)) return;
+        const stream = (await container.stats({ stream: true })) as unknown as NodeJS.ReadableStream;
+        if (!this.targets.has(t.id)) {
+          (stream as unknown as { destroy?: () => void }).destroy?.();
+          return;
+        }
+        this.counts.statsFallbacks++;
+        this.context?.log(
+          `container monitor: no cgroup for ${t.name ?? t.id}; sampling the engine's stats stream`,
+        );
+        t.statsStream = stream;
+        onJsonLines(stream, (s) => {
+          t.stats = measuresFromStats(s as DockerStats);
+        });
+        stream.on('error', () => undefined);
+      } catch (e) {
+        if ((e as { statusCode?: number }).statusCode === 404) this.untrack(t.id);
+      } finally {
+        t.locating = false;
+      }
+    })();
+  }
+
+  private sample(lateUs: number): void {
+    const rows = [];
+    for (const t of this.targets.values()) {
+      let m: Measures | undefined;
+      if (t.reader) {
+        try {
+          m = t.reader.read();
+        } catch (e) {
+          if (!isGone(e)) throw e;
+          // Removed between the listing (or its start event) and this read.
+          this.untrack(t.id);
+          this.counts.vanished++;
+          continue;
+        }
+      } else m = t.stats;
+      if (!m) continue;
+      rows.push({
+        time: epochUs(),
+        tick_late_us: lateUs,
+        container_id: t.id,
+        container_name: t.name,
+        instance_id: t.instanceId,
+        function: t.functionName,
+        matched_by: t.matchedBy,
+        ...m,
+      });
+    }
+    if (rows.length > 0) this.samples!.add(rows);
+    this.sampleRows += rows.length;
+  }
+
+  async stop(): Promise<MonitorSummary> {
+    this.stopping = true;
+    const ticker = this.ticker!;
+    await ticker.stop();
+    clearInterval(this.listTimer);
+    clearTimeout(this.reconnectTimer);
+    // Give the event stream a moment to deliver the last events (e.g. a teardown's destroy).
+    await new Promise((r) => setTimeout(r, 200));
+    const stream = this.stream as unknown as { destroy?: () => void } | undefined;
+    this.stream = undefined;
+    stream?.destroy?.();
+    for (const id of [...this.targets.keys()]) this.untrack(id);
+    return {
+      name: this.name,
+      tables: {
+        container_events: await closeTable(this.events!, 'container_events'),
+        container_samples: await closeTable(this.samples!, 'container_samples'),
+      },
+      ticks: ticker.ticks,
+      skippedTicks: ticker.skipped,
+      rows: this.eventRows + this.sampleRows,
+      tickLateUs: ticker.lateness(),
+      busyS: ticker.busyMs / 1000,
+      targetSamples: this.sampleRows,
+      gaps: this.gaps,
+      counts: { ...this.counts, events: this.eventRows },
+    };
+  }
+}
