@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readdir, stat, writeFile } from 'node:fs/promises';
+import { readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { arch, cpus, platform, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { LagAlert } from '../dispatch/live.js';
+import { FaasloadError } from '../errors.js';
 import type { ClockOffsetFact } from '../util/clock-offset.js';
 import type { Quantiles } from '../util/histogram.js';
 import type { ColumnSpec } from './columns.js';
@@ -108,6 +109,23 @@ export async function traceFileFacts(paths: readonly string[]): Promise<TraceFil
   return facts;
 }
 
+/**
+ * Writes manifest.json whole or not at all (a temporary file renamed over it), so that a full
+ * disk leaves the previous manifest in place; the error names the file.
+ */
 export async function writeManifest(dir: string, manifest: Manifest): Promise<void> {
-  await writeFile(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  const path = join(dir, 'manifest.json');
+  try {
+    await writeFile(`${path}.partial`, `${JSON.stringify(manifest, null, 2)}\n`);
+    await rename(`${path}.partial`, path);
+  } catch (err) {
+    await rm(`${path}.partial`, { force: true }).catch(() => {});
+    throw new FaasloadError(
+      'E_DATASET',
+      `${path}: could not write the manifest (${(err as Error).message})`,
+      {
+        cause: err,
+      },
+    );
+  }
 }

@@ -119,6 +119,20 @@ export class TableWriter implements TableSink<Row> {
     if ((this.builders[0]?.length ?? 0) >= this.o.batchRows) this.flush();
   }
 
+  /**
+   * Appends a record batch built elsewhere (merge, conversions): its columns must be the
+   * table's, in order, with the same types. Rows added before it are flushed first.
+   */
+  addBatch(batch: RecordBatch): void {
+    this.flush();
+    this.added += batch.numRows;
+    if (this.failure || this.closed) {
+      this.lost += batch.numRows;
+      return;
+    }
+    this.queue(new RecordBatch(this.schema, batch.data), batch.numRows);
+  }
+
   /** Encodes the buffered rows as one record batch and queues it for the file. */
   flush(): void {
     const length = this.builders[0]?.length ?? 0;
@@ -130,7 +144,11 @@ export class TableWriter implements TableSink<Row> {
     }
     const children = this.builders.map((b, i) => b.flush(this.schema.fields[i]!.type));
     const data = makeData({ type: new Struct(this.schema.fields), length, nullCount: 0, children });
-    const stream = serialize(this.schema, [new RecordBatch(this.schema, data)]);
+    this.queue(new RecordBatch(this.schema, data), length);
+  }
+
+  private queue(batch: RecordBatch, length: number): void {
+    const stream = serialize(this.schema, [batch]);
     const bytes = stream.subarray(this.schemaBytes, stream.length - 8);
     if (this.pendingBytes + bytes.length > this.o.maxPendingBytes) {
       this.lost += length;
@@ -152,6 +170,11 @@ export class TableWriter implements TableSink<Row> {
       await this.writeBytes(fh, bytes, length);
       this.pendingBytes -= bytes.length;
     });
+  }
+
+  /** Resolves when every batch queued so far is written (or failed): backpressure for bulk writers. */
+  async drain(): Promise<void> {
+    await this.chain;
   }
 
   /** Appends one message; on failure cuts the file back to the last complete message. */

@@ -184,6 +184,11 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     name: 'invocations',
     columns: INVOCATIONS_COLUMNS,
     metadata: { 'faasload.schema_version': INVOCATIONS_SCHEMA_VERSION, 'faasload.run_id': runId },
+    // A full or too slow disk stops the run: the rows already written stay (see TableWriter).
+    onError: (err) => {
+      log(`error: ${err.message}; stopping the run`);
+      stop.abort(err);
+    },
   });
   const collector = new SummaryCollector();
   // Stopping: the caller's signal or a lag alert stops firing; graceMs later, or at the caller's
@@ -281,14 +286,18 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     }
   } finally {
     await platform.teardown();
-    const table = await writer.close();
+    let tableError: unknown;
+    const table = await writer.close().catch((err: unknown) => {
+      tableError = err;
+      return { file: 'invocations.arrows', rows: writer.counts.written };
+    });
     manifest.tables.invocations = {
       file: table.file,
       rows: table.rows,
       schemaVersion: INVOCATIONS_SCHEMA_VERSION,
       columns: INVOCATIONS_COLUMNS,
     };
-    if (live) manifest.tables.timeline = await writeTimeline(dir, runId, live);
+    if (live && !tableError) manifest.tables.timeline = await writeTimeline(dir, runId, live);
     summary ??= collector.summary(0);
     manifest.counts = {
       ...manifest.counts,
@@ -312,7 +321,12 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
         : {}),
     };
     manifest.endedAt = new Date().toISOString();
+    if (tableError) {
+      manifest.status = 'failed';
+      warnings.push((tableError as Error).message);
+    }
     await writeManifest(dir, manifest);
+    if (tableError) throw tableError;
   }
   log(formatSummary(summary));
   return { dir, summary, manifest };
