@@ -5,6 +5,7 @@ import * as datasetCommand from './commands/dataset.js';
 import * as deployCommand from './commands/deploy.js';
 import * as platformCommand from './commands/platform.js';
 import * as replayCommand from './commands/replay.js';
+import * as reportCommand from './commands/report.js';
 import * as scheduleCommand from './commands/schedule.js';
 import * as simulateCommand from './commands/simulate.js';
 import * as teardownCommand from './commands/teardown.js';
@@ -21,6 +22,7 @@ export async function main(argv: string[]): Promise<number> {
       .command(scheduleCommand)
       .command(simulateCommand)
       .command(traceCommand)
+      .command(reportCommand)
       .command(deployCommand)
       .command(teardownCommand)
       .command(platformCommand)

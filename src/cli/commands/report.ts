@@ -1,4 +1,7 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import type { Argv } from 'yargs';
+import { writeCompareReport, writeRunReport } from '../../report/html-report.js';
 import { formatTraceFigures, writeTraceFigures } from '../../report/trace-figures.js';
 import { readTrace } from '../../trace/read.js';
 import { throwIfErrors, toTraceOptions, traceFlags } from '../plan-flags.js';
@@ -28,3 +31,80 @@ export const traceFiguresCommand = {
     process.stdout.write(`${formatTraceFigures(result)}\n`);
   },
 };
+
+/** Opens a file with the desktop's viewer; a failure is a note on stderr, never an error. */
+function openFile(path: string): void {
+  const [cmd, ...args] =
+    process.platform === 'darwin'
+      ? ['open', path]
+      : process.platform === 'win32'
+        ? ['cmd', '/c', 'start', '', path]
+        : ['xdg-open', path];
+  const child = spawn(cmd!, args, { detached: true, stdio: 'ignore' });
+  child.on('error', (err) => process.stderr.write(`faasload: could not open ${path}: ${err.message}\n`));
+  child.unref();
+}
+
+const pngFlag = {
+  png: { type: 'boolean', default: true, describe: 'Also write a PNG of each figure (--no-png: faster)' },
+} as const;
+const openFlag = {
+  open: { type: 'boolean', default: false, describe: 'Open the report in the default browser' },
+} as const;
+
+const runReport = {
+  command: '$0 <run>',
+  describe: 'Write <run>/report.html and <run>/figures/, and print the summary',
+  builder: (y: Argv) =>
+    y
+      .positional('run', { type: 'string', demandOption: true, describe: 'A run folder (results/<run-id>)' })
+      .options(openFlag)
+      .options(pngFlag),
+  handler: async (args: { run: string; open: boolean; png: boolean }) => {
+    const result = await writeRunReport(args.run, { png: args.png });
+    process.stdout.write(`${result.text}\n`);
+    if (args.open) openFile(result.html);
+  },
+};
+
+const compareReport = {
+  command: 'compare <runs..>',
+  describe: 'Overlay the figures of several runs: <out>/compare.html and <out>/figures/',
+  builder: (y: Argv) =>
+    y
+      .positional('runs', {
+        type: 'string',
+        array: true,
+        demandOption: true,
+        describe: 'Two run folders or more',
+      })
+      .options({
+        out: {
+          type: 'string',
+          describe: 'Folder for the comparison (default: compare-<time> beside the first run)',
+        },
+      })
+      .options(openFlag)
+      .options(pngFlag),
+  handler: async (args: { runs: string[]; out?: string; open: boolean; png: boolean }) => {
+    const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
+    const out = args.out ?? join(args.runs[0]!, '..', `compare-${stamp}`);
+    const result = await writeCompareReport(args.runs, out, { png: args.png });
+    process.stdout.write(`${result.text}\n`);
+    if (args.open) openFile(result.html);
+  },
+};
+
+/** `faasload report <run>` and `faasload report compare <run> <run>...`. */
+export const command = 'report';
+export const describe = 'Report on a run (report.html with its figures and summary), or compare runs';
+
+export function builder(y: Argv) {
+  return y
+    .command(compareReport)
+    .command(runReport)
+    .example('$0 report results/<run-id> --open', 'report.html beside the dataset')
+    .example('$0 report compare results/a results/b --out cmp/', 'the figures of both runs overlaid');
+}
+
+export function handler(): void {}

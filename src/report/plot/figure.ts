@@ -27,6 +27,8 @@ export interface Axis {
   scale?: ScaleKind;
   /** Fixed [min, max] of a numeric axis; default: fitted to the data. */
   domain?: readonly [number, number];
+  /** Numeric axis: start from 0 whatever the data (counts, rates). Default: fitted to the data. */
+  zero?: boolean;
   /** d3-format string for tick labels: '%' for shares in [0, 1], '~s' for 1k/1M. */
   format?: string;
 }

@@ -25,7 +25,7 @@ function encodeAxis(fig: Figure, axis: Axis, stacked: boolean) {
   const scale: Record<string, unknown> = {};
   if (axis.scale === 'log' || axis.scale === 'symlog') scale.type = axis.scale;
   if (axis.domain) scale.domain = [...axis.domain];
-  if (numeric && axis.scale !== 'log' && !stacked) scale.zero = false;
+  if (numeric && axis.scale !== 'log' && !stacked) scale.zero = axis.zero ?? false;
   return {
     field: axis.field,
     type: numeric ? 'quantitative' : 'ordinal',
