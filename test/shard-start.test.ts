@@ -137,7 +137,12 @@ describe('replay --shard --start-at', () => {
       platformAdapter: platform,
     });
     assert.equal(manifest.status, 'complete');
-    assert.deepEqual(manifest.shard, { index: 1, count: 3 });
+    assert.deepEqual(manifest.shard, {
+      index: 1,
+      count: 3,
+      planned: shard.planned,
+      plannedPerShard: shard.plannedPerShard,
+    });
     assert.equal(manifest.startAt?.at, new Date(startAtMs).toISOString());
     assert.equal(manifest.startAt?.lateMs, 0);
     assert.ok((manifest.startAt?.waitedMs ?? 0) > 0, 'it waited for the start');

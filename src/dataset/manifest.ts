@@ -51,8 +51,11 @@ export interface Manifest {
   counts: Record<string, number>;
   /** How the plan was fired and how well: written at the end of a replay. */
   dispatch?: DispatchFacts;
-  /** --shard: this run is shard `index` (from 0) of `count` shards of one replay. */
-  shard?: { index: number; count: number };
+  /**
+   * --shard: this run is shard `index` (from 0) of `count` shards of one replay; its planned
+   * invocations, and every shard's (the same list in every shard's manifest).
+   */
+  shard?: { index: number; count: number; planned?: number; plannedPerShard?: readonly number[] };
   /** --start-at: the shards' common time 0 (UTC); how late this run began after it, and how long it waited. */
   startAt?: { at: string; toleranceMs: number; lateMs?: number; waitedMs?: number };
   /** With --shard or --start-at: this machine's clock offset estimate (clock sync is the cluster's job). */

@@ -171,7 +171,16 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     startedAt: startedAt.toISOString(),
     status: 'failed',
     counts: { planned, functions: deployed.length },
-    ...(shard ? { shard: { index: shard.index, count: shard.count } } : {}),
+    ...(shard
+      ? {
+          shard: {
+            index: shard.index,
+            count: shard.count,
+            planned: shard.planned,
+            plannedPerShard: shard.plannedPerShard,
+          },
+        }
+      : {}),
     ...(o.startAtMs !== undefined
       ? { startAt: { at: new Date(o.startAtMs).toISOString(), toleranceMs: o.startToleranceMs } }
       : {}),
