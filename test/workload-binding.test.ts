@@ -1,5 +1,5 @@
 /**
- * Binding catalog functions to trace functions (--functions): the choice, the binding, each
+ * Binding catalog functions to trace functions (--workload): the choice, the binding, each
  * invocation's value, and real catalog functions run by the embedded platform from a binding.
  */
 import assert from 'node:assert/strict';
@@ -7,7 +7,7 @@ import { after, test } from 'node:test';
 import { LocalPlatform } from '../src/platforms/local/index.js';
 import type { FunctionSpec } from '../src/platforms/types.js';
 import type { Arrival } from '../src/schedule/types.js';
-import { bindFunctions, invocationValue, parseFunctionsChoice } from '../src/workload/binding.js';
+import { bindFunctions, invocationValue, parseWorkloadChoice } from '../src/workload/binding.js';
 import { makeInput } from '../src/workload/index.js';
 
 const specs: FunctionSpec[] = ['a', 'b', 'c', 'd', 'e'].map((id, i) => ({ id, name: `fn-${i}-${id}` }));
@@ -20,15 +20,15 @@ const arrival = (seq: number, params?: Record<string, string>): Arrival => ({
   ...(params ? { params } : {}),
 });
 
-test('--functions: catalog means every real function; names are checked against the catalog', () => {
-  assert.deepEqual(parseFunctionsChoice('catalog'), ['image', 'compress', 'json', 'hash', 'matmul']);
-  assert.deepEqual(parseFunctionsChoice(' hash, json '), ['hash', 'json']);
-  assert.deepEqual(parseFunctionsChoice('synthetic'), ['synthetic']);
+test('--workload: catalog means every real function; names are checked against the catalog', () => {
+  assert.deepEqual(parseWorkloadChoice('catalog'), ['image', 'compress', 'json', 'hash', 'matmul']);
+  assert.deepEqual(parseWorkloadChoice(' hash, json '), ['hash', 'json']);
+  assert.deepEqual(parseWorkloadChoice('synthetic'), ['synthetic']);
   assert.throws(
-    () => parseFunctionsChoice('resize'),
+    () => parseWorkloadChoice('resize'),
     /no function 'resize' in the catalog \(it has synthetic, image/,
   );
-  assert.throws(() => parseFunctionsChoice(','), /name at least one/);
+  assert.throws(() => parseWorkloadChoice(','), /name at least one/);
 });
 
 test('functions are bound in turn, in plan order; synthetic leaves a spec as it is', () => {
@@ -70,7 +70,7 @@ after(() => platform.teardown());
 test('the embedded platform runs every bound catalog function on the input the value names', {
   timeout: 120_000,
 }, async () => {
-  const bound = bindFunctions(specs, parseFunctionsChoice('catalog'), 11);
+  const bound = bindFunctions(specs, parseWorkloadChoice('catalog'), 11);
   await platform.deploy(bound, new AbortController().signal);
   for (const [i, fn] of bound.entries()) {
     const a = arrival(100 + i);

@@ -47,8 +47,9 @@ function isUsageError(e: unknown): boolean {
 }
 
 /** A result without its timings: what must repeat exactly. */
+/** A result without what varies between equal calls (its timings and costs). */
 function stable(result: object): object {
-  const { timings: _, ...rest } = result as { timings?: unknown };
+  const { timings: _, usage: __, ...rest } = result as { timings?: unknown; usage?: unknown };
   return rest;
 }
 
@@ -122,6 +123,12 @@ async function assertDeterministic(
     assert.ok(first.timings[key] >= 0 && Number.isFinite(first.timings[key]), key);
   }
   assert.ok(first.timings.totalMs >= first.timings.computeMs);
+  // What the call cost: CPU time, and memory no lower than the input it held.
+  assert.ok(first.usage.cpuUserUs + first.usage.cpuSystemUs > 0, JSON.stringify(first.usage));
+  assert.ok(
+    first.usage.maxRssBytes >= first.usage.rssBytes - 4096 * 1024 &&
+      first.usage.rssBytes > first.input.sizeBytes,
+  );
 }
 
 describe('function catalog: entries and host API', { timeout: TEST_TIMEOUT_MS }, () => {

@@ -3,6 +3,7 @@ import { hideBin } from 'yargs/helpers';
 import { VERSION } from '../version.js';
 import * as datasetCommand from './commands/dataset.js';
 import * as deployCommand from './commands/deploy.js';
+import * as generateCommand from './commands/generate.js';
 import * as platformCommand from './commands/platform.js';
 import * as replayCommand from './commands/replay.js';
 import * as reportCommand from './commands/report.js';
@@ -21,6 +22,7 @@ export async function main(argv: string[]): Promise<number> {
       .command(replayCommand)
       .command(scheduleCommand)
       .command(simulateCommand)
+      .command(generateCommand)
       .command(traceCommand)
       .command(reportCommand)
       .command(deployCommand)

@@ -1,27 +1,28 @@
 /**
  * What a replay deploys and sends for each trace function: the synthetic function (busy for the
- * trace's duration, touching its memory), or a real catalog function bound to it. `--functions
+ * trace's duration, touching its memory), or a real catalog function bound to it. `--workload
  * catalog` binds every real catalog function in turn (in plan order, so the binding is the same
- * on every run and shard); `--functions image,hash` binds those. Each invocation of a bound
- * function gets an input of the entry's default size, its seed drawn from (run seed, function,
- * seq), and the trace's parameters that the function takes (FaaSLoad traces carry some).
+ * on every run and shard); `--workload image,hash` binds those. Each invocation of a bound
+ * function gets the input its arrival names (an input id such as `image-7-256`), else one of the
+ * entry's default size whose seed is drawn from (run seed, function, seq); and the arrival's
+ * parameters that the function takes (FaaSLoad traces carry some).
  */
 import { FaasloadError } from '../errors.js';
 import type { FunctionSpec } from '../platforms/types.js';
 import type { Arrival } from '../schedule/types.js';
 import { bitsOf, hash32, keyAt, streamKey } from '../util/random.js';
 import { CATALOG, catalogEntry } from './catalog.js';
-import { actionValue } from './inputs.js';
+import { actionValue, parseInputId } from './inputs.js';
 
 export const SYNTHETIC = 'synthetic';
 
-/** The --functions flag: 'synthetic' (default), 'catalog' (all real ones) or a list of names. */
-export function parseFunctionsChoice(text: string): readonly string[] {
+/** The --workload flag: 'synthetic' (default), 'catalog' (all real ones) or a list of names. */
+export function parseWorkloadChoice(text: string): readonly string[] {
   const names = text
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s !== '');
-  if (names.length === 0) throw new FaasloadError('E_USAGE', '--functions: name at least one function');
+  if (names.length === 0) throw new FaasloadError('E_USAGE', '--workload: name at least one function');
   if (names.length === 1 && names[0] === 'catalog') {
     return CATALOG.filter((e) => e.name !== SYNTHETIC).map((e) => e.name);
   }
@@ -63,6 +64,11 @@ export function invocationValue(fn: FunctionSpec, arrival: Arrival): Record<stri
     const given = arrival.params?.[p.name];
     if (given !== undefined) params[p.name] = given;
   }
-  const inputSeed = bitsOf(keyAt(streamKey(w.seed, hash32(fn.id)), arrival.seq), 0) >>> 0;
-  return actionValue(w.function, { seed: inputSeed, size: w.inputSize }, params);
+  // An input the arrival names (a FaaSLoad trace's, or a generation's), else one drawn for it.
+  const named = arrival.input !== undefined ? parseInputId(arrival.input) : undefined;
+  const input = named ?? {
+    seed: bitsOf(keyAt(streamKey(w.seed, hash32(fn.id)), arrival.seq), 0) >>> 0,
+    size: w.inputSize,
+  };
+  return actionValue(w.function, { seed: input.seed, size: input.size }, params);
 }

@@ -95,6 +95,16 @@ export interface ActionResultBase {
    */
   checksum: string;
   timings: Timings;
+  /** What the call cost the instance (added around every catalog main, see entry.ts). */
+  usage: Usage;
+}
+
+export interface Usage {
+  cpuUserUs: number;
+  cpuSystemUs: number;
+  /** Resident set after the call, and the instance process's peak resident set so far. */
+  rssBytes: number;
+  maxRssBytes: number;
 }
 
 export interface ImageResult extends ActionResultBase {

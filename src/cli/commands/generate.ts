@@ -1,0 +1,108 @@
+import type { Argv } from 'yargs';
+import { generate } from '../../generate/run.js';
+import { RUNTIME_CHOICES } from '../../platforms/local/runtime.js';
+import { STOP_EXIT_CODES } from '../exit-codes.js';
+import { openwhiskFlags, toOpenWhiskOptions } from '../openwhisk-flags.js';
+import { durationFlag, throwIfErrors } from '../plan-flags.js';
+
+export const command = 'generate <plan>';
+export const describe =
+  'Build an execution dataset: run catalog functions over drawn inputs and parameters (a YAML plan), resumable';
+
+export function builder(y: Argv) {
+  return openwhiskFlags(
+    y
+      .positional('plan', {
+        type: 'string',
+        demandOption: true,
+        describe: 'The generation plan (YAML, see docs/generate.md)',
+      })
+      .options({
+        out: {
+          type: 'string',
+          demandOption: true,
+          describe: 'The generation folder (new, or the one to --resume)',
+        },
+        resume: { type: 'boolean', default: false, describe: 'Continue a stopped generation in --out' },
+        platform: {
+          choices: ['local', 'openwhisk'] as const,
+          default: 'local' as const,
+          describe: 'Where to run',
+        },
+        grace: {
+          type: 'string',
+          default: '30s',
+          describe: 'On a stop, how long executions in flight may finish',
+        },
+      })
+      .options({
+        runtime: {
+          choices: RUNTIME_CHOICES,
+          default: 'auto' as const,
+          describe: 'Embedded platform instances',
+          group: 'Platform:',
+        },
+        'keep-alive': {
+          type: 'string',
+          default: '10m',
+          describe: 'Idle time before an instance is removed',
+          group: 'Platform:',
+        },
+        timeout: { type: 'string', default: '60s', describe: 'Per-execution time limit', group: 'Platform:' },
+      }),
+  )
+    .example('$0 generate plan.yaml --out results/gen1', 'a new generation on the embedded platform')
+    .example('$0 generate plan.yaml --out results/gen1 --resume', 'continue it after Ctrl-C or a crash');
+}
+
+type Args = Awaited<ReturnType<ReturnType<typeof builder>['parseAsync']>>;
+
+export async function handler(args: Args): Promise<void> {
+  const errors: string[] = [];
+  const ms = (flag: string, v: string) => (durationFlag(v, flag, errors) ?? 0) / 1000;
+  const graceMs = ms('--grace', args.grace);
+  const keepAliveMs = ms('--keep-alive', args['keep-alive']);
+  const invokeTimeoutMs = ms('--timeout', args.timeout);
+  const openwhisk = toOpenWhiskOptions(args, errors);
+  throwIfErrors(errors);
+
+  // First signal: stop starting executions and let those in flight end; second: stop now.
+  const stop = new AbortController();
+  let stoppedBy: NodeJS.Signals | undefined;
+  const onSignal = (name: NodeJS.Signals) => {
+    if (stoppedBy) process.exit(STOP_EXIT_CODES[name as 'SIGINT' | 'SIGTERM']);
+    stoppedBy = name;
+    process.stderr.write(`\n${name}: stopping; executions in flight get ${args.grace} (again to stop now)\n`);
+    stop.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const tty = process.stderr.isTTY;
+  try {
+    const r = await generate({
+      planPath: args.plan as string,
+      out: args.out,
+      resume: args.resume,
+      platform: args.platform,
+      platformOptions: { runtime: args.runtime, keepAliveMs, invokeTimeoutMs, openwhisk },
+      signal: stop.signal,
+      graceMs,
+      onProgress: (p) => {
+        const eta = Number.isFinite(p.etaS) ? `${Math.round(p.etaS)} s left` : 'time left unknown';
+        const line = `${p.done}/${p.total} executions, ${p.inFlight} in flight, ${p.errors} errors, ${p.perS.toFixed(1)}/s, ${eta}`;
+        process.stderr.write(tty ? `\r${line}\x1b[K` : `${line}\n`);
+      },
+    });
+    if (tty) process.stderr.write('\n');
+    process.stdout.write(
+      `${r.status}: ${r.done} of ${r.total} executions in ${r.out}/executions (session ${r.session} wrote ${r.rows}, ${r.errors} errors)\n`,
+    );
+    if (r.status === 'stopped') {
+      process.stdout.write(`continue with: faasload generate ${args.plan} --out ${args.out} --resume\n`);
+      process.exitCode = STOP_EXIT_CODES[stoppedBy === 'SIGTERM' ? 'SIGTERM' : 'SIGINT'];
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}

@@ -1,0 +1,301 @@
+/**
+ * `faasload generate`: runs a generation plan's executions on a platform and writes them to
+ * <out>/executions/part-NNNN.parquet, one part per session (a folder of Parquet files that pandas,
+ * polars, DuckDB and Spark read as one table).
+ *
+ * Resume: the data is the checkpoint. A session skips every execution whose row a part already
+ * holds; executions are pure functions of (plan, index) (see executions.ts), so the union of the
+ * parts equals an uninterrupted generation's rows, none missing and none twice. A part left as an
+ * Arrow stream by a crash (kill -9) is first turned into Parquet, keeping its complete batches.
+ * The plan may not change between sessions (its sha256 is checked).
+ */
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { arrowsToParquet } from '../dataset/parquet.js';
+import { parquetBatches } from '../dataset/parquet-read.js';
+import { TableWriter } from '../dataset/table-writer.js';
+import { FaasloadError } from '../errors.js';
+import type { LocalInvocationResult } from '../platforms/local/platform.js';
+import { createPlatform, type PlatformOptions } from '../platforms/registry.js';
+import type { FunctionSpec } from '../platforms/types.js';
+import { VERSION } from '../version.js';
+import { catalogEntry } from '../workload/catalog.js';
+import { type Execution, execution, executionOrder } from './executions.js';
+import { type GeneratePlan, readGeneratePlan } from './plan.js';
+import { EXECUTIONS_COLUMNS, EXECUTIONS_SCHEMA_VERSION, executionRow } from './table.js';
+
+export interface GenerateOptions {
+  planPath: string;
+  /** The generation's folder: new (or empty) for a first session, the same one with resume. */
+  out: string;
+  resume?: boolean;
+  platform?: string;
+  platformOptions?: PlatformOptions;
+  /** Aborting stops starting executions; those in flight get graceMs to finish. */
+  signal?: AbortSignal;
+  graceMs?: number;
+  onProgress?: (p: GenerateProgress) => void;
+  progressIntervalMs?: number;
+}
+
+export interface GenerateProgress {
+  done: number;
+  total: number;
+  inFlight: number;
+  errors: number;
+  /** Executions per second in this session, and the time left at that pace. */
+  perS: number;
+  etaS: number;
+}
+
+export interface GenerateResult {
+  out: string;
+  session: number;
+  status: 'complete' | 'stopped';
+  total: number;
+  /** Rows written by this session, and by all sessions together. */
+  rows: number;
+  done: number;
+  errors: number;
+}
+
+const STATE_FILE = 'generate.json';
+
+interface State {
+  planSha256: string;
+  sessions: { session: number; startedAt: string; endedAt?: string; rows?: number; status?: string }[];
+}
+
+export async function generate(o: GenerateOptions): Promise<GenerateResult> {
+  const planText = await readFile(o.planPath, 'utf8').catch((e: Error) => {
+    throw new FaasloadError('E_USAGE', `${o.planPath}: cannot read the plan (${e.message})`);
+  });
+  const plan = await readGeneratePlan(o.planPath);
+  const planSha256 = createHash('sha256').update(planText).digest('hex');
+  const partsDir = join(o.out, 'executions');
+  const state = await openState(o, planSha256);
+  await mkdir(partsDir, { recursive: true });
+  await recoverParts(partsDir);
+  const order = executionOrder(plan);
+  const done = await doneIndexes(partsDir, order.length);
+  const session = state.sessions.length + 1;
+  state.sessions.push({ session, startedAt: new Date().toISOString() });
+  await saveState(o.out, state);
+
+  const specs = functionSpecs(plan);
+  const platform = createPlatform(o.platform ?? 'local', o.platformOptions ?? {});
+  const writer = new TableWriter({
+    dir: partsDir,
+    name: `part-${String(session).padStart(4, '0')}`,
+    columns: EXECUTIONS_COLUMNS,
+    metadata: { 'faasload.schema_version': EXECUTIONS_SCHEMA_VERSION, 'faasload.plan_sha256': planSha256 },
+  });
+  const signal = o.signal ?? new AbortController().signal;
+  let rows = 0;
+  let errors = 0;
+  let inFlight = 0;
+  let doneCount = done.count;
+  const startedMs = performance.now();
+  const progress = () => {
+    const elapsedS = (performance.now() - startedMs) / 1000;
+    const perS = elapsedS > 0 ? rows / elapsedS : 0;
+    const left = order.length - doneCount;
+    o.onProgress?.({
+      done: doneCount,
+      total: order.length,
+      inFlight,
+      errors,
+      perS,
+      etaS: perS > 0 ? left / perS : Number.POSITIVE_INFINITY,
+    });
+  };
+  const ticker = setInterval(progress, o.progressIntervalMs ?? 1000);
+  ticker.unref();
+  // In-flight executions are aborted past the grace time once a stop is asked.
+  const hard = new AbortController();
+  const onStop = () =>
+    setTimeout(() => hard.abort(new Error('grace time over')), o.graceMs ?? 30_000).unref();
+  signal.addEventListener('abort', onStop, { once: true });
+  try {
+    await platform.deploy(specs, signal);
+    // Walks the order: index i is started when a slot is free and, with a rate, not before its turn.
+    const runs = new Uint32Array(plan.functions.length);
+    const todo: { index: number; fn: number; run: number }[] = [];
+    for (let i = 0; i < order.length; i++) {
+      const fn = order[i]!;
+      const run = runs[fn]!++;
+      if (!done.has(i)) todo.push({ index: i, fn, run });
+    }
+    let next = 0;
+    const worker = async () => {
+      while (!signal.aborted && next < todo.length) {
+        const t = todo[next++]!;
+        if (plan.ratePerS !== undefined) {
+          const dueMs = startedMs + (next - 1) * (1000 / plan.ratePerS);
+          const waitMs = dueMs - performance.now();
+          if (waitMs > 0) await sleep(waitMs, signal);
+          if (signal.aborted) return; // not started: a later session runs it
+        }
+        const e = execution(plan, t.index, t.fn, t.run);
+        inFlight++;
+        const r = (await platform.invoke(specs[t.fn]!, arrivalOf(e), hard.signal)) as LocalInvocationResult;
+        inFlight--;
+        // An execution cut by the stop did not complete: it is left for the next session.
+        if (r.outcome === 'cancelled' || hard.signal.aborted) continue;
+        writer.add([
+          executionRow(
+            e,
+            { name: plan.functions[t.fn]!.name, tenant: specs[t.fn]!.owner ?? 'guest' },
+            session,
+            r,
+          ),
+        ]);
+        rows++;
+        doneCount++;
+        if (r.outcome !== 'ok') errors++;
+      }
+    };
+    await Promise.all(Array.from({ length: plan.concurrency }, worker));
+  } finally {
+    clearInterval(ticker);
+    signal.removeEventListener('abort', onStop);
+    await platform.teardown().catch(() => undefined);
+    await writer.close();
+  }
+  progress();
+  const status = doneCount === order.length ? 'complete' : 'stopped';
+  Object.assign(state.sessions.at(-1)!, { endedAt: new Date().toISOString(), rows, status });
+  await saveState(o.out, state);
+  await writeManifest(o.out, plan, planSha256, state, {
+    status,
+    total: order.length,
+    done: doneCount,
+    errors,
+  });
+  return { out: o.out, session, status, total: order.length, rows, done: doneCount, errors };
+}
+
+/** One spec per plan function: its catalog action, its tenant (FaaSLoad ran one user per function). */
+function functionSpecs(plan: GeneratePlan): FunctionSpec[] {
+  return plan.functions.map((f, i) => {
+    const entry = catalogEntry(f.name);
+    return {
+      id: f.name,
+      name: `gen-${f.name}`,
+      action: { code: entry.code, main: entry.main },
+      workload: { function: f.name, seed: plan.seed, inputSize: entry.input.size.default },
+      owner: plan.tenants === 'shared' ? 'shared' : `user${i + 1}`,
+    };
+  });
+}
+
+/** The arrival the platforms take: the execution's input id and parameters (as strings). */
+function arrivalOf(e: Execution) {
+  const params: Record<string, string> = {};
+  for (const [k, v] of Object.entries(e.params)) params[k] = String(v);
+  return { seq: e.index, fn: e.fn, atUs: 0, input: e.input.id, params };
+}
+
+async function openState(o: GenerateOptions, planSha256: string): Promise<State> {
+  const path = join(o.out, STATE_FILE);
+  if (!o.resume) {
+    if (existsSync(o.out) && (await readdir(o.out)).length > 0) {
+      throw new FaasloadError(
+        'E_USAGE',
+        `--out ${o.out}: the folder is not empty; use --resume to continue it, or pick a new one`,
+      );
+    }
+    await mkdir(o.out, { recursive: true });
+    return { planSha256, sessions: [] };
+  }
+  let state: State;
+  try {
+    state = JSON.parse(await readFile(path, 'utf8')) as State;
+  } catch (e) {
+    throw new FaasloadError(
+      'E_USAGE',
+      `--resume: ${path}: no generation to resume here (${(e as Error).message})`,
+    );
+  }
+  if (state.planSha256 !== planSha256) {
+    throw new FaasloadError(
+      'E_USAGE',
+      `--resume: ${o.planPath} is not the plan ${o.out} was started with (its sha256 differs)`,
+    );
+  }
+  return state;
+}
+
+async function saveState(out: string, state: State): Promise<void> {
+  await writeFile(join(out, STATE_FILE), `${JSON.stringify(state, null, 2)}\n`);
+}
+
+/** Parts a crash left as Arrow streams become Parquet (complete batches kept). */
+async function recoverParts(dir: string): Promise<void> {
+  for (const file of (await readdir(dir)).filter((f) => f.endsWith('.arrows'))) {
+    const base = join(dir, file.slice(0, -'.arrows'.length));
+    await arrowsToParquet(`${base}.arrows`, `${base}.parquet`, { columns: EXECUTIONS_COLUMNS });
+    await rm(`${base}.arrows`);
+  }
+}
+
+/** The executions that some part already holds. Two parts holding one index is an error. */
+async function doneIndexes(dir: string, total: number): Promise<{ has(i: number): boolean; count: number }> {
+  const seen = new Uint8Array(total);
+  let count = 0;
+  for (const file of (await readdir(dir)).filter((f) => f.endsWith('.parquet')).sort()) {
+    for await (const batch of parquetBatches(join(dir, file), { columns: ['index'] })) {
+      const column = batch.getChild('index')!;
+      for (let i = 0; i < batch.numRows; i++) {
+        const index = Number(column.get(i));
+        if (index >= total || seen[index]) {
+          throw new FaasloadError(
+            'E_DATASET',
+            `${join(dir, file)}: execution ${index} is ${index >= total ? 'not in the plan' : 'there twice'}`,
+          );
+        }
+        seen[index] = 1;
+        count++;
+      }
+    }
+  }
+  return { has: (i) => seen[i] === 1, count };
+}
+
+async function writeManifest(
+  out: string,
+  plan: GeneratePlan,
+  planSha256: string,
+  state: State,
+  facts: { status: string; total: number; done: number; errors: number },
+): Promise<void> {
+  const manifest = {
+    tool: { name: 'faasload', version: VERSION },
+    kind: 'generation',
+    plan: { sha256: planSha256, ...plan },
+    ...facts,
+    sessions: state.sessions,
+    tables: {
+      executions: {
+        files: 'executions/part-*.parquet',
+        schemaVersion: EXECUTIONS_SCHEMA_VERSION,
+        columns: EXECUTIONS_COLUMNS,
+      },
+    },
+  };
+  await writeFile(join(out, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
