@@ -9,6 +9,8 @@ import { after, before, describe, it } from 'node:test';
 import { FakeClock } from '../src/dispatch/clock.js';
 import { createClock } from '../src/dispatch/pacing.js';
 import { FaasloadError } from '../src/errors.js';
+import { type OpenWhiskServer, startOpenWhiskServer } from '../src/platforms/openwhisk-server/index.js';
+import { deployPlan } from '../src/run/deploy.js';
 import { loadPlan } from '../src/run/load-plan.js';
 import { functionSpecs } from '../src/run/names.js';
 import { replay } from '../src/run/replay.js';
@@ -176,5 +178,31 @@ describe('replay --shard --start-at', () => {
       isUsage(/passed 60\.\d{3} s ago, more than the 5\.000 s allowed/),
     );
     assert.equal(existsSync(out), false);
+  });
+});
+
+describe('deploy --shard', () => {
+  let server: OpenWhiskServer;
+  before(async () => {
+    server = await startOpenWhiskServer({ port: 0 });
+  });
+  after(() => server.close());
+
+  it("creates only the shard's actions, under the names the unsharded run gives them", async () => {
+    const plan = { trace: AZURE2021_FILE, functions: 9, sample: 'top' as const, seed: 1 };
+    const openwhisk = { apiHost: server.apiHost, auth: server.auth };
+    const { plan: full } = await loadPlan(plan);
+    const names = functionSpecs(full.functions).map((s) => s.name);
+    const created: string[] = [];
+    for (let index = 0; index < 2; index++) {
+      const { plan: p } = await loadPlan({ ...plan, shard: { index, count: 2 } });
+      const r = await deployPlan({ ...plan, shard: { index, count: 2 }, openwhisk });
+      assert.deepEqual(
+        r.actions,
+        (p as ShardPlan).shard.functions.map((fn) => names[fn]!),
+      );
+      created.push(...r.actions);
+    }
+    assert.deepEqual(created.sort(), [...names].sort(), 'the two shards deployed every action once');
   });
 });

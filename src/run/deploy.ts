@@ -45,7 +45,9 @@ export async function deployManifest(
  */
 export async function deployPlan(options: DeployOptions): Promise<DeployResult> {
   const { plan } = await loadPlan(options);
-  const specs = functionSpecs(plan.functions);
+  const all = functionSpecs(plan.functions);
+  // --shard: only the shard's functions, as a replay of that shard deploys them.
+  const specs = 'shard' in plan ? plan.shard.functions.map((fn) => all[fn]!) : all;
   const platform = openwhisk(options);
   try {
     await platform.deploy(specs, new AbortController().signal);
