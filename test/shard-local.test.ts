@@ -99,7 +99,7 @@ describe('3 shards as separate processes, one platform, one start', { timeout: 3
         ),
       ),
     );
-    results.forEach((r, i) => assert.equal(r.code, 0, `shard ${i}: ${r.stderr}`));
+    for (const [i, r] of results.entries()) assert.equal(r.code, 0, `shard ${i}: ${r.stderr}`);
 
     const { plan: full } = await loadPlan({ trace: TRACE, speed: 60, warpDurations: true, seed: 4 });
     const expected = [...full.arrivals()];
