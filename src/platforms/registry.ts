@@ -1,6 +1,9 @@
 import { FaasloadError } from '../errors.js';
 import { HttpPlatform, type HttpPlatformOptions } from './http/index.js';
+import { KnativePlatform, type KnativePlatformOptions } from './knative/index.js';
+import { LambdaPlatform, type LambdaPlatformOptions } from './lambda/index.js';
 import type { RuntimeChoice } from './local/runtime.js';
+import { OpenFaasPlatform, type OpenFaasPlatformOptions } from './openfaas/index.js';
 import { createOpenWhisk, type OpenWhiskSetup } from './openwhisk/index.js';
 import type { PlatformAdapter } from './types.js';
 import { WorkerPlatform } from './worker/host.js';
@@ -21,6 +24,16 @@ export interface PlatformOptions {
   http?: Omit<HttpPlatformOptions, 'invokeTimeoutMs'>;
   /** --platform openwhisk: where and how; apiHost, auth and namespace default to ~/.wskprops; tenants. */
   openwhisk?: Omit<OpenWhiskSetup, 'invokeTimeoutMs'>;
+  /** --platform knative: the ingress, domain, and where to write Service manifests. */
+  knative?: Omit<KnativePlatformOptions, 'invokeTimeoutMs'>;
+  /** --platform openfaas: the gateway, its credentials, sync or async. */
+  openfaas?: Omit<OpenFaasPlatformOptions, 'invokeTimeoutMs'>;
+  /** --platform lambda: region, endpoint, profile, invocation type. */
+  lambda?: Omit<LambdaPlatformOptions, 'invokeTimeoutMs'>;
+}
+
+function timeout(o: PlatformOptions): { invokeTimeoutMs?: number } {
+  return o.invokeTimeoutMs !== undefined ? { invokeTimeoutMs: o.invokeTimeoutMs } : {};
 }
 
 const FACTORIES = {
@@ -32,6 +45,20 @@ const FACTORIES = {
       ...o.openwhisk,
       ...(o.invokeTimeoutMs !== undefined ? { invokeTimeoutMs: o.invokeTimeoutMs } : {}),
     }),
+  /** Knative Serving through its ingress, by Host (needs options.knative.ingressUrl). */
+  knative: (o: PlatformOptions) => {
+    if (!o.knative)
+      throw new FaasloadError('E_USAGE', 'the knative platform needs the ingress URL (--knative-url)');
+    return new KnativePlatform({ ...o.knative, ...timeout(o) });
+  },
+  /** OpenFaaS through its gateway (needs options.openfaas.gatewayUrl). */
+  openfaas: (o: PlatformOptions) => {
+    if (!o.openfaas)
+      throw new FaasloadError('E_USAGE', 'the openfaas platform needs the gateway URL (--openfaas-url)');
+    return new OpenFaasPlatform({ ...o.openfaas, ...timeout(o) });
+  },
+  /** AWS Lambda's Invoke API, SigV4-signed; credentials from the environment or a profile. */
+  lambda: (o: PlatformOptions) => new LambdaPlatform({ ...o.lambda, ...timeout(o) }),
   /** Any HTTP endpoint, one request per invocation (needs options.http). */
   http: (o: PlatformOptions) => {
     if (!o.http) throw new FaasloadError('E_USAGE', 'the http platform needs a URL template (--url)');

@@ -47,6 +47,10 @@ export interface ReplayOptions extends TracePlanOptions {
   http?: PlatformOptions['http'];
   /** --platform openwhisk: the API host, key and namespace (else ~/.wskprops), blocking or not. */
   openwhisk?: PlatformOptions['openwhisk'];
+  /** --platform knative / openfaas / lambda: where and how (docs/platforms.md). */
+  knative?: PlatformOptions['knative'];
+  openfaas?: PlatformOptions['openfaas'];
+  lambda?: PlatformOptions['lambda'];
   /** How the dispatcher waits (see pacing.ts); auto resolves from the host's idle cores. */
   pacing?: PacingChoice;
   maxInFlight?: number;
@@ -143,6 +147,9 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     ...(o.prewarm !== undefined ? { prewarm: o.prewarm } : {}),
     ...(o.http ? { http: o.http } : {}),
     ...(o.openwhisk ? { openwhisk: o.openwhisk } : {}),
+    ...(o.knative ? { knative: o.knative } : {}),
+    ...(o.openfaas ? { openfaas: o.openfaas } : {}),
+    ...(o.lambda ? { lambda: o.lambda } : {}),
   };
   const platform = o.platformAdapter ?? createPlatform(o.platform, platformOptions);
   const clock = o.clock ?? createClock(chosen.pacing);
@@ -375,9 +382,10 @@ const urlWithoutCredentials = (url: string) =>
   url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, `$1${HIDDEN}@`);
 
 /** The configuration without keys, URL passwords or authorization headers: manifests get shared. */
-function withoutCredentials<T extends Pick<ReplayOptions, 'http' | 'openwhisk'>>(config: T): T {
+function withoutCredentials<T extends Pick<ReplayOptions, 'http' | 'openwhisk' | 'openfaas'>>(config: T): T {
   const out = { ...config };
   if (out.openwhisk?.auth !== undefined) out.openwhisk = { ...out.openwhisk, auth: HIDDEN };
+  if (out.openfaas?.password !== undefined) out.openfaas = { ...out.openfaas, password: HIDDEN };
   if (out.http) {
     const url = urlWithoutCredentials(out.http.url);
     const headers = Object.fromEntries(

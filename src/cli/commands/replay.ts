@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Argv } from 'yargs';
 import { PACING_CHOICES } from '../../dispatch/pacing.js';
 import { RUNTIME_CHOICES } from '../../platforms/local/runtime.js';
@@ -5,6 +6,9 @@ import { PLATFORM_KINDS } from '../../platforms/registry.js';
 import { REPLAY_DEFAULTS, type ReplayOptions, replay } from '../../run/replay.js';
 import { parseStartAt } from '../../run/start-at.js';
 import { STOP_EXIT_CODES } from '../exit-codes.js';
+import { KNATIVE_FLAGS, knativeFlags, toKnativeOptions } from '../knative-flags.js';
+import { LAMBDA_FLAGS, lambdaFlags, toLambdaOptions } from '../lambda-flags.js';
+import { OPENFAAS_FLAGS, openfaasFlags, toOpenFaasOptions } from '../openfaas-flags.js';
 import { OPENWHISK_FLAGS, openwhiskFlags, toOpenWhiskOptions } from '../openwhisk-flags.js';
 import { durationFlag, planFlags, throwIfErrors, toTracePlanOptions } from '../plan-flags.js';
 
@@ -12,7 +16,7 @@ export const command = 'replay <trace>';
 export const describe = 'Replay a trace open-loop on a platform and write its dataset';
 
 export function builder(y: Argv) {
-  return openwhiskFlags(planFlags(y))
+  return lambdaFlags(openfaasFlags(knativeFlags(openwhiskFlags(planFlags(y)))))
     .options({
       platform: {
         choices: PLATFORM_KINDS,
@@ -215,6 +219,14 @@ export function toReplayOptions(args: Args): ReplayOptions {
   };
   only('http', ['url', 'header', 'body']);
   only('openwhisk', OPENWHISK_FLAGS);
+  only('knative', KNATIVE_FLAGS);
+  only('openfaas', OPENFAAS_FLAGS);
+  only('lambda', LAMBDA_FLAGS);
+  const knative = args.platform === 'knative' ? toKnativeOptions(args, errors) : undefined;
+  const openfaas =
+    args.platform === 'openfaas'
+      ? toOpenFaasOptions(args, errors, (f) => readFileSync(f, 'utf8'))
+      : undefined;
   throwIfErrors(errors);
   options.platform = args.platform;
   options.pacing = args.pacing;
@@ -240,6 +252,9 @@ export function toReplayOptions(args: Args): ReplayOptions {
     options.openwhisk = { connections: args.connections, ...toOpenWhiskOptions(args, errors) };
     if (connectTimeoutMs !== undefined) options.openwhisk.connectTimeoutMs = connectTimeoutMs;
   }
+  if (knative) options.knative = knative;
+  if (openfaas) options.openfaas = openfaas;
+  if (args.platform === 'lambda') options.lambda = toLambdaOptions(args);
   if (args.out !== undefined) options.out = args.out;
   if (startAtMs !== undefined) options.startAtMs = startAtMs;
   if (startToleranceMs !== undefined) options.startToleranceMs = startToleranceMs;

@@ -26,7 +26,16 @@ export interface Exchange {
 
 /** An answer (any status), or why there is none. Times are epoch microseconds. */
 export type Reply =
-  | { kind: 'answer'; status: number; statusText: string; body: string; sentAtUs: number; endedAtUs: number }
+  | {
+      kind: 'answer';
+      status: number;
+      statusText: string;
+      /** Response headers, names lower-cased (repeated ones joined with ', '). */
+      headers: Record<string, string>;
+      body: string;
+      sentAtUs: number;
+      endedAtUs: number;
+    }
   | {
       /** timeout: no answer in time; cancelled: aborted before it was written; aborted: after; transport: the connection failed. */
       kind: 'timeout' | 'cancelled' | 'aborted' | 'transport';
@@ -53,6 +62,7 @@ export function exchange(
     let controller: Dispatcher.DispatchController | undefined;
     let status = 0;
     let statusText = '';
+    let headers: Record<string, string> = {};
     const chunks: Buffer[] = [];
     let bytes = 0;
     let settled = false;
@@ -91,8 +101,9 @@ export function exchange(
         // Just before the write; a retried request (pipelining > 1 only) keeps its last write.
         sentAtUs = epochUs();
       },
-      onResponseStart(_c, statusCode, _headers, statusMessage) {
+      onResponseStart(_c, statusCode, responseHeaders, statusMessage) {
         status = statusCode;
+        headers = flatHeaders(responseHeaders);
         statusText = statusMessage ?? '';
         keep = keepBytes(statusCode);
       },
@@ -105,7 +116,15 @@ export function exchange(
       onResponseEnd() {
         const endedAtUs = epochUs();
         const body = Buffer.concat(chunks).subarray(0, keep).toString('utf8');
-        settle({ kind: 'answer', status, statusText, body, sentAtUs: sentAtUs ?? endedAtUs, endedAtUs });
+        settle({
+          kind: 'answer',
+          status,
+          statusText,
+          headers,
+          body,
+          sentAtUs: sentAtUs ?? endedAtUs,
+          endedAtUs,
+        });
       },
       onResponseError(_c, error) {
         fail('transport', describe(error));
@@ -129,6 +148,15 @@ export function exchange(
       fail('transport', describe(e));
     }
   });
+}
+
+/** undici's response headers as one lower-cased string per name. */
+function flatHeaders(h: Record<string, string | string[] | undefined> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(h ?? {})) {
+    if (value !== undefined) out[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return out;
 }
 
 /** The error's message, with its code or causes when the message alone says nothing. */

@@ -1,0 +1,93 @@
+/** The AWS Lambda platform's options: one typed object, its defaults in one place, validated at once. */
+import { FaasloadError } from '../../errors.js';
+
+export const INVOCATION_TYPES = ['RequestResponse', 'Event'] as const;
+export type InvocationType = (typeof INVOCATION_TYPES)[number];
+
+export interface LambdaPlatformOptions {
+  /** Default: AWS_REGION, AWS_DEFAULT_REGION, then the profile's region (credentials.ts). */
+  region?: string;
+  /** The Lambda API endpoint. Default https://lambda.{region}.amazonaws.com. */
+  endpoint?: string;
+  /** The shared-files profile to take credentials from (instead of the environment's keys). */
+  profile?: string;
+  /** RequestResponse (wait for the result, read the log tail) or Event (queued: 202). Default RequestResponse. */
+  invocationType?: InvocationType;
+  /** A version or alias, sent as ?Qualifier=. */
+  qualifier?: string;
+  /** Put before each function's action name to make its Lambda function name. Default ''. */
+  functionPrefix?: string;
+  connections?: number;
+  connectTimeoutMs?: number;
+  /** From invoke() to the end of the answer; past it 'timeout'. Default 60 000. */
+  invokeTimeoutMs?: number;
+}
+
+export interface ResolvedLambdaOptions {
+  region: string | undefined;
+  endpoint: string | undefined;
+  profile: string | undefined;
+  invocationType: InvocationType;
+  qualifier: string | undefined;
+  functionPrefix: string;
+  connections: number;
+  connectTimeoutMs: number;
+  invokeTimeoutMs: number;
+}
+
+export const LAMBDA_PLATFORM_DEFAULTS = {
+  invocationType: 'RequestResponse',
+  functionPrefix: '',
+  connections: 256,
+  connectTimeoutMs: 10_000,
+  invokeTimeoutMs: 60_000,
+} as const;
+
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+export function resolveLambdaOptions(o: LambdaPlatformOptions): ResolvedLambdaOptions {
+  const d = LAMBDA_PLATFORM_DEFAULTS;
+  const problems: string[] = [];
+  if (o.endpoint !== undefined) {
+    try {
+      const url = new URL(o.endpoint);
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('scheme');
+    } catch {
+      problems.push(`endpoint: '${o.endpoint}' is not an http(s) URL`);
+    }
+  }
+  if (o.region !== undefined && !/^[a-z0-9-]+$/.test(o.region))
+    problems.push(`region: '${o.region}' is not a region`);
+  const invocationType = o.invocationType ?? d.invocationType;
+  if (!INVOCATION_TYPES.includes(invocationType)) {
+    problems.push(
+      `invocation type: '${String(invocationType)}' is not one of ${INVOCATION_TYPES.join(', ')}`,
+    );
+  }
+  const functionPrefix = o.functionPrefix ?? d.functionPrefix;
+  if (!/^[A-Za-z0-9_-]*$/.test(functionPrefix))
+    problems.push(`function prefix: '${functionPrefix}' has characters a function name cannot`);
+  const connections = o.connections ?? d.connections;
+  if (!Number.isInteger(connections) || connections < 1)
+    problems.push(`connections: ${connections} is not a positive integer`);
+  const ms = (name: 'connectTimeoutMs' | 'invokeTimeoutMs') => {
+    const v = o[name] ?? d[name];
+    if (!(v >= 1 && v <= MAX_TIMER_MS)) problems.push(`${name}: ${v} is not a number of milliseconds`);
+    return v;
+  };
+  const resolved: ResolvedLambdaOptions = {
+    region: o.region,
+    endpoint: o.endpoint?.replace(/\/+$/, ''),
+    profile: o.profile,
+    invocationType,
+    qualifier: o.qualifier,
+    functionPrefix,
+    connections,
+    connectTimeoutMs: ms('connectTimeoutMs'),
+    invokeTimeoutMs: ms('invokeTimeoutMs'),
+  };
+  if (problems.length > 0) {
+    throw new FaasloadError('E_USAGE', `invalid lambda platform options: ${problems.join('; ')}`);
+  }
+  return resolved;
+}
