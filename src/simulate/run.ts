@@ -39,6 +39,7 @@ import {
   SIM_SCHEMA_VERSION,
   summaryRow,
 } from './tables.js';
+import { GroupWindow } from './window.js';
 
 /** One simulation: what to plan (as replay), which policies, the model's costs, the outputs. */
 export interface SimulateOptions extends Partial<TracePlanOptions> {
@@ -201,33 +202,55 @@ export async function simulate(options: SimulateOptions): Promise<SimulateResult
   const t0 = performance.now();
   let written = false;
   try {
-    for (const b of plan.batches({ reuse: true })) {
-      const { fn, atUs, durationMs, memoryMb, length } = b;
+    const window = new GroupWindow(units.groupOfFunction, units.groupNames.length);
+    /** One window's results of one policy, back in plan order (per-invocation table only). */
+    const inPlanOrder = new BatchResults();
+    const runWindow = async () => {
+      if (window.length === 0) return;
+      window.sortByGroup();
+      const s = window.sorted;
+      const n = window.length;
       for (const sim of sims) {
-        sim.run(fn, atUs, durationMs, memoryMb, length, perInvocation ? results : undefined);
-        if (perInvocation) {
-          for (let k = 0; k < length; k++) {
-            let row = rows[k];
+        sim.run(s.fn, s.atUs, s.durationMs, s.memoryMb, n, perInvocation ? results : undefined);
+        if (!perInvocation) continue;
+        inPlanOrder.reserve(n);
+        for (let k = 0; k < n; k++) {
+          const at = s.position[k]!;
+          inPlanOrder.cold[at] = results.cold[k]!;
+          inPlanOrder.waitUs[at] = results.waitUs[k]!;
+          inPlanOrder.execUs[at] = results.execUs[k]!;
+          inPlanOrder.instance[at] = results.instance[k]!;
+        }
+        for (let from = 0; from < n; from += ROWS_PER_ADD) {
+          const to = Math.min(n, from + ROWS_PER_ADD);
+          for (let k = from; k < to; k++) {
+            let row = rows[k - from];
             if (row === undefined) {
               row = {};
-              rows[k] = row;
+              rows[k - from] = row;
             }
             row.policy = sim.policy.name;
-            row.seq = b.seq + k;
-            row.function = ids[fn[k]!];
-            row.scheduled_us = atUs[k];
-            row.cold_start = results.cold[k] === 1;
-            row.wait_ms = results.waitUs[k]! / 1000;
-            row.exec_ms = results.execUs[k]! / 1000;
-            row.instance_id = results.instance[k];
+            row.seq = window.seq + k;
+            row.function = ids[window.fn[k]!];
+            row.scheduled_us = window.atUs[k];
+            row.cold_start = inPlanOrder.cold[k] === 1;
+            row.wait_ms = inPlanOrder.waitUs[k]! / 1000;
+            row.exec_ms = inPlanOrder.execUs[k]! / 1000;
+            row.instance_id = inPlanOrder.instance[k];
           }
-          rows.length = length;
+          rows.length = to - from;
           perInvocation.add(rows);
+          await drained(perInvocation);
         }
       }
-      count += length;
-      if (perInvocation) await drained(perInvocation);
+      count += n;
+      window.clear();
+    };
+    for (const b of plan.batches({ reuse: true })) {
+      window.add(b);
+      if (window.full) await runWindow();
     }
+    await runWindow();
     for (const sim of sims) sim.finish();
     const simulateSeconds = (performance.now() - t0) / 1000;
     log(`simulated ${count} invocations x ${sims.length} policies in ${simulateSeconds.toFixed(1)} s`);
@@ -309,8 +332,14 @@ export async function simulate(options: SimulateOptions): Promise<SimulateResult
   }
 }
 
-/** Rows the writer may hold before the simulation waits for the disk (the writer fails past 64 MiB). */
-const MAX_UNWRITTEN_ROWS = 256 * 1024;
+/** Rows handed to the per-invocation table at once. */
+const ROWS_PER_ADD = 8192;
+
+/**
+ * Rows the writer may hold before the simulation waits for the disk (the writer fails past 64
+ * MiB of pending batches; a row with Azure's 200-character function ids is ~250 bytes).
+ */
+const MAX_UNWRITTEN_ROWS = 32 * 1024;
 
 /**
  * Lets the table's writes catch up: the simulation runs synchronously batch after batch and
