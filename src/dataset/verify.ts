@@ -92,7 +92,8 @@ export async function verifyRun(dir: string): Promise<VerifyReport> {
         `${path}: schema differs from the manifest's${missing.length ? `; expected ${missing.join(', ')}` : ''}${extra.length ? `; found ${extra.join(', ')}` : ''}`,
       );
     }
-    const version = facts.schema.metadata.get(METADATA_KEYS.schemaVersion);
+    const version =
+      facts.keyValue[METADATA_KEYS.schemaVersion] ?? facts.schema.metadata.get(METADATA_KEYS.schemaVersion);
     if (version !== undefined && version !== table.schemaVersion) {
       problem(`${path}: schema version ${version}, the manifest says ${table.schemaVersion}`);
     }

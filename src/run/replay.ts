@@ -340,9 +340,11 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     if (tableError) {
       manifest.status = 'failed';
       warnings.push((tableError as Error).message);
+      // The disk may be full: then the manifest written at the start (status failed) stays.
+      await writeManifest(dir, manifest).catch(() => {});
+      throw tableError;
     }
     await writeManifest(dir, manifest);
-    if (tableError) throw tableError;
   }
   log(formatSummary(summary));
   return { dir, summary, manifest };
