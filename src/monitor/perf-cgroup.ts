@@ -1,0 +1,154 @@
+/**
+ * The cgroups perf counts in (`perf stat -G <path>`): perf resolves <path> under the v1
+ * perf_event hierarchy when it is mounted, else under the cgroup v2 mount (where perf_event is
+ * always enabled, hybrid setups included). This module finds that mount, a process's cgroup in
+ * it (a container's: through its main process), and makes one cgroup per instance for the
+ * process runtime, moving the instance's process into it.
+ *
+ * Side effect, documented in docs/counters.md: an instance process moved into its own cgroup
+ * leaves the cgroup it inherited in that hierarchy (only that one: v1 controllers stay as they
+ * were); the cgroups are removed when the instances exit or the monitor stops.
+ */
+import { mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface PerfCgroupMount {
+  /** Where the hierarchy perf uses is mounted. */
+  path: string;
+  /** v1: the perf_event controller's own hierarchy; v2: the unified one. */
+  version: 1 | 2;
+}
+
+/** The hierarchy perf's -G resolves against, from /proc/self/mountinfo; undefined when none. */
+export function perfCgroupMount(mountinfo?: string): PerfCgroupMount | undefined {
+  let text = mountinfo;
+  if (text === undefined) {
+    try {
+      text = readFileSync('/proc/self/mountinfo', 'utf8');
+    } catch {
+      return undefined;
+    }
+  }
+  let v2: string | undefined;
+  for (const line of text.split('\n')) {
+    // <id> <parent> <maj:min> <root> <mount point> <options> [optional...] - <fstype> <source> <super options>
+    const [left, right] = line.split(' - ');
+    if (!left || !right) continue;
+    const mountPoint = left.split(' ')[4];
+    const [fstype, , superOptions] = right.split(' ');
+    if (!mountPoint) continue;
+    if (fstype === 'cgroup' && (superOptions ?? '').split(',').includes('perf_event'))
+      return { path: unescapeMount(mountPoint), version: 1 };
+    if (fstype === 'cgroup2' && v2 === undefined) v2 = unescapeMount(mountPoint);
+  }
+  return v2 === undefined ? undefined : { path: v2, version: 2 };
+}
+
+function unescapeMount(p: string): string {
+  return p.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8)));
+}
+
+/**
+ * The cgroup of a process in perf's hierarchy, relative to its mount (no leading /), from
+ * /proc/<pid>/cgroup; undefined when the process is gone or not in that hierarchy.
+ */
+export function processCgroup(pid: number, mount: PerfCgroupMount, procCgroup?: string): string | undefined {
+  let text = procCgroup;
+  if (text === undefined) {
+    try {
+      text = readFileSync(`/proc/${pid}/cgroup`, 'utf8');
+    } catch {
+      return undefined;
+    }
+  }
+  for (const line of text.split('\n')) {
+    const m = /^(\d+):([^:]*):(.*)$/.exec(line);
+    if (!m) continue;
+    const matches =
+      mount.version === 2 ? m[1] === '0' && m[2] === '' : m[2]!.split(',').includes('perf_event');
+    if (matches) return m[3]!.replace(/^\//, '');
+  }
+  return undefined;
+}
+
+/** A name usable as one cgroup folder: [A-Za-z0-9_.-], at most 100 characters. */
+export function cgroupName(id: string): string {
+  const clean = id.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 100);
+  return clean === '' || clean === '.' || clean === '..' ? '_' : clean;
+}
+
+/**
+ * The per-instance cgroups of one monitor: <mount>/faasload-perf-<pid>/<instance>. Creating
+ * one needs write access to the hierarchy (root, or a delegated subtree).
+ */
+export class InstanceCgroups {
+  readonly parent: string;
+  private readonly made = new Set<string>();
+
+  constructor(private readonly mount: PerfCgroupMount) {
+    this.parent = `faasload-perf-${process.pid}`;
+  }
+
+  /** Whether this machine lets us make cgroups here: tries to create (and keeps) the parent. */
+  usable(): boolean {
+    try {
+      mkdirSync(join(this.mount.path, this.parent), { recursive: true });
+      readFileSync(join(this.mount.path, this.parent, 'cgroup.procs'), 'utf8');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Makes the instance's cgroup and moves the process (all its threads) into it; its -G path. Throws on failure. */
+  adopt(instanceId: string, pid: number): string {
+    const rel = `${this.parent}/${cgroupName(instanceId)}`;
+    mkdirSync(join(this.mount.path, rel), { recursive: true });
+    this.made.add(rel);
+    writeFileSync(join(this.mount.path, rel, 'cgroup.procs'), String(pid));
+    return rel;
+  }
+
+  /**
+   * Removes an instance's cgroup; processes still in it go back to the hierarchy's root first.
+   * Best effort: a cgroup that cannot be removed stays (named in the returned message).
+   */
+  release(rel: string): string | undefined {
+    const dir = join(this.mount.path, rel);
+    try {
+      const pids = readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean);
+      for (const pid of pids) {
+        try {
+          writeFileSync(join(this.mount.path, 'cgroup.procs'), pid);
+        } catch {
+          // exited meanwhile
+        }
+      }
+      rmdirSync(dir);
+      this.made.delete(rel);
+      return undefined;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+        this.made.delete(rel);
+        return undefined;
+      }
+      return `${dir}: ${(e as Error).message}`;
+    }
+  }
+
+  /** Removes every cgroup made, then the parent; the messages of those that stay. */
+  releaseAll(): string[] {
+    const problems: string[] = [];
+    for (const rel of [...this.made]) {
+      const p = this.release(rel);
+      if (p) problems.push(p);
+    }
+    try {
+      rmdirSync(join(this.mount.path, this.parent));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
+        problems.push(`${join(this.mount.path, this.parent)}: ${(e as Error).message}`);
+    }
+    return problems;
+  }
+}
