@@ -561,3 +561,21 @@ export class PerfMonitor implements Monitor {
     };
   }
 }
+
+/**
+ * The perf monitor of a run (set.ts's createMonitors): probes perf first, so that a missing
+ * binary, an unknown event or no permission fails the run before it starts (E_USAGE). Counts
+ * containers too when a Docker engine answers.
+ */
+export async function createPerfMonitor(settings: {
+  perfEvents?: readonly string[] | undefined;
+  perfIntervalMs?: number | undefined;
+}): Promise<PerfMonitor> {
+  const probe = await probePerf(settings.perfEvents ?? PERF_DEFAULT_EVENTS);
+  const { connectDocker } = await import('../platforms/docker/engine.js');
+  return new PerfMonitor({
+    probe,
+    docker: connectDocker(),
+    ...(settings.perfIntervalMs !== undefined ? { intervalMs: settings.perfIntervalMs } : {}),
+  });
+}

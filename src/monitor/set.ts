@@ -12,7 +12,7 @@ import { SCRAPE_INTERVAL_MS } from './prometheus.js';
 import { closing } from './tables.js';
 import type { Monitor, MonitorContext, MonitorGap, MonitorSummary, MonitorsFact } from './types.js';
 
-export const MONITOR_KINDS = ['container', 'process', 'host', 'prometheus'] as const;
+export const MONITOR_KINDS = ['container', 'process', 'host', 'prometheus', 'perf'] as const;
 export type MonitorKind = (typeof MONITOR_KINDS)[number];
 
 /** Everything the monitors of a run need; plain data (it crosses to a worker thread). */
@@ -27,6 +27,9 @@ export interface MonitorConfig {
   containerSource?: 'auto' | 'cgroup' | 'stats';
   /** Container monitor: how often the engine is asked to reconnect after it went away. */
   reconnectMs?: number;
+  /** Perf monitor: the events (default perf.ts PERF_DEFAULT_EVENTS) and perf stat's interval. */
+  perfEvents?: readonly string[];
+  perfIntervalMs?: number;
 }
 
 export const MONITOR_DEFAULTS = {
@@ -101,6 +104,8 @@ export function checkMonitorConfig(config: MonitorConfig): void {
     }
     if (!ok) errors.push(`--scrape: '${url}' is not an http(s) URL`);
   }
+  if (config.perfIntervalMs !== undefined && !(config.perfIntervalMs >= 10))
+    errors.push(`--perf-interval: at least 10ms (perf stat's limit), got ${config.perfIntervalMs}ms`);
   if (errors.length > 0) throw new FaasloadError('E_USAGE', errors.join('\n'));
 }
 
@@ -131,6 +136,11 @@ export async function createMonitors(config: MonitorConfig): Promise<Monitor[]> 
             ...(o.reconnectMs !== undefined ? { reconnectMs: o.reconnectMs } : {}),
           }),
         );
+        break;
+      }
+      case 'perf': {
+        const { createPerfMonitor } = await import('./perf.js');
+        monitors.push(await createPerfMonitor(o));
         break;
       }
       case 'prometheus': {
