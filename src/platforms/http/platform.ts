@@ -2,11 +2,12 @@
  * The generic HTTP platform: every invocation is one request to a URL made from a template, so a
  * replay can drive any HTTP endpoint (a FaaS gateway, a function URL, a plain service).
  *
- * Connections: one undici Pool per origin, of at most `connections` kept-alive connections, one
- * request at a time on each (no pipelining). Past that, requests wait in the pool for a free
- * connection; the wait shows as lateness, since sentAtUs is the write to the socket (request.ts).
- * Pools rather than one undici Agent: Agent.close() forgets its pools at once, so a later
- * Agent.destroy() cannot end the requests still in flight (undici 7.30).
+ * Connections: one pool per origin, of at most `connections` kept-alive connections, one request
+ * at a time on each (no pipelining): faasload's lean HTTP/1.1 client (h1.ts) for http: origins,
+ * an undici Pool for https: ones. Past that, requests wait in the pool for a free connection; the
+ * wait shows as lateness, since sentAtUs is the write to the socket (request.ts). undici Pools
+ * rather than one Agent: Agent.close() forgets its pools at once, so a later Agent.destroy()
+ * cannot end the requests still in flight (undici 7.30).
  * Nothing is deployed and nothing is platform-reported (coldStart, waitMs...): only the HTTP
  * status, the times and the error text.
  */
@@ -15,7 +16,8 @@ import { FaasloadError } from '../../errors.js';
 import type { Arrival } from '../../schedule/types.js';
 import { epochUs } from '../../util/time.js';
 import type { FunctionSpec, InvocationResult, PlatformAdapter } from '../types.js';
-import { closePools } from './exchange.js';
+import { type Sender, undiciSender } from './exchange.js';
+import { H1Pool } from './h1.js';
 import { type HttpPlatformOptions, type ResolvedHttpOptions, resolveHttpOptions } from './options.js';
 import { send } from './request.js';
 import { templateValues } from './template.js';
@@ -30,7 +32,7 @@ export class HttpPlatform implements PlatformAdapter {
   readonly address: string;
 
   private readonly options: ResolvedHttpOptions;
-  private readonly pools = new Map<string, Pool>();
+  private readonly pools = new Map<string, Sender>();
   /** Whether the headers give an authorization: then the URL's credentials are not used. */
   private readonly hasAuthorization: boolean;
   private closed = false;
@@ -45,14 +47,13 @@ export class HttpPlatform implements PlatformAdapter {
     );
   }
 
-  private pool(origin: string): Pool {
+  private pool(origin: string): Sender {
     let pool = this.pools.get(origin);
     if (!pool) {
-      pool = new Pool(origin, {
-        connections: this.options.connections,
-        pipelining: 1,
-        connectTimeout: this.options.connectTimeoutMs,
-      });
+      const { connections, connectTimeoutMs } = this.options;
+      pool = origin.startsWith('http:')
+        ? new H1Pool({ origin, connections, connectTimeoutMs })
+        : undiciSender(new Pool(origin, { connections, pipelining: 1, connectTimeout: connectTimeoutMs }));
       this.pools.set(origin, pool);
     }
     return pool;
@@ -110,6 +111,6 @@ export class HttpPlatform implements PlatformAdapter {
   }
 
   private async close(): Promise<void> {
-    await closePools([...this.pools.values()], 'the http platform was torn down');
+    await Promise.all([...this.pools.values()].map((p) => p.close('the http platform was torn down')));
   }
 }

@@ -1,10 +1,9 @@
 /**
  * One invocation as one HTTP request, settled as an InvocationResult (never rejects). It goes
- * through exchange(), so sentAtUs is the moment the request was written to its socket.
+ * through a Sender (exchange.ts), so sentAtUs is the moment the request was written to its socket.
  */
-import type { Dispatcher } from 'undici';
 import type { InvocationResult } from '../types.js';
-import { exchange } from './exchange.js';
+import type { Sender } from './exchange.js';
 
 export interface HttpRequest {
   origin: string;
@@ -29,13 +28,13 @@ const EXCERPT_BYTES = EXCERPT_CHARS * 4;
  * has sentAtUs = the time of that failure, as nothing better exists.
  */
 export async function send(
-  dispatcher: Dispatcher,
+  sender: Sender,
   request: HttpRequest,
   timeoutMs: number,
   signal: AbortSignal,
 ): Promise<InvocationResult> {
   // Only an error answer's start is kept, for the message.
-  const reply = await exchange(dispatcher, request, timeoutMs, signal, (status) =>
+  const reply = await sender.exchange(request, timeoutMs, signal, (status) =>
     is2xx(status) ? 0 : EXCERPT_BYTES,
   );
   const { endedAtUs } = reply;
