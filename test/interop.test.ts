@@ -5,6 +5,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import type { ColumnKind } from '../src/dataset/columns.js';
+import { mergeRuns } from '../src/dataset/merge.js';
+import { TABLES } from '../src/dataset/tables.js';
 import { createClock } from '../src/dispatch/pacing.js';
 import { replay } from '../src/run/replay.js';
 import { FakePlatform } from './helpers/fakes.js';
@@ -15,14 +18,14 @@ import { AZURE2021_FILE, REPO_ROOT } from './helpers/paths.js';
 function findPython(): string | undefined {
   const py = process.env.FAASLOAD_PYTHON ?? join(REPO_ROOT, '.venv', 'bin', 'python');
   if (!existsSync(py)) return undefined;
-  const probe = spawnSync(py, ['-c', 'import pyarrow, polars, duckdb'], { encoding: 'utf8' });
+  const probe = spawnSync(py, ['-c', 'import pyarrow, polars, duckdb, pandas'], { encoding: 'utf8' });
   return probe.status === 0 ? py : undefined;
 }
 
 const python = findPython();
 if (!python) {
   const msg =
-    'INTEROP TESTS CANNOT RUN: no Python with pyarrow, polars and duckdb (run scripts/ensure-python.sh)';
+    'INTEROP TESTS CANNOT RUN: no Python with pyarrow, polars, duckdb and pandas (run scripts/ensure-python.sh)';
   console.error(`\n${'!'.repeat(msg.length)}\n${msg}\n${'!'.repeat(msg.length)}\n`);
   // CI must run them: there a missing reader is a failure, not a skip.
   if (process.env.CI) throw new Error(msg);
@@ -44,6 +47,96 @@ print(json.dumps({
              "scheduled_dtype": str(df["scheduled_at"].dtype)},
   "duckdb": {"rows": d[0], "latency_sum": int(d[1]), "ok": d[2], "min_scheduled": d[3].isoformat()},
 }))
+`;
+
+/** Per file: what each reader sees (types as the reader names them, sums as exact strings). */
+interface ReaderFacts {
+  rows: Record<string, number>;
+  pyarrow_types: Record<string, string>;
+  polars_types: Record<string, string>;
+  pandas_types: Record<string, string>;
+  duckdb_types: Record<string, string>;
+  sums: Record<string, Record<string, string>>;
+  first_ts: Record<string, Record<string, string>>;
+  categories: Record<string, Record<string, number>>;
+}
+
+const PYARROW: Record<ColumnKind, string> = {
+  int64: 'int64',
+  int32: 'int32',
+  float64: 'double',
+  bool: 'bool',
+  utf8: 'string',
+  timestamp_us: 'timestamp[us, tz=UTC]',
+};
+const POLARS: Record<ColumnKind, string> = {
+  int64: 'Int64',
+  int32: 'Int32',
+  float64: 'Float64',
+  bool: 'Boolean',
+  utf8: 'String',
+  timestamp_us: "Datetime(time_unit='us', time_zone='UTC')",
+};
+const PANDAS: Record<ColumnKind, string> = {
+  int64: 'Int64',
+  int32: 'Int32',
+  float64: 'Float64',
+  bool: 'boolean',
+  utf8: 'string',
+  timestamp_us: 'datetime64[us, UTC]',
+};
+const DUCKDB: Record<ColumnKind, string> = {
+  int64: 'BIGINT',
+  int32: 'INTEGER',
+  float64: 'DOUBLE',
+  bool: 'BOOLEAN',
+  utf8: 'VARCHAR',
+  timestamp_us: 'TIMESTAMP WITH TIME ZONE',
+};
+
+/** Reads each file named with the four readers; pandas with nullable dtypes (dtype_backend). */
+const READ_ALL = `
+import json, sys
+import pyarrow.parquet as pq, polars as pl, pandas as pd, duckdb
+out = {}
+con = duckdb.connect()
+con.execute("SET TimeZone = 'UTC'")
+for path in sys.argv[1:]:
+    q = "'" + path + "'"
+    t = pq.read_table(path)
+    df = pl.read_parquet(path)
+    pdf = pd.read_parquet(path, dtype_backend="numpy_nullable")
+    rel = con.sql(f"select * from '{path}'")
+    duck_types = dict(zip(rel.columns, [str(x) for x in rel.types]))
+    f = {"rows": {"pyarrow": t.num_rows, "polars": df.height, "pandas": len(pdf),
+                  "duckdb": con.sql(f"select count(*) from '{path}'").fetchone()[0]},
+         "pyarrow_types": {x.name: str(x.type) for x in t.schema},
+         "polars_types": {k: str(v) for k, v in df.schema.items()},
+         "pandas_types": {k: str(v) for k, v in pdf.dtypes.items()},
+         "duckdb_types": duck_types,
+         "sums": {"pyarrow": {}, "polars": {}, "pandas": {}, "duckdb": {}},
+         "first_ts": {"pyarrow": {}, "polars": {}, "pandas": {}, "duckdb": {}},
+         "categories": {}}
+    for x in t.schema:
+        n = x.name
+        if str(x.type) == "int64":
+            f["sums"]["pyarrow"][n] = str(sum(v for v in t.column(n).to_pylist() if v is not None))
+            f["sums"]["polars"][n] = str(df[n].sum())
+            f["sums"]["pandas"][n] = str(pdf[n].sum())
+            f["sums"]["duckdb"][n] = str(con.sql(f"select coalesce(sum({n}), 0)::HUGEINT from {q}").fetchone()[0])
+        if str(x.type).startswith("timestamp"):
+            f["first_ts"]["pyarrow"][n] = t.column(n)[0].as_py().isoformat() if t.num_rows else ""
+            f["first_ts"]["polars"][n] = df[n][0].isoformat() if df.height else ""
+            f["first_ts"]["pandas"][n] = pdf[n].iloc[0].isoformat() if len(pdf) else ""
+            v = con.sql(f"select {n} from {q} limit 1").fetchone()
+            f["first_ts"]["duckdb"][n] = v[0].isoformat() if v and v[0] is not None else ""
+    if "outcome" in t.column_names:
+        f["categories"]["pyarrow"] = {k: v for k, v in zip(*[c.to_pylist() for c in t.column("outcome").value_counts().flatten()])}
+        f["categories"]["polars"] = dict(df.group_by("outcome").len().iter_rows())
+        f["categories"]["pandas"] = {k: int(v) for k, v in pdf["outcome"].astype("category").value_counts().items() if v > 0}
+        f["categories"]["duckdb"] = dict(con.sql(f"select outcome, count(*) from '{path}' group by outcome").fetchall())
+    out[path] = f
+print(json.dumps(out))
 `;
 
 describe('datasets read by pyarrow, polars and DuckDB', {
@@ -93,5 +186,81 @@ describe('datasets read by pyarrow, polars and DuckDB', {
     assert.equal(got.polars.scheduled_dtype, "Datetime(time_unit='us', time_zone='UTC')");
     assert.equal(got.pyarrow.run_id, manifest.runId);
     assert.ok(got.duckdb.min_scheduled.startsWith(manifest.startedAt.slice(0, 10)));
+  });
+
+  it('reads every table, merged ones too, with pandas, polars, pyarrow and DuckDB: types, UTC timestamps, int64 sums, categories', async () => {
+    const base = await mkdtemp(join(tmpdir(), 'faasload-interop-all-'));
+    try {
+      const runs = [join(base, 'a'), join(base, 'b')];
+      for (const out of runs) {
+        const clock = createClock('precise');
+        const platform = new FakePlatform(clock, (a) =>
+          a.seq % 4 === 1
+            ? { outcome: 'timeout', error: 'slow' }
+            : a.seq % 9 === 0
+              ? { outcome: 'error' }
+              : {},
+        );
+        await replay({ trace: AZURE2021_FILE, speed: 1000, out, clock, platformAdapter: platform });
+      }
+      const merged = join(base, 'merged');
+      await mergeRuns(runs, merged);
+      const files = [
+        ...runs.flatMap((r) => TABLES.map((t) => join(r, `${t.name}.parquet`))),
+        ...TABLES.map((t) => join(merged, `${t.name}.parquet`)),
+      ];
+      const got = JSON.parse(
+        execFileSync(python!, ['-c', READ_ALL, ...files], { encoding: 'utf8' }),
+      ) as Record<string, ReaderFacts>;
+      for (const file of files) {
+        const ours = await readParquetTable(file);
+        const r = got[file]!;
+        const table = TABLES.find((t) => file.endsWith(`${t.name}.parquet`))!;
+        const columns = file.startsWith(merged)
+          ? [{ name: 'run', kind: 'utf8' }, ...table.columns]
+          : table.columns;
+        for (const reader of ['pyarrow', 'polars', 'pandas', 'duckdb'] as const) {
+          assert.equal(r.rows[reader], ours.numRows, `${reader} rows of ${file}`);
+        }
+        for (const c of columns) {
+          assert.equal(r.pyarrow_types[c.name], PYARROW[c.kind as ColumnKind], `${file} ${c.name} (pyarrow)`);
+          assert.equal(r.polars_types[c.name], POLARS[c.kind as ColumnKind], `${file} ${c.name} (polars)`);
+          assert.equal(r.pandas_types[c.name], PANDAS[c.kind as ColumnKind], `${file} ${c.name} (pandas)`);
+          assert.equal(r.duckdb_types[c.name], DUCKDB[c.kind as ColumnKind], `${file} ${c.name} (duckdb)`);
+          if (c.kind === 'int64') {
+            const vector = ours.getChild(c.name)!;
+            let total = 0n;
+            for (let i = 0; i < vector.length; i++) total += (vector.get(i) as bigint | null) ?? 0n;
+            const sum = total.toString();
+            for (const reader of ['pyarrow', 'polars', 'pandas', 'duckdb'] as const) {
+              assert.equal(r.sums[reader]![c.name], sum, `${reader} sum of ${c.name} in ${file}`);
+            }
+          }
+          if (c.kind === 'timestamp_us') {
+            const raw = ours.getChild(c.name)!.data[0]!;
+            const firstUs = (raw.values as BigInt64Array)[0]!;
+            const iso = new Date(Number(firstUs / 1000n)).toISOString().slice(0, 23);
+            for (const reader of ['pyarrow', 'polars', 'pandas', 'duckdb'] as const) {
+              assert.ok(
+                r.first_ts[reader]![c.name]?.startsWith(iso.replace('T', ' ')) ||
+                  r.first_ts[reader]![c.name]?.startsWith(iso),
+                `${reader} ${c.name} ${r.first_ts[reader]![c.name]} is UTC ${iso}`,
+              );
+            }
+          }
+        }
+        if (table.name === 'invocations') {
+          const outcomes = ours.getChild('outcome')!.toArray() as string[];
+          const counts: Record<string, number> = {};
+          for (const o of outcomes) counts[o] = (counts[o] ?? 0) + 1;
+          assert.ok(Object.keys(counts).length >= 3, 'ok, error and timeout rows');
+          for (const reader of ['pyarrow', 'polars', 'pandas', 'duckdb'] as const) {
+            assert.deepEqual(r.categories[reader], counts, `${reader} outcome counts in ${file}`);
+          }
+        }
+      }
+    } finally {
+      await rm(base, { recursive: true, force: true });
+    }
   });
 });
