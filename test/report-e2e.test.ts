@@ -146,6 +146,11 @@ describe('report end to end', () => {
     const html = await readFile(join(run, 'report.html'), 'utf8');
     const expected = [...html.matchAll(/data-figure="([^"]*)"/g)].map((m) => m[1]!);
     assert.ok(expected.length >= 4, expected.join(', '));
+    // With the monitors' tables (the default monitors write them), their figures are drawn.
+    if (existsSync(join(run, 'host_samples.parquet')))
+      assert.ok(expected.includes('host-cpu'), expected.join(', '));
+    if (existsSync(join(run, 'process_samples.parquet')))
+      assert.ok(expected.includes('instance-cpu'), expected.join(', '));
 
     const binary = findChromium();
     if (!binary) {

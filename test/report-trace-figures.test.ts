@@ -172,6 +172,32 @@ describe('trace figures from a hand-made Azure 2019 trace', () => {
   });
 });
 
+describe('trace figures from a plain CSV trace', () => {
+  it('uses exact times and per-invocation durations, and skips what the format lacks', async () => {
+    // f: 0, 1, 3 s -> IATs 1, 2 s: mean 1.5, sd 0.5, CV 1/3. g: one invocation, no CV.
+    const dir = await tmpTrace({
+      'calls.csv': ['time,fn,ms', '0,f,10', '1,f,30', '3,f,20', '2,g,5'].join('\n'),
+    });
+    const trace = await readTrace(join(dir, 'calls.csv'), {
+      format: 'csv',
+      csv: { timeColumn: 'time', functionColumn: 'fn', durationColumn: 'ms' },
+    });
+    const { figures, skipped } = traceFigures(trace);
+    assert.deepEqual(
+      skipped.map((s) => s.name),
+      ['functions-per-app', 'trigger-share', 'memory'],
+    );
+    const cv = figures.find((f) => f.name === 'iat-cv')!.rows.filter((r) => r.fraction !== 0);
+    assert.equal(cv.length, 1);
+    assert.ok(near(cv[0]!.value as number, 1 / 3), String(cv[0]!.value));
+    const exec = figures.find((f) => f.name === 'execution-time')!.rows.filter((r) => r.fraction !== 0);
+    const of = (s: string) => exec.filter((r) => r.statistic === s).map((r) => r.value);
+    assert.deepEqual(of('average'), [5, 20]);
+    assert.deepEqual(of('minimum'), [5, 10]);
+    assert.deepEqual(of('maximum'), [5, 30]);
+  });
+});
+
 describe('trace figures from the real samples', () => {
   it('Azure 2019, 100 functions over 8 h: counts and triggers match the CSV', async () => {
     const { figures, skipped } = traceFigures(await readTrace(AZURE2019_DIR));

@@ -13,7 +13,7 @@ import { FaasloadError } from '../errors.js';
 export interface RunTable {
   readonly rows: number;
   has(name: string): boolean;
-  /** A numeric, timestamp (µs since the epoch) or boolean (1/0) column; null cells are NaN. */
+  /** A numeric, timestamp (µs since the epoch) or boolean (1/0) column; null cells are NaN. Shared: do not modify. */
   num(name: string): Float64Array;
   /** A text column; null cells are null. */
   str(name: string): (string | null)[];
@@ -45,6 +45,9 @@ export interface RunManifestFacts {
 }
 
 class ArrowRunTable implements RunTable {
+  /** Columns already converted: figures ask for the same ones several times. */
+  private readonly nums = new Map<string, Float64Array>();
+  private readonly strs = new Map<string, (string | null)[]>();
   constructor(
     private readonly table: Table,
     private readonly file: string,
@@ -61,6 +64,8 @@ class ArrowRunTable implements RunTable {
     return c;
   }
   num(name: string): Float64Array {
+    const cached = this.nums.get(name);
+    if (cached) return cached;
     const c = this.child(name);
     const out = new Float64Array(c.length);
     const values = c.toArray() as ArrayLike<number | bigint | boolean | null>;
@@ -69,15 +74,21 @@ class ArrowRunTable implements RunTable {
       out[i] = v === null || v === undefined ? Number.NaN : Number(v);
     }
     if (c.nullCount > 0) for (let i = 0; i < c.length; i++) if (!c.isValid(i)) out[i] = Number.NaN;
+    this.nums.set(name, out);
     return out;
   }
   str(name: string): (string | null)[] {
+    const cached = this.strs.get(name);
+    if (cached) return cached;
     const c = this.child(name);
+    const values = c.toArray() as ArrayLike<unknown>;
     const out: (string | null)[] = new Array(c.length);
     for (let i = 0; i < c.length; i++) {
-      const v = c.get(i) as unknown;
+      const v = values[i];
       out[i] = v === null || v === undefined ? null : String(v);
     }
+    if (c.nullCount > 0) for (let i = 0; i < c.length; i++) if (!c.isValid(i)) out[i] = null;
+    this.strs.set(name, out);
     return out;
   }
 }

@@ -26,7 +26,7 @@ export interface SummaryQuantiles {
   max: number;
 }
 
-/** Nearest-rank quantiles of the non-NaN values (sorted in place). */
+/** Nearest-rank quantiles of the non-NaN values (a sorted copy; `values` is left as is). */
 export function quantiles(values: Float64Array): SummaryQuantiles | null {
   const xs = values.filter((x) => !Number.isNaN(x)).sort();
   const n = xs.length;
