@@ -11,7 +11,7 @@ import { existsSync, openAsBlob } from 'node:fs';
 import { join } from 'node:path';
 import { type RecordBatch, tableFromIPC, type Vector } from 'apache-arrow';
 import { ParquetFile } from 'parquet-wasm';
-import type { TableFact } from '../dataset/manifest.js';
+import type { Manifest, TableFact } from '../dataset/manifest.js';
 import { TableWriter } from '../dataset/table-writer.js';
 import { FaasloadError } from '../errors.js';
 import {
@@ -138,4 +138,32 @@ export async function writeInvocationCounters(dir: string, runId: string): Promi
     },
     counts,
   };
+}
+
+/**
+ * The replay's step after its invocations table is closed, when the perf monitor ran: writes
+ * invocation_counters into the run folder and the manifest (its table, and the join's counts
+ * in the perf monitor's summary). Never throws: a failure is a warning, the run keeps the rest.
+ */
+export async function addInvocationCounters(
+  dir: string,
+  runId: string,
+  manifest: Pick<Manifest, 'tables' | 'monitors'>,
+  warnings: string[],
+): Promise<void> {
+  if (!manifest.tables.counters) return; // the perf monitor did not run or wrote nothing
+  try {
+    const { table, counts } = await writeInvocationCounters(dir, runId);
+    manifest.tables.invocation_counters = table;
+    const perf = manifest.monitors?.monitors.find((m) => m.name === 'perf') as
+      | (Record<string, unknown> & { perf?: Record<string, unknown> })
+      | undefined;
+    if (perf?.perf) perf.perf.invocationCounters = counts;
+    if (counts.uncovered > 0)
+      warnings.push(
+        `invocation_counters: ${counts.uncovered} (activation, event) pairs left out: their window was not wholly counted (instance counted late or killed)`,
+      );
+  } catch (e) {
+    warnings.push(`invocation_counters not written: ${(e as Error).message}`);
+  }
 }

@@ -37,6 +37,7 @@ import { epochUs } from '../util/time.js';
 import { matchContainer } from './docker-match.js';
 import { InstanceCgroups, type PerfCgroupMount, perfCgroupMount, processCgroup } from './perf-cgroup.js';
 import { PERF_SEPARATOR, parsePerfLine, rejectedEvent, splitEventList } from './perf-csv.js';
+import type { JoinCounts } from './perf-join.js';
 import { PerfCounter, type PerfSample, type PerfScope } from './perf-process.js';
 import { COUNTERS_COLUMNS, PERF_SCHEMA_VERSION } from './perf-schemas.js';
 import { threadCpuS } from './procfs.js';
@@ -99,6 +100,8 @@ export interface PerfFact {
   perfCpuShare: number | null;
   /** Cgroups made for processes that could not be removed. */
   cleanupProblems: string[];
+  /** Added after the run (perf-invocations.ts): what the per-activation join wrote and left out. */
+  invocationCounters?: JoinCounts;
 }
 
 export interface PerfSummary extends MonitorSummary {
