@@ -5,6 +5,7 @@ import { arch, cpus, platform, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { LagAlert } from '../dispatch/live.js';
 import { FaasloadError } from '../errors.js';
+import type { MonitorsFact } from '../monitor/types.js';
 import type { ClockOffsetFact } from '../util/clock-offset.js';
 import type { Quantiles } from '../util/histogram.js';
 import type { ColumnSpec } from './columns.js';
@@ -60,6 +61,8 @@ export interface Manifest {
   startAt?: { at: string; toleranceMs: number; lateMs?: number; waitedMs?: number };
   /** With --shard or --start-at: this machine's clock offset estimate (clock sync is the cluster's job). */
   clockOffset?: ClockOffsetFact;
+  /** The monitors that ran: settings, their own CPU cost, gaps (see src/monitor). */
+  monitors?: MonitorsFact;
   tables: Record<string, TableFact>;
   warnings: string[];
 }

@@ -17,6 +17,8 @@ import {
 } from '../dispatch/dispatcher.js';
 import { type LagAlert, LIVE_DEFAULTS, LiveStats } from '../dispatch/live.js';
 import { choosePacing, createClock, type PacingChoice } from '../dispatch/pacing.js';
+import { type RunningMonitors, startMonitors } from '../monitor/run.js';
+import { gapWarning, type MonitorOptions, resolveMonitorConfig } from '../monitor/set.js';
 import type { RuntimeChoice } from '../platforms/local/runtime.js';
 import { createPlatform, type PlatformOptions } from '../platforms/registry.js';
 import type { PlatformAdapter } from '../platforms/types.js';
@@ -69,6 +71,8 @@ export interface ReplayOptions extends TracePlanOptions {
   graceMs?: number;
   /** Live progress (a terminal line, or log lines). */
   progress?: ProgressTarget;
+  /** Which monitors observe the run and how often (src/monitor); default per platform and runtime. */
+  monitor?: MonitorOptions;
   /** --start-at: the run's time 0, epoch ms, shared by the shards of one replay (see start-at.ts). */
   startAtMs?: number;
   /** How far past startAtMs the run may still start (its first arrivals late); later is an error. */
@@ -126,6 +130,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     checkStartAt(o.startAtMs, o.clock ? o.clock.nowUs() / 1000 : Date.now(), o.startToleranceMs);
   const startedAt = new Date();
 
+  const monitorConfig = resolveMonitorConfig(o.monitor, { platform: o.platform, runtime: o.runtime });
   const { trace, plan: schedule } = await loadPlan(o);
   const specs = functionSpecs(schedule.functions);
   // A shard deploys and fires only its functions; their names are those of the unsharded run.
@@ -222,12 +227,15 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   let live: LiveStats | undefined;
   let stats: DispatchStats | undefined;
   let summary: RunSummary | undefined;
+  let monitors: RunningMonitors | undefined;
   try {
     await writeManifest(dir, manifest);
     log(
       `replaying ${planned} invocations of ${deployed.length} functions over ${(schedule.spanUs / 1e6).toFixed(1)} s on ${platform.kind} -> ${dir}`,
     );
     log(`pacing: ${pacing.pacing} (${pacing.reason})`);
+    // Before deploy, so that instances started then (prewarm) are observed from their creation.
+    if (monitorConfig.monitors.length > 0) monitors = await startMonitors(monitorConfig, { dir, runId, log });
     if (shard || o.startAtMs !== undefined)
       manifest.clockOffset = await estimateClockOffset({ url: platform.address });
     await platform.deploy(deployed, stop.signal);
@@ -302,6 +310,8 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     }
   } finally {
     await platform.teardown();
+    // After teardown, so that the instances' last events (die, destroy) are in.
+    if (monitors) await stopMonitors(monitors, manifest, warnings);
     let tableError: unknown;
     const table = await writer.close().catch((err: unknown) => {
       tableError = err;
@@ -348,6 +358,18 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   }
   log(formatSummary(summary));
   return { dir, summary, manifest };
+}
+
+/** Stops the monitors into the manifest: their tables, costs and gaps; a failure is a warning. */
+async function stopMonitors(monitors: RunningMonitors, manifest: Manifest, warnings: string[]) {
+  try {
+    const { fact, tables } = await monitors.stop();
+    manifest.monitors = fact;
+    Object.assign(manifest.tables, tables);
+    warnings.push(...fact.gaps.map(gapWarning), ...fact.errors.map((e) => `monitor ${e}`));
+  } catch (e) {
+    warnings.push(`monitors: ${(e as Error).message}`);
+  }
 }
 
 /** Planned invocations in all, and per second of the run (one pass over the plan). */

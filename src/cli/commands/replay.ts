@@ -8,6 +8,7 @@ import { parseStartAt } from '../../run/start-at.js';
 import { STOP_EXIT_CODES } from '../exit-codes.js';
 import { KNATIVE_FLAGS, knativeFlags, toKnativeOptions } from '../knative-flags.js';
 import { LAMBDA_FLAGS, lambdaFlags, toLambdaOptions } from '../lambda-flags.js';
+import { monitorFlags, toMonitorOptions } from '../monitor-flags.js';
 import { OPENFAAS_FLAGS, openfaasFlags, toOpenFaasOptions } from '../openfaas-flags.js';
 import { OPENWHISK_FLAGS, openwhiskFlags, toOpenWhiskOptions } from '../openwhisk-flags.js';
 import { durationFlag, planFlags, throwIfErrors, toTracePlanOptions } from '../plan-flags.js';
@@ -16,7 +17,7 @@ export const command = 'replay <trace>';
 export const describe = 'Replay a trace open-loop on a platform and write its dataset';
 
 export function builder(y: Argv) {
-  return lambdaFlags(openfaasFlags(knativeFlags(openwhiskFlags(planFlags(y)))))
+  return lambdaFlags(openfaasFlags(knativeFlags(monitorFlags(openwhiskFlags(planFlags(y))))))
     .options({
       platform: {
         choices: PLATFORM_KINDS,
@@ -227,7 +228,9 @@ export function toReplayOptions(args: Args): ReplayOptions {
     args.platform === 'openfaas'
       ? toOpenFaasOptions(args, errors, (f) => readFileSync(f, 'utf8'))
       : undefined;
+  const monitor = toMonitorOptions(args, errors);
   throwIfErrors(errors);
+  options.monitor = monitor;
   options.platform = args.platform;
   options.pacing = args.pacing;
   options.maxInFlight = args['max-in-flight'];
