@@ -216,6 +216,28 @@ describe('trace figures from the real samples', () => {
     // The busiest function's share is the first point of the popularity curve.
     const pop = figures.find((f) => f.name === 'popularity')!.rows.filter((r) => r.of === 'functions');
     assert.ok(near(pop[0]!.share_of_invocations as number, Math.max(...totals) / all));
+    // IAT CVs, worked out invocation by invocation (each placed evenly inside its minute).
+    const naiveCvs = rows
+      .map((r) => {
+        const times: number[] = [];
+        r.slice(4).forEach((c, m) => {
+          const n = Number(c);
+          for (let k = 0; k < n; k++) times.push(m * 60 + ((k + 0.5) * 60) / n);
+        });
+        if (times.length < 3) return Number.NaN;
+        const iats = times.slice(1).map((t, i) => t - times[i]!);
+        const mean = iats.reduce((a, b) => a + b, 0) / iats.length;
+        const sd = Math.sqrt(iats.reduce((a, b) => a + (b - mean) ** 2, 0) / iats.length);
+        return sd / mean;
+      })
+      .filter((x) => !Number.isNaN(x))
+      .sort((a, b) => a - b);
+    const cvRows = figures.find((f) => f.name === 'iat-cv')!.rows.filter((r) => r.functions === 'all');
+    const distinct = [...new Set(naiveCvs.map((x) => x.toFixed(6)))];
+    assert.deepEqual(
+      cvRows.slice(1).map((r) => (r.value as number).toFixed(6)),
+      distinct,
+    );
     // 8 hours: a day is 3 times the span.
     const daily = figures
       .find((f) => f.name === 'daily-invocations')!
