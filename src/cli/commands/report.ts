@@ -97,7 +97,8 @@ const compareReport = {
 
 /** `faasload report <run>` and `faasload report compare <run> <run>...`. */
 export const command = 'report';
-export const describe = 'Report on a run (report.html with its figures and summary), or compare runs';
+export const describe =
+  "report <run>: report.html with the run's summary and figures; report compare <run> <run>...: runs overlaid";
 
 export function builder(y: Argv) {
   return y
