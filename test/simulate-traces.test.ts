@@ -77,6 +77,17 @@ print(json.dumps({'policies': p, 'cdf_last': {r['policy']: r['apps_fraction'] fo
         'functions',
         'policies',
       ]);
+      // The paper's two figures, drawn through the report module, with their data beside them.
+      assert.deepEqual(manifest.figures, [
+        'figures/app-cold-start-cdf.svg',
+        'figures/wasted-memory-vs-cold-starts.svg',
+      ]);
+      const svg = await readFile(join(r.dir, 'figures', 'wasted-memory-vs-cold-starts.svg'), 'utf8');
+      assert.match(svg, /^<svg/);
+      const csv = (await readFile(join(r.dir, 'figures', 'wasted-memory-vs-cold-starts.csv'), 'utf8'))
+        .trim()
+        .split('\n');
+      assert.equal(csv.length, 1 + 4, 'a header and one point per policy');
     });
   }
 

@@ -1,3 +1,4 @@
+import { join, relative } from 'node:path';
 import type { ColumnSpec } from '../dataset/columns.js';
 import {
   hostFacts,
@@ -12,6 +13,7 @@ import { loadPlan, type TracePlanOptions } from '../run/load-plan.js';
 import { createRunDir, makeRunId } from '../run/run-dir.js';
 import { VERSION } from '../version.js';
 import { CALIBRATION_COLUMNS, type RunCalibration, readRunCalibration } from './calibrate.js';
+import { policyFigures, writePolicyFigures } from './figures.js';
 import {
   BatchResults,
   MODEL_DEFAULTS,
@@ -54,6 +56,8 @@ export interface SimulateOptions extends Partial<TracePlanOptions> {
   defaultDurationMs?: number;
   /** Write the per-invocation table (one row per invocation and policy). Default true. */
   invocations?: boolean;
+  /** Draw the policy figures into <dir>/figures (SVG, CSV, Vega-Lite). Default true. */
+  figures?: boolean;
   /**
    * A replay's run folder: take the cold-start and execution costs from its dataset, and (when
    * no trace is given) its trace and plan; compare its cold starts with the simulation's.
@@ -96,7 +100,8 @@ export interface SimulateResult {
  * Plans a trace as replay would and runs the plan through the platform model once per policy
  * (all policies in one pass over the plan), then writes <dir>/functions.parquet, apps.parquet,
  * policies.parquet, app_cold_start_cdf.parquet, invocations.parquet (unless invocations: false),
- * calibration.parquet (with calibrate) and manifest.json.
+ * calibration.parquet (with calibrate), figures/ (the paper's two policy figures) and
+ * manifest.json.
  */
 export async function simulate(options: SimulateOptions): Promise<SimulateResult> {
   const log = options.log ?? (() => {});
@@ -308,6 +313,22 @@ export async function simulate(options: SimulateOptions): Promise<SimulateResult
       warnings.push(
         `the calibration run capped instances at ${calibration.maxInstances} over all functions; the model has no cap across functions`,
       );
+    }
+    if (options.figures ?? true) {
+      // Drawn from the tables already written: a failure here loses no data, it is a warning.
+      try {
+        const svgs = await writePolicyFigures(
+          join(dir, 'figures'),
+          policyFigures(
+            sims.map((x) => x.policy.name),
+            apps,
+            summaries,
+          ),
+        );
+        (manifest as Manifest & { figures?: string[] }).figures = svgs.map((f) => relative(dir, f));
+      } catch (err) {
+        warnings.push(`the figures could not be drawn: ${(err as Error).message}`);
+      }
     }
     manifest.status = 'complete';
     manifest.endedAt = new Date().toISOString();

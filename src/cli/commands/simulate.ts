@@ -94,6 +94,14 @@ export function builder(y: Argv) {
       },
       json: { type: 'boolean', default: false, describe: 'Print the result as JSON', group: 'Output:' },
     })
+    .options({
+      figures: {
+        type: 'boolean',
+        default: true,
+        describe: "Draw the paper's policy figures into <out>/figures (SVG + CSV + Vega-Lite)",
+        group: 'Output:',
+      },
+    })
     .example(
       '$0 simulate trace-dir --policy fixed:10m --policy hybrid --out sim/',
       'the paper\u2019s comparison',
@@ -131,6 +139,7 @@ export async function handler(args: Args): Promise<void> {
     concurrency: args.concurrency === 'inf' ? Number.POSITIVE_INFINITY : Number(args.concurrency),
     defaultMemoryMb: args['default-memory'],
     invocations: args.invocations,
+    figures: args.figures,
     commandLine: process.argv.slice(1),
     log: (line: string) => process.stderr.write(`${line}\n`),
   } satisfies SimulateOptions);
