@@ -80,6 +80,14 @@ async function gateway(opts: { existing?: string[]; failAsync?: string[] } = {})
             return res.writeHead(202).end();
           }
         }
+        if (url.pathname === '/system/functions' && req.method === 'GET') {
+          const list = [...functions.values()].map((f) => ({
+            name: f.service,
+            image: f.image,
+            labels: f.labels ?? null,
+          }));
+          return res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(list));
+        }
         const one = /^\/system\/function\/(.+)$/.exec(url.pathname);
         if (one && req.method === 'GET') {
           const f = functions.get(decodeURIComponent(one[1]!));
@@ -288,5 +296,32 @@ describe('OpenFaaS platform: replay', () => {
     const manifest = readFileSync(join(out, 'manifest.json'), 'utf8');
     assert.equal(JSON.parse(manifest).platform.kind, 'openfaas');
     assert.ok(!manifest.includes(PASSWORD), 'the password is not in the manifest');
+  });
+});
+
+describe('OpenFaaS platform: deploy and teardown commands', () => {
+  test('deploy leaves the functions; teardown removes those labelled faasload only', {
+    timeout: 60_000,
+  }, async () => {
+    const g = await gateway({ existing: ['not-faasloads'] });
+    const pw = join(dir, 'password2');
+    writeFileSync(pw, PASSWORD);
+    const flags = ['--platform', 'openfaas', '--openfaas-url', g.url, '--openfaas-password-file', pw];
+    const d = await runCli([
+      'deploy',
+      AZURE2019_DIR,
+      '--functions',
+      '5',
+      ...flags,
+      '--openfaas-image',
+      'fn:1',
+    ]);
+    assert.equal(d.code, 0, d.stderr);
+    assert.match(d.stdout, /^deployed 5 actions to http:\/\/127\.0\.0\.1:\d+\n$/);
+    assert.equal(g.functions.size, 6, 'deploy left its 5 functions');
+    const t = await runCli(['teardown', ...flags]);
+    assert.equal(t.code, 0, t.stderr);
+    assert.match(t.stdout, /^deleted 5 actions/);
+    assert.deepEqual([...g.functions.keys()], ['not-faasloads']);
   });
 });

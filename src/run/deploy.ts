@@ -1,11 +1,38 @@
 import { FaasloadError } from '../errors.js';
 import { type OpenWhiskAdapter, readManifest } from '../platforms/openwhisk/index.js';
 import { createPlatform, type PlatformOptions } from '../platforms/registry.js';
+import type { PlatformAdapter } from '../platforms/types.js';
 import { loadPlan, type TracePlanOptions } from './load-plan.js';
 import { functionSpecs } from './names.js';
 
+/** The platforms faasload deploy and teardown handle. */
+export const DEPLOY_KINDS = ['openwhisk', 'knative', 'openfaas'] as const;
+export type DeployKind = (typeof DEPLOY_KINDS)[number];
+
 export interface DeployOptions extends TracePlanOptions {
+  /** Default 'openwhisk'. */
+  platform?: DeployKind;
   openwhisk?: PlatformOptions['openwhisk'];
+  knative?: PlatformOptions['knative'];
+  openfaas?: PlatformOptions['openfaas'];
+}
+
+/** What deploy and teardown need of an adapter beyond PlatformAdapter. */
+interface Deployable extends PlatformAdapter {
+  readonly notices: readonly string[];
+  keepDeployed(): void;
+  adoptDeployed(signal: AbortSignal): Promise<string[]>;
+}
+
+type PlatformChoice = Pick<DeployOptions, 'platform' | 'openwhisk' | 'knative' | 'openfaas'>;
+
+function deployable(o: PlatformChoice): Deployable {
+  const { platform = 'openwhisk', openwhisk: ow, knative, openfaas } = o;
+  return createPlatform(platform, {
+    ...(ow ? { openwhisk: ow } : {}),
+    ...(knative ? { knative } : {}),
+    ...(openfaas ? { openfaas } : {}),
+  }) as Deployable;
 }
 
 export interface DeployResult {
@@ -40,15 +67,15 @@ export async function deployManifest(
 }
 
 /**
- * Creates, on an OpenWhisk, the actions a replay of this trace with these planning options needs
- * (the same names and memory limits replay deploys) and leaves them there.
+ * Creates, on an OpenWhisk (or OpenFaaS, or Knative), the functions a replay of this trace with
+ * these planning options needs (the same names and memory limits replay deploys) and leaves them.
  */
 export async function deployPlan(options: DeployOptions): Promise<DeployResult> {
   const { plan } = await loadPlan(options);
   const all = functionSpecs(plan.functions);
   // --shard: only the shard's functions, as a replay of that shard deploys them.
   const specs = 'shard' in plan ? plan.shard.functions.map((fn) => all[fn]!) : all;
-  const platform = openwhisk(options);
+  const platform = deployable(options);
   try {
     await platform.deploy(specs, new AbortController().signal);
     platform.keepDeployed();
@@ -58,16 +85,23 @@ export async function deployPlan(options: DeployOptions): Promise<DeployResult> 
   return { address: platform.address, actions: specs.map((s) => s.name), notices: [...platform.notices] };
 }
 
-/** Deletes every action of the namespace that faasload deployed (annotation faasload). */
+/**
+ * Deletes what faasload deployed: OpenWhisk, every action of the namespace annotated faasload (or
+ * a manifest's); OpenFaaS, every function labelled faasload=true; Knative, the Services of the
+ * manifests folder (kubectl delete).
+ */
 export async function teardownDeployed(
-  options: Pick<DeployOptions, 'openwhisk'> & { manifest?: string },
+  options: PlatformChoice & { manifest?: string },
 ): Promise<DeployResult> {
-  const platform = openwhisk(options);
+  if (options.manifest !== undefined && (options.platform ?? 'openwhisk') !== 'openwhisk') {
+    throw new FaasloadError('E_USAGE', '--manifest is a wskdeploy manifest: --platform openwhisk only');
+  }
+  const platform = deployable(options);
   let actions: string[] = [];
   try {
     if (options.manifest !== undefined) {
       const manifest = readManifest(options.manifest);
-      platform.adoptManifest(manifest);
+      (platform as unknown as OpenWhiskAdapter).adoptManifest(manifest);
       actions = manifest.packages.flatMap((p) => p.actions.map((a) => a.name));
     } else actions = await platform.adoptDeployed(new AbortController().signal);
   } finally {

@@ -1,16 +1,26 @@
+import { readFileSync } from 'node:fs';
 import type { Argv } from 'yargs';
 import { FaasloadError } from '../../errors.js';
-import { deployManifest, deployPlan } from '../../run/deploy.js';
+import { DEPLOY_KINDS, deployManifest, deployPlan } from '../../run/deploy.js';
+import { knativeFlags, toKnativeOptions } from '../knative-flags.js';
+import { openfaasFlags, toOpenFaasOptions } from '../openfaas-flags.js';
 import { openwhiskFlags, toOpenWhiskOptions } from '../openwhisk-flags.js';
 import { planFlags, throwIfErrors, toTracePlanOptions } from '../plan-flags.js';
 
 export const command = 'deploy [trace]';
 export const describe =
-  "Create on an OpenWhisk the actions a replay of this trace needs (replay's names and limits), or a manifest's";
+  "Create on an OpenWhisk, OpenFaaS or Knative the functions a replay of this trace needs (replay's names and limits), or an OpenWhisk manifest's";
 
 export function builder(y: Argv) {
-  return openwhiskFlags(planFlags(y))
+  return openfaasFlags(knativeFlags(openwhiskFlags(planFlags(y))))
     .options({
+      platform: {
+        choices: DEPLOY_KINDS,
+        default: 'openwhisk' as const,
+        describe:
+          'Where to deploy: OpenWhisk actions, OpenFaaS functions (--openfaas-image), Knative Services (--knative-manifests)',
+        group: 'Platform:',
+      },
       manifest: {
         type: 'string',
         describe:
@@ -41,8 +51,21 @@ export async function handler(args: Args): Promise<void> {
     return;
   }
   const options = toTracePlanOptions({ ...args, trace: args.trace as string }, errors);
+  const knative = args.platform === 'knative' ? toKnativeOptions(args, errors) : undefined;
+  const openfaas =
+    args.platform === 'openfaas'
+      ? toOpenFaasOptions(args, errors, (f) => readFileSync(f, 'utf8'))
+      : undefined;
+  if (args.manifest !== undefined && args.platform !== 'openwhisk')
+    errors.push('--manifest is a wskdeploy manifest: --platform openwhisk only');
   throwIfErrors(errors);
-  const r = await deployPlan({ ...options, openwhisk });
+  const r = await deployPlan({
+    ...options,
+    platform: args.platform,
+    openwhisk,
+    ...(knative ? { knative } : {}),
+    ...(openfaas ? { openfaas } : {}),
+  });
   for (const n of r.notices) process.stderr.write(`${n}\n`);
   process.stdout.write(`deployed ${r.actions.length} actions to ${r.address}\n`);
 }

@@ -82,9 +82,6 @@ export function resolveKnativeOptions(o: KnativePlatformOptions): ResolvedKnativ
   if (!/^[a-z0-9.-]+$/i.test(domain)) problems.push(`domain: '${domain}' is not a domain`);
   const path = o.path ?? d.path;
   if (!path.startsWith('/')) problems.push(`path: '${path}' must start with /`);
-  if (o.manifestsDir !== undefined && (o.image === undefined || o.image === '')) {
-    problems.push('image: required to write Service manifests (--knative-image)');
-  }
   if ((o.apply ?? false) && o.manifestsDir === undefined) {
     problems.push('apply: needs a folder for the manifests (--knative-manifests)');
   }

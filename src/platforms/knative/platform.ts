@@ -14,7 +14,7 @@
  *   failure becomes a notice); the pool closes.
  */
 import { execFile } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Pool } from 'undici';
 import { FaasloadError } from '../../errors.js';
@@ -67,11 +67,17 @@ export class KnativePlatform implements PlatformAdapter {
     const o = this.options;
     if (o.manifestsDir === undefined) return;
     const dir = o.manifestsDir;
+    if (o.image === undefined || o.image === '') {
+      throw new FaasloadError(
+        'E_USAGE',
+        'knative: writing Service manifests needs an image (--knative-image)',
+      );
+    }
     try {
       await mkdir(dir, { recursive: true });
       for (const fn of fns) {
         const file = join(dir, `${fn.name}.yaml`);
-        await writeFile(file, serviceYaml(knativeService(fn, o.namespace, o.image!)));
+        await writeFile(file, serviceYaml(knativeService(fn, o.namespace, o.image)));
         this.written.push(file);
       }
     } catch (e) {
@@ -83,6 +89,36 @@ export class KnativePlatform implements PlatformAdapter {
     if (!o.apply) return;
     await this.kubectl(['apply', '-f', dir], 'applying the Knative Services');
     this.applied = true;
+  }
+
+  /** Leaves the applied Services in place at teardown (faasload deploy). */
+  keepDeployed(): void {
+    this.applied = false;
+  }
+
+  /**
+   * Takes charge of the manifests in manifestsDir, so that teardown() deletes them with kubectl
+   * (apply must be on); returns the Service files found. For faasload teardown.
+   */
+  async adoptDeployed(_signal: AbortSignal): Promise<string[]> {
+    const dir = this.options.manifestsDir;
+    if (dir === undefined || !this.options.apply) {
+      throw new FaasloadError(
+        'E_USAGE',
+        'knative teardown needs --knative-manifests DIR and --knative-apply',
+      );
+    }
+    let files: string[];
+    try {
+      files = (await readdir(dir)).filter((f) => f.endsWith('.yaml'));
+    } catch (e) {
+      throw new FaasloadError(
+        'E_USAGE',
+        `cannot read the Knative manifests in ${dir}: ${(e as NodeJS.ErrnoException).code ?? e}`,
+      );
+    }
+    this.applied = files.length > 0;
+    return files.map((f) => f.replace(/\.yaml$/, ''));
   }
 
   private kubectl(args: string[], what: string): Promise<string> {
@@ -165,7 +201,7 @@ export class KnativePlatform implements PlatformAdapter {
           );
           this.applied = false;
         } catch (e) {
-          this.notices.push(`knative: ${(e as Error).message}`);
+          this.notices.push(`knative: could not delete the Services: ${(e as Error).message}`);
         }
       }
       await closePools([this.pool], 'the knative platform was torn down');

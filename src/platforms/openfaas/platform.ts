@@ -171,6 +171,41 @@ export class OpenFaasPlatform implements PlatformAdapter {
     }
   }
 
+  /** Forgets the functions deploy() created, so that teardown() leaves them (faasload deploy). */
+  keepDeployed(): void {
+    this.deployed.clear();
+  }
+
+  /**
+   * Takes charge of the gateway's functions that faasload deployed (label faasload=true), so that
+   * teardown() deletes them too; returns their names. For faasload teardown.
+   */
+  async adoptDeployed(signal: AbortSignal): Promise<string[]> {
+    const reply = await this.system('GET', 'functions', undefined, signal);
+    if (reply.kind !== 'answer' || reply.status !== 200)
+      throw this.systemError('listing the functions', reply);
+    let list: unknown;
+    try {
+      list = JSON.parse(reply.body);
+    } catch {
+      list = undefined;
+    }
+    if (!Array.isArray(list)) {
+      throw new FaasloadError(
+        'E_PLATFORM',
+        `OpenFaaS gateway at ${this.address}: GET /system/functions did not answer a list`,
+      );
+    }
+    const names: string[] = [];
+    for (const f of list as { name?: unknown; labels?: Record<string, unknown> | null }[]) {
+      if (typeof f.name === 'string' && f.labels?.faasload === 'true') {
+        this.deployed.add(f.name);
+        names.push(f.name);
+      }
+    }
+    return names;
+  }
+
   private async startCallbackServer(): Promise<void> {
     if (this.callbackServer) return;
     const server = createServer((req, res) => this.onCallback(req, res));
