@@ -110,11 +110,11 @@ export async function simulate(options: SimulateOptions): Promise<SimulateResult
   let planOptions: TracePlanOptions;
   if (options.calibrate !== undefined) {
     calibration = await readRunCalibration(options.calibrate);
-    planOptions = options.trace !== undefined ? (options as TracePlanOptions) : calibration.plan;
+    planOptions = options.trace !== undefined ? planOnly(options) : calibration.plan;
   } else {
     if (options.trace === undefined)
       throw new FaasloadError('E_USAGE', 'simulate: name a trace (or --calibrate RUN)');
-    planOptions = options as TracePlanOptions;
+    planOptions = planOnly(options);
   }
   const policies = (
     options.policies && options.policies.length > 0
@@ -446,6 +446,29 @@ function compare(
       functionsCompared: compared,
     },
   };
+}
+
+/** The options that read and plan the trace (what the manifest records as the plan's input). */
+function planOnly(o: SimulateOptions): TracePlanOptions {
+  const {
+    policies: _policies,
+    unit: _unit,
+    coldStartMs: _cold,
+    execOverheadMs: _overhead,
+    concurrency: _concurrency,
+    maxInstances: _max,
+    defaultMemoryMb: _memory,
+    defaultDurationMs: _duration,
+    invocations: _invocations,
+    figures: _figures,
+    calibrate: _calibrate,
+    out: _out,
+    resultsDir: _results,
+    commandLine: _commandLine,
+    log: _log,
+    ...plan
+  } = o;
+  return plan as TracePlanOptions;
 }
 
 function validateModel(m: Omit<ModelOptions, 'horizonUs'>): void {
