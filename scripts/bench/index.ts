@@ -23,6 +23,7 @@ const SUITES: Record<string, { script: string; args: string[] }> = {
   plan: { script: 'plan-rate.js', args: ['--dir', DAY_DIR] },
   pacing: { script: 'pacing.js', args: [] },
   platform: { script: 'platform.js', args: [] },
+  dataset: { script: 'dataset.js', args: [] },
   simulate: { script: 'simulate.js', args: ['--dir', DAY_DIR] },
 };
 

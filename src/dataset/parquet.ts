@@ -18,9 +18,10 @@ export const ROW_GROUP_ROWS = 128 * 1024;
 /**
  * How a column is laid out in Parquet (before zstd):
  * - delta: DELTA_BINARY_PACKED, no dictionary: timestamps, sequence numbers, durations in µs;
- * - dictionary: dictionary pages (falling back to plain past 1 MB of dictionary): names,
+ * - dictionary: dictionary pages (falling back to plain past 256 KiB of dictionary): names,
  *   statuses, anything with few distinct values;
- * - byte_stream_split: floats with many distinct values, no dictionary;
+ * - byte_stream_split: floats: a dictionary while it stays under 256 KiB per row group (few
+ *   distinct values: memory sizes, whole-ms times), else BYTE_STREAM_SPLIT (many distinct values);
  * - plain: no dictionary (high-cardinality strings such as random ids, booleans).
  */
 export type ParquetEncoding = 'delta' | 'dictionary' | 'byte_stream_split' | 'plain';
@@ -53,9 +54,12 @@ function writerProperties(columns: readonly ColumnSpec[], metadata: Record<strin
     .setMaxRowGroupSize(ROW_GROUP_ROWS)
     .setWriterVersion(WriterVersion.V1)
     .setCreatedBy(`faasload ${VERSION}`)
+    // A column past 256 KiB of dictionary per row group has many distinct values: it falls
+    // back to its other encoding (BYTE_STREAM_SPLIT for floats, plain for strings) early.
+    .setDictionaryPageSizeLimit(256 * 1024)
     .setKeyValueMetadata(new Map(Object.entries(metadata)));
   for (const [name, encoding] of Object.entries(columnEncodings(columns))) {
-    b = b.setColumnDictionaryEnabled(name, encoding === 'dictionary');
+    b = b.setColumnDictionaryEnabled(name, encoding === 'dictionary' || encoding === 'byte_stream_split');
     if (encoding === 'delta') b = b.setColumnEncoding(name, Encoding.DELTA_BINARY_PACKED);
     if (encoding === 'byte_stream_split') b = b.setColumnEncoding(name, Encoding.BYTE_STREAM_SPLIT);
     if (encoding === 'plain') b = b.setColumnEncoding(name, Encoding.PLAIN);
