@@ -17,6 +17,7 @@ import {
 } from '../dispatch/dispatcher.js';
 import { type LagAlert, LIVE_DEFAULTS, LiveStats } from '../dispatch/live.js';
 import { choosePacing, createClock, type PacingChoice } from '../dispatch/pacing.js';
+import { addInvocationCounters } from '../monitor/perf-invocations.js';
 import { type RunningMonitors, startMonitors } from '../monitor/run.js';
 import { gapWarning, type MonitorOptions, resolveMonitorConfig } from '../monitor/set.js';
 import type { RuntimeChoice } from '../platforms/local/runtime.js';
@@ -324,6 +325,8 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
       columns: INVOCATIONS_COLUMNS,
     };
     if (live && !tableError) manifest.tables.timeline = await writeTimeline(dir, runId, live);
+    // Per-activation counter deltas need both tables closed (the perf monitor's and invocations).
+    if (!tableError) await addInvocationCounters(dir, runId, manifest, warnings);
     summary ??= collector.summary(0);
     manifest.counts = {
       ...manifest.counts,
