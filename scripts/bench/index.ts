@@ -25,6 +25,7 @@ const SUITES: Record<string, { script: string; args: string[] }> = {
   platform: { script: 'platform.js', args: [] },
   dataset: { script: 'dataset.js', args: [] },
   simulate: { script: 'simulate.js', args: ['--dir', DAY_DIR] },
+  counters: { script: 'counters.js', args: [] },
 };
 
 const argv = process.argv.slice(2);
