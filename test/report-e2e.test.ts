@@ -24,7 +24,8 @@ before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'faasload-report-e2e-'));
 });
 after(async () => {
-  await rm(dir, { recursive: true, force: true });
+  // Chromium's helper processes may still be flushing the profile for a moment.
+  await rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
 });
 
 function findChromium(): string | undefined {
@@ -107,7 +108,8 @@ function launch(binary: string, profile: string): Promise<{ child: ChildProcess;
         `--user-data-dir=${profile}`,
         'about:blank',
       ],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
+      // Its own process group, so that stop() ends its helper processes too.
+      { stdio: ['ignore', 'ignore', 'pipe'], detached: true },
     );
     let err = '';
     const timer = setTimeout(() => reject(new Error(`chromium did not start in 30 s:\n${err}`)), 30_000);
@@ -121,6 +123,17 @@ function launch(binary: string, profile: string): Promise<{ child: ChildProcess;
     });
     child.on('error', reject);
   });
+}
+
+/** Waits up to 5 s for Chromium to exit after Browser.close, then kills its process group. */
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const timer = setTimeout(() => {
+    if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+  }, 5_000);
+  await exited;
+  clearTimeout(timer);
 }
 
 describe('report end to end', () => {
@@ -215,10 +228,11 @@ describe('report end to end', () => {
           .filter((u) => !u.startsWith('file:'));
         assert.deepEqual(requests, [], 'the page asked the network for nothing');
       } finally {
+        await cdp.send('Browser.close').catch(() => {});
         cdp.close();
       }
     } finally {
-      child.kill('SIGKILL');
+      await stop(child);
     }
   });
 });
