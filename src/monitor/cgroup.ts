@@ -10,7 +10,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { emptyMeasures, keyValues, type Measures } from './measures.js';
+import { emptyMeasures, keyValues, type Measures, statValue } from './measures.js';
 import { KernelFiles } from './pread.js';
 
 export const CGROUP_ROOT = '/sys/fs/cgroup';
@@ -159,9 +159,10 @@ export class CgroupReader {
     m.memory_usage_bytes = this.readNumber(join(memory, 'memory.usage_in_bytes'));
     const limit = this.readNumber(join(memory, 'memory.limit_in_bytes'));
     m.memory_limit_bytes = limit >= UNLIMITED ? null : limit;
-    const mstat = keyValues(this.files.read(join(memory, 'memory.stat')));
-    m.memory_rss_bytes = mstat.get('total_rss') ?? mstat.get('rss') ?? null;
-    m.memory_cache_bytes = mstat.get('total_cache') ?? mstat.get('cache') ?? null;
+    // memory.stat has ~40 lines: pick the two values instead of parsing them all.
+    const mstat = this.files.read(join(memory, 'memory.stat'));
+    m.memory_rss_bytes = statValue(mstat, 'total_rss') ?? statValue(mstat, 'rss');
+    m.memory_cache_bytes = statValue(mstat, 'total_cache') ?? statValue(mstat, 'cache');
     const pids = this.dirs.get('pids');
     if (pids) m.pids = this.readNumber(join(pids, 'pids.current'));
     const cpu = this.dirs.get('cpu');
@@ -199,9 +200,9 @@ export class CgroupReader {
     m.memory_usage_bytes = this.readNumber(join(dir, 'memory.current'));
     const max = this.files.readOptional(join(dir, 'memory.max'))?.trim();
     m.memory_limit_bytes = max === undefined || max === 'max' ? null : Number(max);
-    const mstat = keyValues(this.files.read(join(dir, 'memory.stat')));
-    m.memory_rss_bytes = mstat.get('anon') ?? null;
-    m.memory_cache_bytes = mstat.get('file') ?? null;
+    const mstat = this.files.read(join(dir, 'memory.stat'));
+    m.memory_rss_bytes = statValue(mstat, 'anon');
+    m.memory_cache_bytes = statValue(mstat, 'file');
     const pids = this.files.readOptional(join(dir, 'pids.current'));
     if (pids !== undefined) m.pids = Number(pids.trim());
     const io = this.files.readOptional(join(dir, 'io.stat'));

@@ -47,6 +47,16 @@ export function keyValues(text: string): Map<string, number> {
   return out;
 }
 
+/** The number after `key ` at the start of a line of a *.stat file, without splitting it all. */
+export function statValue(text: string, key: string): number | null {
+  const at = text.startsWith(`${key} `) ? 0 : text.indexOf(`\n${key} `) + 1;
+  if (at === 0 && !text.startsWith(`${key} `)) return null;
+  const start = at + key.length + 1;
+  const end = text.indexOf('\n', start);
+  const value = Number(text.slice(start, end < 0 ? undefined : end));
+  return Number.isFinite(value) ? value : null;
+}
+
 /** Whether an error means the file (so the container or process) is gone. */
 export function isGone(e: unknown): boolean {
   const code = (e as NodeJS.ErrnoException).code;

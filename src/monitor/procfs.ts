@@ -26,8 +26,12 @@ export function parseKbLines(text: string): Map<string, number> {
   return out;
 }
 
+/** Page size for /proc/<pid>/statm (4 KiB on the architectures Node runs on here). */
+const PAGE_BYTES = 4096;
+
 /**
- * A process's measures: CPU (10 ms ticks), memory (RSS split anon/file), threads, I/O bytes.
+ * A process's measures: CPU (10 ms ticks), memory (RSS, split into anonymous and file-backed +
+ * shared from statm: two small files instead of the long status file), threads, I/O bytes.
  * `files` keeps the process's files open between calls (one KernelFiles per process).
  */
 export function readProcess(pid: number, files: KernelFiles, procRoot = '/proc'): Measures {
@@ -40,18 +44,27 @@ export function readProcess(pid: number, files: KernelFiles, procRoot = '/proc')
   m.cpu_system_ns = stime * TICK_NS;
   m.cpu_total_ns = (utime + stime) * TICK_NS;
   m.pids = Number(f[17]);
-  const status = parseKbLines(files.read(`${procRoot}/${pid}/status`));
-  m.memory_usage_bytes = status.get('VmRSS') ?? null;
-  m.memory_rss_bytes = status.get('RssAnon') ?? null;
-  m.memory_cache_bytes = status.get('RssFile') ?? null;
+  // statm: size resident shared text lib data dt, in pages; shared = file-backed + shmem.
+  const statm = files.read(`${procRoot}/${pid}/statm`).split(' ');
+  const resident = Number(statm[1]) * PAGE_BYTES;
+  const shared = Number(statm[2]) * PAGE_BYTES;
+  m.memory_usage_bytes = resident;
+  m.memory_rss_bytes = resident - shared;
+  m.memory_cache_bytes = shared;
   try {
-    const io = parseKbLines(files.read(`${procRoot}/${pid}/io`));
-    m.io_read_bytes = io.get('read_bytes') ?? null;
-    m.io_write_bytes = io.get('write_bytes') ?? null;
+    const io = files.read(`${procRoot}/${pid}/io`);
+    m.io_read_bytes = ioValue(io, 'read_bytes');
+    m.io_write_bytes = ioValue(io, 'write_bytes');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EACCES') throw e; // another user's process: no I/O
   }
   return m;
+}
+
+function ioValue(text: string, key: string): number | null {
+  const at = text.indexOf(`${key}: `);
+  if (at < 0) return null;
+  return Number.parseInt(text.slice(at + key.length + 2), 10);
 }
 
 /** The host_samples measures (HOST_SAMPLES_COLUMNS without time and tick_late_us). */

@@ -85,19 +85,19 @@ export const MEASURE_COLUMNS: readonly ColumnSpec[] = [
     name: 'memory_usage_bytes',
     kind: 'int64',
     nullable: true,
-    doc: 'memory in use: cgroup memory.usage_in_bytes / memory.current (page cache included); proc: VmRSS',
+    doc: 'memory in use: cgroup memory.usage_in_bytes / memory.current (page cache included); proc: resident set (statm)',
   },
   {
     name: 'memory_rss_bytes',
     kind: 'int64',
     nullable: true,
-    doc: 'anonymous memory: cgroup v1 rss, v2 anon; proc RssAnon',
+    doc: 'anonymous memory: cgroup v1 rss, v2 anon; proc: resident - shared (statm)',
   },
   {
     name: 'memory_cache_bytes',
     kind: 'int64',
     nullable: true,
-    doc: 'file-backed memory: cgroup v1 cache, v2 file; proc RssFile',
+    doc: 'file-backed memory: cgroup v1 cache, v2 file; proc: shared resident pages, file-backed and shmem (statm)',
   },
   {
     name: 'memory_limit_bytes',
