@@ -6,13 +6,13 @@
  * sleeping action, unsupported events absent from the tables.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { PERF_DEFAULT_EVENTS, PerfMonitor, probePerf } from '../src/monitor/perf.js';
-import { cgroupName, perfCgroupMount, processCgroup } from '../src/monitor/perf-cgroup.js';
+import { cgroupName, InstanceCgroups, perfCgroupMount, processCgroup } from '../src/monitor/perf-cgroup.js';
 import { parsePerfLine, rejectedEvent, splitEventList } from '../src/monitor/perf-csv.js';
 import { joinCounters } from '../src/monitor/perf-invocations.js';
 import {
@@ -348,6 +348,7 @@ async function checkCounting(runtime: 'process' | 'docker'): Promise<void> {
 }
 
 const probe = await probePerf(PERF_DEFAULT_EVENTS);
+const mount = perfCgroupMount();
 const engine = await detectEngine(connectDocker(), 3_000);
 if (!engine.available) {
   const msg = `PERF COUNTING OF DOCKER INSTANCES CANNOT BE TESTED: ${engine.reason} (start one with scripts/ensure-docker.sh, as root)`;
@@ -377,6 +378,72 @@ describe('counting instances of the process runtime', { timeout: 120_000 }, () =
       Math.abs(taskClockMs - Number(r.result.cpuMs)) <= 0.1 * Number(r.result.cpuMs),
       `${taskClockMs}`,
     );
+  });
+
+  test('activations overlapping on one instance are flagged concurrent', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'faasload-perf-'));
+    dirs.push(dir);
+    const monitor = new PerfMonitor({ intervalMs: 10 });
+    await monitor.start({ dir, runId: 'test', log: () => {} });
+    const platform = new LocalPlatform({ runtime: 'process', startTimeoutMs: 30_000 });
+    const fn: LocalFunctionSpec = { ...action('both', SLEEPER), concurrency: 2 };
+    const windows: ActivationWindow[] = [];
+    try {
+      await platform.deploy([fn], never);
+      await platform.run(fn, { n: 1 }, never);
+      const both = await Promise.all([
+        platform.run(fn, { n: 20 }, never),
+        platform.run(fn, { n: 20 }, never),
+      ]);
+      assert.equal(both[0].instanceId, both[1].instanceId, 'one instance ran both');
+      for (const r of both) {
+        assert.equal(r.outcome, 'ok', r.error);
+        windows.push(
+          activationWindow({
+            activationId: r.activationId!,
+            instanceId: r.instanceId!,
+            target: fn.name,
+            sentUs: r.sentAtUs,
+            endedUs: r.endedAtUs,
+            execMs: r.execMs ?? null,
+          })!,
+        );
+      }
+    } finally {
+      await platform.teardown();
+      await monitor.stop();
+    }
+    const rows: InvocationCounterRow[] = [];
+    const counts = await joinCounters(join(dir, 'counters.parquet'), windows, (r) => rows.push(r));
+    assert.equal(counts.concurrent, 2);
+    assert.ok(rows.length > 0 && rows.every((r) => r.concurrent));
+  });
+
+  test('no permission to count: the error names perf_event_paranoid', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'faasload-perf-'));
+    dirs.push(dir);
+    // A stand-in for perf answering as it does for a user without the right (the tests run as root).
+    const fake = join(dir, 'perf');
+    await writeFile(
+      fake,
+      '#!/bin/sh\nif [ "$1" = "--version" ]; then echo "perf version 6.1"; exit 0; fi\n' +
+        'echo "Error:\nAccess to performance monitoring and observability operations is limited." >&2\nexit 255\n',
+      { mode: 0o755 },
+    );
+    await assert.rejects(
+      probePerf(['task-clock'], fake),
+      /no permission to count events \(kernel\.perf_event_paranoid = /,
+    );
+  });
+
+  test('empty cgroups left by a crashed run are removed', {
+    skip: mount ? false : 'no cgroup hierarchy',
+  }, () => {
+    const stale = join(mount!.path, 'faasload-perf-999999999');
+    mkdirSync(join(stale, 'fn-1'), { recursive: true });
+    assert.ok(new InstanceCgroups(mount!).usable());
+    assert.equal(existsSync(stale), false);
+    assert.equal(new InstanceCgroups(mount!).releaseAll().length, 0);
   });
 
   test('an unknown event or a missing perf binary is a clear error', async () => {

@@ -9,7 +9,7 @@
  * leaves the cgroup it inherited in that hierarchy (only that one: v1 controllers stay as they
  * were); the cgroups are removed when the instances exit or the monitor stops.
  */
-import { mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface PerfCgroupMount {
@@ -91,6 +91,7 @@ export class InstanceCgroups {
 
   /** Whether this machine lets us make cgroups here: tries to create (and keeps) the parent. */
   usable(): boolean {
+    this.removeStale();
     try {
       mkdirSync(join(this.mount.path, this.parent), { recursive: true });
       readFileSync(join(this.mount.path, this.parent, 'cgroup.procs'), 'utf8');
@@ -133,6 +134,31 @@ export class InstanceCgroups {
         return undefined;
       }
       return `${dir}: ${(e as Error).message}`;
+    }
+  }
+
+  /**
+   * Removes the empty cgroups a crashed faasload left (faasload-perf-<pid> whose process is
+   * gone). Best effort: a cgroup that still holds processes stays.
+   */
+  private removeStale(): void {
+    let entries: string[];
+    try {
+      entries = readdirSync(this.mount.path);
+    } catch {
+      return;
+    }
+    for (const name of entries) {
+      const m = /^faasload-perf-(\d+)$/.exec(name);
+      if (!m || Number(m[1]) === process.pid || existsSync(`/proc/${m[1]}`)) continue;
+      const dir = join(this.mount.path, name);
+      try {
+        for (const child of readdirSync(dir, { withFileTypes: true }))
+          if (child.isDirectory()) rmdirSync(join(dir, child.name));
+        rmdirSync(dir);
+      } catch {
+        // not empty (a process still in it) or not ours to remove: left as it is
+      }
     }
   }
 
