@@ -13,10 +13,17 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Manifest } from '../src/dataset/manifest.js';
 import type { PerfFact } from '../src/monitor/perf.js';
+import { connectDocker, detectEngine } from '../src/platforms/docker/index.js';
 import { replay } from '../src/run/replay.js';
 import { runCli } from './helpers/cli.js';
 
 const PYTHON = fileURLToPath(new URL('../../.venv/bin/python', import.meta.url));
+const engine = await detectEngine(connectDocker(), 3_000);
+if (!engine.available) {
+  const msg = `PERF REPLAY ON DOCKER CANNOT BE TESTED: ${engine.reason} (start one with scripts/ensure-docker.sh, as root)`;
+  console.error(`\n${'!'.repeat(msg.length)}\n${msg}\n${'!'.repeat(msg.length)}\n`);
+  if (process.env.CI) throw new Error(msg);
+}
 
 let dir: string;
 let tracePath: string;
@@ -137,5 +144,44 @@ describe('--monitor perf in a replay', { timeout: 180_000 }, () => {
     ]);
     assert.equal(fast.code, 2);
     assert.match(fast.stderr, /--perf-interval: at least 10ms/);
+  });
+});
+
+describe('--monitor perf in a replay on the docker runtime', {
+  skip: engine.available ? false : 'no Docker engine (see above)',
+  timeout: 300_000,
+}, () => {
+  test('each container counted in its cgroup; invocation_counters join by activation_id', async () => {
+    const out = join(dir, 'docker');
+    await replay({
+      trace: tracePath,
+      format: 'csv',
+      csv: { timeColumn: 'time', functionColumn: 'fn', durationColumn: 'ms', memoryColumn: 'mb' },
+      runtime: 'docker',
+      out,
+      monitor: { monitors: 'perf', perfIntervalMs: 10 },
+      prewarm: 1,
+      invokeTimeoutMs: 60_000,
+    });
+    const manifest = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8')) as Manifest;
+    const perf = (manifest.monitors!.monitors.find((m) => m.name === 'perf') as unknown as { perf: PerfFact })
+      .perf;
+    assert.equal(perf.invocationCounters?.uncovered, 0);
+    const scopes = duckdb(
+      out,
+      'select scope, count(distinct container_id) as containers, count(*) filter (where container_id is null) as without from counters group by scope',
+    );
+    assert.deepEqual(
+      scopes.map((r) => r.scope),
+      ['cgroup'],
+    );
+    assert.equal(Number(scopes[0]!.containers), 2, 'one container per function (prewarmed, reused)');
+    assert.equal(Number(scopes[0]!.without), 0);
+    const joined = duckdb(
+      out,
+      `select count(*) as n from invocations i join invocation_counters c using (activation_id)
+       where i.outcome = 'ok' and c.event = 'task-clock' and c.value > 0`,
+    );
+    assert.equal(Number(joined[0]!.n), 4, 'every invocation has its CPU time');
   });
 });
