@@ -324,13 +324,14 @@ async function checkCounting(runtime: 'process' | 'docker'): Promise<void> {
     faultsLarge - faultsSmall >= 0.5 * 14336,
     `page faults: ${faultsSmall} for 8 MiB, ${faultsLarge} for 64 MiB`,
   );
-  // A sleeping action switches out at each of its 40 sleeps; a busy one hardly does.
+  // A sleeping action switches out at each of its 40 sleeps (the two intervals cut at the ends
+  // of its window are interpolated: allow a fifth less).
   const sleeping = run.results.find((x) => x.name === 'sleeper')!;
   const switches = deltaOf(run, sleeping.activationId, 'context-switches');
   console.log(
     `${runtime}: page faults ${faultsSmall} (8 MiB), ${faultsLarge} (64 MiB); ${switches} switches for 40 sleeps`,
   );
-  assert.ok(switches >= 40, `${switches} context switches for 40 sleeps`);
+  assert.ok(switches >= 32, `${switches} context switches for 40 sleeps`);
   // Unsupported events: named once in the summary, absent from both tables.
   const unsupported = perf.unsupported.map((u) => u.event);
   assert.deepEqual([...perf.counted, ...unsupported].sort(), [...PERF_DEFAULT_EVENTS].sort());
@@ -439,7 +440,7 @@ describe('counting instances of the process runtime', { timeout: 120_000 }, () =
   test('empty cgroups left by a crashed run are removed', {
     skip: mount ? false : 'no cgroup hierarchy',
   }, () => {
-    const stale = join(mount!.path, 'faasload-perf-999999999');
+    const stale = join(mount!.path, processCgroup(process.pid, mount!) ?? '', 'faasload-perf-999999999');
     mkdirSync(join(stale, 'fn-1'), { recursive: true });
     assert.ok(new InstanceCgroups(mount!).usable());
     assert.equal(existsSync(stale), false);

@@ -78,15 +78,23 @@ export function cgroupName(id: string): string {
 }
 
 /**
- * The per-instance cgroups of one monitor: <mount>/faasload-perf-<pid>/<instance>. Creating
- * one needs write access to the hierarchy (root, or a delegated subtree).
+ * The per-instance cgroups of one monitor: <mount>/<own cgroup>/faasload-perf-<pid>/<instance>.
+ * Creating one needs write access there (root, or a delegated subtree); on cgroup v2, a cgroup
+ * that holds processes and has controllers enabled for its children refuses new children with
+ * processes (then usable() or adopt() fails and the monitor counts with perf stat -p).
  */
 export class InstanceCgroups {
   readonly parent: string;
   private readonly made = new Set<string>();
 
+  /** This process's own cgroup in the hierarchy (relative, '' for the root). */
+  private readonly base: string;
+
   constructor(private readonly mount: PerfCgroupMount) {
-    this.parent = `faasload-perf-${process.pid}`;
+    // Under this process's own cgroup, so that on a cgroup v2 machine the instances stay under
+    // the limits faasload runs with (a systemd unit's, a container's).
+    this.base = processCgroup(process.pid, mount) ?? '';
+    this.parent = join(this.base, `faasload-perf-${process.pid}`).replace(/^\/+/, '');
   }
 
   /** Whether this machine lets us make cgroups here: tries to create (and keeps) the parent. */
@@ -111,7 +119,7 @@ export class InstanceCgroups {
   }
 
   /**
-   * Removes an instance's cgroup; processes still in it go back to the hierarchy's root first.
+   * Removes an instance's cgroup; processes still in it go back to this process's cgroup first.
    * Best effort: a cgroup that cannot be removed stays (named in the returned message).
    */
   release(rel: string): string | undefined {
@@ -120,7 +128,7 @@ export class InstanceCgroups {
       const pids = readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean);
       for (const pid of pids) {
         try {
-          writeFileSync(join(this.mount.path, 'cgroup.procs'), pid);
+          writeFileSync(join(this.mount.path, this.base, 'cgroup.procs'), pid);
         } catch {
           // exited meanwhile
         }
@@ -144,14 +152,14 @@ export class InstanceCgroups {
   private removeStale(): void {
     let entries: string[];
     try {
-      entries = readdirSync(this.mount.path);
+      entries = readdirSync(join(this.mount.path, this.base));
     } catch {
       return;
     }
     for (const name of entries) {
       const m = /^faasload-perf-(\d+)$/.exec(name);
       if (!m || Number(m[1]) === process.pid || existsSync(`/proc/${m[1]}`)) continue;
-      const dir = join(this.mount.path, name);
+      const dir = join(this.mount.path, this.base, name);
       try {
         for (const child of readdirSync(dir, { withFileTypes: true }))
           if (child.isDirectory()) rmdirSync(join(dir, child.name));
