@@ -3,12 +3,18 @@
  * invocation's value, and real catalog functions run by the embedded platform from a binding.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { LocalPlatform } from '../src/platforms/local/index.js';
 import type { FunctionSpec } from '../src/platforms/types.js';
 import type { Arrival } from '../src/schedule/types.js';
 import { bindFunctions, invocationValue, parseWorkloadChoice } from '../src/workload/binding.js';
 import { makeInput } from '../src/workload/index.js';
+import { runCli } from './helpers/cli.js';
+import { readParquetTable, rowsOf } from './helpers/parquet.js';
+import { AZURE2021_FILE } from './helpers/paths.js';
 
 const specs: FunctionSpec[] = ['a', 'b', 'c', 'd', 'e'].map((id, i) => ({ id, name: `fn-${i}-${id}` }));
 const arrival = (seq: number, params?: Record<string, string>): Arrival => ({
@@ -84,4 +90,44 @@ test('the embedded platform runs every bound catalog function on the input the v
   const bad = await platform.invoke(bound[3]!, arrival(1, { rounds: 'many' }), new AbortController().signal);
   assert.equal(bad.outcome, 'error');
   assert.match(bad.error!, /^parameters: .*rounds/);
+});
+
+test('a replay with --workload runs the bound catalog functions, through the CLI', {
+  timeout: 180_000,
+}, async () => {
+  const out = join(mkdtempSync(join(tmpdir(), 'faasload-workload-')), 'run');
+  const r = await runCli([
+    'replay',
+    AZURE2021_FILE,
+    '--speed',
+    '200',
+    '--runtime',
+    'process',
+    '--workload',
+    'hash,json',
+    '--monitor',
+    'none',
+    '--out',
+    out,
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const rows = rowsOf(await readParquetTable(join(out, 'invocations.parquet')));
+  assert.equal(rows.length, 199);
+  assert.deepEqual(
+    rows.filter((x) => x.outcome !== 'ok').map((x) => `${x.seq} ${x.error}`),
+    [],
+  );
+  const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as {
+    config: { workload: string[] };
+  };
+  assert.deepEqual(manifest.config.workload, ['hash', 'json']);
+  const bad = await runCli(['replay', AZURE2021_FILE, '--workload', 'resize', '--out', `${out}-bad`]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /no function 'resize' in the catalog/);
+});
+
+test('an input the arrival names is the one sent', () => {
+  const [hash] = bindFunctions(specs, ['hash'], 7);
+  const v = invocationValue(hash!, { ...arrival(3), input: 'bytes-9-1024' });
+  assert.deepEqual([v.seed, v.size], [9, 1024]);
 });

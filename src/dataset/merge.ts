@@ -191,9 +191,7 @@ function sumCounts(manifests: readonly RunManifest[]): Record<string, number> {
     for (const [k, v] of Object.entries(m.counts))
       if (typeof v === 'number') counts[k] = (counts[k] ?? 0) + v;
   }
-  // Every shard deploys (and counts) the plan's function list: the sum would repeat it.
-  if (manifests.every((m) => m.shard) && manifests[0]!.counts.functions !== undefined) {
-    counts.functions = manifests[0]!.counts.functions;
-  }
+  // Shards deploy disjoint sets of functions (counts.functions is the shard's own), so every
+  // count, that one included, adds up.
   return counts;
 }

@@ -1,3 +1,6 @@
+import { EXECUTIONS_COLUMNS, EXECUTIONS_SCHEMA_VERSION } from '../generate/table.js';
+import { PERF_SCHEMA_VERSION, PERF_TABLES } from '../monitor/perf-schemas.js';
+import { MONITOR_SCHEMA_VERSION, MONITOR_TABLES } from '../monitor/schemas.js';
 import type { ColumnSpec } from './columns.js';
 import { INVOCATIONS_COLUMNS, INVOCATIONS_SCHEMA_VERSION } from './invocations.js';
 import { TIMELINE_COLUMNS, TIMELINE_SCHEMA_VERSION } from './timeline.js';
@@ -28,6 +31,42 @@ export const TABLES: readonly TableDefinition[] = [
     version: TIMELINE_SCHEMA_VERSION,
     doc: "One row per second of the run: the dispatcher's live accounting.",
     columns: TIMELINE_COLUMNS,
+  },
+  ...(
+    [
+      ['container_events', 'One row per lifecycle event of a container on the host (--monitor container).'],
+      [
+        'container_samples',
+        "One row per container and sample interval: its cgroup's CPU, memory, pids, I/O.",
+      ],
+      [
+        'process_samples',
+        "One row per instance process and sample interval, from /proc (the process runtime's instances).",
+      ],
+      [
+        'host_samples',
+        'One row per host sample (1 s by default): CPU by state, memory, load, network and disk.',
+      ],
+      ['metrics', 'One row per scraped Prometheus sample (--scrape): metric, labels, value.'],
+    ] as const
+  ).map(([name, doc]) => ({ name, version: MONITOR_SCHEMA_VERSION, doc, columns: MONITOR_TABLES[name] })),
+  {
+    name: 'counters',
+    version: PERF_SCHEMA_VERSION,
+    doc: 'One row per instance, perf event and interval (--monitor perf).',
+    columns: PERF_TABLES.counters,
+  },
+  {
+    name: 'invocation_counters',
+    version: PERF_SCHEMA_VERSION,
+    doc: "One row per activation and perf event: the counter's delta over its execution.",
+    columns: PERF_TABLES.invocation_counters,
+  },
+  {
+    name: 'executions',
+    version: EXECUTIONS_SCHEMA_VERSION,
+    doc: 'faasload generate: one row per execution (executions/part-NNNN.parquet, one part per session).',
+    columns: EXECUTIONS_COLUMNS,
   },
 ];
 

@@ -15,6 +15,8 @@ export interface DeployOptions extends TracePlanOptions {
   openwhisk?: PlatformOptions['openwhisk'];
   knative?: PlatformOptions['knative'];
   openfaas?: PlatformOptions['openfaas'];
+  /** What each trace function runs, as replay's workload (the same actions must be deployed). */
+  workload?: readonly string[];
 }
 
 /** What deploy and teardown need of an adapter beyond PlatformAdapter. */
@@ -72,7 +74,7 @@ export async function deployManifest(
  */
 export async function deployPlan(options: DeployOptions): Promise<DeployResult> {
   const { plan } = await loadPlan(options);
-  const all = functionSpecs(plan.functions);
+  const all = functionSpecs(plan.functions, options.workload, plan.options.seed);
   // --shard: only the shard's functions, as a replay of that shard deploys them.
   const specs = 'shard' in plan ? plan.shard.functions.map((fn) => all[fn]!) : all;
   const platform = deployable(options);

@@ -1,5 +1,6 @@
 import type { FunctionSpec } from '../platforms/types.js';
 import type { TraceFunction } from '../trace/types.js';
+import { bindFunctions, SYNTHETIC } from '../workload/binding.js';
 
 /**
  * Action names for the platform: short, unique, and safe on every platform (lowercase letters,
@@ -16,10 +17,17 @@ export function actionNames(functions: readonly TraceFunction[]): string[] {
   });
 }
 
-/** What a platform deploys for each planned function: its action name and memory limit. */
-export function functionSpecs(functions: readonly TraceFunction[]): FunctionSpec[] {
+/**
+ * What a platform deploys for each planned function: its action name, memory limit and owner,
+ * and the catalog function bound to it when `workload` names some (see workload/binding.ts).
+ */
+export function functionSpecs(
+  functions: readonly TraceFunction[],
+  workload: readonly string[] = [SYNTHETIC],
+  seed = 0,
+): FunctionSpec[] {
   const names = actionNames(functions);
-  return functions.map((f, i) => {
+  const specs = functions.map((f, i) => {
     const spec: FunctionSpec = { id: f.id, name: names[i]! };
     const memory = f.memoryMb?.points.at(-1)?.[1];
     if (memory !== undefined) spec.memoryMb = Math.ceil(memory);
@@ -27,4 +35,5 @@ export function functionSpecs(functions: readonly TraceFunction[]): FunctionSpec
     if (owner !== undefined) spec.owner = owner;
     return spec;
   });
+  return bindFunctions(specs, workload, seed);
 }

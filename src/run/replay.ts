@@ -72,6 +72,8 @@ export interface ReplayOptions extends TracePlanOptions {
   graceMs?: number;
   /** Live progress (a terminal line, or log lines). */
   progress?: ProgressTarget;
+  /** What each trace function runs: ['synthetic'] (default) or catalog functions, bound in turn. */
+  workload?: readonly string[];
   /** Which monitors observe the run and how often (src/monitor); default per platform and runtime. */
   monitor?: MonitorOptions;
   /** --start-at: the run's time 0, epoch ms, shared by the shards of one replay (see start-at.ts). */
@@ -133,7 +135,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
 
   const monitorConfig = resolveMonitorConfig(o.monitor, { platform: o.platform, runtime: o.runtime });
   const { trace, plan: schedule } = await loadPlan(o);
-  const specs = functionSpecs(schedule.functions);
+  const specs = functionSpecs(schedule.functions, o.workload, schedule.options.seed);
   // A shard deploys and fires only its functions; their names are those of the unsharded run.
   const shard = 'shard' in schedule ? schedule.shard : undefined;
   const deployed = shard ? shard.functions.map((fn) => specs[fn]!) : specs;
@@ -229,6 +231,8 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   let stats: DispatchStats | undefined;
   let summary: RunSummary | undefined;
   let monitors: RunningMonitors | undefined;
+  /** The invocations table could not be written (a full disk): the run fails, after its manifest. */
+  let tableError: unknown;
   try {
     await writeManifest(dir, manifest);
     log(
@@ -313,7 +317,6 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     await platform.teardown();
     // After teardown, so that the instances' last events (die, destroy) are in.
     if (monitors) await stopMonitors(monitors, manifest, warnings);
-    let tableError: unknown;
     const table = await writer.close().catch((err: unknown) => {
       tableError = err;
       return { file: 'invocations.arrows', rows: writer.counts.written };
@@ -355,10 +358,9 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
       warnings.push((tableError as Error).message);
       // The disk may be full: then the manifest written at the start (status failed) stays.
       await writeManifest(dir, manifest).catch(() => {});
-      throw tableError;
-    }
-    await writeManifest(dir, manifest);
+    } else await writeManifest(dir, manifest);
   }
+  if (tableError) throw tableError;
   log(formatSummary(summary));
   return { dir, summary, manifest };
 }

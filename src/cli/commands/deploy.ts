@@ -6,13 +6,14 @@ import { knativeFlags, toKnativeOptions } from '../knative-flags.js';
 import { openfaasFlags, toOpenFaasOptions } from '../openfaas-flags.js';
 import { openwhiskFlags, toOpenWhiskOptions } from '../openwhisk-flags.js';
 import { planFlags, throwIfErrors, toTracePlanOptions } from '../plan-flags.js';
+import { toWorkload, workloadFlags } from '../workload-flags.js';
 
 export const command = 'deploy [trace]';
 export const describe =
   "Create on an OpenWhisk, OpenFaaS or Knative the functions a replay of this trace needs (replay's names and limits), or an OpenWhisk manifest's";
 
 export function builder(y: Argv) {
-  return openfaasFlags(knativeFlags(openwhiskFlags(planFlags(y))))
+  return workloadFlags(openfaasFlags(knativeFlags(openwhiskFlags(planFlags(y)))))
     .options({
       platform: {
         choices: DEPLOY_KINDS,
@@ -58,9 +59,11 @@ export async function handler(args: Args): Promise<void> {
       : undefined;
   if (args.manifest !== undefined && args.platform !== 'openwhisk')
     errors.push('--manifest is a wskdeploy manifest: --platform openwhisk only');
+  const workload = toWorkload(args, errors);
   throwIfErrors(errors);
   const r = await deployPlan({
     ...options,
+    workload,
     platform: args.platform,
     openwhisk,
     ...(knative ? { knative } : {}),

@@ -12,12 +12,13 @@ import { monitorFlags, toMonitorOptions } from '../monitor-flags.js';
 import { OPENFAAS_FLAGS, openfaasFlags, toOpenFaasOptions } from '../openfaas-flags.js';
 import { OPENWHISK_FLAGS, openwhiskFlags, toOpenWhiskOptions } from '../openwhisk-flags.js';
 import { durationFlag, planFlags, throwIfErrors, toTracePlanOptions } from '../plan-flags.js';
+import { toWorkload, workloadFlags } from '../workload-flags.js';
 
 export const command = 'replay <trace>';
 export const describe = 'Replay a trace open-loop on a platform and write its dataset';
 
 export function builder(y: Argv) {
-  return lambdaFlags(openfaasFlags(knativeFlags(monitorFlags(openwhiskFlags(planFlags(y))))))
+  return workloadFlags(lambdaFlags(openfaasFlags(knativeFlags(monitorFlags(openwhiskFlags(planFlags(y)))))))
     .options({
       platform: {
         choices: PLATFORM_KINDS,
@@ -229,8 +230,10 @@ export function toReplayOptions(args: Args): ReplayOptions {
       ? toOpenFaasOptions(args, errors, (f) => readFileSync(f, 'utf8'))
       : undefined;
   const monitor = toMonitorOptions(args, errors);
+  const workload = toWorkload(args, errors);
   throwIfErrors(errors);
   options.monitor = monitor;
+  options.workload = workload;
   options.platform = args.platform;
   options.pacing = args.pacing;
   options.maxInFlight = args['max-in-flight'];

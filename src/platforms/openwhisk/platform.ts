@@ -8,8 +8,9 @@
  *   exec {kind, code, main} (FunctionSpec.action, else the synthetic function), limits.memory =
  *   FunctionSpec.memoryMb rounded up to an integer and to OpenWhisk's 128 MB minimum (a notice says
  *   so), annotations faasload = true and faasload-function = the trace function's id.
- * - invoke: POST /namespaces/{ns}/actions/{name}?blocking=true|false with {...arrival.params,
- *   durationMs, memoryMb}. sentAtUs is the write to the socket (request.ts). 200 and 502 (an
+ * - invoke: POST /namespaces/{ns}/actions/{name}?blocking=true|false with invocationValue()
+ *   (the synthetic {...params, durationMs, memoryMb}, or a bound catalog function's input and
+ *   parameters; see workload/binding.ts). sentAtUs is the write to the socket (request.ts). 200 and 502 (an
  *   application error) carry the activation record (activation.ts reads it). 202 (blocking: the
  *   action ran past the controller's wait; non-blocking: always) carries an activationId: then
  *   GET /namespaces/{ns}/activations/{id} is polled (404 = not yet) with a back-off from
@@ -31,6 +32,7 @@ import type { Arrival } from '../../schedule/types.js';
 import { onAbort } from '../../util/abort.js';
 import { epochUs } from '../../util/time.js';
 import { VERSION } from '../../version.js';
+import { invocationValue } from '../../workload/binding.js';
 import { closePools } from '../http/exchange.js';
 import type { FunctionSpec, InvocationResult, PlatformAdapter } from '../types.js';
 import { clip, isActivationRecord, parseObject, readActivation, resultOf } from './activation.js';
@@ -283,11 +285,12 @@ export class OpenWhiskPlatform implements PlatformAdapter {
     const deadlineMs = performance.now() + this.options.invokeTimeoutMs;
     if (this.closed) return failed('error', 'the openwhisk platform has been torn down');
     if (signal.aborted) return failed('cancelled', 'aborted before it was sent');
-    const value: Record<string, unknown> = {
-      ...arrival.params,
-      durationMs: arrival.durationMs ?? 0,
-      memoryMb: arrival.memoryMb ?? 0,
-    };
+    let value: Record<string, unknown>;
+    try {
+      value = invocationValue(fn, arrival);
+    } catch (e) {
+      return failed('error', `parameters: ${(e as Error).message}`);
+    }
     const path = `${this.actionPath(fn.name)}?blocking=${this.options.blocking}`;
     const reply = await request(
       this.invokePool,
