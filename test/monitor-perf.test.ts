@@ -118,7 +118,7 @@ describe('per-activation deltas', () => {
     }
   };
 
-  test('whole intervals count fully, cut ones by their share; overlaps are flagged; uncovered windows are left out', () => {
+  test('an interval goes to the windows overlapping it, by their time in it; overlaps flagged; uncovered left out', () => {
     const rows: InvocationCounterRow[] = [];
     const join = new CounterJoin(
       [w('a', 1500, 3250), w('b', 3000, 3500), w('c', 9000, 20_000), w('x', 100, 900, 'other')],
@@ -127,11 +127,12 @@ describe('per-activation deltas', () => {
     feed(join, 'i1', [10, 20, 40, 80, 0, 0, 0, 0, 0, 0], 1000, 2);
     const counts = join.finish();
     const byId = Object.fromEntries(rows.map((r) => [r.activation_id, r]));
-    // a: half of (1000,2000] = 10, all of (2000,3000] = 40, a quarter of (3000,4000] = 20.
-    assert.equal(byId.a!.value, 10 + 40 + 20);
+    // a is alone in (1000,2000] = 20, though it covers half of it, and in (2000,3000] = 40;
+    // (3000,4000] = 80 is shared with b by their time in it, 250 and 500 µs: a third to a.
+    assert.equal(byId.a!.value, 20 + 40 + 80 / 3);
     assert.equal(byId.a!.intervals, 3);
     assert.equal(byId.a!.scaled, true, '(2000,3000] was multiplexed');
-    assert.equal(byId.b!.value, 40);
+    assert.equal(byId.b!.value, (80 * 2) / 3);
     assert.equal(byId.a!.concurrent, true);
     assert.equal(byId.b!.concurrent, true);
     assert.equal(byId.c, undefined, 'c ends after the last interval');
@@ -297,6 +298,8 @@ async function checkCounting(runtime: 'process' | 'docker'): Promise<void> {
   const run = await countedRun(runtime, [
     { fn: busy, params: { cpuMs: 300 } },
     { fn: busy, params: { cpuMs: 600 } },
+    // Short: a few 10 ms intervals, two of them cut by its window.
+    { fn: busy, params: { cpuMs: 40 } },
     { fn: touch, params: { mb: 8 } },
     { fn: touch, params: { mb: 64 } },
     { fn: sleeper, params: { n: 40 } },
@@ -304,7 +307,9 @@ async function checkCounting(runtime: 'process' | 'docker'): Promise<void> {
   const perf = run.summary.perf;
   // Busy: task-clock (ms of CPU) within 10% of the CPU time the action measured. task-clock is
   // the time the task was on a CPU as the guest sees it, hypervisor steal included, which the
-  // kernel's CPU time (getrusage) leaves out: on a VM whose host is busy, add the steal.
+  // kernel's CPU time (getrusage) leaves out: on a VM whose host is busy, add the steal. The
+  // window also holds the runtime's own handling of /run around the action (HTTP, JSON, log
+  // markers), which the action's own measure does not see: a few ms, allowed up to 10 ms.
   for (const r of run.results.filter((x) => x.name === 'busy')) {
     const taskClockMs = deltaOf(run, r.activationId, 'task-clock');
     const cpuMs = Number(r.result.cpuMs);
@@ -312,7 +317,7 @@ async function checkCounting(runtime: 'process' | 'docker'): Promise<void> {
       `${runtime}: task-clock ${taskClockMs.toFixed(1)} ms, own CPU ${cpuMs.toFixed(1)} ms, steal ${r.steal} ms`,
     );
     assert.ok(
-      taskClockMs >= 0.9 * cpuMs && taskClockMs <= 1.1 * cpuMs + r.steal,
+      taskClockMs >= 0.9 * cpuMs && taskClockMs <= 1.1 * cpuMs + 10 + r.steal,
       `task-clock ${taskClockMs.toFixed(1)} ms vs the action's own CPU time ${cpuMs.toFixed(1)} ms (steal ${r.steal} ms)`,
     );
   }

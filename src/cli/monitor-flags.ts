@@ -47,7 +47,7 @@ export function monitorFlags<T>(y: Argv<T>) {
         type: 'string',
         default: '20ms',
         describe:
-          "perf monitor: perf stat's interval (at least 10ms); per-invocation counts are interpolated within it",
+          "perf monitor: perf stat's interval (at least 10ms); per-invocation counts are apportioned within it (docs/counters.md)",
         group: 'Monitoring:',
       },
     });

@@ -1,10 +1,12 @@
 /**
  * Per-activation counter deltas: each activation's execution window [start, end] on its instance
- * gets, for each event, the sum over the perf intervals (a, b] of that instance of
- * value x |(a, b] ∩ [start, end]| / (b - a): whole intervals inside the window count fully, the
- * two it cuts count by the share of their time inside it (linear interpolation of the cumulative
- * count). The error is bounded by the counts of those two intervals: with idle gaps between
- * activations, at most about 2 x --perf-interval of activity.
+ * gets, for each event, the counts of the perf intervals (a, b] of that instance that overlap
+ * it. An interval inside the window counts fully. An interval the window cuts goes to the
+ * windows that overlap it, split by their time in it: an instance does nothing between its
+ * activations but its runtime's housekeeping, so the count of an interval cut by one window is
+ * that activation's, whether it ran in 2 or 18 ms of a 20 ms interval (a linear share of the
+ * interval's time would halve a 20 ms function's counts). The error is the housekeeping in the
+ * cut intervals (a GC, the runtime's HTTP handling around /run), at most two intervals' worth.
  *
  * Streaming: counter rows arrive in time order per (instance, event) (one perf process per
  * instance writes them in order), any interleaving across instances; memory is the windows plus
@@ -139,6 +141,12 @@ export class CounterJoin {
         acc: { value: 0, coveredUs: 0, intervals: 0, scaled: false, unknown: false },
       });
     }
+    // The interval's count goes to the windows that overlap it, by their time in it (see top).
+    let sharedUs = 0;
+    for (const item of s.active) {
+      const w = s.windows[item.w]!;
+      sharedUs += Math.max(0, Math.min(b, w.endUs) - Math.max(a, w.startUs));
+    }
     let keep = 0;
     for (const item of s.active) {
       const w = s.windows[item.w]!;
@@ -148,7 +156,7 @@ export class CounterJoin {
         acc.intervals++;
         acc.coveredUs += overlapUs;
         if (row.value === null) acc.unknown = true;
-        else acc.value += (row.value * overlapUs) / row.intervalUs;
+        else acc.value += (row.value * overlapUs) / sharedUs;
         if (row.scaled) acc.scaled = true;
       }
       if (w.endUs <= b) this.finish1(s, item.w, item.acc, row.event);

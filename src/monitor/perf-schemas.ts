@@ -110,7 +110,7 @@ export const INVOCATION_COUNTERS_COLUMNS: readonly ColumnSpec[] = [
     name: 'value',
     kind: 'float64',
     nullable: false,
-    doc: "the counter's delta over the execution window: whole intervals inside it plus a linear share of the intervals it cuts at each end, scaled for multiplexing",
+    doc: "the counter's delta over the execution window, scaled for multiplexing: the intervals inside it, and those it cuts at its ends shared with the other windows in them by their time there (an instance is idle between activations)",
   },
   {
     name: 'scaled',
@@ -146,7 +146,7 @@ export const INVOCATION_COUNTERS_COLUMNS: readonly ColumnSpec[] = [
     name: 'intervals',
     kind: 'int32',
     nullable: false,
-    doc: 'perf intervals the window touches; the interpolation error is at most the two cut at its ends',
+    doc: 'perf intervals the window touches; the error is the housekeeping in the two it cuts at its ends, at most',
   },
 ];
 

@@ -57,7 +57,7 @@ export const PERF_DEFAULT_EVENTS = [
   'page-faults',
 ] as const;
 
-/** Default --perf-interval: per-activation deltas are interpolated within it (see perf-join.ts). */
+/** Default --perf-interval: per-activation deltas are apportioned within it (see perf-join.ts). */
 export const PERF_INTERVAL_MS = 20;
 /** perf stat refuses intervals under 10 ms. */
 export const PERF_MIN_INTERVAL_MS = 10;
