@@ -29,7 +29,10 @@ export async function main(argv: string[]): Promise<number> {
       .command(teardownCommand)
       .command(platformCommand)
       .command(datasetCommand)
-      .demandCommand(1, 'Name a command: replay, schedule, simulate, trace, platform, deploy or teardown')
+      .demandCommand(
+        1,
+        'Name a command: replay, schedule, trace, generate, simulate, report, dataset, platform, deploy or teardown',
+      )
       .strict()
       .wrap(Math.min(110, process.stdout.columns ?? 110))
       .fail((message, err) => {
