@@ -3,7 +3,7 @@ import type { ColumnSpec } from './columns.js';
 import type { Row } from './table-writer.js';
 
 /** Bumped whenever a column is added, removed or changes meaning. */
-export const INVOCATIONS_SCHEMA_VERSION = '2';
+export const INVOCATIONS_SCHEMA_VERSION = '3';
 
 /** invocations: one row per planned invocation, dropped and cancelled ones included. */
 export const INVOCATIONS_COLUMNS: readonly ColumnSpec[] = [
@@ -86,6 +86,19 @@ export const INVOCATIONS_COLUMNS: readonly ColumnSpec[] = [
     encoding: 'dictionary', // a few sizes
   },
   { name: 'error', kind: 'utf8', nullable: true, doc: 'what went wrong, when outcome is not ok' },
+  { name: 'billed_ms', kind: 'float64', nullable: true, doc: 'platform-reported billed time, ms (Lambda)' },
+  {
+    name: 'max_memory_mb',
+    kind: 'float64',
+    nullable: true,
+    doc: 'platform-reported peak memory used, MB (Lambda)',
+  },
+  {
+    name: 'attempts',
+    kind: 'int32',
+    nullable: true,
+    doc: 'sends it took with --retries; null when retries are off',
+  },
 ];
 
 /** Maps a settled invocation to its row; `names` gives each function's trace id and target. */
@@ -116,5 +129,8 @@ export function invocationRow(record: InvocationRecord, names: readonly { id: st
     requested_duration_ms: arrival.durationMs,
     requested_memory_mb: arrival.memoryMb,
     error: result.error,
+    billed_ms: result.billedMs,
+    max_memory_mb: result.maxMemoryMb,
+    attempts: result.attempts,
   };
 }

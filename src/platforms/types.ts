@@ -52,6 +52,11 @@ export interface InvocationResult {
   execMs?: number;
   activationId?: string;
   instanceId?: string;
+  /** Platform-reported cost: billed time (Lambda's Billed Duration) and peak memory used. */
+  billedMs?: number;
+  maxMemoryMb?: number;
+  /** Sends it took, when retries are on (platforms/wrappers.ts). */
+  attempts?: number;
   error?: string;
 }
 

@@ -23,6 +23,7 @@ import { gapWarning, type MonitorOptions, resolveMonitorConfig } from '../monito
 import type { RuntimeChoice } from '../platforms/local/runtime.js';
 import { createPlatform, type PlatformOptions } from '../platforms/registry.js';
 import type { PlatformAdapter } from '../platforms/types.js';
+import { type WrapperOptions, withWrappers } from '../platforms/wrappers.js';
 import { type ProgressTarget, startProgress } from '../report/progress.js';
 import { formatSummary, type RunSummary, SummaryCollector } from '../report/summary.js';
 import type { Schedule } from '../schedule/types.js';
@@ -37,7 +38,7 @@ import { checkStartAt, DEFAULT_START_TOLERANCE_MS, waitForStart } from './start-
  * The whole configuration of a replay: one typed object; defaults live in REPLAY_DEFAULTS and,
  * for planning, in plan().
  */
-export interface ReplayOptions extends TracePlanOptions {
+export interface ReplayOptions extends TracePlanOptions, WrapperOptions {
   platform?: string;
   keepAliveMs?: number;
   invokeTimeoutMs?: number;
@@ -159,7 +160,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     ...(o.openfaas ? { openfaas: o.openfaas } : {}),
     ...(o.lambda ? { lambda: o.lambda } : {}),
   };
-  const platform = o.platformAdapter ?? createPlatform(o.platform, platformOptions);
+  const platform = withWrappers(o.platformAdapter ?? createPlatform(o.platform, platformOptions), o);
   const clock = o.clock ?? createClock(chosen.pacing);
   const warnings = [...(trace.warnings ?? [])];
   const {

@@ -13,12 +13,15 @@ import { OPENFAAS_FLAGS, openfaasFlags, toOpenFaasOptions } from '../openfaas-fl
 import { OPENWHISK_FLAGS, openwhiskFlags, toOpenWhiskOptions } from '../openwhisk-flags.js';
 import { durationFlag, planFlags, throwIfErrors, toTracePlanOptions } from '../plan-flags.js';
 import { toWorkload, workloadFlags } from '../workload-flags.js';
+import { toWrapperOptions, wrapperFlags } from '../wrapper-flags.js';
 
 export const command = 'replay <trace>';
 export const describe = 'Replay a trace open-loop on a platform and write its dataset';
 
 export function builder(y: Argv) {
-  return workloadFlags(lambdaFlags(openfaasFlags(knativeFlags(monitorFlags(openwhiskFlags(planFlags(y)))))))
+  return wrapperFlags(
+    workloadFlags(lambdaFlags(openfaasFlags(knativeFlags(monitorFlags(openwhiskFlags(planFlags(y))))))),
+  )
     .options({
       platform: {
         choices: PLATFORM_KINDS,
@@ -231,7 +234,9 @@ export function toReplayOptions(args: Args): ReplayOptions {
       : undefined;
   const monitor = toMonitorOptions(args, errors);
   const workload = toWorkload(args, errors);
+  const wrappers = toWrapperOptions(args, errors);
   throwIfErrors(errors);
+  Object.assign(options, wrappers);
   options.monitor = monitor;
   options.workload = workload;
   options.platform = args.platform;

@@ -13,8 +13,8 @@
  *   404 ResourceNotFoundException, 429 TooManyRequestsException, 5xx: 'error' with the status,
  *   the error type (x-amzn-ErrorType) and the message. Signing happens before the request is
  *   written, so its cost is lateness, never latency.
- * - Billed duration and max memory are parsed (parseReport) but the dataset has no column for
- *   them yet.
+ * - Billed duration and max memory used become billedMs and maxMemoryMb (the dataset's billed_ms
+ *   and max_memory_mb).
  */
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -238,6 +238,8 @@ export class LambdaPlatform implements PlatformAdapter {
       if (report.durationMs !== undefined) result.execMs = report.durationMs;
       result.coldStart = report.initDurationMs !== undefined;
       if (report.initDurationMs !== undefined) result.initMs = report.initDurationMs;
+      if (report.billedDurationMs !== undefined) result.billedMs = report.billedDurationMs;
+      if (report.maxMemoryUsedMb !== undefined) result.maxMemoryMb = report.maxMemoryUsedMb;
       if (!result.activationId && report.requestId) result.activationId = report.requestId;
     }
     const fnError = reply.headers['x-amz-function-error'];

@@ -1,0 +1,119 @@
+/**
+ * Behaviours every platform gets by wrapping its adapter, in the style of undici's interceptors,
+ * instead of one flag per adapter: retries and request tracing. (The time limit is shared too:
+ * PlatformOptions.invokeTimeoutMs, which every adapter takes.)
+ */
+import { appendFileSync, writeFileSync } from 'node:fs';
+import { FaasloadError } from '../errors.js';
+import type { Arrival } from '../schedule/types.js';
+import { onAbort } from '../util/abort.js';
+import type { FunctionSpec, InvocationResult, PlatformAdapter } from './types.js';
+
+export interface RetryPolicy {
+  /** Sends after the first, at most. 0 turns retrying off (the default everywhere). */
+  retries: number;
+  /** Wait before retry k (1-based): backoffMs * 2^(k-1). */
+  backoffMs: number;
+}
+
+/**
+ * Whether a failure is worth sending again: throttling (429), an unavailable or timed-out gateway
+ * (503, 504), a connection that failed. Never a timeout (the function may be running: a second
+ * send doubles the load), an application error (502 from OpenWhisk) or what was not sent.
+ */
+export function retryable(r: InvocationResult): boolean {
+  if (r.outcome !== 'error') return false;
+  if (r.httpStatus === undefined) return r.error !== 'aborted';
+  return r.httpStatus === 429 || r.httpStatus === 503 || r.httpStatus === 504;
+}
+
+/** Wraps every method of `inner`, replacing invoke. */
+function wrap(inner: PlatformAdapter, invoke: PlatformAdapter['invoke']): PlatformAdapter {
+  return {
+    kind: inner.kind,
+    address: inner.address,
+    deploy: (fns, signal) => inner.deploy(fns, signal),
+    invoke,
+    teardown: () => inner.teardown(),
+  };
+}
+
+/**
+ * Sends an invocation again, up to policy.retries times, while it fails in a retryable way and
+ * `signal` allows. The result is the last attempt's, with the first attempt's sentAtUs (so
+ * lateness is the first send's and latency spans every attempt) and `attempts`, the sends made.
+ */
+export function withRetry(inner: PlatformAdapter, policy: RetryPolicy): PlatformAdapter {
+  if (policy.retries <= 0) return inner;
+  return wrap(inner, async (fn: FunctionSpec, arrival: Arrival, signal: AbortSignal) => {
+    const first = await inner.invoke(fn, arrival, signal);
+    let last = first;
+    let attempts = 1;
+    while (attempts <= policy.retries && retryable(last) && !signal.aborted) {
+      await sleep(policy.backoffMs * 2 ** (attempts - 1), signal);
+      if (signal.aborted) break;
+      last = await inner.invoke(fn, arrival, signal);
+      attempts++;
+    }
+    return { ...last, sentAtUs: first.sentAtUs, attempts };
+  });
+}
+
+/**
+ * Writes one JSON line per invocation result to `path` (appended synchronously: for debugging a
+ * platform, not for rates the dataset already records): seq, function, target and the result's
+ * fields (outcome, times, status, ids, error). The file is created (emptied) now, so a path that
+ * cannot be written is an error before the run; a write failing later stops the tracing, never
+ * the invocation.
+ */
+export function withTracing(inner: PlatformAdapter, path: string): PlatformAdapter {
+  try {
+    writeFileSync(path, '');
+  } catch (e) {
+    throw new FaasloadError('E_USAGE', `--trace-requests ${path}: cannot write it (${(e as Error).message})`);
+  }
+  let broken = false;
+  return wrap(inner, async (fn, arrival, signal) => {
+    const r = await inner.invoke(fn, arrival, signal);
+    if (broken) return r;
+    const {
+      result: _result,
+      logs: _logs,
+      ...fields
+    } = r as InvocationResult & { result?: unknown; logs?: unknown };
+    try {
+      appendFileSync(
+        path,
+        `${JSON.stringify({ seq: arrival.seq, function: fn.id, target: fn.name, ...fields })}\n`,
+      );
+    } catch {
+      broken = true;
+    }
+    return r;
+  });
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      unsubscribe();
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    const unsubscribe = onAbort(signal, done);
+  });
+}
+
+export interface WrapperOptions {
+  retry?: RetryPolicy;
+  /** --trace-requests: a JSON-lines file of every invocation's result. */
+  traceRequestsPath?: string;
+}
+
+/** The adapter with the wrappers the options ask for (tracing outermost: it sees every result). */
+export function withWrappers(adapter: PlatformAdapter, o: WrapperOptions): PlatformAdapter {
+  let wrapped = o.retry ? withRetry(adapter, o.retry) : adapter;
+  if (o.traceRequestsPath !== undefined) wrapped = withTracing(wrapped, o.traceRequestsPath);
+  return wrapped;
+}
