@@ -92,7 +92,6 @@ export class ActivationLogs {
       };
       if (waitMs <= 0) return expire();
       claim.timer = setTimeout(expire, waitMs);
-      claim.timer.unref();
     });
   }
 
