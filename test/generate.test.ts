@@ -176,6 +176,25 @@ print(json.dumps({"rows": t.num_rows, "functions": sorted(set(t.column("function
     assert.ok((facts.inputs as number) > 100, `distinct inputs ${facts.inputs}`);
     assert.ok((facts.cpu as number) > 200, 'CPU time measured for (nearly) every execution');
     assert.equal(facts.sent, 'timestamp[us, tz=UTC]');
+    // The process monitor sampled the instances that ran the executions: they join by instance_id.
+    const join_ = spawnSync(
+      PYTHON,
+      [
+        '-c',
+        `import pyarrow.dataset as ds, pyarrow.parquet as pq, sys
+e = set(ds.dataset(sys.argv[1] + "/executions", format="parquet").to_table().column("instance_id").to_pylist())
+s = set(pq.read_table(sys.argv[1] + "/monitors/session-0001/process_samples.parquet").column("instance_id").to_pylist())
+h = pq.read_table(sys.argv[1] + "/monitors/session-0001/host_samples.parquet").num_rows
+print(len(e), len(e & s), h)`,
+        full,
+      ],
+      { encoding: 'utf8' },
+    );
+    assert.equal(join_.status, 0, join_.stderr);
+    const [instances, sampled, hostRows] = join_.stdout.trim().split(' ').map(Number);
+    assert.ok(instances! >= 5, `${instances} instances`);
+    assert.equal(sampled, instances, 'every instance that ran an execution was sampled');
+    assert.ok(hostRows! >= 1);
   });
 
   test('stopped twice (gracefully) and resumed: the same executions and rows as an uninterrupted generation', async () => {

@@ -17,6 +17,8 @@ import { arrowsToParquet } from '../dataset/parquet.js';
 import { parquetBatches } from '../dataset/parquet-read.js';
 import { TableWriter } from '../dataset/table-writer.js';
 import { FaasloadError } from '../errors.js';
+import { type RunningMonitors, startMonitors } from '../monitor/run.js';
+import { type MonitorOptions, resolveMonitorConfig } from '../monitor/set.js';
 import type { LocalInvocationResult } from '../platforms/local/platform.js';
 import { createPlatform, type PlatformOptions } from '../platforms/registry.js';
 import type { FunctionSpec } from '../platforms/types.js';
@@ -33,6 +35,11 @@ export interface GenerateOptions {
   resume?: boolean;
   platform?: string;
   platformOptions?: PlatformOptions;
+  /**
+   * Monitors observing each session (src/monitor), their tables in monitors/session-NNNN/ and
+   * joined to executions by instance_id and time; default as replay's (host, plus the runtime's).
+   */
+  monitor?: MonitorOptions;
   /** Aborting stops starting executions; those in flight get graceMs to finish. */
   signal?: AbortSignal;
   graceMs?: number;
@@ -65,7 +72,16 @@ const STATE_FILE = 'generate.json';
 
 interface State {
   planSha256: string;
-  sessions: { session: number; startedAt: string; endedAt?: string; rows?: number; status?: string }[];
+  sessions: {
+    session: number;
+    startedAt: string;
+    endedAt?: string;
+    rows?: number;
+    status?: string;
+    /** The monitors' tables of this session, relative to the generation folder. */
+    monitorTables?: string[];
+    warnings?: string[];
+  }[];
 }
 
 export async function generate(o: GenerateOptions): Promise<GenerateResult> {
@@ -85,7 +101,16 @@ export async function generate(o: GenerateOptions): Promise<GenerateResult> {
   await saveState(o.out, state);
 
   const specs = functionSpecs(plan);
-  const platform = createPlatform(o.platform ?? 'local', o.platformOptions ?? {});
+  const platformKind = o.platform ?? 'local';
+  const monitorConfig = resolveMonitorConfig(o.monitor, {
+    platform: platformKind,
+    runtime: o.platformOptions?.runtime,
+  });
+  const platform = createPlatform(platformKind, o.platformOptions ?? {});
+  const sessionName = `session-${String(session).padStart(4, '0')}`;
+  const warnings: string[] = [];
+  const monitorTables: string[] = [];
+  let monitors: RunningMonitors | undefined;
   const writer = new TableWriter({
     dir: partsDir,
     name: `part-${String(session).padStart(4, '0')}`,
@@ -119,6 +144,11 @@ export async function generate(o: GenerateOptions): Promise<GenerateResult> {
     setTimeout(() => hard.abort(new Error('grace time over')), o.graceMs ?? 30_000).unref();
   signal.addEventListener('abort', onStop, { once: true });
   try {
+    if (monitorConfig.monitors.length > 0) {
+      const dir = join(o.out, 'monitors', sessionName);
+      await mkdir(dir, { recursive: true });
+      monitors = await startMonitors(monitorConfig, { dir, runId: sessionName, log: () => undefined });
+    }
     await platform.deploy(specs, signal);
     // Walks the order: index i is started when a slot is free and, with a rate, not before its turn.
     const runs = new Uint32Array(plan.functions.length);
@@ -162,11 +192,25 @@ export async function generate(o: GenerateOptions): Promise<GenerateResult> {
     clearInterval(ticker);
     signal.removeEventListener('abort', onStop);
     await platform.teardown().catch(() => undefined);
+    if (monitors) {
+      try {
+        const { tables } = await monitors.stop();
+        for (const t of Object.values(tables)) monitorTables.push(join('monitors', sessionName, t.file));
+      } catch (e) {
+        warnings.push(`monitors: ${(e as Error).message}`);
+      }
+    }
     await writer.close();
   }
   progress();
   const status = doneCount === order.length ? 'complete' : 'stopped';
-  Object.assign(state.sessions.at(-1)!, { endedAt: new Date().toISOString(), rows, status });
+  Object.assign(state.sessions.at(-1)!, {
+    endedAt: new Date().toISOString(),
+    rows,
+    status,
+    monitorTables,
+    warnings,
+  });
   await saveState(o.out, state);
   await writeManifest(o.out, plan, planSha256, state, {
     status,

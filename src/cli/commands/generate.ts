@@ -2,6 +2,7 @@ import type { Argv } from 'yargs';
 import { generate } from '../../generate/run.js';
 import { RUNTIME_CHOICES } from '../../platforms/local/runtime.js';
 import { STOP_EXIT_CODES } from '../exit-codes.js';
+import { monitorFlags, toMonitorOptions } from '../monitor-flags.js';
 import { openwhiskFlags, toOpenWhiskOptions } from '../openwhisk-flags.js';
 import { durationFlag, throwIfErrors } from '../plan-flags.js';
 
@@ -10,46 +11,53 @@ export const describe =
   'Build an execution dataset: run catalog functions over drawn inputs and parameters (a YAML plan), resumable';
 
 export function builder(y: Argv) {
-  return openwhiskFlags(
-    y
-      .positional('plan', {
-        type: 'string',
-        demandOption: true,
-        describe: 'The generation plan (YAML, see docs/generate.md)',
-      })
-      .options({
-        out: {
+  return monitorFlags(
+    openwhiskFlags(
+      y
+        .positional('plan', {
           type: 'string',
           demandOption: true,
-          describe: 'The generation folder (new, or the one to --resume)',
-        },
-        resume: { type: 'boolean', default: false, describe: 'Continue a stopped generation in --out' },
-        platform: {
-          choices: ['local', 'openwhisk'] as const,
-          default: 'local' as const,
-          describe: 'Where to run',
-        },
-        grace: {
-          type: 'string',
-          default: '30s',
-          describe: 'On a stop, how long executions in flight may finish',
-        },
-      })
-      .options({
-        runtime: {
-          choices: RUNTIME_CHOICES,
-          default: 'auto' as const,
-          describe: 'Embedded platform instances',
-          group: 'Platform:',
-        },
-        'keep-alive': {
-          type: 'string',
-          default: '10m',
-          describe: 'Idle time before an instance is removed',
-          group: 'Platform:',
-        },
-        timeout: { type: 'string', default: '60s', describe: 'Per-execution time limit', group: 'Platform:' },
-      }),
+          describe: 'The generation plan (YAML, see docs/generate.md)',
+        })
+        .options({
+          out: {
+            type: 'string',
+            demandOption: true,
+            describe: 'The generation folder (new, or the one to --resume)',
+          },
+          resume: { type: 'boolean', default: false, describe: 'Continue a stopped generation in --out' },
+          platform: {
+            choices: ['local', 'openwhisk'] as const,
+            default: 'local' as const,
+            describe: 'Where to run',
+          },
+          grace: {
+            type: 'string',
+            default: '30s',
+            describe: 'On a stop, how long executions in flight may finish',
+          },
+        })
+        .options({
+          runtime: {
+            choices: RUNTIME_CHOICES,
+            default: 'auto' as const,
+            describe: 'Embedded platform instances',
+            group: 'Platform:',
+          },
+          'keep-alive': {
+            type: 'string',
+            default: '10m',
+            describe: 'Idle time before an instance is removed',
+            group: 'Platform:',
+          },
+          timeout: {
+            type: 'string',
+            default: '60s',
+            describe: 'Per-execution time limit',
+            group: 'Platform:',
+          },
+        }),
+    ),
   )
     .example('$0 generate plan.yaml --out results/gen1', 'a new generation on the embedded platform')
     .example('$0 generate plan.yaml --out results/gen1 --resume', 'continue it after Ctrl-C or a crash');
@@ -64,6 +72,7 @@ export async function handler(args: Args): Promise<void> {
   const keepAliveMs = ms('--keep-alive', args['keep-alive']);
   const invokeTimeoutMs = ms('--timeout', args.timeout);
   const openwhisk = toOpenWhiskOptions(args, errors);
+  const monitor = toMonitorOptions(args, errors);
   throwIfErrors(errors);
 
   // First signal: stop starting executions and let those in flight end; second: stop now.
@@ -85,6 +94,7 @@ export async function handler(args: Args): Promise<void> {
       resume: args.resume,
       platform: args.platform,
       platformOptions: { runtime: args.runtime, keepAliveMs, invokeTimeoutMs, openwhisk },
+      monitor,
       signal: stop.signal,
       graceMs,
       onProgress: (p) => {
