@@ -1,3 +1,4 @@
+import { setTimeout as sleepMs } from 'node:timers/promises';
 import { INVOCATIONS_COLUMNS, INVOCATIONS_SCHEMA_VERSION, invocationRow } from '../dataset/invocations.js';
 import {
   hostFacts,
@@ -19,7 +20,7 @@ import { type LagAlert, LIVE_DEFAULTS, LiveStats } from '../dispatch/live.js';
 import { choosePacing, createClock, type PacingChoice } from '../dispatch/pacing.js';
 import { addInvocationCounters } from '../monitor/perf-invocations.js';
 import { type RunningMonitors, startMonitors } from '../monitor/run.js';
-import { gapWarning, type MonitorOptions, resolveMonitorConfig } from '../monitor/set.js';
+import { gapWarning, MONITOR_DEFAULTS, type MonitorOptions, resolveMonitorConfig } from '../monitor/set.js';
 import type { RuntimeChoice } from '../platforms/local/runtime.js';
 import { createPlatform, type PlatformOptions } from '../platforms/registry.js';
 import type { PlatformAdapter } from '../platforms/types.js';
@@ -236,15 +237,20 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   let tableError: unknown;
   try {
     await writeManifest(dir, manifest);
+    // Before deploy, so that instances started then (prewarm) are observed from their creation.
+    if (monitorConfig.monitors.length > 0) monitors = await startMonitors(monitorConfig, { dir, runId, log });
     log(
       `replaying ${planned} invocations of ${deployed.length} functions over ${(schedule.spanUs / 1e6).toFixed(1)} s on ${platform.kind} -> ${dir}`,
     );
     log(`pacing: ${pacing.pacing} (${pacing.reason})`);
-    // Before deploy, so that instances started then (prewarm) are observed from their creation.
-    if (monitorConfig.monitors.length > 0) monitors = await startMonitors(monitorConfig, { dir, runId, log });
     if (shard || o.startAtMs !== undefined)
       manifest.clockOffset = await estimateClockOffset({ url: platform.address });
-    await platform.deploy(deployed, stop.signal);
+    try {
+      await platform.deploy(deployed, stop.signal);
+    } catch (e) {
+      // Stopped while deploying: nothing is fired, every invocation is recorded as cancelled.
+      if (!stop.signal.aborted) throw e;
+    }
     let startUs = clock.nowUs();
     if (o.startAtMs !== undefined && manifest.startAt) {
       log(`waiting for --start-at ${manifest.startAt.at}`);
@@ -315,6 +321,8 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
       warnings.push(`the plan yielded ${stats.planned} invocations but counted ${planned}`);
     }
   } finally {
+    // The instances' state after the last invocation gets sampled before they are removed.
+    if (monitors) await sleepMs(2 * (monitorConfig.sampleIntervalMs ?? MONITOR_DEFAULTS.sampleIntervalMs));
     await platform.teardown();
     // After teardown, so that the instances' last events (die, destroy) are in.
     if (monitors) await stopMonitors(monitors, manifest, warnings);
