@@ -16,7 +16,7 @@ describe('the embedded platform in a worker thread', { timeout: 60_000 }, () => 
   });
 
   it('is what the registry makes for local, and unknown kinds are a typed error', () => {
-    assert.deepEqual(PLATFORM_KINDS, ['local', 'openwhisk', 'http']);
+    assert.deepEqual(PLATFORM_KINDS, ['local', 'openwhisk', 'knative', 'openfaas', 'lambda', 'http']);
     const p = createPlatform('local');
     platforms.push(p);
     assert.ok(p instanceof WorkerPlatform);
@@ -25,7 +25,7 @@ describe('the embedded platform in a worker thread', { timeout: 60_000 }, () => 
       (e: unknown) =>
         e instanceof FaasloadError &&
         e.code === 'E_PLATFORM_KIND' &&
-        /known: local, openwhisk, http/.test(e.message),
+        /known: local, openwhisk, knative, openfaas, lambda, http/.test(e.message),
     );
     assert.throws(
       () => createPlatform('http'),
