@@ -86,6 +86,18 @@ async function main(params) {
 
 const MARKER = 'XXX_THE_END_OF_A_WHISK_ACTIVATION_XXX';
 
+/** Counts the runs in progress; each returns the most it saw at once. */
+const OVERLAP = `
+let running = 0;
+let maxRunning = 0;
+async function main(p) {
+  running++;
+  maxRunning = Math.max(maxRunning, running);
+  await new Promise((r) => setTimeout(r, 100));
+  running--;
+  return { n: p.n, maxRunning };
+}`;
+
 describe('runtime proxy', { timeout: TEST_TIMEOUT_MS * 4 }, () => {
   test('prints exactly one {"port":N} line once listening', { timeout: TEST_TIMEOUT_MS }, async () => {
     await withProxy(async (proxy) => {
@@ -182,18 +194,8 @@ describe('runtime proxy', { timeout: TEST_TIMEOUT_MS * 4 }, () => {
   });
 
   test('concurrent /run requests run one at a time, in order', { timeout: TEST_TIMEOUT_MS }, async () => {
-    const code = `
-let running = 0;
-let maxRunning = 0;
-async function main(p) {
-  running++;
-  maxRunning = Math.max(maxRunning, running);
-  await new Promise((r) => setTimeout(r, 50));
-  running--;
-  return { n: p.n, maxRunning };
-}`;
     await withProxy(async (proxy) => {
-      assert.equal((await proxy.post('/init', { value: { code } })).status, 200);
+      assert.equal((await proxy.post('/init', { value: { code: OVERLAP } })).status, 200);
       const runs = await Promise.all([1, 2, 3].map((n) => proxy.post('/run', { value: { n } })));
       for (const [i, run] of runs.entries()) {
         assert.equal(run.status, 200);
@@ -203,18 +205,10 @@ async function main(p) {
   });
 
   test('__OW_ALLOW_CONCURRENT=true from /init lets runs overlap', { timeout: TEST_TIMEOUT_MS }, async () => {
-    const code = `
-let running = 0;
-let maxRunning = 0;
-async function main(p) {
-  running++;
-  maxRunning = Math.max(maxRunning, running);
-  await new Promise((r) => setTimeout(r, 100));
-  running--;
-  return { n: p.n, maxRunning };
-}`;
     await withProxy(async (proxy) => {
-      const init = await proxy.post('/init', { value: { code, env: { __OW_ALLOW_CONCURRENT: 'true' } } });
+      const init = await proxy.post('/init', {
+        value: { code: OVERLAP, env: { __OW_ALLOW_CONCURRENT: 'true' } },
+      });
       assert.equal(init.status, 200);
       const runs = await Promise.all([1, 2, 3].map((n) => proxy.post('/run', { value: { n } })));
       assert.deepEqual(
