@@ -18,6 +18,7 @@
  * `ensemble: [v, ...]`. parseGeneratePlan checks everything against the catalog before anything
  * runs, and names the key that is wrong.
  */
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
 import { FaasloadError } from '../errors.js';
@@ -51,7 +52,8 @@ export interface GeneratePlan {
 type Dict = Record<string, unknown>;
 const isDict = (x: unknown): x is Dict => typeof x === 'object' && x !== null && !Array.isArray(x);
 
-export async function readGeneratePlan(path: string): Promise<GeneratePlan> {
+/** The plan in a file, checked, and the file's sha256 (a resumed generation must use the same). */
+export async function readGeneratePlan(path: string): Promise<{ plan: GeneratePlan; sha256: string }> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -64,7 +66,7 @@ export async function readGeneratePlan(path: string): Promise<GeneratePlan> {
   } catch (e) {
     throw new FaasloadError('E_USAGE', `${path}: not YAML (${(e as Error).message.split('\n')[0]})`);
   }
-  return parseGeneratePlan(doc, path);
+  return { plan: parseGeneratePlan(doc, path), sha256: createHash('sha256').update(text).digest('hex') };
 }
 
 /** Checks a parsed plan; errors say `<where>: <key>: what is wrong`. */

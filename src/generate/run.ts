@@ -9,7 +9,6 @@
  * Arrow stream by a crash (kill -9) is first turned into Parquet, keeping its complete batches.
  * The plan may not change between sessions (its sha256 is checked).
  */
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -22,6 +21,7 @@ import { type MonitorOptions, resolveMonitorConfig } from '../monitor/set.js';
 import type { LocalInvocationResult } from '../platforms/local/platform.js';
 import { createPlatform, type PlatformOptions } from '../platforms/registry.js';
 import type { FunctionSpec } from '../platforms/types.js';
+import { sleepUnlessAborted } from '../util/abort.js';
 import { VERSION } from '../version.js';
 import { catalogEntry } from '../workload/catalog.js';
 import { type Execution, execution, executionOrder } from './executions.js';
@@ -85,11 +85,7 @@ interface State {
 }
 
 export async function generate(o: GenerateOptions): Promise<GenerateResult> {
-  const planText = await readFile(o.planPath, 'utf8').catch((e: Error) => {
-    throw new FaasloadError('E_USAGE', `${o.planPath}: cannot read the plan (${e.message})`);
-  });
-  const plan = await readGeneratePlan(o.planPath);
-  const planSha256 = createHash('sha256').update(planText).digest('hex');
+  const { plan, sha256: planSha256 } = await readGeneratePlan(o.planPath);
   const partsDir = join(o.out, 'executions');
   const state = await openState(o, planSha256);
   await mkdir(partsDir, { recursive: true });
@@ -165,7 +161,7 @@ export async function generate(o: GenerateOptions): Promise<GenerateResult> {
         if (plan.ratePerS !== undefined) {
           const dueMs = startedMs + (next - 1) * (1000 / plan.ratePerS);
           const waitMs = dueMs - performance.now();
-          if (waitMs > 0) await sleep(waitMs, signal);
+          if (waitMs > 0) await sleepUnlessAborted(waitMs, signal);
           if (signal.aborted) return; // not started: a later session runs it
         }
         const e = execution(plan, t.index, t.fn, t.run);
@@ -330,16 +326,4 @@ async function writeManifest(
     },
   };
   await writeFile(join(out, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

@@ -6,7 +6,7 @@
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { FaasloadError } from '../errors.js';
 import type { Arrival } from '../schedule/types.js';
-import { onAbort } from '../util/abort.js';
+import { sleepUnlessAborted } from '../util/abort.js';
 import type { FunctionSpec, InvocationResult, PlatformAdapter } from './types.js';
 
 export interface RetryPolicy {
@@ -50,7 +50,7 @@ export function withRetry(inner: PlatformAdapter, policy: RetryPolicy): Platform
     let last = first;
     let attempts = 1;
     while (attempts <= policy.retries && retryable(last) && !signal.aborted) {
-      await sleep(policy.backoffMs * 2 ** (attempts - 1), signal);
+      await sleepUnlessAborted(policy.backoffMs * 2 ** (attempts - 1), signal);
       if (signal.aborted) break;
       last = await inner.invoke(fn, arrival, signal);
       attempts++;
@@ -90,18 +90,6 @@ export function withTracing(inner: PlatformAdapter, path: string): PlatformAdapt
       broken = true;
     }
     return r;
-  });
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      unsubscribe();
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    const unsubscribe = onAbort(signal, done);
   });
 }
 

@@ -5,6 +5,19 @@
  */
 const callbacksOf = new WeakMap<AbortSignal, Set<() => void>>();
 
+/** Resolves after `ms`, or at once when `signal` aborts (never rejects). */
+export function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      unsubscribe();
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    const unsubscribe = onAbort(signal, done);
+  });
+}
+
 /** Calls `callback` once when `signal` aborts; the returned function unsubscribes. */
 export function onAbort(signal: AbortSignal, callback: () => void): () => void {
   let callbacks = callbacksOf.get(signal);
