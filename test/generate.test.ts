@@ -226,7 +226,11 @@ print(len(e), len(e & s), h)`,
 
   test('killed with SIGKILL mid-generation, then resumed: complete batches kept, nothing twice, nothing missing', async () => {
     const out = join(dir, 'killed');
-    const child = spawn(process.execPath, [BIN, 'generate', planPath, '--out', out, '--runtime', 'process'], {
+    // Paced (the same executions, at most 60 started per second), so that the kill lands mid-run
+    // however fast the machine is.
+    const paced = join(dir, 'paced.yaml');
+    writeFileSync(paced, PLAN.replace('concurrency: 2', 'concurrency: 2\nrate: 60'));
+    const child = spawn(process.execPath, [BIN, 'generate', paced, '--out', out, '--runtime', 'process'], {
       stdio: 'ignore',
     });
     const part = join(out, 'executions', 'part-0001.arrows');
@@ -238,7 +242,7 @@ print(len(e), len(e & s), h)`,
     assert.ok(existsSync(part), 'the killed session left its stream');
     const resumed = spawnSync(
       process.execPath,
-      [BIN, 'generate', planPath, '--out', out, '--resume', '--runtime', 'process'],
+      [BIN, 'generate', paced, '--out', out, '--resume', '--runtime', 'process'],
       {
         encoding: 'utf8',
       },
