@@ -36,7 +36,7 @@ import {
   postWithin,
   proxyClient,
 } from '../local/instance.js';
-import { ActivationLogs } from '../local/logs.js';
+import { ActivationLogs, withoutSentinels } from '../local/logs.js';
 import { StreamDemux } from './demux.js';
 import {
   FUNCTION_LABEL,
@@ -75,6 +75,11 @@ export interface DockerExitInfo extends ExitInfo {
   oomKilled: boolean;
   /** Removing the container failed (it may still exist; removeInstances() cleans it). */
   removeError?: Error;
+  /**
+   * It stopped (its attach stream ended) but its state could not be read: the engine went away
+   * (e.g. dockerd stopped, which stops every container) or someone else removed it.
+   */
+  stateError?: Error;
 }
 
 /**
@@ -110,6 +115,17 @@ function statusOf(e: unknown): unknown {
   return (e as { statusCode?: unknown }).statusCode;
 }
 
+/** Socket errors of an engine that is not there (stopped, restarting) rather than refusing a request. */
+const ENGINE_GONE_CODES = new Set(['ENOENT', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE']);
+
+/** An Engine API failure's message, saying so when the engine itself does not answer. */
+export function engineMessage(e: unknown): string {
+  const code = (e as { code?: unknown }).code;
+  return typeof code === 'string' && ENGINE_GONE_CODES.has(code)
+    ? `the Docker engine does not answer (${messageOf(e)})`
+    : messageOf(e);
+}
+
 /** 137 → SIGKILL: shells and the engine report death by signal N as 128 + N. */
 function signalOf(code: number | null): NodeJS.Signals | null {
   if (code === null || code <= 128) return null;
@@ -119,6 +135,7 @@ function signalOf(code: number | null): NodeJS.Signals | null {
 
 export function describeDockerExit(info: DockerExitInfo): string {
   if (info.error) return `could not be started: ${info.error.message}`;
+  if (info.stateError) return `stopped (its exit status is unknown: ${info.stateError.message})`;
   if (info.oomKilled)
     return `was killed by the OOM killer (exit code ${info.code}): it exceeded its memory limit`;
   if (info.signal !== null) return `was killed by ${info.signal}`;
@@ -190,9 +207,9 @@ export class DockerInstance {
     return this.exitInfo === undefined;
   }
 
-  /** The end of the container's stderr, for error messages ('' if it wrote nothing). */
+  /** The end of the container's stderr, for error messages ('' if it wrote nothing), sentinels left out. */
   get stderr(): string {
-    return this.stderrTail.trim();
+    return withoutSentinels(this.stderrTail).trim();
   }
 
   get timings(): DockerInstanceTimings {
@@ -256,7 +273,7 @@ export class DockerInstance {
       const failure =
         e instanceof InstanceFailure
           ? e
-          : new InstanceFailure('start', `docker ${step}: ${messageOf(e)}`, { cause: e });
+          : new InstanceFailure('start', `docker ${step}: ${engineMessage(e)}`, { cause: e });
       this.stopped({ code: null, signal: null, oomKilled: false, error: failure });
       void this.kill(); // removes what was created, and settles `exited`
       throw failure;
@@ -339,12 +356,12 @@ export class DockerInstance {
           await container.wait({ condition: 'not-running' });
         } catch (e) {
           const gone = statusOf(e) === 404;
-          const error = new Error(gone ? 'the container was removed by someone else' : messageOf(e));
-          this.stopped({ code: null, signal: null, oomKilled: false, error });
+          const stateError = new Error(gone ? 'the container was removed by someone else' : engineMessage(e));
+          this.stopped({ code: null, signal: null, oomKilled: false, stateError });
         }
       }
       if (!this.exitInfo) {
-        this.stopped({ code: null, signal: null, oomKilled: false, error: new Error('state unknown') });
+        this.stopped({ code: null, signal: null, oomKilled: false, stateError: new Error('state unknown') });
       }
     })();
     void this.detecting.then(() => this.kill());
@@ -492,7 +509,7 @@ export class DockerInstance {
       } catch (e) {
         const status = statusOf(e);
         if (status === 404) return undefined;
-        if (status !== 409 || poll >= REMOVE_POLLS) return new Error(`docker rm: ${messageOf(e)}`);
+        if (status !== 409 || poll >= REMOVE_POLLS) return new Error(`docker rm: ${engineMessage(e)}`);
       }
       await delay(REMOVE_POLL_MS);
     }

@@ -10,7 +10,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { setPriority } from 'node:os';
 import { Pool } from 'undici';
-import { ActivationLogs } from './logs.js';
+import { ActivationLogs, withoutSentinels } from './logs.js';
 
 export type FailureKind = 'start' | 'exited' | 'timeout' | 'aborted' | 'transport';
 
@@ -209,9 +209,9 @@ export class Instance {
     return this.exitInfo === undefined;
   }
 
-  /** The end of the child's stderr, for error messages ('' if it wrote nothing). */
+  /** The end of the child's stderr, for error messages ('' if it wrote nothing), sentinels left out. */
   get stderr(): string {
-    return this.stderrTail.trim();
+    return withoutSentinels(this.stderrTail).trim();
   }
 
   /**

@@ -13,6 +13,14 @@
  */
 export const ACTIVATION_SENTINEL = 'XXX_THE_END_OF_A_WHISK_ACTIVATION_XXX';
 
+/** `text` without the sentinel lines: an instance's stderr tail, for error messages. */
+export function withoutSentinels(text: string): string {
+  return text
+    .split('\n')
+    .filter((line) => line.trim() !== ACTIVATION_SENTINEL)
+    .join('\n');
+}
+
 export type LogStream = 'stdout' | 'stderr';
 
 /** OpenWhisk's default log limit per activation (limits.logs, 10 MB). */

@@ -685,7 +685,8 @@ export class LocalPlatform implements PlatformAdapter {
   }
 
   /**
-   * Kills every instance (SIGTERM, SIGKILL after killGraceMs) and resolves once all have exited.
+   * Kills every instance (SIGTERM, SIGKILL after killGraceMs) and resolves once all have exited
+   * and the runtime has removed what it could not before (containers of an engine that was down).
    * Idempotent. Afterwards invoke() answers outcome 'error' and deploy() rejects.
    */
   async teardown(): Promise<void> {
@@ -700,5 +701,6 @@ export class LocalPlatform implements PlatformAdapter {
       return instance.exited;
     });
     await Promise.all(exits);
+    await this.runtime?.teardown?.();
   }
 }

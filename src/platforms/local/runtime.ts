@@ -3,7 +3,9 @@
  * keep-alive) and an instance's mechanics. The process runtime spawns a child process; the docker
  * runtime starts a container (../docker). Both run the same proxy and fail with InstanceFailure.
  */
+import type Dockerode from 'dockerode';
 import { FaasloadError } from '../../errors.js';
+import type { DockerInstance } from '../docker/instance.js';
 import { type ActionAnswer, type ExitInfo, Instance } from './instance.js';
 import type { ActivationLogs } from './logs.js';
 import type { ResolvedLocalOptions } from './options.js';
@@ -31,6 +33,8 @@ export interface InstanceRuntime {
   prepare(signal: AbortSignal): Promise<void>;
   /** Starts launching an instance; ready() says when it can take /init. */
   launch(o: LaunchOptions): FunctionInstance;
+  /** Once, after every instance has exited: what is left to clean (containers not yet removed). */
+  teardown?(): Promise<void>;
 }
 
 export interface LaunchOptions {
@@ -85,6 +89,7 @@ export async function createRuntime(
     throw new FaasloadError('E_PLATFORM', `--runtime docker: no Docker engine answers (${engine.reason})`);
   }
   let image: string | undefined;
+  const leftovers = new Leftovers(client);
   return {
     kind: 'docker',
     async prepare(signal: AbortSignal) {
@@ -95,12 +100,60 @@ export async function createRuntime(
     },
     launch({ memoryMb, ...o }) {
       if (image === undefined) throw new Error('the docker runtime was not prepared');
-      return new docker.DockerInstance({
+      const instance = new docker.DockerInstance({
         ...defined(o),
         docker: client,
         image,
         ...(memoryMb !== undefined ? { memoryMb: memoryMb + RUNTIME_MEMORY_MB } : {}),
       });
+      leftovers.watch(instance);
+      return instance;
     },
+    teardown: () => leftovers.sweep(),
   };
 }
+
+/**
+ * Containers of this runtime's instances whose removal failed, typically because the engine did
+ * not answer (dockerd stopped: it stops the containers, and they stay, stopped, when it comes
+ * back). They are removed again at the next launch (the engine answers again, most likely) and at
+ * teardown. A container the engine no longer knows (404) is done with; a failure keeps it for the
+ * next attempt (and a crashed run's are removeInstances()'s at the next prepare).
+ */
+class Leftovers {
+  private readonly ids = new Set<string>();
+  private sweeping: Promise<void> | undefined;
+
+  constructor(private readonly client: Dockerode) {}
+
+  watch(instance: DockerInstance): void {
+    if (this.ids.size > 0) void this.sweep();
+    void instance.exited.then((info) => {
+      if (info.removeError && instance.containerId !== undefined) this.ids.add(instance.containerId);
+    });
+  }
+
+  /** One attempt at each; resolves (never rejects) when done. Concurrent calls share it. */
+  sweep(): Promise<void> {
+    this.sweeping ??= (async () => {
+      for (const id of [...this.ids]) {
+        try {
+          await this.client.getContainer(id).remove({
+            force: true,
+            v: true,
+            abortSignal: AbortSignal.timeout(LEFTOVER_REMOVE_TIMEOUT_MS),
+          } as Dockerode.ContainerRemoveOptions);
+          this.ids.delete(id);
+        } catch (e) {
+          if ((e as { statusCode?: unknown }).statusCode === 404) this.ids.delete(id);
+        }
+      }
+    })().finally(() => {
+      this.sweeping = undefined;
+    });
+    return this.sweeping;
+  }
+}
+
+/** Time limit of each leftover's removal. */
+const LEFTOVER_REMOVE_TIMEOUT_MS = 10_000;
