@@ -185,13 +185,20 @@ export class ContainerMonitor implements Monitor {
         filters: { type: ['container'] },
       } as unknown as Dockerode.GetEventsOptions) as Promise<NodeJS.ReadableStream>;
       let timer: NodeJS.Timeout | undefined;
+      let timedOut = false;
+      // A stream that opens after the time limit (the engine was starting) is closed, not leaked:
+      // the next attempt opens another.
+      opening.then(
+        (late) => timedOut && (late as unknown as { destroy?: () => void }).destroy?.(),
+        () => undefined,
+      );
       const stream = await Promise.race([
         opening,
         new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () => reject(new Error(`no answer within ${API_TIMEOUT_MS} ms`)),
-            API_TIMEOUT_MS,
-          );
+          timer = setTimeout(() => {
+            timedOut = true;
+            reject(new Error(`no answer within ${API_TIMEOUT_MS} ms`));
+          }, API_TIMEOUT_MS);
         }),
       ]).finally(() => clearTimeout(timer));
       if (this.stopping) {
@@ -208,7 +215,7 @@ export class ContainerMonitor implements Monitor {
       };
       stream.on('end', () => broken('the event stream ended (daemon stopped?)'));
       stream.on('close', () => broken('the event stream closed'));
-      stream.on('error', (e: Error) => broken(e.message));
+      stream.on('error', (e: Error) => broken(`the event stream failed: ${e.message}`));
       if (this.openGap) {
         this.openGap.toUs = epochUs();
         this.context!.log(
