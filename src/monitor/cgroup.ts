@@ -1,6 +1,11 @@
 /**
  * Reads a container's resource counters from its cgroup files, cgroup v1 or v2, synchronously:
  * each file is a few µs to read (no Docker API round trip, which costs about 1 s per stats call).
+ * The cost of a sample is mostly the number of files (one pread each), so each measure comes from
+ * the file that carries the most of them: v1 reads 7 files (cpuacct.usage, cpuacct.usage_all,
+ * memory.usage_in_bytes, memory.stat with the limit, pids.current, cpu.stat, blkio), v2 reads 6
+ * (cpu.stat carries all CPU measures). Files stay open between samples and are parsed as bytes
+ * into a Measures object the caller may reuse (see read()).
  *
  * Where a container's cgroup is: v1 `<root>/<controller>/docker/<id>` (cgroupfs driver) or
  * `<root>/<controller>/system.slice/docker-<id>.scope` (systemd driver); v2 the same paths in the
@@ -10,8 +15,9 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { emptyMeasures, keyValues, type Measures, statValue } from './measures.js';
-import { KernelFiles } from './pread.js';
+import { LineKeys, latin1, lineEnd, lineValues, scan, uintAt } from './kernel-text.js';
+import { emptyMeasures, type Measures } from './measures.js';
+import { type KernelFile, KernelFiles, kernelBuffer } from './pread.js';
 
 export const CGROUP_ROOT = '/sys/fs/cgroup';
 /** v1 kernels report an unlimited memory limit as a huge number (2^63 rounded to a page). */
@@ -56,38 +62,205 @@ function procCgroupPaths(pid: number): Map<string, string> {
   return out;
 }
 
-/** Sums `maj:min Read N` / `maj:min Write N` lines of a v1 blkio *io_service_bytes file. */
-export function parseBlkioV1(text: string): { read: number; write: number } {
+/**
+ * Sums the `maj:min Read N` and `maj:min Write N` lines of a v1 blkio *io_service_bytes file
+ * (bytes buf[0, n)) into out[0] (read) and out[1] (written).
+ */
+export function sumBlkioV1(buf: Uint8Array, n: number, out: Float64Array): void {
   let read = 0;
   let write = 0;
-  for (const line of text.split('\n')) {
-    const [dev, op, n] = line.trim().split(/\s+/);
-    if (!dev || dev === 'Total' || n === undefined) continue;
-    if (op === 'Read') read += Number(n);
-    else if (op === 'Write') write += Number(n);
+  let at = 0;
+  while (at < n) {
+    const eol = lineEnd(buf, at, n);
+    const dev = buf.indexOf(0x20, at);
+    if (dev > at && dev < eol) {
+      let op = dev + 1;
+      while (op < eol && buf[op] !== 0x20) op++;
+      const length = op - dev - 1;
+      // 'Read' / 'Write' (Sync, Async, Discard and Total lines are other sums of the same bytes)
+      if (length === 4 && buf[dev + 1] === 0x52 && buf[dev + 2] === 0x65 && buf[dev + 3] === 0x61) {
+        const v = uintAt(buf, op, eol);
+        if (!Number.isNaN(v)) read += v;
+      } else if (length === 5 && buf[dev + 1] === 0x57 && buf[dev + 2] === 0x72) {
+        const v = uintAt(buf, op, eol);
+        if (!Number.isNaN(v)) write += v;
+      }
+    }
+    at = eol + 1;
   }
-  return { read, write };
+  out[0] = read;
+  out[1] = write;
 }
 
-/** Sums rbytes= and wbytes= over the devices of a v2 io.stat file. */
-export function parseIoStatV2(text: string): { read: number; write: number } {
+/** Sums the rbytes= and wbytes= fields over the devices of a v2 io.stat file into out[0], out[1]. */
+export function sumIoStatV2(buf: Uint8Array, n: number, out: Float64Array): void {
   let read = 0;
   let write = 0;
-  for (const m of text.matchAll(/\b(rbytes|wbytes)=(\d+)/g)) {
-    if (m[1] === 'rbytes') read += Number(m[2]);
-    else write += Number(m[2]);
+  // A field starts after a space or a newline (or at 0): `rbytes=N` / `wbytes=N`.
+  for (let at = 0; at + 7 < n; at++) {
+    if (at > 0 && buf[at - 1] !== 0x20 && buf[at - 1] !== 0x0a) continue;
+    const c = buf[at];
+    if ((c !== 0x72 && c !== 0x77) || buf[at + 6] !== 0x3d || !isBytesWord(buf, at + 1)) continue;
+    const v = uintAt(buf, at + 7, n);
+    if (!Number.isNaN(v)) {
+      if (c === 0x72) read += v;
+      else write += v;
+    }
+    at = scan.end;
   }
-  return { read, write };
+  out[0] = read;
+  out[1] = write;
+}
+
+const BYTES = latin1('bytes');
+function isBytesWord(buf: Uint8Array, at: number): boolean {
+  for (let j = 0; j < 5; j++) if (buf[at + j] !== BYTES[j]) return false;
+  return true;
+}
+
+/** String forms of the block I/O parsers (tests, one-off reads). */
+export function parseBlkioV1(text: string): { read: number; write: number } {
+  const b = latin1(text);
+  sumBlkioV1(b, b.length, pair);
+  return { read: pair[0]!, write: pair[1]! };
+}
+export function parseIoStatV2(text: string): { read: number; write: number } {
+  const b = latin1(text);
+  sumIoStatV2(b, b.length, pair);
+  return { read: pair[0]!, write: pair[1]! };
+}
+
+/**
+ * Sums the user and system columns of a v1 cpuacct.usage_all file (`cpu user system` then one
+ * line per possible CPU, ns) into out[0], out[1]; answers the number of CPU lines.
+ */
+export function sumUsageAll(buf: Uint8Array, n: number, out: Float64Array): number {
+  let user = 0;
+  let system = 0;
+  let cpus = 0;
+  let at = lineEnd(buf, 0, n) + 1; // the header
+  while (at < n) {
+    const eol = lineEnd(buf, at, n);
+    uintAt(buf, at, eol); // the CPU number
+    const u = uintAt(buf, scan.end, eol);
+    const s = uintAt(buf, scan.end, eol);
+    if (!Number.isNaN(u) && !Number.isNaN(s)) {
+      user += u;
+      system += s;
+      cpus++;
+    }
+    at = eol + 1;
+  }
+  out[0] = user;
+  out[1] = system;
+  return cpus;
+}
+
+/**
+ * cpuacct.usage_all lists every possible CPU: one read instead of usage_user + usage_sys on small
+ * hosts, but its length grows with the CPUs; past this many the two short files are read instead.
+ */
+const USAGE_ALL_MAX_CPUS = 8;
+
+const V1_MEMORY_KEYS = new LineKeys([
+  'total_rss',
+  'rss',
+  'total_cache',
+  'cache',
+  'hierarchical_memory_limit',
+]);
+const V1_CPU_KEYS = new LineKeys(['nr_periods', 'nr_throttled', 'throttled_time']);
+const V1_CPUACCT_STAT_KEYS = new LineKeys(['user', 'system']);
+const V2_CPU_KEYS = new LineKeys([
+  'usage_usec',
+  'user_usec',
+  'system_usec',
+  'nr_periods',
+  'nr_throttled',
+  'throttled_usec',
+]);
+const V2_MEMORY_KEYS = new LineKeys(['anon', 'file']);
+/** Scratch for parsed values: one sample at a time on a thread. */
+const values = new Float64Array(8);
+const pair = new Float64Array(2);
+
+const orNull = (v: number): number | null => (Number.isNaN(v) ? null : v);
+/** The single number a file holds (cpuacct.usage, memory.current, ...). */
+function readUint(file: KernelFile): number {
+  return uintAt(kernelBuffer, 0, file.read());
+}
+
+/** The v1 files of one container, opened at their first read. */
+class V1Files {
+  readonly usage: KernelFile;
+  readonly usageAll: KernelFile;
+  readonly usageUser: KernelFile;
+  readonly usageSys: KernelFile;
+  readonly cpuacctStat: KernelFile;
+  readonly memoryUsage: KernelFile;
+  readonly memoryLimit: KernelFile;
+  readonly memoryStat: KernelFile;
+  readonly pids: KernelFile | undefined;
+  readonly cpuStat: KernelFile | undefined;
+  readonly blkio: KernelFile | undefined;
+  readonly blkioRecursive: KernelFile | undefined;
+  /** false once usage_all was found missing or too long (see USAGE_ALL_MAX_CPUS). */
+  useUsageAll = true;
+
+  constructor(files: KernelFiles, dirs: Map<string, string>) {
+    const cpuacct = dirs.get('cpuacct')!;
+    const memory = dirs.get('memory')!;
+    const at = (dir: string | undefined, name: string) =>
+      dir === undefined ? undefined : files.file(join(dir, name));
+    this.usage = files.file(join(cpuacct, 'cpuacct.usage'));
+    this.usageAll = files.file(join(cpuacct, 'cpuacct.usage_all'));
+    this.usageUser = files.file(join(cpuacct, 'cpuacct.usage_user'));
+    this.usageSys = files.file(join(cpuacct, 'cpuacct.usage_sys'));
+    this.cpuacctStat = files.file(join(cpuacct, 'cpuacct.stat'));
+    this.memoryUsage = files.file(join(memory, 'memory.usage_in_bytes'));
+    this.memoryLimit = files.file(join(memory, 'memory.limit_in_bytes'));
+    this.memoryStat = files.file(join(memory, 'memory.stat'));
+    this.pids = at(dirs.get('pids'), 'pids.current');
+    this.cpuStat = at(dirs.get('cpu'), 'cpu.stat');
+    this.blkio = at(dirs.get('blkio'), 'blkio.throttle.io_service_bytes');
+    this.blkioRecursive = at(dirs.get('blkio'), 'blkio.io_service_bytes_recursive');
+  }
+}
+
+/** The v2 files of one container (one folder), opened at their first read. */
+class V2Files {
+  readonly cpuStat: KernelFile;
+  readonly memoryCurrent: KernelFile;
+  readonly memoryMax: KernelFile;
+  readonly memoryStat: KernelFile;
+  readonly pids: KernelFile;
+  readonly ioStat: KernelFile;
+
+  constructor(files: KernelFiles, dir: string) {
+    this.cpuStat = files.file(join(dir, 'cpu.stat'));
+    this.memoryCurrent = files.file(join(dir, 'memory.current'));
+    this.memoryMax = files.file(join(dir, 'memory.max'));
+    this.memoryStat = files.file(join(dir, 'memory.stat'));
+    this.pids = files.file(join(dir, 'pids.current'));
+    // Empty for a cgroup that has done no block I/O yet: not a sign that it is gone.
+    this.ioStat = files.file(join(dir, 'io.stat'), true);
+  }
 }
 
 /** One container's cgroup, located once; read() costs a handful of small file reads. */
 export class CgroupReader {
   private readonly files = new KernelFiles();
+  private readonly v1: V1Files | undefined;
+  private readonly v2: V2Files | undefined;
+
   private constructor(
     readonly version: CgroupVersion,
     /** v1: a folder per controller; v2: one folder under '' */
-    private readonly dirs: Map<string, string>,
-  ) {}
+    dirs: Map<string, string>,
+  ) {
+    if (version === 1) this.v1 = new V1Files(this.files, dirs);
+    else this.v2 = new V2Files(this.files, dirs.get('')!);
+  }
 
   /**
    * Locates the container's cgroup; undefined when there is none to read (not on this host, not
@@ -125,92 +298,109 @@ export class CgroupReader {
   }
 
   /**
-   * The container's counters now. Throws (ENOENT, ENODEV: isGone()) when the cgroup has gone
-   * since open(): the container was removed; then close() it. Optional files (throttling, blkio, pids) missing give nulls.
+   * The container's counters now, written into `into` (every measure set, null when not
+   * available) and answered: a caller that samples often passes the same object each time (a
+   * table row) so that a sample allocates nothing. Throws (ENOENT, ENODEV: isGone()) when the
+   * cgroup has gone since open(): the container was removed; then close() it. Optional files
+   * (throttling, blkio, pids) missing give nulls.
    */
-  read(): Measures {
-    return this.version === 2 ? this.readV2() : this.readV1();
+  read(into: Measures = emptyMeasures(this.version === 2 ? 'cgroup-v2' : 'cgroup-v1')): Measures {
+    if (this.v1) readV1(this.v1, into);
+    else readV2(this.v2!, into);
+    return into;
   }
 
   /** Closes the files kept open between reads. */
   close(): void {
     this.files.close();
   }
+}
 
-  private readNumber(path: string): number {
-    return Number(this.files.read(path).trim());
-  }
-
-  private readV1(): Measures {
-    const m = emptyMeasures('cgroup-v1');
-    const cpuacct = this.dirs.get('cpuacct')!;
-    const memory = this.dirs.get('memory')!;
-    m.cpu_total_ns = this.readNumber(join(cpuacct, 'cpuacct.usage'));
-    const user = this.files.readOptional(join(cpuacct, 'cpuacct.usage_user'));
-    const sys = this.files.readOptional(join(cpuacct, 'cpuacct.usage_sys'));
-    if (user !== undefined && sys !== undefined) {
-      m.cpu_user_ns = Number(user.trim());
-      m.cpu_system_ns = Number(sys.trim());
+/** cgroup v1: see the module comment for which file gives what. */
+function readV1(f: V1Files, m: Measures): void {
+  const buf = kernelBuffer;
+  m.source = 'cgroup-v1';
+  // cpuacct.usage first: the file a removed container fails on before anything is set.
+  m.cpu_total_ns = orNull(readUint(f.usage));
+  let n = f.useUsageAll ? f.usageAll.readOptional() : -1;
+  if (n >= 0) {
+    if (sumUsageAll(buf, n, pair) > USAGE_ALL_MAX_CPUS) f.useUsageAll = false;
+    m.cpu_user_ns = pair[0]!;
+    m.cpu_system_ns = pair[1]!;
+  } else {
+    f.useUsageAll = false;
+    n = f.usageUser.readOptional();
+    const user = n < 0 ? Number.NaN : uintAt(buf, 0, n);
+    n = n < 0 ? -1 : f.usageSys.readOptional();
+    if (n >= 0) {
+      m.cpu_user_ns = orNull(user);
+      m.cpu_system_ns = orNull(uintAt(buf, 0, n));
     } else {
-      const stat = keyValues(this.files.read(join(cpuacct, 'cpuacct.stat')));
-      m.cpu_user_ns = (stat.get('user') ?? 0) * NS_PER_TICK;
-      m.cpu_system_ns = (stat.get('system') ?? 0) * NS_PER_TICK;
+      // Kernels before 4.7: USER_HZ ticks only.
+      lineValues(buf, f.cpuacctStat.read(), V1_CPUACCT_STAT_KEYS, values);
+      m.cpu_user_ns = (Number.isNaN(values[0]!) ? 0 : values[0]!) * NS_PER_TICK;
+      m.cpu_system_ns = (Number.isNaN(values[1]!) ? 0 : values[1]!) * NS_PER_TICK;
     }
-    m.memory_usage_bytes = this.readNumber(join(memory, 'memory.usage_in_bytes'));
-    const limit = this.readNumber(join(memory, 'memory.limit_in_bytes'));
-    m.memory_limit_bytes = limit >= UNLIMITED ? null : limit;
-    // memory.stat has ~40 lines: pick the two values instead of parsing them all.
-    const mstat = this.files.read(join(memory, 'memory.stat'));
-    m.memory_rss_bytes = statValue(mstat, 'total_rss') ?? statValue(mstat, 'rss');
-    m.memory_cache_bytes = statValue(mstat, 'total_cache') ?? statValue(mstat, 'cache');
-    const pids = this.dirs.get('pids');
-    if (pids) m.pids = this.readNumber(join(pids, 'pids.current'));
-    const cpu = this.dirs.get('cpu');
-    const cpuStat = cpu ? this.files.readOptional(join(cpu, 'cpu.stat')) : undefined;
-    if (cpuStat !== undefined) {
-      const s = keyValues(cpuStat);
-      m.cpu_periods = s.get('nr_periods') ?? null;
-      m.cpu_throttled_periods = s.get('nr_throttled') ?? null;
-      m.cpu_throttled_ns = s.get('throttled_time') ?? null;
-    }
-    const blkio = this.dirs.get('blkio');
-    const io = blkio
-      ? (this.files.readOptional(join(blkio, 'blkio.throttle.io_service_bytes')) ??
-        this.files.readOptional(join(blkio, 'blkio.io_service_bytes_recursive')))
-      : undefined;
-    if (io !== undefined) {
-      const { read, write } = parseBlkioV1(io);
-      m.io_read_bytes = read;
-      m.io_write_bytes = write;
-    }
-    return m;
   }
+  m.memory_usage_bytes = orNull(readUint(f.memoryUsage));
+  // memory.stat (~40 lines, the costliest file) also carries the limit, as the smallest of this
+  // cgroup's and its parents' (for a container: its own); an old kernel without it: limit_in_bytes.
+  lineValues(buf, f.memoryStat.read(), V1_MEMORY_KEYS, values);
+  m.memory_rss_bytes = orNull(Number.isNaN(values[0]!) ? values[1]! : values[0]!);
+  m.memory_cache_bytes = orNull(Number.isNaN(values[2]!) ? values[3]! : values[2]!);
+  const limit = Number.isNaN(values[4]!) ? readUint(f.memoryLimit) : values[4]!;
+  m.memory_limit_bytes = Number.isNaN(limit) || limit >= UNLIMITED ? null : limit;
+  m.pids = f.pids ? orNull(readUint(f.pids)) : null;
+  n = f.cpuStat ? f.cpuStat.readOptional() : -1;
+  if (n >= 0) {
+    lineValues(buf, n, V1_CPU_KEYS, values);
+    m.cpu_periods = orNull(values[0]!);
+    m.cpu_throttled_periods = orNull(values[1]!);
+    m.cpu_throttled_ns = orNull(values[2]!);
+  } else {
+    m.cpu_periods = null;
+    m.cpu_throttled_periods = null;
+    m.cpu_throttled_ns = null;
+  }
+  n = f.blkio ? f.blkio.readOptional() : -1;
+  if (n < 0 && f.blkioRecursive) n = f.blkioRecursive.readOptional();
+  if (n >= 0) {
+    sumBlkioV1(buf, n, pair);
+    m.io_read_bytes = pair[0]!;
+    m.io_write_bytes = pair[1]!;
+  } else {
+    m.io_read_bytes = null;
+    m.io_write_bytes = null;
+  }
+}
 
-  private readV2(): Measures {
-    const m = emptyMeasures('cgroup-v2');
-    const dir = this.dirs.get('')!;
-    const cpu = keyValues(this.files.read(join(dir, 'cpu.stat')));
-    const us = (k: string) => (cpu.has(k) ? cpu.get(k)! * 1000 : null);
-    m.cpu_total_ns = us('usage_usec');
-    m.cpu_user_ns = us('user_usec');
-    m.cpu_system_ns = us('system_usec');
-    m.cpu_periods = cpu.get('nr_periods') ?? null;
-    m.cpu_throttled_periods = cpu.get('nr_throttled') ?? null;
-    m.cpu_throttled_ns = us('throttled_usec');
-    m.memory_usage_bytes = this.readNumber(join(dir, 'memory.current'));
-    const max = this.files.readOptional(join(dir, 'memory.max'))?.trim();
-    m.memory_limit_bytes = max === undefined || max === 'max' ? null : Number(max);
-    const mstat = this.files.read(join(dir, 'memory.stat'));
-    m.memory_rss_bytes = statValue(mstat, 'anon');
-    m.memory_cache_bytes = statValue(mstat, 'file');
-    const pids = this.files.readOptional(join(dir, 'pids.current'));
-    if (pids !== undefined) m.pids = Number(pids.trim());
-    const io = this.files.readOptional(join(dir, 'io.stat'));
-    if (io !== undefined) {
-      const { read, write } = parseIoStatV2(io);
-      m.io_read_bytes = read;
-      m.io_write_bytes = write;
-    }
-    return m;
+/** cgroup v2: cpu.stat, memory.current, memory.max, memory.stat, pids.current, io.stat. */
+function readV2(f: V2Files, m: Measures): void {
+  const buf = kernelBuffer;
+  m.source = 'cgroup-v2';
+  lineValues(buf, f.cpuStat.read(), V2_CPU_KEYS, values);
+  const us = (v: number) => (Number.isNaN(v) ? null : v * 1000);
+  m.cpu_total_ns = us(values[0]!);
+  m.cpu_user_ns = us(values[1]!);
+  m.cpu_system_ns = us(values[2]!);
+  m.cpu_periods = orNull(values[3]!);
+  m.cpu_throttled_periods = orNull(values[4]!);
+  m.cpu_throttled_ns = us(values[5]!);
+  m.memory_usage_bytes = orNull(readUint(f.memoryCurrent));
+  const n = f.memoryMax.readOptional();
+  m.memory_limit_bytes = n < 0 ? null : orNull(uintAt(buf, 0, n)); // 'max': no digits, no limit
+  lineValues(buf, f.memoryStat.read(), V2_MEMORY_KEYS, values);
+  m.memory_rss_bytes = orNull(values[0]!);
+  m.memory_cache_bytes = orNull(values[1]!);
+  const p = f.pids.readOptional();
+  m.pids = p < 0 ? null : orNull(uintAt(buf, 0, p));
+  const io = f.ioStat.readOptional();
+  if (io >= 0) {
+    sumIoStatV2(buf, io, pair);
+    m.io_read_bytes = pair[0]!;
+    m.io_write_bytes = pair[1]!;
+  } else {
+    m.io_read_bytes = null;
+    m.io_write_bytes = null;
   }
 }

@@ -16,6 +16,7 @@
  *   an error; while the engine does not answer, cgroup sampling of known containers goes on.
  */
 import type Dockerode from 'dockerode';
+import type { CellValue } from '../dataset/columns.js';
 import type { TableWriter } from '../dataset/table-writer.js';
 import { epochUs } from '../util/time.js';
 import { CgroupReader } from './cgroup.js';
@@ -47,10 +48,23 @@ interface EngineEvent {
   timeNano?: number | string;
 }
 
+/** A container_samples row, one per target, refilled at each tick (TableWriter.add copies the cells). */
+interface SampleRow extends Measures {
+  [column: string]: CellValue;
+  time: number;
+  tick_late_us: number;
+  container_id: string;
+  container_name: string | null;
+  instance_id: string | null;
+  function: string | null;
+  matched_by: ContainerMatch['matchedBy'];
+}
+
 interface Target extends ContainerMatch {
   id: string;
   name: string | null;
   reader: CgroupReader | undefined;
+  row: SampleRow;
   /** The last values from the stats stream, when that is the source. */
   stats: Measures | undefined;
   statsStream: NodeJS.ReadableStream | undefined;
@@ -307,11 +321,22 @@ export class ContainerMonitor implements Monitor {
 
   private track(id: string, name: string | null, match: ContainerMatch): void {
     if (this.targets.has(id)) return;
+    const row: SampleRow = {
+      time: 0,
+      tick_late_us: 0,
+      container_id: id,
+      container_name: name,
+      instance_id: match.instanceId,
+      function: match.functionName,
+      matched_by: match.matchedBy,
+      ...emptyMeasures('cgroup-v1'),
+    };
     this.targets.set(id, {
       id,
       name,
       ...match,
       reader: undefined,
+      row,
       stats: undefined,
       statsStream: undefined,
       locating: false,
@@ -368,13 +393,16 @@ export class ContainerMonitor implements Monitor {
     })();
   }
 
+  /** Rows of the tick under way (reused: add() copies them). */
+  private readonly tickRows: SampleRow[] = [];
+
   private sample(lateUs: number): void {
-    const rows = [];
+    const rows = this.tickRows;
     for (const t of this.targets.values()) {
-      let m: Measures | undefined;
+      const row = t.row;
       if (t.reader) {
         try {
-          m = t.reader.read();
+          t.reader.read(row);
         } catch (e) {
           if (!isGone(e)) throw e;
           // Removed between the listing (or its start event) and this read.
@@ -382,21 +410,15 @@ export class ContainerMonitor implements Monitor {
           this.counts.vanished++;
           continue;
         }
-      } else m = t.stats;
-      if (!m) continue;
-      rows.push({
-        time: epochUs(),
-        tick_late_us: lateUs,
-        container_id: t.id,
-        container_name: t.name,
-        instance_id: t.instanceId,
-        function: t.functionName,
-        matched_by: t.matchedBy,
-        ...m,
-      });
+      } else if (t.stats) Object.assign(row, t.stats);
+      else continue;
+      row.time = epochUs();
+      row.tick_late_us = lateUs;
+      rows.push(row);
     }
     if (rows.length > 0) this.samples!.add(rows);
     this.sampleRows += rows.length;
+    rows.length = 0;
   }
 
   async stop(): Promise<MonitorSummary> {

@@ -1,4 +1,8 @@
-/** One sample's measures: the MEASURE_COLUMNS of schemas.ts, by name. null = not available. */
+/**
+ * One sample's measures: the MEASURE_COLUMNS of schemas.ts, by name. null = not available.
+ * Readers (cgroup.ts, procfs.ts) set every field, so a monitor can pass the same object (its
+ * table row for a target) to each read instead of allocating one per sample.
+ */
 export interface Measures {
   source: 'cgroup-v1' | 'cgroup-v2' | 'stats' | 'proc';
   cpu_user_ns: number | null;
@@ -33,28 +37,6 @@ export function emptyMeasures(source: Measures['source']): Measures {
     io_read_bytes: null,
     io_write_bytes: null,
   };
-}
-
-/** `key value` lines (cgroup *.stat files) into a map of numbers; other lines are ignored. */
-export function keyValues(text: string): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    const space = line.indexOf(' ');
-    if (space <= 0) continue;
-    const value = Number(line.slice(space + 1));
-    if (Number.isFinite(value)) out.set(line.slice(0, space), value);
-  }
-  return out;
-}
-
-/** The number after `key ` at the start of a line of a *.stat file, without splitting it all. */
-export function statValue(text: string, key: string): number | null {
-  const at = text.startsWith(`${key} `) ? 0 : text.indexOf(`\n${key} `) + 1;
-  if (at === 0 && !text.startsWith(`${key} `)) return null;
-  const start = at + key.length + 1;
-  const end = text.indexOf('\n', start);
-  const value = Number(text.slice(start, end < 0 ? undefined : end));
-  return Number.isFinite(value) ? value : null;
 }
 
 /** Whether an error means the file (so the container or process) is gone. */

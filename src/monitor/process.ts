@@ -1,6 +1,6 @@
 /**
  * Process monitor, for the embedded platform's process runtime: every intervalMs, the counters of
- * each live instance process from /proc/<pid> (stat, status, io: three small reads) into
+ * each live instance process from /proc/<pid> (stat, statm, io: three small reads) into
  * process_samples, with the instance id and function, so samples join invocations on instance_id.
  *
  * Instances are learnt from the platform's announcements (platforms/local/instance-channel.ts),
@@ -9,12 +9,12 @@
  * vanished); its exit announcement may come later. Limit: /proc CPU times have 10 ms resolution.
  */
 import { BroadcastChannel } from 'node:worker_threads';
+import type { CellValue } from '../dataset/columns.js';
 import type { TableWriter } from '../dataset/table-writer.js';
 import { INSTANCE_CHANNEL, type InstanceAnnouncement } from '../platforms/local/instance-channel.js';
 import { epochUs } from '../util/time.js';
-import { isGone } from './measures.js';
-import { KernelFiles } from './pread.js';
-import { readProcess } from './procfs.js';
+import { emptyMeasures, isGone, type Measures } from './measures.js';
+import { ProcessReader } from './procfs.js';
 import { closeTable, openTable } from './tables.js';
 import { Ticker } from './ticker.js';
 import type { Monitor, MonitorContext, MonitorSummary } from './types.js';
@@ -25,10 +25,19 @@ export interface ProcessMonitorOptions {
 
 export const SAMPLE_INTERVAL_MS = 100;
 
-interface Target {
+/** A process_samples row, one per target, refilled at each tick (TableWriter.add copies the cells). */
+interface SampleRow extends Measures {
+  [column: string]: CellValue;
+  time: number;
+  tick_late_us: number;
   pid: number;
-  functionName: string;
-  files: KernelFiles;
+  instance_id: string;
+  function: string;
+}
+
+interface Target {
+  reader: ProcessReader;
+  row: SampleRow;
 }
 
 export class ProcessMonitor implements Monitor {
@@ -50,27 +59,24 @@ export class ProcessMonitor implements Monitor {
     channel.onmessage = (event) =>
       this.onAnnouncement((event as unknown as { data: InstanceAnnouncement }).data);
     this.channel = channel;
+    const rows: SampleRow[] = [];
     this.ticker = new Ticker(this.options.intervalMs ?? SAMPLE_INTERVAL_MS, (_plannedUs, lateUs) => {
-      const rows = [];
       for (const [id, t] of this.targets) {
         try {
-          const m = readProcess(t.pid, t.files);
-          rows.push({
-            time: epochUs(),
-            tick_late_us: lateUs,
-            pid: t.pid,
-            instance_id: id,
-            function: t.functionName,
-            ...m,
-          });
+          t.reader.read(t.row);
         } catch (e) {
           if (!isGone(e)) throw e;
           this.forget(id);
           this.counts.vanished++;
+          continue;
         }
+        t.row.time = epochUs();
+        t.row.tick_late_us = lateUs;
+        rows.push(t.row);
       }
       if (rows.length > 0) writer.add(rows);
       this.rows += rows.length;
+      rows.length = 0;
     });
     this.ticker.start();
   }
@@ -78,13 +84,22 @@ export class ProcessMonitor implements Monitor {
   private onAnnouncement(a: InstanceAnnouncement): void {
     if (a.t === 'start') {
       if (a.pid === undefined || a.containerId !== undefined) return; // containers: the container monitor
-      this.targets.set(a.id, { pid: a.pid, functionName: a.functionName, files: new KernelFiles() });
+      this.forget(a.id); // an id announced again: the newest process
+      const row: SampleRow = {
+        time: 0,
+        tick_late_us: 0,
+        pid: a.pid,
+        instance_id: a.id,
+        function: a.functionName,
+        ...emptyMeasures('proc'),
+      };
+      this.targets.set(a.id, { reader: new ProcessReader(a.pid), row });
       this.counts.instances++;
     } else this.forget(a.id);
   }
 
   private forget(id: string): void {
-    this.targets.get(id)?.files.close();
+    this.targets.get(id)?.reader.close();
     this.targets.delete(id);
   }
 

@@ -1,11 +1,13 @@
 /**
- * Synchronous readers of /proc: one process's counters (the process monitor) and the host's
- * (the host monitor). Each read is a few small files; they never sleep. A process that has exited
+ * Synchronous readers of /proc: one process's counters (the process monitor, every sample
+ * interval: parsed as bytes) and the host's (the host monitor, once a second: parsed as text).
+ * Each read is a few small files; they never sleep. A process that has exited
  * throws ENOENT/ESRCH (isGone()).
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { LineKeys, lineValues, scan, uintAt } from './kernel-text.js';
 import { emptyMeasures, type Measures } from './measures.js';
-import type { KernelFiles } from './pread.js';
+import { KernelFile, type KernelFiles, kernelBuffer } from './pread.js';
 
 /** USER_HZ: the kernel reports process and host CPU times in 1/100 s on Linux. */
 const TICK_NS = 10_000_000;
@@ -28,43 +30,89 @@ export function parseKbLines(text: string): Map<string, number> {
 
 /** Page size for /proc/<pid>/statm (4 KiB on the architectures Node runs on here). */
 const PAGE_BYTES = 4096;
+const IO_KEYS = new LineKeys(['read_bytes', 'write_bytes']);
+const ioValues = new Float64Array(2);
 
 /**
- * A process's measures: CPU (10 ms ticks), memory (RSS, split into anonymous and file-backed +
- * shared from statm: two small files instead of the long status file), threads, I/O bytes.
- * `files` keeps the process's files open between calls (one KernelFiles per process).
+ * A process's measures from /proc/<pid>: CPU (10 ms ticks) and threads from stat, memory (RSS,
+ * split into anonymous and file-backed + shared) from statm, I/O bytes from io: three small
+ * files (not the long status file), kept open between reads and parsed as bytes. One reader
+ * per process; read() writes into the object it is given (a table row), allocating nothing.
  */
-export function readProcess(pid: number, files: KernelFiles, procRoot = '/proc'): Measures {
-  const m = emptyMeasures('proc');
-  const f = statFields(files.read(`${procRoot}/${pid}/stat`));
-  // proc(5): utime is field 14, stime 15, num_threads 20; f[0] is field 3.
-  const utime = Number(f[11]);
-  const stime = Number(f[12]);
-  m.cpu_user_ns = utime * TICK_NS;
-  m.cpu_system_ns = stime * TICK_NS;
-  m.cpu_total_ns = (utime + stime) * TICK_NS;
-  m.pids = Number(f[17]);
-  // statm: size resident shared text lib data dt, in pages; shared = file-backed + shmem.
-  const statm = files.read(`${procRoot}/${pid}/statm`).split(' ');
-  const resident = Number(statm[1]) * PAGE_BYTES;
-  const shared = Number(statm[2]) * PAGE_BYTES;
-  m.memory_usage_bytes = resident;
-  m.memory_rss_bytes = resident - shared;
-  m.memory_cache_bytes = shared;
-  try {
-    const io = files.read(`${procRoot}/${pid}/io`);
-    m.io_read_bytes = ioValue(io, 'read_bytes');
-    m.io_write_bytes = ioValue(io, 'write_bytes');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EACCES') throw e; // another user's process: no I/O
-  }
-  return m;
-}
+export class ProcessReader {
+  private readonly stat: KernelFile;
+  private readonly statm: KernelFile;
+  private readonly io: KernelFile;
+  /** /proc/<pid>/io of another user's process is not readable (EACCES): no I/O, not retried. */
+  private ioDenied = false;
 
-function ioValue(text: string, key: string): number | null {
-  const at = text.indexOf(`${key}: `);
-  if (at < 0) return null;
-  return Number.parseInt(text.slice(at + key.length + 2), 10);
+  constructor(
+    readonly pid: number,
+    procRoot = '/proc',
+  ) {
+    this.stat = new KernelFile(`${procRoot}/${pid}/stat`);
+    this.statm = new KernelFile(`${procRoot}/${pid}/statm`);
+    this.io = new KernelFile(`${procRoot}/${pid}/io`);
+  }
+
+  /**
+   * The counters now, into `into` (every measure set) and answered. Throws ENOENT/ESRCH
+   * (isGone()) once the process has exited; then close() the reader.
+   */
+  read(into: Measures = emptyMeasures('proc')): Measures {
+    const buf = kernelBuffer;
+    const m = into;
+    m.source = 'proc';
+    let n = this.stat.read();
+    // Fields after the command name (which may hold spaces and parentheses: the last ')' ends
+    // it), numbered as in proc(5): state is 3, utime 14, stime 15, num_threads 20.
+    let at = buf.lastIndexOf(0x29, n - 1) + 2;
+    let utime = Number.NaN;
+    let stime = Number.NaN;
+    let threads = Number.NaN;
+    for (let field = 3; field <= 20 && at > 1 && at < n; field++) {
+      if (field === 14) utime = uintAt(buf, at, n);
+      else if (field === 15) stime = uintAt(buf, at, n);
+      else if (field === 20) threads = uintAt(buf, at, n);
+      at = buf.indexOf(0x20, at) + 1;
+      if (at === 0 || at > n) break;
+    }
+    m.cpu_user_ns = Number.isNaN(utime) ? null : utime * TICK_NS;
+    m.cpu_system_ns = Number.isNaN(stime) ? null : stime * TICK_NS;
+    m.cpu_total_ns = m.cpu_user_ns === null || m.cpu_system_ns === null ? null : (utime + stime) * TICK_NS;
+    m.pids = Number.isNaN(threads) ? null : threads;
+    // statm: size resident shared text lib data dt, in pages; shared = file-backed + shmem.
+    n = this.statm.read();
+    uintAt(buf, 0, n);
+    const resident = uintAt(buf, scan.end, n) * PAGE_BYTES;
+    const shared = uintAt(buf, scan.end, n) * PAGE_BYTES;
+    m.memory_usage_bytes = Number.isNaN(resident) ? null : resident;
+    m.memory_rss_bytes = Number.isNaN(resident - shared) ? null : resident - shared;
+    m.memory_cache_bytes = Number.isNaN(shared) ? null : shared;
+    m.memory_limit_bytes = null;
+    m.cpu_periods = null;
+    m.cpu_throttled_periods = null;
+    m.cpu_throttled_ns = null;
+    m.io_read_bytes = null;
+    m.io_write_bytes = null;
+    if (!this.ioDenied) {
+      try {
+        lineValues(buf, this.io.read(), IO_KEYS, ioValues);
+        m.io_read_bytes = Number.isNaN(ioValues[0]!) ? null : ioValues[0]!;
+        m.io_write_bytes = Number.isNaN(ioValues[1]!) ? null : ioValues[1]!;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EACCES') throw e;
+        this.ioDenied = true; // another user's process: no I/O
+      }
+    }
+    return m;
+  }
+
+  close(): void {
+    this.stat.close();
+    this.statm.close();
+    this.io.close();
+  }
 }
 
 /** The host_samples measures (HOST_SAMPLES_COLUMNS without time and tick_late_us). */
