@@ -58,6 +58,9 @@ function defined<T extends object>(o: T): { [K in keyof T]: Exclude<T[K], undefi
  */
 export const RUNTIME_MEMORY_MB = 64;
 
+/** How long --runtime docker waits for the engine to answer before it is an error. */
+const EXPLICIT_ENGINE_TIMEOUT_MS = 15_000;
+
 export type RuntimeChoice = 'process' | 'docker' | 'auto';
 export const RUNTIME_CHOICES: readonly RuntimeChoice[] = ['process', 'docker', 'auto'];
 
@@ -72,9 +75,9 @@ class ProcessRuntime implements InstanceRuntime {
 }
 
 /**
- * The runtime for `choice`: docker needs an engine (an E_PLATFORM error names why it is not
- * usable); auto takes docker when an engine answers within a second, else process. The docker
- * module (and dockerode) is loaded only when an engine is wanted.
+ * The runtime for `choice`: docker needs an engine that answers within 15 s (else an E_PLATFORM
+ * error names why it is not usable); auto takes docker when an engine answers within a second,
+ * else process. The docker module (and dockerode) is loaded only when an engine is wanted.
  */
 export async function createRuntime(
   choice: RuntimeChoice,
@@ -83,7 +86,12 @@ export async function createRuntime(
   if (choice === 'process') return new ProcessRuntime(o);
   const docker = await import('../docker/index.js');
   const client = docker.connectDocker();
-  const engine = await docker.detectEngine(client);
+  // auto decides within a second; an engine asked for by name is given longer (a busy one, e.g.
+  // creating many containers on vfs, has been seen to take seconds to answer /info).
+  const engine = await docker.detectEngine(
+    client,
+    choice === 'docker' ? EXPLICIT_ENGINE_TIMEOUT_MS : undefined,
+  );
   if (!engine.available) {
     if (choice === 'auto') return new ProcessRuntime(o);
     throw new FaasloadError('E_PLATFORM', `--runtime docker: no Docker engine answers (${engine.reason})`);
