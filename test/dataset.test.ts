@@ -4,10 +4,11 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { Int64, tableFromIPC, Utf8 } from 'apache-arrow';
+import { tableFromIPC } from 'apache-arrow';
 import fc from 'fast-check';
-import { ColumnBuilder, type ColumnSpec } from '../src/dataset/columns.js';
+import { arrowSchema, type ColumnSpec, encodeColumn } from '../src/dataset/columns.js';
 import { INVOCATIONS_COLUMNS, invocationRow } from '../src/dataset/invocations.js';
+import { BatchStager } from '../src/dataset/staging.js';
 import { TableWriter } from '../src/dataset/table-writer.js';
 import { readParquetTable, rowsOf } from './helpers/parquet.js';
 
@@ -84,7 +85,7 @@ describe('TableWriter', () => {
     const dir = await tmp();
     const w = new TableWriter({ dir, name: 't', columns: COLUMNS, batchRows: 2 });
     w.add([{ id: 1 }, { id: 2 }, { id: 3 }, { id: 4 }]);
-    await new Promise((r) => setTimeout(r, 50));
+    await w.drain();
     const partial = tableFromIPC(await readFile(join(dir, 't.arrows')));
     assert.deepEqual(partial.getChild('id')?.toArray(), BigInt64Array.from([1n, 2n, 3n, 4n]));
     await w.close();
@@ -109,40 +110,71 @@ describe('TableWriter', () => {
   });
 });
 
-describe('ColumnBuilder', () => {
-  it('encodes any safe integer as int64 and any string as utf8, exactly', () => {
+describe('staging and encoding', () => {
+  it('encodes any safe integer as int64 and any string as utf8 (dictionary or bytes), exactly', () => {
+    const specs: ColumnSpec[] = [
+      { name: 'i', kind: 'int64', nullable: true, doc: '' },
+      { name: 'f', kind: 'float64', nullable: true, doc: '' },
+      { name: 'd', kind: 'utf8', nullable: true, doc: '' },
+      { name: 'b', kind: 'utf8', nullable: true, doc: '', encoding: 'plain' },
+    ];
+    const schema = arrowSchema(specs);
     fc.assert(
       fc.property(
-        fc.array(fc.option(fc.maxSafeInteger(), { nil: null })),
-        fc.array(fc.option(fc.string({ unit: 'binary' }), { nil: null })),
-        (ints, strings) => {
-          const i64 = new ColumnBuilder({ name: 'i', kind: 'int64', nullable: true, doc: '' });
-          for (const v of ints) i64.push(v);
-          const gotInts = i64.flush(new Int64());
-          assert.deepEqual(
-            ints.map((_, k) =>
-              gotInts.getValid(k)
-                ? Number(new BigInt64Array(gotInts.values.buffer, gotInts.values.byteOffset, ints.length)[k])
-                : null,
-            ),
-            ints,
-          );
-          const utf8 = new ColumnBuilder({ name: 's', kind: 'utf8', nullable: true, doc: '' });
-          for (const v of strings) utf8.push(v);
-          const data = utf8.flush(new Utf8());
-          const decoded = strings.map((_, k) =>
-            data.getValid(k)
-              ? Buffer.from(data.values.subarray(data.valueOffsets[k]!, data.valueOffsets[k + 1]!)).toString(
-                  'utf8',
-                )
-              : null,
-          );
-          assert.deepEqual(
-            decoded,
-            strings.map((v) => (v === null ? null : Buffer.from(v, 'utf8').toString('utf8'))),
-          );
+        fc.array(
+          fc.record({
+            i: fc.option(fc.maxSafeInteger(), { nil: null }),
+            f: fc.option(fc.double(), { nil: null }),
+            d: fc.option(fc.constantFrom('a', 'é', '', 'fn-1', '\u{1F600}'), { nil: null }),
+            b: fc.option(fc.string({ unit: 'binary' }), { nil: null }),
+          }),
+          { maxLength: 64 },
+        ),
+        (rows) => {
+          const stager = new BatchStager(specs, 64);
+          for (const r of rows) stager.append(r);
+          const batch = stager.take();
+          assert.equal(batch.length, rows.length);
+          assert.equal(stager.n, 0, 'take() starts a new batch');
+          const decoded = specs.map((spec, k) => {
+            const data = encodeColumn(spec, schema.fields[k]!.type, stager.slots[k]!, batch);
+            return rows.map((_, j) => {
+              if (!data.getValid(j)) return null;
+              if (spec.kind === 'int64') return Number((data.values as BigInt64Array)[j]);
+              if (spec.kind === 'float64') return (data.values as Float64Array)[j];
+              return Buffer.from(
+                data.values.subarray(data.valueOffsets[j]!, data.valueOffsets[j + 1]!),
+              ).toString();
+            });
+          });
+          const want = (r: (typeof rows)[number]) => [
+            r.i,
+            r.f,
+            r.d,
+            // Lone surrogates become U+FFFD in UTF-8, as Buffer encodes them.
+            r.b === null ? null : Buffer.from(r.b).toString(),
+          ];
+          specs.forEach((spec, k) => {
+            assert.deepEqual(
+              decoded[k],
+              rows.map((r) => want(r)[k]),
+              spec.name,
+            );
+          });
         },
       ),
+    );
+  });
+
+  it('refuses nulls in a column that is not nullable', () => {
+    const spec: ColumnSpec = { name: 'n', kind: 'float64', nullable: false, doc: '' };
+    const stager = new BatchStager([spec], 4);
+    stager.append({ n: 1 });
+    stager.append({ n: null });
+    const batch = stager.take();
+    assert.throws(
+      () => encodeColumn(spec, arrowSchema([spec]).fields[0]!.type, stager.slots[0]!, batch),
+      /n is not nullable but got 1 nulls/,
     );
   });
 });

@@ -7,11 +7,14 @@ import {
   Int32,
   Int64,
   makeData,
+  type RecordBatch,
+  RecordBatchStreamWriter,
   Schema,
   TimestampMicrosecond,
   Utf8,
 } from 'apache-arrow';
 import type { ParquetEncoding } from './parquet.js';
+import type { StagedBatch, StagingSlot } from './staging.js';
 
 /** The column kinds tables use. Timestamps are UTC microseconds; ids and counters int64. */
 export type ColumnKind = 'int64' | 'int32' | 'float64' | 'bool' | 'utf8' | 'timestamp_us';
@@ -24,6 +27,11 @@ export interface ColumnSpec {
   doc: string;
   /** Parquet layout when the kind's default does not fit (see parquet.ts). */
   encoding?: ParquetEncoding;
+  /**
+   * utf8: 'many' when most values differ (instance ids, random ids): staged as bytes rather
+   * than through a per-batch dictionary (see staging.ts). Does not change the Parquet layout.
+   */
+  distinct?: 'few' | 'many';
 }
 
 export type CellValue = number | string | boolean | null | undefined;
@@ -45,21 +53,6 @@ function arrowType(kind: ColumnKind): DataType {
   }
 }
 
-/**
- * A function that pushes one row's cells into the builders, one named property load per
- * column, generated once per table so that each load and each push is monomorphic: several
- * times faster than a loop over the columns with `row[name]`.
- */
-export function rowAppender(builders: readonly ColumnBuilder[]): (row: Record<string, CellValue>) => void {
-  const body = builders
-    .map(
-      (b, i) =>
-        `b[${i}].${b.spec.kind === 'utf8' ? 'pushString' : 'pushNumber'}(row[${JSON.stringify(b.spec.name)}]);`,
-    )
-    .join('\n');
-  return new Function('b', `return function appendRow(row) {\n${body}\n};`)(builders);
-}
-
 /** One Arrow Schema per table, built once from its column specs. */
 export function arrowSchema(columns: readonly ColumnSpec[], metadata?: Map<string, string>): Schema {
   return new Schema(
@@ -69,150 +62,168 @@ export function arrowSchema(columns: readonly ColumnSpec[], metadata?: Map<strin
 }
 
 /**
- * Accumulates one column's values in typed arrays as they are pushed (strings are encoded to
- * UTF-8 then), so that flush() only wraps them as Arrow Data: the work is spread over push()
- * instead of stalling the dispatcher's thread at each flush. Numbers for int64/timestamps are
- * rounded to integers; null or undefined is a null.
+ * Memory for the Arrow buffers of one batch, reused batch after batch: the writer thread encodes
+ * hundreds of batches, and fresh buffers for each would keep its garbage collector busy. Views
+ * taken before reset() must no longer be used after it.
  */
-export class ColumnBuilder {
-  private n = 0;
-  private nulls = 0;
-  private valid = new Uint8Array(1024);
-  /** Numbers (every kind but utf8; bools as 0/1). */
-  private numbers = new Float64Array(1024);
-  /** utf8: the bytes, and where each value ends. */
-  private bytes = Buffer.allocUnsafeSlow(16 * 1024);
-  private ends = new Int32Array(1024);
+export class Arena {
+  private buffer = new ArrayBuffer(1 << 20);
+  private used = 0;
 
-  constructor(readonly spec: ColumnSpec) {}
-
-  push(value: CellValue): void {
-    if (this.spec.kind === 'utf8') this.pushString(value);
-    else this.pushNumber(value);
+  reset(): void {
+    this.used = 0;
   }
 
-  /** push() for every kind but utf8 (bools as 0/1). */
-  pushNumber(value: CellValue): void {
-    const i = this.n++;
-    if (i === this.valid.length) this.grow();
-    if (value === null || value === undefined) {
-      this.valid[i] = 0;
-      this.numbers[i] = 0;
-      this.nulls++;
-    } else {
-      this.valid[i] = 1;
-      this.numbers[i] = typeof value === 'number' ? value : Number(value);
+  /** A view of `length` elements; zero-filled when `zero`. */
+  take<T extends Uint8Array | Int32Array | Float64Array | BigInt64Array>(
+    kind: { new (buffer: ArrayBuffer, offset: number, length: number): T; BYTES_PER_ELEMENT: number },
+    length: number,
+    zero = false,
+  ): T {
+    const at = (this.used + 7) & ~7;
+    const bytes = length * kind.BYTES_PER_ELEMENT;
+    if (at + bytes > this.buffer.byteLength) {
+      // Views already taken keep the old buffer alive until the next reset.
+      this.buffer = new ArrayBuffer(Math.max(2 * this.buffer.byteLength, bytes));
+      this.used = 0;
+      return this.take(kind, length, zero);
     }
+    this.used = at + bytes;
+    if (zero) new Uint8Array(this.buffer, at, bytes).fill(0);
+    return new kind(this.buffer, at, length);
   }
+}
 
-  /** push() for utf8: ASCII is copied by a loop (cheaper than a call to the encoder for short text). */
-  pushString(value: CellValue): void {
-    const i = this.n++;
-    if (i === this.valid.length) this.grow();
-    const start = i === 0 ? 0 : this.ends[i - 1]!;
-    if (value === null || value === undefined) {
-      this.valid[i] = 0;
-      this.nulls++;
-      this.ends[i] = start;
-      return;
-    }
-    this.valid[i] = 1;
-    const text = typeof value === 'string' ? value : String(value);
-    const length = text.length;
-    if (start + 3 * length > this.bytes.length) {
-      const bigger = Buffer.allocUnsafeSlow(Math.max(2 * this.bytes.length, start + 3 * length));
-      this.bytes.copy(bigger, 0, 0, start);
-      this.bytes = bigger;
-    }
-    const bytes = this.bytes;
-    let at = start;
-    let k = 0;
-    for (; k < length; k++) {
-      const c = text.charCodeAt(k);
-      if (c > 127) break;
-      bytes[at++] = c;
-    }
-    if (k < length) at += bytes.write(k === 0 ? text : text.slice(k), at, 'utf8');
-    this.ends[i] = at;
+/**
+ * One staged column (see staging.ts) as Arrow Data of its spec's type, in buffers of `arena`:
+ * int64 and timestamps rounded to integers, dictionary codes gathered into UTF-8. Throws when a
+ * column that is not nullable got nulls.
+ */
+export function encodeColumn(
+  spec: ColumnSpec,
+  type: DataType,
+  slot: StagingSlot,
+  batch: StagedBatch,
+  arena: Arena = new Arena(),
+): Data {
+  const { length } = batch;
+  const { layout, index, width } = slot;
+  const nullBitmap = validity(spec, slot, batch, arena);
+  const nullCount = nullBitmap ? countNulls(nullBitmap, length) : 0;
+  const bitmap = nullCount > 0 ? nullBitmap : undefined;
+  if (layout === 'codes') return gather(type as Utf8, batch, slot, nullCount, bitmap, arena);
+  if (layout === 'texts') {
+    const t = batch.texts[index]!;
+    const valueOffsets = arena.take(Int32Array, length + 1);
+    valueOffsets[0] = 0;
+    valueOffsets.set(t.ends.subarray(0, length), 1);
+    const data = t.bytes.subarray(0, valueOffsets[length]!);
+    return makeData({ type: type as Utf8, length, nullCount, nullBitmap: bitmap, valueOffsets, data });
   }
-
-  private grow(): void {
-    const size = 2 * this.valid.length;
-    const grown = <T extends Uint8Array | Float64Array | Int32Array>(a: T, b: T): T => {
-      b.set(a);
-      return b;
-    };
-    this.valid = grown(this.valid, new Uint8Array(size));
-    this.numbers = grown(this.numbers, new Float64Array(size));
-    this.ends = grown(this.ends, new Int32Array(size));
-  }
-
-  /** Drops what was pushed. */
-  clear(): void {
-    this.n = 0;
-    this.nulls = 0;
-  }
-
-  get length(): number {
-    return this.n;
-  }
-
-  /** Builds the column's Data from what was pushed and empties the builder. */
-  flush(type: DataType): Data {
-    const length = this.n;
-    const nullCount = this.nulls;
-    if (nullCount > 0 && !this.spec.nullable) {
-      throw new Error(`column ${this.spec.name} is not nullable but got ${nullCount} nulls`);
-    }
-    let nullBitmap: Uint8Array | undefined;
-    if (nullCount > 0) {
-      nullBitmap = new Uint8Array((length + 7) >> 3);
-      for (let i = 0; i < length; i++) if (this.valid[i]) nullBitmap[i >> 3]! |= 1 << (i & 7);
-    }
-    const numbers = this.numbers;
-    this.n = 0;
-    this.nulls = 0;
-    switch (this.spec.kind) {
-      case 'int64':
-      case 'timestamp_us': {
-        // Written as two 32-bit words (little-endian), not through a BigInt per value.
-        const data = new BigInt64Array(length);
-        const words = new Int32Array(data.buffer);
-        for (let i = 0; i < length; i++) {
-          const v = Math.round(numbers[i]!);
-          const hi = Math.floor(v / 4294967296);
-          words[2 * i] = v - hi * 4294967296;
-          words[2 * i + 1] = hi;
+  // All null: zeros, without reading the values.
+  const numbers = nullCount === length ? undefined : batch.numbers;
+  switch (spec.kind) {
+    case 'int64':
+    case 'timestamp_us': {
+      // Written as two 32-bit words (little-endian), not through a BigInt per value.
+      const data = arena.take(BigInt64Array, length, !numbers);
+      const words = new Int32Array(data.buffer, data.byteOffset, 2 * length);
+      if (numbers) {
+        for (let i = 0, at = index; i < length; i++, at += width) {
+          const v = Math.round(numbers[at]!);
+          const lo = v >>> 0;
+          words[2 * i] = lo;
+          words[2 * i + 1] = (v - lo) / 4294967296;
         }
-        return makeData({ type: type as Int64, length, nullCount, nullBitmap, data });
       }
-      case 'int32':
-        return makeData({
-          type: type as Int32,
-          length,
-          nullCount,
-          nullBitmap,
-          data: Int32Array.from(numbers.subarray(0, length)),
-        });
-      case 'float64':
-        return makeData({
-          type: type as Float64,
-          length,
-          nullCount,
-          nullBitmap,
-          data: numbers.slice(0, length),
-        });
-      case 'bool': {
-        const data = new Uint8Array((length + 7) >> 3);
-        for (let i = 0; i < length; i++) if (numbers[i]) data[i >> 3]! |= 1 << (i & 7);
-        return makeData({ type: type as Bool, length, nullCount, nullBitmap, data });
-      }
-      case 'utf8': {
-        const valueOffsets = new Int32Array(length + 1);
-        valueOffsets.set(this.ends.subarray(0, length), 1);
-        const data = Uint8Array.prototype.slice.call(this.bytes, 0, valueOffsets[length]!);
-        return makeData({ type: type as Utf8, length, nullCount, nullBitmap, valueOffsets, data });
-      }
+      return makeData({ type: type as Int64, length, nullCount, nullBitmap: bitmap, data });
+    }
+    case 'int32': {
+      const data = arena.take(Int32Array, length, !numbers);
+      if (numbers) for (let i = 0, at = index; i < length; i++, at += width) data[i] = numbers[at]!;
+      return makeData({ type: type as Int32, length, nullCount, nullBitmap: bitmap, data });
+    }
+    case 'bool': {
+      const data = arena.take(Uint8Array, (length + 7) >> 3, true);
+      if (numbers)
+        for (let i = 0, at = index; i < length; i++, at += width)
+          if (numbers[at]) data[i >> 3]! |= 1 << (i & 7);
+      return makeData({ type: type as Bool, length, nullCount, nullBitmap: bitmap, data });
+    }
+    default: {
+      const data = arena.take(Float64Array, length, !numbers);
+      if (numbers) for (let i = 0, at = index; i < length; i++, at += width) data[i] = numbers[at]!;
+      return makeData({ type: type as Float64, length, nullCount, nullBitmap: bitmap, data });
     }
   }
+}
+
+/** The column's validity bitmap (bit set: a value), read with the row's stride; throws on nulls where none may be. */
+function validity(spec: ColumnSpec, slot: StagingSlot, batch: StagedBatch, arena: Arena): Uint8Array {
+  const { length } = batch;
+  const { layout, index, width } = slot;
+  const bits = arena.take(Uint8Array, (length + 7) >> 3, true);
+  if (layout === 'codes') {
+    const codes = batch.codes;
+    for (let i = 0, at = index; i < length; i++, at += width)
+      if (codes[at]! >= 0) bits[i >> 3]! |= 1 << (i & 7);
+  } else {
+    const [valid, at0, stride] =
+      layout === 'numbers' ? [batch.valid, index, width] : [batch.texts[index]!.valid, 0, 1];
+    for (let i = 0, at = at0; i < length; i++, at += stride) bits[i >> 3]! |= valid[at]! << (i & 7);
+  }
+  const nulls = countNulls(bits, length);
+  if (nulls > 0 && !spec.nullable)
+    throw new Error(`column ${spec.name} is not nullable but got ${nulls} nulls`);
+  return bits;
+}
+
+/** Rows whose bit is clear among the first `length` bits. */
+function countNulls(bits: Uint8Array, length: number): number {
+  let set = 0;
+  for (let i = 0; i < length >> 3; i++) {
+    let b = bits[i]!;
+    b = b - ((b >> 1) & 0x55);
+    b = (b & 0x33) + ((b >> 2) & 0x33);
+    set += (b + (b >> 4)) & 0x0f;
+  }
+  for (let i = length & ~7; i < length; i++) set += (bits[i >> 3]! >> (i & 7)) & 1;
+  return length - set;
+}
+
+/** A dictionary-coded column as plain UTF-8 values (each entry encoded once, then copied). */
+function gather(
+  type: Utf8,
+  batch: StagedBatch,
+  slot: StagingSlot,
+  nullCount: number,
+  nullBitmap: Uint8Array | undefined,
+  arena: Arena,
+): Data<Utf8> {
+  const { length, codes } = batch;
+  const { index, width } = slot;
+  const entries = batch.dictionaries[index]!.map((text) => Buffer.from(text, 'utf8'));
+  const valueOffsets = arena.take(Int32Array, length + 1);
+  valueOffsets[0] = 0;
+  let total = 0;
+  for (let i = 0, at = index; i < length; i++, at += width) {
+    const c = codes[at]!;
+    if (c >= 0) total += entries[c]!.length;
+    valueOffsets[i + 1] = total;
+  }
+  const data = arena.take(Uint8Array, total);
+  for (let i = 0, at = index; i < length; i++, at += width) {
+    const c = codes[at]!;
+    if (c >= 0) data.set(entries[c]!, valueOffsets[i]!);
+  }
+  return makeData({ type, length, nullCount, nullBitmap, valueOffsets, data });
+}
+
+/** One IPC stream (schema, batches, end-of-stream marker) in memory. */
+export function ipcStream(schema: Schema, batches: readonly RecordBatch[]): Uint8Array {
+  const w = new RecordBatchStreamWriter();
+  w.reset(undefined, schema);
+  for (const b of batches) w.write(b);
+  w.finish();
+  return w.toUint8Array(true);
 }

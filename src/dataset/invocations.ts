@@ -71,6 +71,7 @@ export const INVOCATIONS_COLUMNS: readonly ColumnSpec[] = [
     kind: 'utf8',
     nullable: true,
     doc: 'the function instance (container or process) that ran it',
+    distinct: 'many', // thousands in a large run: copied, not looked up
   },
   {
     name: 'requested_duration_ms',

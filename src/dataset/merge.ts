@@ -4,10 +4,11 @@ import { join } from 'node:path';
 import { makeData, RecordBatch, Struct } from 'apache-arrow';
 import { FaasloadError } from '../errors.js';
 import { VERSION } from '../version.js';
-import { ColumnBuilder, type ColumnSpec } from './columns.js';
+import { type ColumnSpec, encodeColumn } from './columns.js';
 import { hostFacts, MANIFEST_VERSION, writeManifest } from './manifest.js';
 import { parquetBatches } from './parquet-read.js';
 import { type RunManifest, readManifest } from './read-run.js';
+import { BatchStager } from './staging.js';
 import { TableWriter } from './table-writer.js';
 import { METADATA_KEYS } from './tables.js';
 
@@ -123,10 +124,12 @@ export async function mergeRuns(runs: readonly string[], out: string): Promise<M
     const fields = writer.schema.fields;
     for (let i = 0; i < runs.length; i++) {
       const path = join(runs[i]!, manifests[i]!.tables[name]!.file);
-      const runColumn = new ColumnBuilder(RUN_COLUMN);
+      const run = { [RUN_COLUMN.name]: manifests[i]!.runId };
       for await (const batch of parquetBatches(path)) {
-        for (let r = 0; r < batch.numRows; r++) runColumn.pushString(manifests[i]!.runId);
-        const children = [runColumn.flush(fields[0]!.type), ...batch.data.children];
+        const stager = new BatchStager([RUN_COLUMN], batch.numRows);
+        for (let r = 0; r < batch.numRows; r++) stager.append(run);
+        const runColumn = encodeColumn(RUN_COLUMN, fields[0]!.type, stager.slots[0]!, stager.take());
+        const children = [runColumn, ...batch.data.children];
         const data = makeData({ type: new Struct(fields), length: batch.numRows, nullCount: 0, children });
         writer.addBatch(new RecordBatch(writer.schema, data));
         await writer.drain();

@@ -48,7 +48,7 @@ export function columnEncodings(columns: readonly ColumnSpec[]): Record<string, 
 }
 
 /** zstd, 128k-row groups, per-column encodings, and the key/value metadata (schema version, run id). */
-function writerProperties(columns: readonly ColumnSpec[], metadata: Record<string, string>) {
+export function writerProperties(columns: readonly ColumnSpec[], metadata: Record<string, string>) {
   let b = new WriterPropertiesBuilder()
     .setCompression(Compression.ZSTD)
     .setMaxRowGroupSize(ROW_GROUP_ROWS)

@@ -1,8 +1,9 @@
-import { type FileHandle, open, rm } from 'node:fs/promises';
-import { makeData, RecordBatch, RecordBatchStreamWriter, type Schema, Struct } from 'apache-arrow';
+import { RecordBatch, type Schema } from 'apache-arrow';
 import { FaasloadError } from '../errors.js';
-import { arrowSchema, type CellValue, ColumnBuilder, type ColumnSpec, rowAppender } from './columns.js';
-import { arrowsToParquet } from './parquet.js';
+import { arrowSchema, type CellValue, type ColumnSpec, ipcStream } from './columns.js';
+import { BatchStager, stagedBuffers } from './staging.js';
+import type { FromWriter } from './writer-protocol.js';
+import { writerThread } from './writer-thread.js';
 
 export type Row = Record<string, CellValue>;
 
@@ -49,50 +50,58 @@ export const TABLE_WRITER_DEFAULTS = {
 } as const;
 
 /**
- * Buffers rows into Arrow record batches (typed arrays, one Schema) and streams them to an Arrow
- * IPC stream file while the run goes on, so a crash keeps every batch written; close() turns the
+ * Buffers rows into Arrow record batches (one Schema per table) and streams them to an Arrow IPC
+ * stream file while the run goes on, so a crash keeps every batch written; close() turns the
  * stream into Parquet (bounded memory, see parquet.ts) and removes it.
  *
- * Hot path: add() only copies cells into typed arrays; a flush (every batchRows rows or
- * flushIntervalMs) wraps them as Arrow data and serializes the batch on the caller's thread
- * (measured by `npm run bench -- dataset`: a few ms per 8192 rows); the file writes are async.
- * Bounded memory: at most maxPendingBytes wait for the disk. A failure (ENOSPC, EIO, a disk
- * too slow) is reported once through onError and by close(); the stream is cut back to its last
- * complete batch, rows added afterwards are counted as lost, and nothing already written is lost.
+ * Hot path: add() only stores cells into typed arrays (staging.ts); a full batch (batchRows, or
+ * every flushIntervalMs) is handed whole to this thread's writer thread (writer-thread.ts), which
+ * encodes it as Arrow, writes it and later converts the stream to Parquet: the caller's thread
+ * never encodes or waits for the disk. Bounded memory: at most maxPendingBytes of batches wait to
+ * be written. A failure (ENOSPC, EIO, a disk too slow) is reported once through onError and by
+ * close(); the stream is cut back to its last complete batch, rows added afterwards are counted
+ * as lost, and nothing already written is lost.
  */
 export class TableWriter implements TableSink<Row> {
   readonly schema: Schema;
   readonly arrowsPath: string;
-  private readonly builders: ColumnBuilder[];
-  private readonly append: (row: Row) => void;
+  private readonly stager: BatchStager;
   private readonly timer: NodeJS.Timeout;
   private readonly o: Required<Omit<TableWriterOptions, 'metadata' | 'onError'>> & TableWriterOptions;
-  private readonly file: Promise<FileHandle>;
-  /** Serializes the writes: each batch is appended after the previous one. */
-  private chain: Promise<void>;
-  private schemaBytes = 0;
-  private writtenBytes = 0;
-  private pendingBytes = 0;
-  private lastSyncMs = Date.now();
+  private readonly thread = writerThread();
+  private readonly id: number;
+  private pending = 0;
   private added = 0;
   private written = 0;
   private lost = 0;
   private closed = false;
   private failure: FaasloadError | undefined;
+  private threadDied = false;
+  /** drain() and close() calls waiting for their answer, by token (close is token 0). */
+  private readonly waiting = new Map<number, (answer?: string) => void>();
+  private nextToken = 1;
+  /** The schema message's length, to cut it from a batch serialized here (addBatch). */
+  private schemaBytes = -1;
 
   constructor(options: TableWriterOptions) {
     this.o = { ...TABLE_WRITER_DEFAULTS, ...options };
-    this.schema = arrowSchema(options.columns, new Map(Object.entries(options.metadata ?? {})));
-    this.builders = options.columns.map((c) => new ColumnBuilder(c));
-    this.append = rowAppender(this.builders);
+    const metadata = options.metadata ?? {};
+    this.schema = arrowSchema(options.columns, new Map(Object.entries(metadata)));
+    this.stager = new BatchStager(options.columns, this.o.batchRows);
     this.arrowsPath = `${options.dir}/${options.name}.arrows`;
-    // The schema message starts the stream; it is what a batch's serialization is cut after.
-    const schemaOnly = serialize(this.schema, []);
-    this.schemaBytes = schemaOnly.length - 8;
-    this.file = open(this.arrowsPath, 'w');
-    this.chain = this.file.then(
-      (fh) => this.writeBytes(fh, schemaOnly.subarray(0, this.schemaBytes), 0),
-      (err: Error) => this.fail(err),
+    this.id = this.thread.register((m) => this.hear(m));
+    this.thread.send(
+      {
+        op: 'open',
+        table: this.id,
+        path: this.arrowsPath,
+        parquetPath: `${options.dir}/${options.name}.parquet`,
+        columns: options.columns,
+        metadata,
+        syncIntervalMs: this.o.syncIntervalMs,
+      },
+      [],
+      false,
     );
     this.timer = setInterval(() => this.flush(), this.o.flushIntervalMs);
     this.timer.unref();
@@ -101,6 +110,11 @@ export class TableWriter implements TableSink<Row> {
   /** Rows given to add(), written to the stream, and lost (added after a failure). */
   get counts(): { added: number; written: number; lost: number } {
     return { added: this.added, written: this.written, lost: this.lost };
+  }
+
+  /** Bytes of batches handed to the writer thread and not written yet: backpressure for bulk writers. */
+  get pendingBytes(): number {
+    return this.pending;
   }
 
   /** The first failure, if any. */
@@ -114,9 +128,13 @@ export class TableWriter implements TableSink<Row> {
       this.lost += rows.length;
       return;
     }
-    const append = this.append;
-    for (const row of rows) append(row);
-    if ((this.builders[0]?.length ?? 0) >= this.o.batchRows) this.flush();
+    const stager = this.stager;
+    const append = stager.append;
+    const capacity = stager.capacity;
+    for (const row of rows) {
+      append(row);
+      if (stager.n === capacity) this.flush();
+    }
   }
 
   /**
@@ -130,77 +148,83 @@ export class TableWriter implements TableSink<Row> {
       this.lost += batch.numRows;
       return;
     }
-    this.queue(new RecordBatch(this.schema, batch.data), batch.numRows);
+    if (this.schemaBytes < 0) this.schemaBytes = ipcStream(this.schema, []).length - 8;
+    const stream = ipcStream(this.schema, [new RecordBatch(this.schema, batch.data)]);
+    const message = stream.slice(this.schemaBytes, stream.length - 8);
+    if (!this.reserve(message.length, batch.numRows)) return;
+    this.thread.send({ op: 'message', table: this.id, message, rows: batch.numRows, bytes: message.length }, [
+      message.buffer as ArrayBuffer,
+    ]);
   }
 
-  /** Encodes the buffered rows as one record batch and queues it for the file. */
+  /** Hands the buffered rows to the writer thread as one batch. */
   flush(): void {
-    const length = this.builders[0]?.length ?? 0;
+    const length = this.stager.n;
     if (length === 0) return;
     if (this.failure) {
       this.lost += length;
-      for (const b of this.builders) b.clear();
+      this.stager.clear();
       return;
     }
-    const children = this.builders.map((b, i) => b.flush(this.schema.fields[i]!.type));
-    const data = makeData({ type: new Struct(this.schema.fields), length, nullCount: 0, children });
-    this.queue(new RecordBatch(this.schema, data), length);
+    const batch = this.stager.take();
+    const buffers = stagedBuffers(batch);
+    const bytes = buffers.reduce((sum, b) => sum + b.byteLength, 0);
+    if (!this.reserve(bytes, length)) return;
+    this.thread.send({ op: 'batch', table: this.id, batch, bytes }, buffers);
   }
 
-  private queue(batch: RecordBatch, length: number): void {
-    const stream = serialize(this.schema, [batch]);
-    const bytes = stream.subarray(this.schemaBytes, stream.length - 8);
-    if (this.pendingBytes + bytes.length > this.o.maxPendingBytes) {
-      this.lost += length;
-      this.fail(
-        new Error(
-          `the disk is not keeping up: ${(this.pendingBytes / 1048576).toFixed(1)} MiB of batches are waiting to be written (limit ${(this.o.maxPendingBytes / 1048576).toFixed(0)} MiB)`,
-        ),
-      );
-      return;
+  /** Counts bytes waiting for the disk; past maxPendingBytes, fails the table instead. */
+  private reserve(bytes: number, rows: number): boolean {
+    if (this.pending + bytes > this.o.maxPendingBytes) {
+      this.lost += rows;
+      const message = `the disk is not keeping up: ${(this.pending / 1048576).toFixed(1)} MiB of batches are waiting to be written (limit ${(this.o.maxPendingBytes / 1048576).toFixed(0)} MiB)`;
+      this.fail(message);
+      this.thread.send({ op: 'fail', table: this.id, message }, [], false);
+      return false;
     }
-    this.pendingBytes += bytes.length;
-    this.chain = this.chain.then(async () => {
-      if (this.failure) {
-        this.lost += length;
-        this.pendingBytes -= bytes.length;
+    this.pending += bytes;
+    return true;
+  }
+
+  private hear(m: FromWriter): void {
+    switch (m.op) {
+      case 'ack':
+        this.pending -= m.bytes;
+        if (m.ok) this.written += m.rows;
+        else this.lost += m.rows;
         return;
-      }
-      const fh = await this.file;
-      await this.writeBytes(fh, bytes, length);
-      this.pendingBytes -= bytes.length;
-    });
+      case 'failed':
+        this.fail(m.message);
+        if (m.threadDied) {
+          this.threadDied = true;
+          for (const done of this.waiting.values()) done();
+          this.waiting.clear();
+        }
+        return;
+      case 'drained':
+        this.waiting.get(m.token)?.();
+        this.waiting.delete(m.token);
+        return;
+      case 'closed':
+        this.waiting.get(0)?.(m.parquetError);
+        this.waiting.delete(0);
+        return;
+    }
   }
 
   /** Resolves when every batch queued so far is written (or failed): backpressure for bulk writers. */
-  async drain(): Promise<void> {
-    await this.chain;
+  drain(): Promise<void> {
+    if (this.threadDied) return Promise.resolve();
+    const token = this.nextToken++;
+    return new Promise((resolve) => {
+      this.waiting.set(token, () => resolve());
+      this.thread.send({ op: 'drain', table: this.id, token });
+    });
   }
 
-  /** Appends one message; on failure cuts the file back to the last complete message. */
-  private async writeBytes(fh: FileHandle, bytes: Uint8Array, rows: number): Promise<void> {
-    try {
-      let done = 0;
-      while (done < bytes.length) {
-        const { bytesWritten } = await fh.write(bytes, done, bytes.length - done, this.writtenBytes + done);
-        done += bytesWritten;
-      }
-      this.writtenBytes += bytes.length;
-      this.written += rows;
-      if (Date.now() - this.lastSyncMs >= this.o.syncIntervalMs) {
-        this.lastSyncMs = Date.now();
-        await fh.datasync();
-      }
-    } catch (err) {
-      this.lost += rows;
-      await fh.truncate(this.writtenBytes).catch(() => {});
-      this.fail(err as Error);
-    }
-  }
-
-  private fail(err: Error): void {
+  private fail(message: string): void {
     if (this.failure) return;
-    this.failure = new FaasloadError('E_DATASET', `${this.arrowsPath}: ${err.message}`, { cause: err });
+    this.failure = new FaasloadError('E_DATASET', `${this.arrowsPath}: ${message}`);
     this.o.onError?.(this.failure);
   }
 
@@ -213,13 +237,14 @@ export class TableWriter implements TableSink<Row> {
     clearInterval(this.timer);
     this.flush();
     this.closed = true;
-    await this.chain;
-    const fh = await this.file.catch(() => undefined);
-    if (fh) {
-      if (!this.failure) await fh.datasync().catch((err: Error) => this.fail(err));
-      await fh.close();
-    }
     const { dir, name } = this.o;
+    const parquetPath = `${dir}/${name}.parquet`;
+    const parquetError = this.threadDied
+      ? undefined
+      : await new Promise<string | undefined>((resolve) => {
+          this.waiting.set(0, resolve);
+          this.thread.send({ op: 'close', table: this.id });
+        });
     if (this.failure) {
       const lost = this.lost > 0 ? `; ${this.lost} rows after it could not be written` : '';
       throw new FaasloadError(
@@ -228,29 +253,12 @@ export class TableWriter implements TableSink<Row> {
         { cause: this.failure },
       );
     }
-    const parquetPath = `${dir}/${name}.parquet`;
-    try {
-      await arrowsToParquet(this.arrowsPath, parquetPath, {
-        columns: this.o.columns,
-        metadata: this.o.metadata ?? {},
-      });
-    } catch (err) {
+    if (parquetError !== undefined) {
       throw new FaasloadError(
         'E_DATASET',
-        `${parquetPath}: could not write Parquet (${(err as Error).message}); the rows are kept in ${this.arrowsPath} (faasload dataset recover ${dir})`,
-        { cause: err },
+        `${parquetPath}: could not write Parquet (${parquetError}); the rows are kept in ${this.arrowsPath} (faasload dataset recover ${dir})`,
       );
     }
-    await rm(this.arrowsPath);
     return { table: name, rows: this.written, file: `${name}.parquet` };
   }
-}
-
-/** One IPC stream (schema, batches, end marker) in memory. */
-function serialize(schema: Schema, batches: RecordBatch[]): Uint8Array {
-  const w = new RecordBatchStreamWriter();
-  w.reset(undefined, schema);
-  for (const b of batches) w.write(b);
-  w.finish();
-  return w.toUint8Array(true);
 }

@@ -1,0 +1,94 @@
+import { open, rename, rm } from 'node:fs/promises';
+import { Table, transformParquetStream } from 'parquet-wasm';
+import type { ColumnSpec } from './columns.js';
+import { writerProperties } from './parquet.js';
+
+/** Batches that may wait for the Parquet writer before the writer thread stops taking more. */
+const MAX_QUEUED = 8;
+
+/**
+ * Writes a table's Parquet file while the run goes on: each batch given to push() (a one-batch
+ * Arrow IPC stream) goes to parquet-wasm's streaming writer, which cuts a row group every
+ * ROW_GROUP_ROWS rows, so that at the end only the last row group and the footer remain to be
+ * written. The file is <path>.partial until finish() renames it: a Parquet file that exists is
+ * complete. Memory: the row group being encoded, and the batches not yet taken by the writer.
+ * The Arrow stream stays the crash-safe copy: a failure here loses nothing (see StreamTable).
+ */
+export class ParquetStream {
+  private queue: Uint8Array[] = [];
+  private wake: (() => void) | undefined;
+  private roomWaiters: (() => void)[] = [];
+  private ended = false;
+  private readonly partial: string;
+  private readonly written: Promise<number>;
+
+  constructor(
+    private readonly path: string,
+    columns: readonly ColumnSpec[],
+    metadata: Record<string, string>,
+  ) {
+    this.partial = `${path}.partial`;
+    const batches = new ReadableStream({
+      pull: async (controller) => {
+        while (this.queue.length === 0 && !this.ended) await new Promise<void>((r) => (this.wake = r));
+        const next = this.queue.shift();
+        if (this.queue.length < MAX_QUEUED) for (const r of this.roomWaiters.splice(0)) r();
+        if (!next) return controller.close();
+        for (const batch of Table.fromIPCStream(next).recordBatches()) controller.enqueue(batch);
+      },
+    });
+    this.written = this.write(batches, writerProperties(columns, metadata));
+    // Observed by finish() or abort(); never an unhandled rejection meanwhile.
+    this.written.catch(() => {});
+  }
+
+  private async write(batches: ReadableStream, props: ReturnType<typeof writerProperties>): Promise<number> {
+    const out = await open(this.partial, 'w');
+    let bytes = 0;
+    try {
+      const parquet = await transformParquetStream(batches, props);
+      for await (const chunk of parquet as unknown as AsyncIterable<Uint8Array>) {
+        await out.write(chunk);
+        bytes += chunk.length;
+      }
+      await out.sync();
+    } finally {
+      await out.close();
+    }
+    return bytes;
+  }
+
+  /** Queues one batch, as a complete IPC stream (schema, batch, end marker). */
+  push(ipcStream: Uint8Array): void {
+    this.queue.push(ipcStream);
+    this.wake?.();
+  }
+
+  /** Resolves when fewer than MAX_QUEUED batches wait for the Parquet writer (backpressure). */
+  room(): Promise<void> {
+    if (this.queue.length < MAX_QUEUED || this.ended) return Promise.resolve();
+    return new Promise((r) => this.roomWaiters.push(r));
+  }
+
+  /** Ends the file and renames it into place; returns its size. */
+  async finish(): Promise<number> {
+    this.end();
+    const bytes = await this.written;
+    await rename(this.partial, this.path);
+    return bytes;
+  }
+
+  /** Drops what is queued and removes the partial file. */
+  async abort(): Promise<void> {
+    this.queue = [];
+    this.end();
+    await this.written.catch(() => {});
+    await rm(this.partial, { force: true });
+  }
+
+  private end(): void {
+    this.ended = true;
+    this.wake?.();
+    for (const r of this.roomWaiters.splice(0)) r();
+  }
+}
