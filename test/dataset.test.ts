@@ -8,8 +8,10 @@ import { tableFromIPC } from 'apache-arrow';
 import fc from 'fast-check';
 import { arrowSchema, type ColumnSpec, encodeColumn } from '../src/dataset/columns.js';
 import { INVOCATIONS_COLUMNS, invocationRow } from '../src/dataset/invocations.js';
-import { BatchStager } from '../src/dataset/staging.js';
+import { scanIpcStream } from '../src/dataset/ipc-scan.js';
+import { BatchStager, stagedBuffers } from '../src/dataset/staging.js';
 import { TableWriter } from '../src/dataset/table-writer.js';
+import type { FaasloadError } from '../src/errors.js';
 import { readParquetTable, rowsOf } from './helpers/parquet.js';
 
 const dirs: string[] = [];
@@ -89,6 +91,32 @@ describe('TableWriter', () => {
     const partial = tableFromIPC(await readFile(join(dir, 't.arrows')));
     assert.deepEqual(partial.getChild('id')?.toArray(), BigInt64Array.from([1n, 2n, 3n, 4n]));
     await w.close();
+  });
+
+  it('fails cleanly when batches pile up faster than they are written, keeping the ones written', async () => {
+    const dir = await tmp();
+    const errors: FaasloadError[] = [];
+    const probe = new BatchStager(COLUMNS, 100);
+    const batchBytes = stagedBuffers(probe.take()).reduce((n, b) => n + b.byteLength, 0);
+    const w = new TableWriter({
+      dir,
+      name: 't',
+      columns: COLUMNS,
+      batchRows: 100,
+      maxPendingBytes: 3 * batchBytes,
+      onError: (e) => errors.push(e),
+    });
+    // No await: the writer thread cannot answer before the fourth batch is handed over.
+    for (let b = 0; b < 5; b++) w.add(Array.from({ length: 100 }, (_, i) => ({ id: 100 * b + i })));
+    assert.equal(errors.length, 1);
+    assert.match(errors[0]!.message, /t\.arrows: the writer is not keeping up .*limit/);
+    await assert.rejects(
+      w.close(),
+      /300 rows are kept in complete batches .*200 rows after it could not be written/,
+    );
+    assert.deepEqual(w.counts, { added: 500, written: 300, lost: 200 });
+    const scan = await scanIpcStream(w.arrowsPath);
+    assert.equal(scan.rows, 300);
   });
 
   it('writes a table with no rows', async () => {

@@ -32,8 +32,9 @@ export interface TableWriterOptions {
   batchRows?: number;
   flushIntervalMs?: number;
   /**
-   * Bytes of encoded batches allowed to wait for the disk. Past it the disk is not keeping up:
-   * the writer fails (onError) instead of growing memory. Default 64 MiB.
+   * Bytes of staged batches allowed to wait for the writer thread. Past it the disk (or the
+   * writer thread) is not keeping up: the writer fails (onError) instead of growing memory.
+   * Default 64 MiB.
    */
   maxPendingBytes?: number;
   /** The stream is flushed to stable storage (fdatasync) at most this often. Default 5 s. */
@@ -177,7 +178,7 @@ export class TableWriter implements TableSink<Row> {
   private reserve(bytes: number, rows: number): boolean {
     if (this.pending + bytes > this.o.maxPendingBytes) {
       this.lost += rows;
-      const message = `the disk is not keeping up: ${(this.pending / 1048576).toFixed(1)} MiB of batches are waiting to be written (limit ${(this.o.maxPendingBytes / 1048576).toFixed(0)} MiB)`;
+      const message = `the writer is not keeping up (a slow disk, or no CPU to spare): ${(this.pending / 1048576).toFixed(1)} MiB of batches are waiting to be written (limit ${(this.o.maxPendingBytes / 1048576).toFixed(1)} MiB)`;
       this.fail(message);
       this.thread.send({ op: 'fail', table: this.id, message }, [], false);
       return false;

@@ -16,7 +16,7 @@ export type ToWriter =
   | { op: 'batch'; table: number; batch: StagedBatch; bytes: number }
   /** A record batch already serialized (one IPC message, schema excluded). */
   | { op: 'message'; table: number; message: Uint8Array; rows: number; bytes: number }
-  /** The caller gave up on the table (e.g. the disk is not keeping up): drop what follows. */
+  /** The caller gave up on the table (e.g. the writer is not keeping up): drop what follows. */
   | { op: 'fail'; table: number; message: string }
   | { op: 'drain'; table: number; token: number }
   | { op: 'close'; table: number };
