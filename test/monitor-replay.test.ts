@@ -85,19 +85,23 @@ function checkSamples(invocations: Row[], samples: Row[]) {
     const median = gaps[Math.floor(gaps.length / 2)]!;
     assert.ok(median < 2 * INTERVAL_MS, `median spacing ${median} ms at ${INTERVAL_MS} ms`);
   }
-  // The warm busy invocation: CPU between the samples around it, against its execution time.
+  // The warm busy invocation: CPU between the samples around it, against the CPU the function
+  // says the call used (process.cpuUsage in the action; invocations.cpu_ms). That is its duration
+  // when it has a core to itself; on a loaded machine the niced busy loop gets less of the wall
+  // time, and what is checked is that the monitor sees what the process burnt: within 10%, plus
+  // the proxy's own handling of the request inside the sampling window.
   const s = ofInstance(warm.instance_id);
   const [b, a] = around(s, n(warm.sent_at), n(warm.ended_at));
   const cpuMs = (n(a.cpu_total_ns) - n(b.cpu_total_ns)) / 1e6;
+  const fnCpuMs = n(warm.cpu_ms);
   const execMs = n(warm.exec_ms);
-  // The synthetic function busy-loops on the wall clock, niced, on a shared 2-core machine: the
-  // CPU it gets is at most its duration (+ the slack of the samples around it), and it rises.
-  // How much it gets depends on the machine's load (at a load average of 16 on 2 cores, 17-26%
-  // of the duration was seen): monitor-container.test.ts checks the accuracy, within 10%,
-  // against the CPU a process reports it burnt.
   assert.ok(
-    cpuMs <= 1.1 * execMs + 2 * INTERVAL_MS && cpuMs >= 0.05 * execMs,
-    `warm busy invocation: ${cpuMs.toFixed(0)} ms of CPU over ${execMs.toFixed(0)} ms of execution`,
+    fnCpuMs > 0 && fnCpuMs <= 1.1 * execMs + 10,
+    `the function reports ${fnCpuMs} ms of CPU in ${execMs} ms`,
+  );
+  assert.ok(
+    Math.abs(cpuMs - fnCpuMs) <= 0.1 * fnCpuMs + 20,
+    `warm busy invocation: ${cpuMs.toFixed(0)} ms of CPU sampled, ${fnCpuMs.toFixed(0)} ms by its own account, over ${execMs.toFixed(0)} ms of execution`,
   );
   assert.ok(busy.length >= 2);
   const mem = invocations.find((r) => n(r.requested_memory_mb) === 96)!;
@@ -106,7 +110,7 @@ function checkSamples(invocations: Row[], samples: Row[]) {
     peak >= 96 * 2 ** 20,
     `the 96 MB invocation's instance peaks at ${(peak / 2 ** 20).toFixed(0)} MB rss`,
   );
-  return { cpuMs, execMs };
+  return { cpuMs, fnCpuMs, execMs };
 }
 
 describe('monitors in a replay on the docker runtime', {
@@ -138,8 +142,10 @@ describe('monitors in a replay on the docker runtime', {
     }
     const ours = samples.filter((s) => s.matched_by === 'label');
     assert.ok(ours.every((s) => /^cgroup-v[12]$/.test(String(s.source))));
-    const { cpuMs, execMs } = checkSamples(invocations, ours);
-    console.error(`docker: warm busy invocation ${cpuMs.toFixed(0)} ms CPU / ${execMs.toFixed(0)} ms exec`);
+    const { cpuMs, fnCpuMs, execMs } = checkSamples(invocations, ours);
+    console.error(
+      `docker: warm busy invocation ${cpuMs.toFixed(0)} ms CPU sampled / ${fnCpuMs.toFixed(0)} ms reported / ${execMs.toFixed(0)} ms exec`,
+    );
     const m = manifest.monitors!;
     assert.ok(m.selfCpuS !== null && m.selfCpuS >= 0 && m.selfCpuUsPerTargetSample! > 0);
     assert.deepEqual(m.gaps, []);
@@ -153,8 +159,10 @@ describe('monitors in a replay on the process runtime', { timeout: 120_000 }, ()
     assert.deepEqual([...manifest.monitors!.selected].sort(), ['host', 'process']);
     const samples = rowsOf(await readParquetTable(join(out, 'process_samples.parquet')));
     assert.ok(samples.every((s) => s.source === 'proc' && n(s.pid) > 0));
-    const { cpuMs, execMs } = checkSamples(invocations, samples);
-    console.error(`process: warm busy invocation ${cpuMs.toFixed(0)} ms CPU / ${execMs.toFixed(0)} ms exec`);
+    const { cpuMs, fnCpuMs, execMs } = checkSamples(invocations, samples);
+    console.error(
+      `process: warm busy invocation ${cpuMs.toFixed(0)} ms CPU sampled / ${fnCpuMs.toFixed(0)} ms reported / ${execMs.toFixed(0)} ms exec`,
+    );
     assert.equal(manifest.tables.process_samples!.rows, samples.length);
     assert.ok(manifest.tables.process_samples!.columns.every((c) => c.doc.length > 0));
   });

@@ -117,6 +117,11 @@ test('a replay with --workload runs the bound catalog functions, through the CLI
     rows.filter((x) => x.outcome !== 'ok').map((x) => `${x.seq} ${x.error}`),
     [],
   );
+  // Catalog functions report what each call cost (usage): the row keeps its CPU time.
+  assert.deepEqual(
+    rows.filter((x) => !(typeof x.cpu_ms === 'number' && x.cpu_ms >= 0)).map((x) => x.seq),
+    [],
+  );
   const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as {
     config: { workload: string[] };
   };

@@ -3,7 +3,7 @@ import type { ColumnSpec } from './columns.js';
 import type { Row } from './table-writer.js';
 
 /** Bumped whenever a column is added, removed or changes meaning. */
-export const INVOCATIONS_SCHEMA_VERSION = '3';
+export const INVOCATIONS_SCHEMA_VERSION = '4';
 
 /** invocations: one row per planned invocation, dropped and cancelled ones included. */
 export const INVOCATIONS_COLUMNS: readonly ColumnSpec[] = [
@@ -95,6 +95,12 @@ export const INVOCATIONS_COLUMNS: readonly ColumnSpec[] = [
     doc: 'platform-reported peak memory used, MB (Lambda)',
   },
   {
+    name: 'cpu_ms',
+    kind: 'float64',
+    nullable: true,
+    doc: "CPU time (user + system) the function used in the call, ms, as it reported it: the embedded platform's actions measure it with process.cpuUsage; null elsewhere",
+  },
+  {
     name: 'attempts',
     kind: 'int32',
     nullable: true,
@@ -132,6 +138,7 @@ export function invocationRow(record: InvocationRecord, names: readonly { id: st
     error: result.error,
     billed_ms: result.billedMs,
     max_memory_mb: result.maxMemoryMb,
+    cpu_ms: result.cpuMs,
     attempts: result.attempts,
   };
 }

@@ -55,6 +55,8 @@ export interface InvocationResult {
   /** Platform-reported cost: billed time (Lambda's Billed Duration) and peak memory used. */
   billedMs?: number;
   maxMemoryMb?: number;
+  /** CPU time (user + system) the function used, as it reported it (the embedded platform's actions). */
+  cpuMs?: number;
   /** Sends it took, when retries are on (platforms/wrappers.ts). */
   attempts?: number;
   error?: string;

@@ -13,8 +13,9 @@
  * - time: then busy-computes on one core until durationMs have passed since the call started
  *   (performance.now()), so allocation and page writing count towards the duration. This part is
  *   not bounded by the deadline: the platform enforces its time limit by killing the instance.
- * - returns {execMs, memoryMb, pid}: the time spent in main, the MiB written by this call (less
- *   than asked only when the deadline cut the writing short) and the instance's process id.
+ * - returns {execMs, cpuMs, memoryMb, pid}: the time spent in main, the CPU time (user + system)
+ *   the process used meanwhile, the MiB written by this call (less than asked only when the
+ *   deadline cut the writing short) and the instance's process id.
  *
  * Missing, negative or non-numeric parameters count as 0.
  */
@@ -31,6 +32,7 @@ export interface SyntheticParams {
 /** What the synthetic function returns. */
 export interface SyntheticResult {
   execMs: number;
+  cpuMs: number;
   memoryMb: number;
   pid: number;
 }
@@ -44,6 +46,7 @@ let spin = 1;
 
 function main(params) {
   const started = performance.now();
+  const cpu0 = process.cpuUsage();
   const durationMs = Math.max(0, Number(params && params.durationMs) || 0);
   const memoryMb = Math.max(0, Number(params && params.memoryMb) || 0);
   const bytes = Math.ceil(memoryMb * MIB);
@@ -61,6 +64,12 @@ function main(params) {
   while (performance.now() - started < durationMs) {
     for (let k = 0; k < 1000; k++) spin = (spin * 48271) % 2147483647;
   }
-  return { execMs: performance.now() - started, memoryMb: touched / MIB, pid: process.pid };
+  const cpu = process.cpuUsage(cpu0);
+  return {
+    execMs: performance.now() - started,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    memoryMb: touched / MIB,
+    pid: process.pid,
+  };
 }
 `;

@@ -32,7 +32,7 @@ import { createRuntime, type FunctionInstance, type InstanceRuntime } from './ru
 /** An InvocationResult plus, when the action answered with an object, that object. */
 export interface LocalInvocationResult extends InvocationResult {
   /**
-   * The action's JSON result (for the synthetic function: {execMs, memoryMb, pid}); also the
+   * The action's JSON result (for the synthetic function: {execMs, cpuMs, memoryMb, pid}); also the
    * proxy's `{"error": ...}` when /run answered 502 (the action threw or returned no dictionary).
    */
   result?: Record<string, unknown>;
@@ -384,8 +384,11 @@ export class LocalPlatform implements PlatformAdapter {
     // mean the proxy is not in the state we think.
     if (answer.status >= 200 && answer.status < 300) {
       this.release(instance);
-      if (isDict(answer.body)) result.result = answer.body;
-      else {
+      if (isDict(answer.body)) {
+        result.result = answer.body;
+        const cpuMs = cpuMsOf(answer.body);
+        if (cpuMs !== undefined) result.cpuMs = cpuMs;
+      } else {
         result.outcome = 'error';
         result.error = `/run answered ${answer.status} without a JSON object`;
       }
@@ -703,4 +706,18 @@ export class LocalPlatform implements PlatformAdapter {
     await Promise.all(exits);
     await this.runtime?.teardown?.();
   }
+}
+
+/**
+ * The CPU time an action says its call used: the synthetic function's `cpuMs`, or the catalog
+ * functions' `usage` (microseconds of user and system time).
+ */
+function cpuMsOf(body: Record<string, unknown>): number | undefined {
+  if (typeof body.cpuMs === 'number' && Number.isFinite(body.cpuMs)) return body.cpuMs;
+  const usage = body.usage;
+  if (!isDict(usage)) return undefined;
+  const { cpuUserUs, cpuSystemUs } = usage;
+  return typeof cpuUserUs === 'number' && typeof cpuSystemUs === 'number'
+    ? (cpuUserUs + cpuSystemUs) / 1000
+    : undefined;
 }
