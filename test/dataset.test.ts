@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -117,6 +117,24 @@ describe('TableWriter', () => {
     assert.deepEqual(w.counts, { added: 500, written: 300, lost: 200 });
     const scan = await scanIpcStream(w.arrowsPath);
     assert.equal(scan.rows, 300);
+  });
+
+  it('keeps the stream and says why when the Parquet file cannot be written', async () => {
+    const dir = await tmp();
+    // A folder where the Parquet writer wants its .partial file: both the streaming writer and
+    // the conversion at close fail.
+    await mkdir(join(dir, 't.parquet.partial'));
+    const w = new TableWriter({ dir, name: 't', columns: COLUMNS, batchRows: 10 });
+    w.add(Array.from({ length: 95 }, (_, id) => ({ id })));
+    await assert.rejects(w.close(), (err: FaasloadError) => {
+      assert.equal(err.code, 'E_DATASET');
+      assert.match(
+        err.message,
+        /t\.parquet: could not write Parquet \(.*\); the rows are kept in .*t\.arrows/,
+      );
+      return true;
+    });
+    assert.equal((await scanIpcStream(w.arrowsPath)).rows, 95);
   });
 
   it('writes a table with no rows', async () => {

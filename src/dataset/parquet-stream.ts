@@ -19,6 +19,8 @@ export class ParquetStream {
   private wake: (() => void) | undefined;
   private roomWaiters: (() => void)[] = [];
   private ended = false;
+  /** The writer failed: push() drops batches, finish() rejects. */
+  failed = false;
   private readonly partial: string;
   private readonly written: Promise<number>;
 
@@ -38,8 +40,12 @@ export class ParquetStream {
       },
     });
     this.written = this.write(batches, writerProperties(columns, metadata));
-    // Observed by finish() or abort(); never an unhandled rejection meanwhile.
-    this.written.catch(() => {});
+    // Reported by finish(); meanwhile a failure only stops the queue from holding anything.
+    this.written.catch(() => {
+      this.failed = true;
+      this.queue = [];
+      this.end();
+    });
   }
 
   private async write(batches: ReadableStream, props: ReturnType<typeof writerProperties>): Promise<number> {
@@ -60,6 +66,7 @@ export class ParquetStream {
 
   /** Queues one batch, as a complete IPC stream (schema, batch, end marker). */
   push(ipcStream: Uint8Array): void {
+    if (this.failed) return;
     this.queue.push(ipcStream);
     this.wake?.();
   }

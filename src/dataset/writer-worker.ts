@@ -1,8 +1,9 @@
 /**
  * The writer thread: encodes the batches its parent thread's TableWriters stage, appends them to
- * each table's Arrow IPC stream, and turns the streams into Parquet at close, so that none of
- * this runs on the dispatcher's thread. Messages are handled in order, one chain of writes per
- * table; a write that fails cuts the file back to its last complete message.
+ * each table's Arrow IPC stream and hands them to the table's Parquet writer (parquet-stream.ts),
+ * so that none of this runs on the dispatcher's thread. Messages are handled in order, one chain
+ * of writes per table; a write that fails cuts the file back to its last complete message. The
+ * Parquet file is finished at close; if its writer failed, the stream is converted instead.
  */
 import { type FileHandle, open, rm } from 'node:fs/promises';
 import { parentPort } from 'node:worker_threads';
@@ -73,7 +74,10 @@ class StreamTable {
 
   /** Feeds the Parquet file being written; if that fails, close() converts the stream instead. */
   private async toParquet(stream: Uint8Array): Promise<void> {
-    if (this.parquetFailed) return;
+    if (this.parquetFailed || this.parquet?.failed) {
+      this.parquetFailed = true;
+      return;
+    }
     try {
       if (!this.parquet) {
         const { ParquetStream } = await import('./parquet-stream.js');
