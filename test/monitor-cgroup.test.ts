@@ -244,6 +244,35 @@ test('cgroup v1 on a host with many CPUs: usage_all once, then usage_user and us
   reader.close();
 });
 
+test('cgroup v1 throttling: cpu.stat at every sample with a CPU quota, once a second without', async () => {
+  const v1 = await v1Tree('v1-quota', {
+    cpuacct: { 'cpuacct.usage': '1\n', 'cpuacct.usage_all': 'cpu user system\n0 1 0\n' },
+    memory: {
+      'memory.usage_in_bytes': '1\n',
+      'memory.stat': 'rss 1\ncache 0\nhierarchical_memory_limit 4096\n',
+    },
+    cpu: { 'cpu.cfs_quota_us': '-1\n', 'cpu.stat': 'nr_periods 5\nnr_throttled 1\nthrottled_time 7\n' },
+  });
+  const cpu = (name: string) => join(v1, 'cpu', 'docker', ID, name);
+  const reader = CgroupReader.open(ID, undefined, v1);
+  assert.ok(reader);
+  assert.equal(reader.read().cpu_periods, 5, 'read at the first sample');
+  // Without a quota the kernel does not move these counters: the file is not re-read at once.
+  await writeFile(cpu('cpu.stat'), 'nr_periods 9\nnr_throttled 2\nthrottled_time 8\n');
+  assert.equal(reader.read().cpu_periods, 5);
+  await writeFile(cpu('cpu.cfs_quota_us'), '50000\n');
+  await new Promise((r) => setTimeout(r, 1100));
+  const m = reader.read();
+  assert.deepEqual(
+    [m.cpu_periods, m.cpu_throttled_periods, m.cpu_throttled_ns],
+    [9, 2, 8],
+    'quota seen: re-read',
+  );
+  await writeFile(cpu('cpu.stat'), 'nr_periods 11\nnr_throttled 2\nthrottled_time 8\n');
+  assert.equal(reader.read().cpu_periods, 11, 'with a quota: read at every sample');
+  reader.close();
+});
+
 test('cgroup v2: an empty io.stat (no I/O yet) is zero bytes, not a removed cgroup', async () => {
   const v2 = join(root, 'v2-idle');
   await files(v2, { 'cgroup.controllers': 'cpu memory pids io\n' });

@@ -2,9 +2,10 @@
  * Reads a container's resource counters from its cgroup files, cgroup v1 or v2, synchronously:
  * each file is a few µs to read (no Docker API round trip, which costs about 1 s per stats call).
  * The cost of a sample is mostly the number of files (one pread each), so each measure comes from
- * the file that carries the most of them: v1 reads 7 files (cpuacct.usage, cpuacct.usage_all,
- * memory.usage_in_bytes, memory.stat with the limit, pids.current, cpu.stat, blkio), v2 reads 6
- * (cpu.stat carries all CPU measures). Files stay open between samples and are parsed as bytes
+ * the file that carries the most of them: v1 reads 6 or 7 files (cpuacct.usage,
+ * cpuacct.usage_all, memory.usage_in_bytes, memory.stat with the limit, pids.current, blkio, and
+ * cpu.stat when a CPU quota is set: see readThrottling), v2 reads 6 (cpu.stat carries all CPU
+ * measures). Files stay open between samples and are parsed as bytes
  * into a Measures object the caller may reuse (see read()).
  *
  * Where a container's cgroup is: v1 `<root>/<controller>/docker/<id>` (cgroupfs driver) or
@@ -161,6 +162,8 @@ export function sumUsageAll(buf: Uint8Array, n: number, out: Float64Array): numb
  * hosts, but its length grows with the CPUs; past this many the two short files are read instead.
  */
 const USAGE_ALL_MAX_CPUS = 8;
+/** How often a v1 cgroup without a CPU quota has its quota (and throttling counters) looked at. */
+const QUOTA_RECHECK_MS = 1000;
 
 const V1_MEMORY_KEYS = new LineKeys([
   'total_rss',
@@ -202,6 +205,13 @@ class V1Files {
   readonly memoryStat: KernelFile;
   readonly pids: KernelFile | undefined;
   readonly cpuStat: KernelFile | undefined;
+  readonly cfsQuota: KernelFile | undefined;
+  /** cpu.stat's values as last read, and when the quota was last looked at (performance.now()). */
+  periods: number | null = null;
+  throttledPeriods: number | null = null;
+  throttledNs: number | null = null;
+  quotaCheckedAtMs = Number.NEGATIVE_INFINITY;
+  quotaSet = true;
   readonly blkio: KernelFile | undefined;
   readonly blkioRecursive: KernelFile | undefined;
   /** false once usage_all was found missing or too long (see USAGE_ALL_MAX_CPUS). */
@@ -222,6 +232,7 @@ class V1Files {
     this.memoryStat = files.file(join(memory, 'memory.stat'));
     this.pids = at(dirs.get('pids'), 'pids.current');
     this.cpuStat = at(dirs.get('cpu'), 'cpu.stat');
+    this.cfsQuota = at(dirs.get('cpu'), 'cpu.cfs_quota_us');
     this.blkio = at(dirs.get('blkio'), 'blkio.throttle.io_service_bytes');
     this.blkioRecursive = at(dirs.get('blkio'), 'blkio.io_service_bytes_recursive');
   }
@@ -351,17 +362,10 @@ function readV1(f: V1Files, m: Measures): void {
   const limit = Number.isNaN(values[4]!) ? readUint(f.memoryLimit) : values[4]!;
   m.memory_limit_bytes = Number.isNaN(limit) || limit >= UNLIMITED ? null : limit;
   m.pids = f.pids ? orNull(readUint(f.pids)) : null;
-  n = f.cpuStat ? f.cpuStat.readOptional() : -1;
-  if (n >= 0) {
-    lineValues(buf, n, V1_CPU_KEYS, values);
-    m.cpu_periods = orNull(values[0]!);
-    m.cpu_throttled_periods = orNull(values[1]!);
-    m.cpu_throttled_ns = orNull(values[2]!);
-  } else {
-    m.cpu_periods = null;
-    m.cpu_throttled_periods = null;
-    m.cpu_throttled_ns = null;
-  }
+  readThrottling(f);
+  m.cpu_periods = f.periods;
+  m.cpu_throttled_periods = f.throttledPeriods;
+  m.cpu_throttled_ns = f.throttledNs;
   n = f.blkio ? f.blkio.readOptional() : -1;
   if (n < 0 && f.blkioRecursive) n = f.blkioRecursive.readOptional();
   if (n >= 0) {
@@ -372,6 +376,31 @@ function readV1(f: V1Files, m: Measures): void {
     m.io_read_bytes = null;
     m.io_write_bytes = null;
   }
+}
+
+/**
+ * v1 throttling (cpu.stat) into f. Its counters only move while a CFS quota is set (the kernel's
+ * bandwidth timer runs only then), so without a quota cpu.stat is read once per
+ * QUOTA_RECHECK_MS, with the quota, instead of at every sample: the values are the same, except
+ * during the at most QUOTA_RECHECK_MS after a quota is set on a running container, when they
+ * lag. A quota file that cannot be read counts as a quota (cpu.stat read each time).
+ */
+function readThrottling(f: V1Files): void {
+  if (!f.cpuStat) return;
+  const now = performance.now();
+  const check = now - f.quotaCheckedAtMs >= QUOTA_RECHECK_MS;
+  if (check) {
+    f.quotaCheckedAtMs = now;
+    const q = f.cfsQuota!.readOptional();
+    f.quotaSet = q <= 0 || kernelBuffer[0] !== 0x2d; // '-1': no quota
+  }
+  if (!check && !f.quotaSet) return;
+  const n = f.cpuStat.readOptional();
+  if (n < 0) return; // no cpu.stat: nulls
+  lineValues(kernelBuffer, n, V1_CPU_KEYS, values);
+  f.periods = orNull(values[0]!);
+  f.throttledPeriods = orNull(values[1]!);
+  f.throttledNs = orNull(values[2]!);
 }
 
 /** cgroup v2: cpu.stat, memory.current, memory.max, memory.stat, pids.current, io.stat. */

@@ -42,41 +42,51 @@ export function lineEnd(buf: Uint8Array, at: number, end: number): number {
 /** Keys to pick from `key value` lines, encoded once. */
 export class LineKeys {
   readonly keys: readonly Uint8Array[];
+  /** 1 for the bytes some key starts with: other lines are skipped without a comparison. */
+  readonly firstBytes = new Uint8Array(256);
   constructor(readonly names: readonly string[]) {
     this.keys = names.map((n) => Buffer.from(n, 'latin1'));
+    for (const k of this.keys) this.firstBytes[k[0]!] = 1;
   }
 }
 
 /**
  * For lines `key value` or `key: value` (cgroup *.stat, /proc/<pid>/io), fills out[i] with the
- * value of keys.names[i], NaN for a key not there. One pass over the bytes; the first occurrence
- * of a key wins.
+ * value of keys.names[i], NaN for a key not there. One pass over the bytes that stops once every
+ * key is found (memory.stat's wanted lines are in its first half); the first occurrence of a key
+ * wins.
  */
 export function lineValues(buf: Uint8Array, n: number, keys: LineKeys, out: Float64Array): void {
-  out.fill(Number.NaN);
   const wanted = keys.keys;
+  const first = keys.firstBytes;
+  out.fill(Number.NaN, 0, wanted.length);
+  let left = wanted.length;
   let at = 0;
-  while (at < n) {
-    const eol = lineEnd(buf, at, n);
-    let k = at;
-    while (k < eol && buf[k] !== SPACE && buf[k] !== COLON) k++;
-    const length = k - at;
-    for (let w = 0; w < wanted.length; w++) {
-      const key = wanted[w]!;
-      if (key.length !== length || !Number.isNaN(out[w]!)) continue; // wrong length, or found already
-      let same = true;
-      for (let j = 0; j < length; j++) {
-        if (buf[at + j] !== key[j]) {
-          same = false;
+  while (at < n && left > 0) {
+    if (first[buf[at]!] === 1) {
+      let k = at;
+      while (k < n && buf[k] !== SPACE && buf[k] !== COLON && buf[k] !== NL) k++;
+      const length = k - at;
+      for (let w = 0; w < wanted.length; w++) {
+        const key = wanted[w]!;
+        if (key.length !== length || !Number.isNaN(out[w]!)) continue; // wrong length, or found already
+        let same = true;
+        for (let j = 1; j < length; j++) {
+          if (buf[at + j] !== key[j]) {
+            same = false;
+            break;
+          }
+        }
+        if (same && buf[at] === key[0]) {
+          out[w] = uintAt(buf, buf[k] === COLON ? k + 1 : k, n);
+          if (!Number.isNaN(out[w]!)) left--;
+          at = scan.end;
           break;
         }
       }
-      if (same) {
-        out[w] = uintAt(buf, buf[k] === COLON ? k + 1 : k, eol);
-        break;
-      }
     }
-    at = eol + 1;
+    while (at < n && buf[at] !== NL) at++;
+    at++;
   }
 }
 
