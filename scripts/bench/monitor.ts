@@ -132,6 +132,10 @@ function line(r: Result): string {
 
 const loadBefore = loadavg();
 const children: ChildProcess[] = [];
+// Also on a signal's exit (idle-containers.ts exits after removing the containers).
+process.on('exit', () => {
+  for (const c of children) c.kill();
+});
 let containers: IdleContainers | undefined;
 const results: Result[] = [];
 const dir = await mkdtemp(join(tmpdir(), 'faasload-bench-monitor-'));
