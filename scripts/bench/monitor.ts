@@ -12,11 +12,13 @@
  * - thread CPU: the monitors' thread (/proc/thread-self, as a replay's manifest records it), as a
  *   share of one core and per target sample;
  * - process CPU: every thread of this process (process.cpuUsage) over the same window, which
- *   also counts table writing done off the monitors' thread;
+ *   also counts the tables' writing (the dataset writer thread) and V8's GC and compiler threads;
  * - tick lateness p50/p99 and skipped ticks.
  * The container monitor samples every container on the engine (others' too): the per-sample
- * figures divide by the samples actually taken. The issue's goal: 100 containers at 100 ms under
- * 5% of one core. Results: results/bench/monitor.json and monitor.md.
+ * figures divide by the samples actually taken. The issue's goal, 100 containers at 100 ms under
+ * 5% of one core, is judged on the thread CPU (the sampling's own cost, as the manifest reports
+ * it), scaled to 100 targets; the process CPU is shown beside it. Results:
+ * results/bench/monitor.json and monitor.md.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -68,8 +70,9 @@ interface Result {
   threadCpuUsPerSample: number | null;
   processCpuShare: number;
   processCpuUsPerSample: number | null;
-  /** processCpuUsPerSample scaled to the goal's 100 targets at this interval. */
-  shareFor100: number | null;
+  /** Thread and process CPU per sample scaled to the goal's 100 targets at this interval. */
+  threadShareFor100: number | null;
+  processShareFor100: number | null;
   tickLateP50Us: number | null;
   tickLateP99Us: number | null;
   ticks: number;
@@ -77,6 +80,10 @@ interface Result {
   vanished: number;
   fact: MonitorsFact;
 }
+
+/** A CPU cost per sample as the share of one core that GOAL_TARGETS targets would take. */
+const for100 = (usPerSample: number | null, intervalMs: number) =>
+  usPerSample === null ? null : (usPerSample * GOAL_TARGETS) / (intervalMs * 1000);
 
 /** Runs one monitor alone for `durationS`; `begin` runs once it has started (e.g. announcements). */
 async function measure(
@@ -109,8 +116,8 @@ async function measure(
     threadCpuUsPerSample: fact.selfCpuUsPerTargetSample,
     processCpuShare: processCpuS / wallS,
     processCpuUsPerSample,
-    shareFor100:
-      processCpuUsPerSample === null ? null : (processCpuUsPerSample * GOAL_TARGETS) / (intervalMs * 1000),
+    threadShareFor100: for100(fact.selfCpuUsPerTargetSample, intervalMs),
+    processShareFor100: for100(processCpuUsPerSample, intervalMs),
     tickLateP50Us: m.tickLateUs?.p50 ?? null,
     tickLateP99Us: m.tickLateUs?.p99 ?? null,
     ticks: m.ticks,
@@ -200,15 +207,15 @@ await writeFile(
       `${conditions.processes} idle processes, ${conditions.containers} idle bench containers; ${seconds} s per run; ` +
       `load average ${load(loadBefore)} before, ${load(loadAfter)} after.`,
     '',
-    '| kind | interval | targets per tick | thread CPU (share of a core) | per target sample (thread) | process CPU, all threads | per target sample (process) | for 100 targets (process) | tick lateness p50 / p99 | skipped ticks |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    '| kind | interval | targets per tick | thread CPU (share of a core) | per target sample | for 100 targets | process CPU, all threads | per target sample | for 100 targets | tick lateness p50 / p99 | skipped ticks |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
     ...results.map(
       (r) =>
-        `| ${r.kind} | ${r.intervalMs} ms | ${r.targets.toFixed(0)} | ${pct(r.threadCpuShare)} | ${us(r.threadCpuUsPerSample)} | ${pct(r.processCpuShare)} | ${us(r.processCpuUsPerSample)} | ${pct(r.shareFor100)} | ${r.tickLateP50Us ?? '-'} / ${r.tickLateP99Us ?? '-'} µs | ${r.skippedTicks} |`,
+        `| ${r.kind} | ${r.intervalMs} ms | ${r.targets.toFixed(0)} | ${pct(r.threadCpuShare)} | ${us(r.threadCpuUsPerSample)} | ${pct(r.threadShareFor100)} | ${pct(r.processCpuShare)} | ${us(r.processCpuUsPerSample)} | ${pct(r.processShareFor100)} | ${r.tickLateP50Us ?? '-'} / ${r.tickLateP99Us ?? '-'} µs | ${r.skippedTicks} |`,
     ),
     '',
     goal
-      ? `Goal (${GOAL_TARGETS} containers at ${GOAL_INTERVAL_MS} ms under ${100 * GOAL_SHARE}% of one core): ${pct(goal.shareFor100)} (process CPU per sample x ${GOAL_TARGETS}), ${pct(goal.threadCpuShare)} measured on the monitors' thread with ${goal.targets.toFixed(0)} containers: ${goal.shareFor100 !== null && goal.shareFor100 < GOAL_SHARE ? 'met' : 'not met'}.`
+      ? `Goal (${GOAL_TARGETS} containers at ${GOAL_INTERVAL_MS} ms under ${100 * GOAL_SHARE}% of one core, on the monitors' thread): ${pct(goal.threadShareFor100)}, ${goal.threadShareFor100 !== null && goal.threadShareFor100 < GOAL_SHARE ? 'met' : 'not met'}; with the table writing and V8's helper threads (process CPU): ${pct(goal.processShareFor100)}.`
       : 'Goal not measured: no containers (no Docker engine, or --containers 0).',
     'The thread CPU has 10 ms resolution; a machine shared with other work inflates both CPU and lateness: compare ratios within one run.',
     '',
