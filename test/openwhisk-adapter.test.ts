@@ -126,7 +126,7 @@ async function fake(options: FakeOptions = {}): Promise<Fake> {
       response: {
         status: o.status ?? (success ? 'success' : 'application error'),
         success,
-        result: o.result ?? { execMs: 15, memoryMb: 0, pid: 42 },
+        result: o.result ?? { execMs: 15, cpuMs: 14.5, memoryMb: 0, pid: 42 },
         size: 40,
       },
       logs: [],
@@ -392,6 +392,7 @@ describe('OpenWhisk platform: invoke', () => {
         initMs: 40,
         execMs: 15,
         instanceId: 'inst-f1',
+        cpuMs: 14.5,
       },
     );
     assert.deepEqual(
@@ -406,6 +407,7 @@ describe('OpenWhisk platform: invoke', () => {
         waitMs: 7,
         execMs: 15,
         instanceId: 'inst-f1',
+        cpuMs: 14.5,
       },
     );
     assert.ok(before <= cold.sentAtUs && cold.sentAtUs <= posts[0]!.atUs && posts[0]!.atUs <= cold.endedAtUs);

@@ -22,6 +22,7 @@ import { SYNTHETIC_ACTION_CODE, SYNTHETIC_ACTION_MAIN } from '../../runtime/synt
 import type { Arrival } from '../../schedule/types.js';
 import { epochUs } from '../../util/time.js';
 import { invocationValue } from '../../workload/binding.js';
+import { reportedCpuMs } from '../action-usage.js';
 import type { FunctionSpec, InvocationResult, Outcome, PlatformAdapter } from '../types.js';
 import { type ActionAnswer, InstanceFailure } from './instance.js';
 import { announceInstance } from './instance-channel.js';
@@ -386,7 +387,7 @@ export class LocalPlatform implements PlatformAdapter {
       this.release(instance);
       if (isDict(answer.body)) {
         result.result = answer.body;
-        const cpuMs = cpuMsOf(answer.body);
+        const cpuMs = reportedCpuMs(answer.body);
         if (cpuMs !== undefined) result.cpuMs = cpuMs;
       } else {
         result.outcome = 'error';
@@ -706,18 +707,4 @@ export class LocalPlatform implements PlatformAdapter {
     await Promise.all(exits);
     await this.runtime?.teardown?.();
   }
-}
-
-/**
- * The CPU time an action says its call used: the synthetic function's `cpuMs`, or the catalog
- * functions' `usage` (microseconds of user and system time).
- */
-function cpuMsOf(body: Record<string, unknown>): number | undefined {
-  if (typeof body.cpuMs === 'number' && Number.isFinite(body.cpuMs)) return body.cpuMs;
-  const usage = body.usage;
-  if (!isDict(usage)) return undefined;
-  const { cpuUserUs, cpuSystemUs } = usage;
-  return typeof cpuUserUs === 'number' && typeof cpuSystemUs === 'number'
-    ? (cpuUserUs + cpuSystemUs) / 1000
-    : undefined;
 }

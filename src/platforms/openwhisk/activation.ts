@@ -8,12 +8,14 @@
  * - initMs = annotation initTime; coldStart = initTime is present
  * - execMs = duration - initTime (the /run part, as the embedded platform measures it)
  * - instanceId = annotation 'instance' (faasload's own server adds it; OpenWhisk does not)
+ * - cpuMs = what a successful result reports (faasload's synthetic and catalog functions)
  * A top-level waitTime / initTime (not in the swagger) is read too when the annotation is absent.
  *
  * Outcome: response.success (else status 'success', else statusCode 0) → 'ok'; an annotation
  * timeout = true (the action exceeded its time limit) → 'timeout'; anything else → 'error' with
  * 'status: result.error'.
  */
+import { reportedCpuMs } from '../action-usage.js';
 import type { InvocationResult, Outcome } from '../types.js';
 
 /** The fields of one activation record that faasload reads. */
@@ -25,6 +27,7 @@ export interface ActivationFields {
   initMs?: number;
   execMs?: number;
   instanceId?: string;
+  cpuMs?: number;
   error?: string;
 }
 
@@ -100,6 +103,8 @@ export function readActivation(record: Json): ActivationFields {
   if (duration !== undefined) out.execMs = Math.max(0, duration - (initMs ?? 0));
   const instance = annotation(record, 'instance');
   if (typeof instance === 'string' || typeof instance === 'number') out.instanceId = String(instance);
+  const cpuMs = success ? reportedCpuMs(response.result) : undefined;
+  if (cpuMs !== undefined) out.cpuMs = cpuMs;
   if (!success) {
     const result = response.result;
     const detail = isObject(result) && 'error' in result ? errorText(result.error) : undefined;
