@@ -183,6 +183,18 @@ describe('Docker runtime for instances', {
     await assert.rejects(instance.post('/run', { value: {} }, CALL_TIMEOUT_MS, never), { kind: 'exited' });
   });
 
+  it('stops on SIGTERM (docker stop, a dockerd shutting down) without waiting out the stop timeout', async () => {
+    const instance = start({});
+    await instance.ready(READY_TIMEOUT_MS, never);
+    const container = docker.getContainer(instance.containerId!);
+    const t0 = performance.now();
+    await container.stop({ t: 10 });
+    const stopMs = performance.now() - t0;
+    assert.ok(stopMs < 5000, `docker stop took ${stopMs.toFixed(0)} ms (its timeout is 10 s)`);
+    assert.equal((await container.inspect()).State.ExitCode, 143);
+    await instance.kill();
+  });
+
   it('reports an action that exceeds the memory limit as an OOM kill', async () => {
     const instance = await startWarm({ memoryMb: 128 });
     const id = instance.containerId!;

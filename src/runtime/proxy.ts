@@ -201,6 +201,9 @@ function start(): void {
     process.stdin.resume();
   }
   process.on('disconnect', () => process.exit(0));
+  // As a container's PID 1 the process has no default signal handlers: without this, `docker
+  // stop` (and a dockerd shutting down) waits its whole stop timeout and then kills it.
+  process.once('SIGTERM', () => process.exit(143));
 
   const server = createServer((req, res) => {
     handle(req, res).catch((e: unknown) => {
