@@ -74,6 +74,7 @@ export class BatchStager {
   private codes!: Int32Array;
   private texts!: StagedText[];
   private readonly maps: Map<CellValue, number>[];
+  private readonly spares: StagedBatch[] = [];
   private readonly widths: { numbers: number; codes: number; texts: number };
 
   constructor(
@@ -127,6 +128,15 @@ ${lines.join('\n')}
     return batch;
   }
 
+  /**
+   * Takes back the arrays of a batch the writer is done with, to fill them again instead of
+   * allocating new ones (the cells of a row are all written before it counts, so no clearing).
+   */
+  recycle(batch: StagedBatch): void {
+    if (this.spares.length < 2 && batch.numbers.length === this.capacity * this.widths.numbers)
+      this.spares.push(batch);
+  }
+
   /** Drops the rows of the current batch. */
   clear(): void {
     this.n = 0;
@@ -173,6 +183,12 @@ ${lines.join('\n')}
   private reset(): void {
     const n = this.capacity;
     this.n = 0;
+    for (const m of this.maps) m.clear();
+    const spare = this.spares.pop();
+    if (spare) {
+      ({ numbers: this.numbers, valid: this.valid, codes: this.codes, texts: this.texts } = spare);
+      return;
+    }
     this.numbers = new Float64Array(n * this.widths.numbers);
     this.valid = new Uint8Array(n * this.widths.numbers);
     this.codes = new Int32Array(n * this.widths.codes);
@@ -181,6 +197,5 @@ ${lines.join('\n')}
       ends: new Int32Array(n),
       valid: new Uint8Array(n),
     }));
-    for (const m of this.maps) m.clear();
   }
 }

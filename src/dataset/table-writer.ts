@@ -190,6 +190,7 @@ export class TableWriter implements TableSink<Row> {
   private hear(m: FromWriter): void {
     switch (m.op) {
       case 'ack':
+        if (m.recycled) this.stager.recycle(m.recycled);
         this.pending -= m.bytes;
         if (m.ok) this.written += m.rows;
         else this.lost += m.rows;

@@ -10,7 +10,7 @@ import { parentPort } from 'node:worker_threads';
 import { makeData, RecordBatch, type Schema, Struct } from 'apache-arrow';
 import { Arena, arrowSchema, type ColumnSpec, encodeColumn, ipcStream } from './columns.js';
 import type { ParquetStream } from './parquet-stream.js';
-import { type StagingSlot, stagingSlots } from './staging.js';
+import { type StagedBatch, type StagingSlot, stagedBuffers, stagingSlots } from './staging.js';
 import type { FromWriter, ToWriter } from './writer-protocol.js';
 
 const port = parentPort!;
@@ -56,7 +56,7 @@ class StreamTable {
    * Encodes and appends one batch (`encode` gives it as a one-batch IPC stream), then hands it to
    * the Parquet writer; acks it either way.
    */
-  append(rows: number, bytes: number, encode: () => Uint8Array): void {
+  append(rows: number, bytes: number, encode: () => Uint8Array, recycled?: StagedBatch): void {
     this.chain = this.chain.then(async () => {
       let ok = false;
       if (!this.failure) {
@@ -68,7 +68,10 @@ class StreamTable {
           this.fail((err as Error).message);
         }
       }
-      post({ op: 'ack', table: this.id, rows, bytes, ok });
+      // Encoded (serialized, copied) by now: the staged arrays can go back to be filled again.
+      if (recycled)
+        port.postMessage({ op: 'ack', table: this.id, rows, bytes, ok, recycled }, stagedBuffers(recycled));
+      else post({ op: 'ack', table: this.id, rows, bytes, ok });
     });
   }
 
@@ -91,15 +94,20 @@ class StreamTable {
   }
 
   batch(m: Extract<ToWriter, { op: 'batch' }>): void {
-    this.append(m.batch.length, m.bytes, () => {
-      const fields = this.schema.fields;
-      this.arena.reset();
-      const children = this.columns.map((spec, i) =>
-        encodeColumn(spec, fields[i]!.type, this.slots[i]!, m.batch, this.arena),
-      );
-      const data = makeData({ type: new Struct(fields), length: m.batch.length, nullCount: 0, children });
-      return ipcStream(this.schema, [new RecordBatch(this.schema, data)]);
-    });
+    this.append(
+      m.batch.length,
+      m.bytes,
+      () => {
+        const fields = this.schema.fields;
+        this.arena.reset();
+        const children = this.columns.map((spec, i) =>
+          encodeColumn(spec, fields[i]!.type, this.slots[i]!, m.batch, this.arena),
+        );
+        const data = makeData({ type: new Struct(fields), length: m.batch.length, nullCount: 0, children });
+        return ipcStream(this.schema, [new RecordBatch(this.schema, data)]);
+      },
+      m.batch,
+    );
   }
 
   /** A one-batch IPC stream around one record batch message. */
