@@ -52,16 +52,16 @@ export const TABLE_WRITER_DEFAULTS = {
 
 /**
  * Buffers rows into Arrow record batches (one Schema per table) and streams them to an Arrow IPC
- * stream file while the run goes on, so a crash keeps every batch written; close() turns the
- * stream into Parquet (bounded memory, see parquet.ts) and removes it.
+ * stream file while the run goes on, so a crash keeps every batch written, and to the table's
+ * Parquet file, which close() finishes (the stream is then removed).
  *
  * Hot path: add() only stores cells into typed arrays (staging.ts); a full batch (batchRows, or
  * every flushIntervalMs) is handed whole to this thread's writer thread (writer-thread.ts), which
- * encodes it as Arrow, writes it and later converts the stream to Parquet: the caller's thread
+ * encodes it as Arrow, appends it to the stream and feeds the Parquet writer: the caller's thread
  * never encodes or waits for the disk. Bounded memory: at most maxPendingBytes of batches wait to
- * be written. A failure (ENOSPC, EIO, a disk too slow) is reported once through onError and by
- * close(); the stream is cut back to its last complete batch, rows added afterwards are counted
- * as lost, and nothing already written is lost.
+ * be written. A failure (ENOSPC, EIO, a disk or writer too slow) is reported once through onError
+ * and by close(); the stream is cut back to its last complete batch, rows added afterwards are
+ * counted as lost, and nothing already written is lost.
  */
 export class TableWriter implements TableSink<Row> {
   readonly schema: Schema;
