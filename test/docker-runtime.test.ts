@@ -12,10 +12,8 @@ import { fileURLToPath } from 'node:url';
 import {
   buildRuntimeImage,
   CONTENT_HASH_LABEL,
-  connectDocker,
   DockerInstance,
   type DockerInstanceOptions,
-  detectEngine,
   ensureRuntimeImage,
   FUNCTION_LABEL,
   INSTANCE_LABEL_VALUE,
@@ -29,15 +27,9 @@ import {
 } from '../src/platforms/docker/index.js';
 import { InstanceFailure } from '../src/platforms/local/instance.js';
 import { SYNTHETIC_ACTION_CODE, SYNTHETIC_ACTION_MAIN } from '../src/runtime/synthetic.js';
+import { dockerEngine } from './helpers/cannot-run.js';
 
-const docker = connectDocker();
-const engine = await detectEngine(docker, 3_000);
-if (!engine.available) {
-  const msg = `DOCKER RUNTIME TESTS CANNOT RUN: ${engine.reason} (start one with scripts/ensure-docker.sh, as root)`;
-  console.error(`\n${'!'.repeat(msg.length)}\n${msg}\n${'!'.repeat(msg.length)}\n`);
-  // CI must run them: there a missing engine is a failure, not a skip.
-  if (process.env.CI) throw new Error(msg);
-}
+const { docker, engine } = await dockerEngine('DOCKER RUNTIME TESTS');
 
 const READY_TIMEOUT_MS = 30_000;
 const CALL_TIMEOUT_MS = 30_000;

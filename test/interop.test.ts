@@ -10,6 +10,7 @@ import { mergeRuns } from '../src/dataset/merge.js';
 import { TABLES } from '../src/dataset/tables.js';
 import { createClock } from '../src/dispatch/pacing.js';
 import { replay } from '../src/run/replay.js';
+import { cannotRun } from './helpers/cannot-run.js';
 import { FakePlatform } from './helpers/fakes.js';
 import { readParquetTable } from './helpers/parquet.js';
 import { AZURE2021_FILE, REPO_ROOT } from './helpers/paths.js';
@@ -24,11 +25,10 @@ function findPython(): string | undefined {
 
 const python = findPython();
 if (!python) {
-  const msg =
-    'INTEROP TESTS CANNOT RUN: no Python with pyarrow, polars, duckdb and pandas (run scripts/ensure-python.sh)';
-  console.error(`\n${'!'.repeat(msg.length)}\n${msg}\n${'!'.repeat(msg.length)}\n`);
-  // CI must run them: there a missing reader is a failure, not a skip.
-  if (process.env.CI) throw new Error(msg);
+  cannotRun(
+    'INTEROP TESTS',
+    'no Python with pyarrow, polars, duckdb and pandas (run scripts/ensure-python.sh)',
+  );
 }
 
 const READ = `

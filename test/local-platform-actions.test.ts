@@ -6,15 +6,10 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
-import { connectDocker, detectEngine } from '../src/platforms/docker/index.js';
 import { type LocalFunctionSpec, LocalPlatform } from '../src/platforms/local/index.js';
+import { dockerEngine } from './helpers/cannot-run.js';
 
-const engine = await detectEngine(connectDocker(), 3_000);
-if (!engine.available) {
-  const msg = `LOCAL PLATFORM ACTION TESTS ON DOCKER CANNOT RUN: ${engine.reason} (start one with scripts/ensure-docker.sh, as root)`;
-  console.error(`\n${'!'.repeat(msg.length)}\n${msg}\n${'!'.repeat(msg.length)}\n`);
-  if (process.env.CI) throw new Error(msg);
-}
+const { engine } = await dockerEngine('LOCAL PLATFORM ACTION TESTS ON DOCKER');
 
 const never = new AbortController().signal;
 

@@ -8,18 +8,13 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { connectDocker, detectEngine, listInstances } from '../src/platforms/docker/index.js';
+import { listInstances } from '../src/platforms/docker/index.js';
 import { LocalPlatform, type LocalPlatformOptions } from '../src/platforms/local/index.js';
 import type { FunctionSpec } from '../src/platforms/types.js';
 import type { Arrival } from '../src/schedule/types.js';
+import { dockerEngine } from './helpers/cannot-run.js';
 
-const docker = connectDocker();
-const engine = await detectEngine(docker, 3_000);
-if (!engine.available) {
-  const msg = `LOCAL PLATFORM DOCKER TESTS CANNOT RUN: ${engine.reason} (start one with scripts/ensure-docker.sh, as root)`;
-  console.error(`\n${'!'.repeat(msg.length)}\n${msg}\n${'!'.repeat(msg.length)}\n`);
-  if (process.env.CI) throw new Error(msg);
-}
+const { docker, engine } = await dockerEngine('LOCAL PLATFORM DOCKER TESTS');
 
 const F1: FunctionSpec = { id: 'app/f1', name: 'f1', memoryMb: 64 };
 const never = new AbortController().signal;

@@ -20,21 +20,11 @@ import Dockerode from 'dockerode';
 import { CgroupReader } from '../src/monitor/cgroup.js';
 import { ContainerMonitor } from '../src/monitor/container.js';
 import { isGone } from '../src/monitor/measures.js';
-import {
-  connectDocker,
-  detectEngine,
-  ensureRuntimeImage,
-  IMAGE_NODE_PATH,
-} from '../src/platforms/docker/index.js';
+import { ensureRuntimeImage, IMAGE_NODE_PATH } from '../src/platforms/docker/index.js';
+import { dockerEngine } from './helpers/cannot-run.js';
 import { readParquetTable, rowsOf } from './helpers/parquet.js';
 
-const docker = connectDocker();
-const engine = await detectEngine(docker, 3_000);
-if (!engine.available) {
-  const msg = `CONTAINER SAMPLING TESTS CANNOT RUN: ${engine.reason} (start one with scripts/ensure-docker.sh, as root)`;
-  console.error(`\n${'!'.repeat(msg.length)}\n${msg}\n${'!'.repeat(msg.length)}\n`);
-  if (process.env.CI) throw new Error(msg);
-}
+const { docker, engine } = await dockerEngine('CONTAINER SAMPLING TESTS');
 
 const TEST_LABEL = 'faasload.test';
 const TEST_LABEL_VALUE = `sampling-${process.pid}`;

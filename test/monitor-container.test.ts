@@ -16,21 +16,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type Dockerode from 'dockerode';
 import { ContainerMonitor } from '../src/monitor/container.js';
 import type { MonitorSummary } from '../src/monitor/types.js';
-import {
-  connectDocker,
-  detectEngine,
-  ensureRuntimeImage,
-  IMAGE_NODE_PATH,
-} from '../src/platforms/docker/index.js';
+import { connectDocker, ensureRuntimeImage, IMAGE_NODE_PATH } from '../src/platforms/docker/index.js';
+import { dockerEngine } from './helpers/cannot-run.js';
 import { readParquetTable, rowsOf } from './helpers/parquet.js';
 
-const docker = connectDocker();
-const engine = await detectEngine(docker, 3_000);
-if (!engine.available) {
-  const msg = `MONITOR CONTAINER TESTS CANNOT RUN: ${engine.reason} (start one with scripts/ensure-docker.sh, as root)`;
-  console.error(`\n${'!'.repeat(msg.length)}\n${msg}\n${'!'.repeat(msg.length)}\n`);
-  if (process.env.CI) throw new Error(msg);
-}
+const { docker, engine } = await dockerEngine('MONITOR CONTAINER TESTS');
 
 /** Our test containers carry this label (not faasload=instance: other tests remove those). */
 const TEST_LABEL = 'faasload.test';

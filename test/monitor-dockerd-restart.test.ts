@@ -32,6 +32,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import type { Manifest } from '../src/dataset/manifest.js';
 import { connectDocker, detectEngine, listInstances } from '../src/platforms/docker/index.js';
+import { cannotRun } from './helpers/cannot-run.js';
 import { runCli } from './helpers/cli.js';
 import { readParquetTable, rowsOf } from './helpers/parquet.js';
 import { REPO_ROOT } from './helpers/paths.js';
@@ -86,9 +87,10 @@ const cannot = !engine.available
         ? `${ENSURE_DOCKER} is missing`
         : undefined;
 if (cannot) {
-  const msg = `DOCKERD RESTART FAULT TEST CANNOT RUN: ${cannot} (run it as root, with an engine started by scripts/ensure-docker.sh)`;
-  console.error(`\n${'!'.repeat(msg.length)}\n${msg}\n${'!'.repeat(msg.length)}\n`);
-  if (process.env.CI) throw new Error(msg);
+  cannotRun(
+    'DOCKERD RESTART FAULT TEST',
+    `${cannot} (run it as root, with an engine started by scripts/ensure-docker.sh)`,
+  );
 }
 
 type Row = Record<string, unknown>;

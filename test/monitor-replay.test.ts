@@ -11,17 +11,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Manifest } from '../src/dataset/manifest.js';
-import { connectDocker, detectEngine } from '../src/platforms/docker/index.js';
 import { replay } from '../src/run/replay.js';
+import { dockerEngine } from './helpers/cannot-run.js';
 import { runCli } from './helpers/cli.js';
 import { readParquetTable, rowsOf } from './helpers/parquet.js';
 
-const engine = await detectEngine(connectDocker(), 3_000);
-if (!engine.available) {
-  const msg = `MONITOR REPLAY DOCKER TESTS CANNOT RUN: ${engine.reason} (start one with scripts/ensure-docker.sh, as root)`;
-  console.error(`\n${'!'.repeat(msg.length)}\n${msg}\n${'!'.repeat(msg.length)}\n`);
-  if (process.env.CI) throw new Error(msg);
-}
+const { engine } = await dockerEngine('MONITOR REPLAY DOCKER TESTS');
 
 type Row = Record<string, unknown>;
 const n = (v: unknown) => Number(v);
