@@ -1,5 +1,6 @@
 /** The HTTP platform's options: one typed object, its defaults in one place, validated at once. */
 import { FaasloadError } from '../../errors.js';
+import { positiveInteger, timerMs } from '../option-checks.js';
 import { BodyTemplate, DEFAULT_BODY, UrlTemplate } from './template.js';
 
 export interface HttpPlatformOptions {
@@ -53,7 +54,6 @@ export const HTTP_PLATFORM_DEFAULTS = {
 } as const;
 
 /** Node's timers overflow (and fire at once) past this many milliseconds. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 /** RFC 9110 token: method and header names. */
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
@@ -80,17 +80,13 @@ export function resolveHttpOptions(options: HttpPlatformOptions): ResolvedHttpOp
   if (body && !given.has('content-type')) {
     headers['content-type'] = body.isJson ? 'application/json' : 'text/plain; charset=utf-8';
   }
-  const connections = options.connections ?? HTTP_PLATFORM_DEFAULTS.connections;
-  if (!Number.isInteger(connections) || connections < 1) {
-    problems.push(`connections: ${String(connections)} is not a positive integer`);
-  }
-  const ms = (name: 'connectTimeoutMs' | 'invokeTimeoutMs'): number => {
-    const v = options[name] ?? HTTP_PLATFORM_DEFAULTS[name];
-    if (typeof v !== 'number' || !(v >= 1 && v <= MAX_TIMER_MS)) {
-      problems.push(`${name}: ${String(v)} is not a number of milliseconds in [1, ${MAX_TIMER_MS}]`);
-    }
-    return v;
-  };
+  const connections = positiveInteger(
+    'connections',
+    options.connections ?? HTTP_PLATFORM_DEFAULTS.connections,
+    problems,
+  );
+  const ms = (name: 'connectTimeoutMs' | 'invokeTimeoutMs'): number =>
+    timerMs(name, options[name] ?? HTTP_PLATFORM_DEFAULTS[name], problems);
   const connectTimeoutMs = ms('connectTimeoutMs');
   const invokeTimeoutMs = ms('invokeTimeoutMs');
   if (problems.length > 0) {

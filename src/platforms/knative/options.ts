@@ -1,5 +1,6 @@
 /** The Knative Serving platform's options: one typed object, its defaults in one place, validated at once. */
 import { FaasloadError } from '../../errors.js';
+import { positiveInteger, timerMs } from '../option-checks.js';
 
 export interface KnativePlatformOptions {
   /**
@@ -59,7 +60,6 @@ export const KNATIVE_PLATFORM_DEFAULTS = {
   insecure: false,
 } as const;
 
-const MAX_TIMER_MS = 2 ** 31 - 1;
 /** RFC 1123 label, as Kubernetes names and namespaces are. */
 const LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
@@ -85,14 +85,8 @@ export function resolveKnativeOptions(o: KnativePlatformOptions): ResolvedKnativ
   if ((o.apply ?? false) && o.manifestsDir === undefined) {
     problems.push('apply: needs a folder for the manifests (--knative-manifests)');
   }
-  const connections = o.connections ?? d.connections;
-  if (!Number.isInteger(connections) || connections < 1)
-    problems.push(`connections: ${connections} is not a positive integer`);
-  const ms = (name: 'connectTimeoutMs' | 'invokeTimeoutMs') => {
-    const v = o[name] ?? d[name];
-    if (!(v >= 1 && v <= MAX_TIMER_MS)) problems.push(`${name}: ${v} is not a number of milliseconds`);
-    return v;
-  };
+  const connections = positiveInteger('connections', o.connections ?? d.connections, problems);
+  const ms = (name: 'connectTimeoutMs' | 'invokeTimeoutMs') => timerMs(name, o[name] ?? d[name], problems);
   const resolved: ResolvedKnativeOptions = {
     origin,
     basePath,

@@ -1,5 +1,6 @@
 /** The AWS Lambda platform's options: one typed object, its defaults in one place, validated at once. */
 import { FaasloadError } from '../../errors.js';
+import { positiveInteger, timerMs } from '../option-checks.js';
 
 export const INVOCATION_TYPES = ['RequestResponse', 'Event'] as const;
 export type InvocationType = (typeof INVOCATION_TYPES)[number];
@@ -43,8 +44,6 @@ export const LAMBDA_PLATFORM_DEFAULTS = {
   invokeTimeoutMs: 60_000,
 } as const;
 
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
 export function resolveLambdaOptions(o: LambdaPlatformOptions): ResolvedLambdaOptions {
   const d = LAMBDA_PLATFORM_DEFAULTS;
   const problems: string[] = [];
@@ -67,14 +66,8 @@ export function resolveLambdaOptions(o: LambdaPlatformOptions): ResolvedLambdaOp
   const functionPrefix = o.functionPrefix ?? d.functionPrefix;
   if (!/^[A-Za-z0-9_-]*$/.test(functionPrefix))
     problems.push(`function prefix: '${functionPrefix}' has characters a function name cannot`);
-  const connections = o.connections ?? d.connections;
-  if (!Number.isInteger(connections) || connections < 1)
-    problems.push(`connections: ${connections} is not a positive integer`);
-  const ms = (name: 'connectTimeoutMs' | 'invokeTimeoutMs') => {
-    const v = o[name] ?? d[name];
-    if (!(v >= 1 && v <= MAX_TIMER_MS)) problems.push(`${name}: ${v} is not a number of milliseconds`);
-    return v;
-  };
+  const connections = positiveInteger('connections', o.connections ?? d.connections, problems);
+  const ms = (name: 'connectTimeoutMs' | 'invokeTimeoutMs') => timerMs(name, o[name] ?? d[name], problems);
   const resolved: ResolvedLambdaOptions = {
     region: o.region,
     endpoint: o.endpoint?.replace(/\/+$/, ''),

@@ -2,6 +2,7 @@
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { FaasloadError } from '../../errors.js';
+import { MAX_TIMER_MS } from '../option-checks.js';
 import { RUNTIME_CHOICES, type RuntimeChoice } from './runtime.js';
 
 export interface LocalPlatformOptions {
@@ -46,7 +47,6 @@ export interface LocalPlatformOptions {
 export type ResolvedLocalOptions = Required<LocalPlatformOptions>;
 
 /** Node's timers overflow (and fire at once) past this many milliseconds. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export const LOCAL_PLATFORM_DEFAULTS = {
   keepAliveMs: 600_000,

@@ -1,5 +1,6 @@
 /** The OpenFaaS platform's options: one typed object, its defaults in one place, validated at once. */
 import { FaasloadError } from '../../errors.js';
+import { positiveInteger, timerMs } from '../option-checks.js';
 
 export interface OpenFaasPlatformOptions {
   /** The gateway, e.g. 'http://127.0.0.1:8080' (faas-cli's OPENFAAS_URL). */
@@ -56,8 +57,6 @@ export const OPENFAAS_PLATFORM_DEFAULTS = {
   requestTimeoutMs: 30_000,
 } as const;
 
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
 export function resolveOpenFaasOptions(o: OpenFaasPlatformOptions): ResolvedOpenFaasOptions {
   const d = OPENFAAS_PLATFORM_DEFAULTS;
   const problems: string[] = [];
@@ -85,14 +84,9 @@ export function resolveOpenFaasOptions(o: OpenFaasPlatformOptions): ResolvedOpen
   if (o.callbackUrl !== undefined && !/^https?:\/\//.test(o.callbackUrl)) {
     problems.push(`callback URL: '${o.callbackUrl}' is not an http(s) URL`);
   }
-  const connections = o.connections ?? d.connections;
-  if (!Number.isInteger(connections) || connections < 1)
-    problems.push(`connections: ${connections} is not a positive integer`);
-  const ms = (name: 'connectTimeoutMs' | 'invokeTimeoutMs' | 'requestTimeoutMs') => {
-    const v = o[name] ?? d[name];
-    if (!(v >= 1 && v <= MAX_TIMER_MS)) problems.push(`${name}: ${v} is not a number of milliseconds`);
-    return v;
-  };
+  const connections = positiveInteger('connections', o.connections ?? d.connections, problems);
+  const ms = (name: 'connectTimeoutMs' | 'invokeTimeoutMs' | 'requestTimeoutMs') =>
+    timerMs(name, o[name] ?? d[name], problems);
   const resolved: ResolvedOpenFaasOptions = {
     origin,
     basePath,

@@ -1,5 +1,6 @@
 /** The OpenWhisk platform's options: one typed object, its defaults in one place, validated at once. */
 import { FaasloadError } from '../../errors.js';
+import { positiveInteger, timerMs } from '../option-checks.js';
 
 export interface OpenWhiskPlatformOptions {
   /**
@@ -85,8 +86,6 @@ export const OPENWHISK_PLATFORM_DEFAULTS = {
 /** OpenWhisk's smallest memory limit, MB (its default minimum; smaller limits are refused). */
 export const OPENWHISK_MIN_MEMORY_MB = 128;
 
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
 /** Fills in the defaults; throws one E_USAGE error naming every invalid option (never the key). */
 export function resolveOpenWhiskOptions(options: OpenWhiskPlatformOptions): ResolvedOpenWhiskOptions {
   const problems: string[] = [];
@@ -117,11 +116,8 @@ export function resolveOpenWhiskOptions(options: OpenWhiskPlatformOptions): Reso
   else if (colon <= 0 || colon === auth.length - 1) problems.push("auth: not of the form 'UUID:KEY'");
   const namespace = options.namespace || OPENWHISK_PLATFORM_DEFAULTS.namespace;
   if (/[/\s]/.test(namespace)) problems.push(`namespace: '${namespace}' is not a namespace name`);
-  const positive = (name: 'connections' | 'controlConnections' | 'deployConcurrency'): number => {
-    const v = options[name] ?? OPENWHISK_PLATFORM_DEFAULTS[name];
-    if (!Number.isInteger(v) || v < 1) problems.push(`${name}: ${String(v)} is not a positive integer`);
-    return v;
-  };
+  const positive = (name: 'connections' | 'controlConnections' | 'deployConcurrency'): number =>
+    positiveInteger(name, options[name] ?? OPENWHISK_PLATFORM_DEFAULTS[name], problems);
   const ms = (
     name:
       | 'connectTimeoutMs'
@@ -129,13 +125,7 @@ export function resolveOpenWhiskOptions(options: OpenWhiskPlatformOptions): Reso
       | 'pollIntervalMs'
       | 'pollMaxIntervalMs'
       | 'requestTimeoutMs',
-  ): number => {
-    const v = options[name] ?? OPENWHISK_PLATFORM_DEFAULTS[name];
-    if (typeof v !== 'number' || !(v >= 1 && v <= MAX_TIMER_MS)) {
-      problems.push(`${name}: ${String(v)} is not a number of milliseconds in [1, ${MAX_TIMER_MS}]`);
-    }
-    return v;
-  };
+  ): number => timerMs(name, options[name] ?? OPENWHISK_PLATFORM_DEFAULTS[name], problems);
   const kind = options.kind ?? OPENWHISK_PLATFORM_DEFAULTS.kind;
   if (typeof kind !== 'string' || !/^[a-z0-9.:_-]+$/i.test(kind)) {
     problems.push(`kind: '${String(kind)}' is not an exec kind`);
