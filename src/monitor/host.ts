@@ -69,11 +69,8 @@ export class HostMonitor implements Monitor {
     return {
       name: this.name,
       tables: { host_samples: await closeTable(this.writer!, 'host_samples') },
-      ticks: ticker.ticks,
-      skippedTicks: ticker.skipped,
+      ...ticker.summary(),
       rows: this.rows,
-      tickLateUs: ticker.lateness(),
-      busyS: ticker.busyMs / 1000,
       targetSamples: this.rows,
       gaps: this.gaps,
       counts: {},

@@ -111,11 +111,8 @@ export class ProcessMonitor implements Monitor {
     return {
       name: this.name,
       tables: { process_samples: await closeTable(this.writer!, 'process_samples') },
-      ticks: ticker.ticks,
-      skippedTicks: ticker.skipped,
+      ...ticker.summary(),
       rows: this.rows,
-      tickLateUs: ticker.lateness(),
-      busyS: ticker.busyMs / 1000,
       targetSamples: this.rows,
       gaps: [],
       counts: { ...this.counts },

@@ -111,10 +111,9 @@ export class PrometheusMonitor implements Monitor {
     return {
       name: this.name,
       tables: { metrics: await closeTable(this.writer!, 'metrics') },
-      ticks: ticker.ticks,
-      skippedTicks: ticker.skipped,
+      ...ticker.summary(),
       rows: this.rows,
-      tickLateUs: ticker.lateness(),
+      // Scrapes wait on the network: their parsing is the CPU, not the ticks' wall time.
       busyS: this.parseMs / 1000,
       targetSamples: this.counts.scrapes,
       gaps: this.gaps,

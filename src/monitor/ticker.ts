@@ -73,4 +73,14 @@ export class Ticker {
   lateness(): Quantiles | null {
     return quantilesOf(this.late);
   }
+
+  /** The ticker's part of a MonitorSummary. */
+  summary(): { ticks: number; skippedTicks: number; tickLateUs: Quantiles | null; busyS: number } {
+    return {
+      ticks: this.ticks,
+      skippedTicks: this.skipped,
+      tickLateUs: this.lateness(),
+      busyS: this.busyMs / 1000,
+    };
+  }
 }
