@@ -15,6 +15,7 @@
 import type { Dispatcher, Pool } from 'undici';
 import { onAbort } from '../../util/abort.js';
 import { epochUs } from '../../util/time.js';
+import type { InvocationResult } from '../types.js';
 
 export interface Exchange {
   origin: string;
@@ -44,6 +45,21 @@ export type Reply =
       sentAtUs: number | undefined;
       endedAtUs: number;
     };
+
+/**
+ * An exchange that got no answer, as an InvocationResult: timeout and cancelled as themselves,
+ * anything else (aborted after it was written, a failed connection) an error. A failed
+ * connection's message names the request (`request`, e.g. "POST http://host/path"); sentAtUs is
+ * the failure's time when the request never reached a socket.
+ */
+export function unansweredResult(
+  reply: Exclude<Reply, { kind: 'answer' }>,
+  request: string,
+): InvocationResult {
+  const outcome = reply.kind === 'timeout' || reply.kind === 'cancelled' ? reply.kind : 'error';
+  const error = reply.kind === 'transport' ? `${request}: ${reply.message}` : reply.message;
+  return { outcome, sentAtUs: reply.sentAtUs ?? reply.endedAtUs, endedAtUs: reply.endedAtUs, error };
+}
 
 /**
  * Sends `req` and reads the whole answer, keeping at most keepBytes(status) bytes of its body

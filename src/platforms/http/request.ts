@@ -3,7 +3,7 @@
  * through a Sender (exchange.ts), so sentAtUs is the moment the request was written to its socket.
  */
 import type { InvocationResult } from '../types.js';
-import type { Sender } from './exchange.js';
+import { type Sender, unansweredResult } from './exchange.js';
 
 export interface HttpRequest {
   origin: string;
@@ -37,29 +37,13 @@ export async function send(
   const reply = await sender.exchange(request, timeoutMs, signal, (status) =>
     is2xx(status) ? 0 : EXCERPT_BYTES,
   );
-  const { endedAtUs } = reply;
-  const sentAtUs = reply.sentAtUs ?? endedAtUs;
-  switch (reply.kind) {
-    case 'answer': {
-      const result: InvocationResult = { outcome: 'ok', sentAtUs, endedAtUs, httpStatus: reply.status };
-      if (is2xx(reply.status)) return result;
-      const text = reply.body.slice(0, EXCERPT_CHARS).trim();
-      const head = `HTTP ${reply.status}${reply.statusText ? ` ${reply.statusText}` : ''}`;
-      return { ...result, outcome: 'error', error: text ? `${head}: ${text}` : head };
-    }
-    case 'timeout':
-    case 'cancelled':
-      return { outcome: reply.kind, sentAtUs, endedAtUs, error: reply.message };
-    case 'aborted':
-      return { outcome: 'error', sentAtUs, endedAtUs, error: 'aborted' };
-    case 'transport':
-      return {
-        outcome: 'error',
-        sentAtUs,
-        endedAtUs,
-        error: `${request.method} ${request.url}: ${reply.message}`,
-      };
-  }
+  if (reply.kind !== 'answer') return unansweredResult(reply, `${request.method} ${request.url}`);
+  const { sentAtUs, endedAtUs, status } = reply;
+  const result: InvocationResult = { outcome: 'ok', sentAtUs, endedAtUs, httpStatus: status };
+  if (is2xx(status)) return result;
+  const text = reply.body.slice(0, EXCERPT_CHARS).trim();
+  const head = `HTTP ${status}${reply.statusText ? ` ${reply.statusText}` : ''}`;
+  return { ...result, outcome: 'error', error: text ? `${head}: ${text}` : head };
 }
 
 function is2xx(status: number): boolean {

@@ -21,7 +21,7 @@ import { FaasloadError } from '../../errors.js';
 import type { Arrival } from '../../schedule/types.js';
 import { epochUs } from '../../util/time.js';
 import { VERSION } from '../../version.js';
-import { closePools, exchange, type Reply } from '../http/exchange.js';
+import { closePools, exchange, type Reply, unansweredResult } from '../http/exchange.js';
 import type { FunctionSpec, InvocationResult, PlatformAdapter } from '../types.js';
 import { knativeService, serviceYaml } from './manifest.js';
 import {
@@ -170,12 +170,7 @@ export class KnativePlatform implements PlatformAdapter {
     const { endedAtUs } = reply;
     const sentAtUs = reply.sentAtUs ?? endedAtUs;
     if (reply.kind !== 'answer') {
-      const outcome = reply.kind === 'timeout' || reply.kind === 'cancelled' ? reply.kind : 'error';
-      const error =
-        reply.kind === 'transport'
-          ? `POST ${this.options.origin} (Host ${this.hostOf(fn)}): ${reply.message}`
-          : reply.message;
-      return { outcome, sentAtUs, endedAtUs, error };
+      return unansweredResult(reply, `POST ${this.options.origin} (Host ${this.hostOf(fn)})`);
     }
     const result: InvocationResult = { outcome: 'ok', sentAtUs, endedAtUs, httpStatus: reply.status };
     const revision = reply.headers[this.options.revisionHeader];

@@ -23,7 +23,7 @@ import { FaasloadError } from '../../errors.js';
 import type { Arrival } from '../../schedule/types.js';
 import { epochUs } from '../../util/time.js';
 import { VERSION } from '../../version.js';
-import { closePools, exchange, type Reply } from '../http/exchange.js';
+import { closePools, exchange, type Reply, unansweredResult } from '../http/exchange.js';
 import type { FunctionSpec, InvocationResult, PlatformAdapter } from '../types.js';
 import { type AwsIdentity, resolveAwsIdentity } from './credentials.js';
 import { reportFromHeader } from './log.js';
@@ -213,19 +213,10 @@ export class LambdaPlatform implements PlatformAdapter {
       signal,
       () => KEEP_ERROR_BYTES,
     );
-    const sentAtUs = reply.sentAtUs ?? reply.endedAtUs;
-    if (reply.kind !== 'answer') {
-      const outcome = reply.kind === 'timeout' || reply.kind === 'cancelled' ? reply.kind : 'error';
-      return {
-        outcome,
-        sentAtUs,
-        endedAtUs: reply.endedAtUs,
-        error: reply.kind === 'transport' ? `POST ${s.url.origin}: ${reply.message}` : reply.message,
-      };
-    }
+    if (reply.kind !== 'answer') return unansweredResult(reply, `POST ${s.url.origin}`);
     const result: InvocationResult = {
       outcome: 'ok',
-      sentAtUs,
+      sentAtUs: reply.sentAtUs,
       endedAtUs: reply.endedAtUs,
       httpStatus: reply.status,
     };

@@ -25,7 +25,7 @@ import type { Arrival } from '../../schedule/types.js';
 import { onAbort } from '../../util/abort.js';
 import { epochUs } from '../../util/time.js';
 import { VERSION } from '../../version.js';
-import { closePools, exchange, type Reply } from '../http/exchange.js';
+import { closePools, exchange, type Reply, unansweredResult } from '../http/exchange.js';
 import type { FunctionSpec, InvocationResult, PlatformAdapter } from '../types.js';
 import {
   type OpenFaasPlatformOptions,
@@ -294,13 +294,8 @@ export class OpenFaasPlatform implements PlatformAdapter {
       signal,
       (status) => (status >= 200 && status < 300 ? 0 : 512),
     );
-    const sentAtUs = reply.sentAtUs ?? reply.endedAtUs;
-    if (reply.kind !== 'answer') {
-      const outcome = reply.kind === 'timeout' || reply.kind === 'cancelled' ? reply.kind : 'error';
-      const error =
-        reply.kind === 'transport' ? `POST ${this.address}${path}: ${reply.message}` : reply.message;
-      return { outcome, sentAtUs, endedAtUs: reply.endedAtUs, error };
-    }
+    if (reply.kind !== 'answer') return unansweredResult(reply, `POST ${this.address}${path}`);
+    const { sentAtUs } = reply;
     const result: InvocationResult = {
       outcome: 'ok',
       sentAtUs,

@@ -33,7 +33,7 @@ import { onAbort } from '../../util/abort.js';
 import { epochUs } from '../../util/time.js';
 import { VERSION } from '../../version.js';
 import { invocationValue } from '../../workload/binding.js';
-import { closePools } from '../http/exchange.js';
+import { closePools, unansweredResult } from '../http/exchange.js';
 import type { FunctionSpec, InvocationResult, PlatformAdapter } from '../types.js';
 import { clip, isActivationRecord, parseObject, readActivation, resultOf } from './activation.js';
 import type { KeyValue, Manifest, ManifestAction, ManifestLimits } from './manifest.js';
@@ -457,21 +457,8 @@ export class OpenWhiskPlatform implements PlatformAdapter {
     method: string,
     path: string,
   ): InvocationResult {
-    const times = { sentAtUs: reply.sentAtUs ?? reply.endedAtUs, endedAtUs: reply.endedAtUs };
-    switch (reply.kind) {
-      case 'timeout':
-        return { ...times, outcome: 'timeout', error: reply.message };
-      case 'cancelled':
-        return { ...times, outcome: 'cancelled', error: reply.message };
-      case 'aborted':
-        return { ...times, outcome: 'error', error: 'aborted' };
-      default:
-        return {
-          ...times,
-          outcome: 'error',
-          error: this.redact(`${method} ${this.address}${path}: ${reply.message}`),
-        };
-    }
+    const result = unansweredResult(reply, `${method} ${this.address}${path}`);
+    return reply.kind === 'transport' ? { ...result, error: this.redact(result.error!) } : result;
   }
 
   /** 'HTTP <status>: <the answer's error or start of its body>'; 401 and 403 say the key was refused. */
