@@ -6,13 +6,14 @@
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FaasloadError } from '../src/errors.js';
 import { HttpPlatform, type HttpPlatformOptions } from '../src/platforms/http/index.js';
 import type { FunctionSpec } from '../src/platforms/types.js';
 import type { Arrival } from '../src/schedule/types.js';
 import { epochUs } from '../src/util/time.js';
+import { closedAfterEach } from './helpers/cleanup.js';
 
 const TEST = { timeout: 10_000 };
 const F1: FunctionSpec = { id: 'app/f1', name: 'f1' };
@@ -41,10 +42,7 @@ interface TestServer {
   sockets: { opened: number; open: number; maxOpen: number };
 }
 
-const closers: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const close of closers.splice(0).reverse()) await close();
-});
+const closers = closedAfterEach();
 
 /** A server on 127.0.0.1 that records every request and answers with `answer` (default 200 'ok'). */
 async function server(answer: Answer = (_, res) => res.end('ok')): Promise<TestServer> {

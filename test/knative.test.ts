@@ -10,24 +10,21 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, afterEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { parse } from 'yaml';
 import { FaasloadError } from '../src/errors.js';
 import { KnativePlatform, type KnativeService } from '../src/platforms/knative/index.js';
 import type { FunctionSpec } from '../src/platforms/types.js';
 import type { Arrival } from '../src/schedule/types.js';
+import { closedAfterEach, scratchDir } from './helpers/cleanup.js';
 import { runCli } from './helpers/cli.js';
 import { readParquetTable, rowsOf } from './helpers/parquet.js';
 import { AZURE2019_DIR } from './helpers/paths.js';
 
 const TEST = { timeout: 30_000 };
 const never = new AbortController().signal;
-const dir = mkdtempSync(join(tmpdir(), 'faasload-kn-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
-const closers: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of closers.splice(0).reverse()) await c();
-});
+const dir = scratchDir('faasload-kn-');
+const closers = closedAfterEach();
 
 interface Seen {
   method: string;

@@ -9,17 +9,17 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, afterEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { FaasloadError } from '../src/errors.js';
 import { LambdaPlatform, parseReport, resolveAwsIdentity } from '../src/platforms/lambda/index.js';
 import type { Arrival } from '../src/schedule/types.js';
+import { closedAfterEach, scratchDir } from './helpers/cleanup.js';
 import { runCli } from './helpers/cli.js';
 import { readParquetTable, rowsOf } from './helpers/parquet.js';
 import { AZURE2019_DIR } from './helpers/paths.js';
@@ -37,12 +37,8 @@ const ENV = {
   AWS_SECRET_ACCESS_KEY: KEYS.secretAccessKey,
   AWS_REGION: REGION,
 };
-const dir = mkdtempSync(join(tmpdir(), 'faasload-lambda-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
-const closers: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of closers.splice(0).reverse()) await c();
-});
+const dir = scratchDir('faasload-lambda-');
+const closers = closedAfterEach();
 
 interface Seen {
   method: string;

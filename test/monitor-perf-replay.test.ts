@@ -53,20 +53,26 @@ print(json.dumps([dict(zip(cols, r)) for r in rows], default=str))
   return JSON.parse(execFileSync(PYTHON, ['-c', script, out, sql], { encoding: 'utf8' }));
 }
 
+/** The test trace replayed on `runtime` with --monitor perf at 10 ms: its folder and manifest. */
+async function perfReplay(runtime: 'process' | 'docker') {
+  const out = join(dir, runtime);
+  await replay({
+    trace: tracePath,
+    format: 'csv',
+    csv: { timeColumn: 'time', functionColumn: 'fn', durationColumn: 'ms', memoryColumn: 'mb' },
+    runtime,
+    out,
+    monitor: { monitors: 'perf', perfIntervalMs: 10 },
+    prewarm: 1,
+    invokeTimeoutMs: 60_000,
+  });
+  const manifest = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8')) as Manifest;
+  return { out, manifest };
+}
+
 describe('--monitor perf in a replay', { timeout: 180_000 }, () => {
   test('counters and invocation_counters, joined to invocations by activation_id', async () => {
-    const out = join(dir, 'process');
-    await replay({
-      trace: tracePath,
-      format: 'csv',
-      csv: { timeColumn: 'time', functionColumn: 'fn', durationColumn: 'ms', memoryColumn: 'mb' },
-      runtime: 'process',
-      out,
-      monitor: { monitors: 'perf', perfIntervalMs: 10 },
-      prewarm: 1,
-      invokeTimeoutMs: 60_000,
-    });
-    const manifest = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8')) as Manifest;
+    const { out, manifest } = await perfReplay('process');
     assert.deepEqual(manifest.monitors!.selected, ['perf']);
     assert.ok(manifest.tables.counters && manifest.tables.invocation_counters, 'both tables in the manifest');
     const entry = manifest.monitors!.monitors.find((m) => m.name === 'perf') as unknown as { perf: PerfFact };
@@ -152,18 +158,7 @@ describe('--monitor perf in a replay on the docker runtime', {
   timeout: 300_000,
 }, () => {
   test('each container counted in its cgroup; invocation_counters join by activation_id', async () => {
-    const out = join(dir, 'docker');
-    await replay({
-      trace: tracePath,
-      format: 'csv',
-      csv: { timeColumn: 'time', functionColumn: 'fn', durationColumn: 'ms', memoryColumn: 'mb' },
-      runtime: 'docker',
-      out,
-      monitor: { monitors: 'perf', perfIntervalMs: 10 },
-      prewarm: 1,
-      invokeTimeoutMs: 60_000,
-    });
-    const manifest = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8')) as Manifest;
+    const { out, manifest } = await perfReplay('docker');
     const perf = (manifest.monitors!.monitors.find((m) => m.name === 'perf') as unknown as { perf: PerfFact })
       .perf;
     assert.equal(perf.invocationCounters?.uncovered, 0);

@@ -8,16 +8,16 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, afterEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { FaasloadError } from '../src/errors.js';
 import { OpenFaasPlatform } from '../src/platforms/openfaas/index.js';
 import type { FunctionSpec } from '../src/platforms/types.js';
 import type { Arrival } from '../src/schedule/types.js';
+import { closedAfterEach, scratchDir } from './helpers/cleanup.js';
 import { runCli } from './helpers/cli.js';
 import { readParquetTable, rowsOf } from './helpers/parquet.js';
 import { AZURE2019_DIR } from './helpers/paths.js';
@@ -25,12 +25,8 @@ import { AZURE2019_DIR } from './helpers/paths.js';
 const TEST = { timeout: 30_000 };
 const never = new AbortController().signal;
 const PASSWORD = 'gw-Secret-Passw0rd-123';
-const dir = mkdtempSync(join(tmpdir(), 'faasload-of-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
-const closers: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of closers.splice(0).reverse()) await c();
-});
+const dir = scratchDir('faasload-of-');
+const closers = closedAfterEach();
 
 interface Seen {
   method: string;

@@ -7,13 +7,12 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, afterEach, describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import { FaasloadError } from '../src/errors.js';
 import {
   createOpenWhisk,
@@ -29,6 +28,7 @@ import type { FunctionSpec } from '../src/platforms/types.js';
 import { loadPlan } from '../src/run/load-plan.js';
 import { functionSpecs } from '../src/run/names.js';
 import type { Arrival } from '../src/schedule/types.js';
+import { closedAfterEach, scratchDir } from './helpers/cleanup.js';
 import { runCli } from './helpers/cli.js';
 import { checkRequest, validate } from './helpers/openwhisk-swagger.js';
 import { readParquetTable, rowsOf } from './helpers/parquet.js';
@@ -41,13 +41,9 @@ const KEYS = {
   bob: '22222222-2222-4222-8222-222222222222:BobKeyBobKeyBobKeyBobKey0123456789',
 } as const;
 const NS = { alice: 'alice-ns', bob: 'bob-ns' } as const;
-const dir = mkdtempSync(join(tmpdir(), 'faasload-owt-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
+const dir = scratchDir('faasload-owt-');
 
-const closers: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const close of closers.splice(0).reverse()) await close();
-});
+const closers = closedAfterEach();
 
 function arrival(seq: number): Arrival {
   return { seq, fn: 0, atUs: 0, durationMs: 1, memoryMb: 0 };
