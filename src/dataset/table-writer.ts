@@ -81,8 +81,6 @@ export class TableWriter implements TableSink<Row> {
   /** drain() and close() calls waiting for their answer, by token (close is token 0). */
   private readonly waiting = new Map<number, (answer?: string) => void>();
   private nextToken = 1;
-  /** The schema message's length, to cut it from a batch serialized here (addBatch). */
-  private schemaBytes = -1;
 
   constructor(options: TableWriterOptions) {
     this.o = { ...TABLE_WRITER_DEFAULTS, ...options };
@@ -149,12 +147,10 @@ export class TableWriter implements TableSink<Row> {
       this.lost += batch.numRows;
       return;
     }
-    if (this.schemaBytes < 0) this.schemaBytes = ipcStream(this.schema, []).length - 8;
     const stream = ipcStream(this.schema, [new RecordBatch(this.schema, batch.data)]);
-    const message = stream.slice(this.schemaBytes, stream.length - 8);
-    if (!this.reserve(message.length, batch.numRows)) return;
-    this.thread.send({ op: 'message', table: this.id, message, rows: batch.numRows, bytes: message.length }, [
-      message.buffer as ArrayBuffer,
+    if (!this.reserve(stream.length, batch.numRows)) return;
+    this.thread.send({ op: 'stream', table: this.id, stream, rows: batch.numRows, bytes: stream.length }, [
+      stream.buffer as ArrayBuffer,
     ]);
   }
 

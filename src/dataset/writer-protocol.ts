@@ -14,8 +14,8 @@ export type ToWriter =
     }
   /** Rows staged on the caller's thread; `bytes` is what they hold in memory until acked. */
   | { op: 'batch'; table: number; batch: StagedBatch; bytes: number }
-  /** A record batch already serialized (one IPC message, schema excluded). */
-  | { op: 'message'; table: number; message: Uint8Array; rows: number; bytes: number }
+  /** A record batch already serialized, as a one-batch IPC stream (schema, batch, end marker). */
+  | { op: 'stream'; table: number; stream: Uint8Array; rows: number; bytes: number }
   /** The caller gave up on the table (e.g. the writer is not keeping up): drop what follows. */
   | { op: 'fail'; table: number; message: string }
   | { op: 'drain'; table: number; token: number }

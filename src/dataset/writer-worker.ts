@@ -20,8 +20,7 @@ class StreamTable {
   private readonly schema: Schema;
   private readonly file: Promise<FileHandle>;
   private chain: Promise<void>;
-  /** The stream's schema message and end marker, and where one ends. */
-  private readonly schemaOnly: Uint8Array;
+  /** Where the schema message ends in a serialized stream. */
   private readonly schemaBytes: number;
   private readonly slots: StagingSlot[];
   /** Buffers of the batch being encoded; free again once it is serialized. */
@@ -43,7 +42,6 @@ class StreamTable {
     this.schema = arrowSchema(columns, new Map(Object.entries(metadata)));
     this.slots = stagingSlots(columns);
     const schemaOnly = ipcStream(this.schema, []);
-    this.schemaOnly = schemaOnly;
     this.schemaBytes = schemaOnly.length - 8;
     this.file = open(path, 'w');
     this.chain = this.file.then(
@@ -108,15 +106,6 @@ class StreamTable {
       },
       m.batch,
     );
-  }
-
-  /** A one-batch IPC stream around one record batch message. */
-  withSchema(message: Uint8Array): Uint8Array {
-    return Buffer.concat([
-      this.schemaOnly.subarray(0, this.schemaBytes),
-      message,
-      this.schemaOnly.subarray(this.schemaBytes),
-    ]);
   }
 
   after(f: () => void | Promise<void>): Promise<void> {
@@ -196,8 +185,8 @@ port.on('message', (m: ToWriter) => {
   switch (m.op) {
     case 'batch':
       return t.batch(m);
-    case 'message':
-      return t.append(m.rows, m.bytes, () => t.withSchema(m.message));
+    case 'stream':
+      return t.append(m.rows, m.bytes, () => m.stream);
     case 'fail':
       return void t.after(() => t.fail(m.message));
     case 'drain':
