@@ -226,6 +226,59 @@ describe('container monitor on the Docker engine', {
     assert.ok(summary.counts.statsFallbacks! >= 1);
   });
 
+  test('events the live stream has not delivered by the stop are read at the stop', async () => {
+    // A relay that holds back the live event stream, as a loaded host lags behind the engine;
+    // every other request (and the bounded read at the stop) goes through.
+    const socketPath = join(dir, 'lag.sock');
+    const live: Socket[] = [];
+    const sockets = new Set<Socket>();
+    let boundedReads = 0;
+    const relay = createServer((client) => {
+      const upstream = createConnection('/var/run/docker.sock');
+      sockets.add(client).add(upstream);
+      client.pipe(upstream).pipe(client);
+      client.on('data', (chunk: Buffer) => {
+        const head = chunk.toString('latin1', 0, 512);
+        if (!/^GET \S*\/events\?/.test(head)) return;
+        if (head.includes('until=')) boundedReads++;
+        else live.push(upstream);
+      });
+      const end = () => {
+        client.destroy();
+        upstream.destroy();
+      };
+      client.on('error', end).on('close', end);
+      upstream.on('error', end).on('close', end);
+    });
+    await new Promise<void>((r) => relay.listen(socketPath, r));
+    let id = '';
+    try {
+      const { summary, events } = await monitored(
+        { docker: connectDocker({ socketPath }), listIntervalMs: 60_000 },
+        async () => {
+          assert.equal(live.length, 1, 'the live stream went through the relay');
+          live[0]!.pause(); // its bytes stay in the engine's socket
+          const c = await run('setTimeout(() => process.exit(4), 100)');
+          id = c.id;
+          await c.wait();
+          await c.remove();
+        },
+      );
+      const ours = events.filter((e) => e.container_id === id);
+      assert.deepEqual(
+        ours.map((e) => e.event).filter((e) => ['create', 'start', 'die', 'destroy'].includes(String(e))),
+        ['create', 'start', 'die', 'destroy'],
+      );
+      assert.equal(ours.find((e) => e.event === 'die')!.exit_code, 4);
+      assert.equal(boundedReads, 1, 'one bounded read at the stop');
+      assert.deepEqual(summary.gaps, []);
+    } finally {
+      const closed = new Promise((r) => relay.close(r));
+      for (const s of sockets) s.destroy();
+      await closed;
+    }
+  });
+
   test('the engine going away and coming back: a gap, recorded and closed, events in it recovered', async () => {
     // A relay between the monitor and the engine's socket; cutting it is the engine going away.
     const socketPath = join(dir, 'relay.sock');

@@ -114,6 +114,15 @@ export function measuresFromStats(s: DockerStats): Measures {
   return m;
 }
 
+/** The engine's `seconds.nanoseconds` form of a time in epoch nanoseconds. */
+function nanoText(nano: bigint): string {
+  return `${nano / 1_000_000_000n}.${String(nano % 1_000_000_000n).padStart(9, '0')}`;
+}
+
+function destroy(stream: NodeJS.ReadableStream): void {
+  (stream as unknown as { destroy?: () => void }).destroy?.();
+}
+
 /** Splits a stream of concatenated JSON objects (one per line, possibly chunked anyhow). */
 function onJsonLines(stream: NodeJS.ReadableStream, each: (value: unknown) => void): void {
   let buffered = '';
@@ -186,37 +195,42 @@ export class ContainerMonitor implements Monitor {
     return { abortSignal: AbortSignal.timeout(API_TIMEOUT_MS) };
   }
 
-  /** Opens the event stream from the last event seen; on failure opens a gap and retries. */
+  /**
+   * Opens the engine's container events since the last one seen, up to `untilNano` (the stream
+   * then ends) or for as long as it lives. No abort signal: it would end a live stream. A daemon
+   * that accepts the connection but never answers is caught by a timer instead, and a stream that
+   * opens after it (the engine was starting) is closed, not leaked.
+   */
+  private async openEvents(untilNano?: bigint): Promise<NodeJS.ReadableStream> {
+    const opening = this.docker.getEvents({
+      since: nanoText(this.lastNano),
+      ...(untilNano === undefined ? {} : { until: nanoText(untilNano) }),
+      filters: { type: ['container'] },
+    } as unknown as Dockerode.GetEventsOptions) as Promise<NodeJS.ReadableStream>;
+    let timer: NodeJS.Timeout | undefined;
+    let timedOut = false;
+    opening.then(
+      (late) => timedOut && destroy(late),
+      () => undefined,
+    );
+    return Promise.race([
+      opening,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          timedOut = true;
+          reject(new Error(`no answer within ${API_TIMEOUT_MS} ms`));
+        }, API_TIMEOUT_MS);
+      }),
+    ]).finally(() => clearTimeout(timer));
+  }
+
+  /** Opens the live event stream; on failure opens a gap and retries. */
   private async connect(): Promise<void> {
     if (this.stopping) return;
-    const sinceS = Number(this.lastNano / 1_000_000_000n);
-    const sinceFrac = String(this.lastNano % 1_000_000_000n).padStart(9, '0');
     try {
-      // No abort signal: it would end the stream, which lives as long as the monitor. A daemon
-      // that accepts the connection but never answers is caught by the timer instead.
-      const opening = this.docker.getEvents({
-        since: `${sinceS}.${sinceFrac}`,
-        filters: { type: ['container'] },
-      } as unknown as Dockerode.GetEventsOptions) as Promise<NodeJS.ReadableStream>;
-      let timer: NodeJS.Timeout | undefined;
-      let timedOut = false;
-      // A stream that opens after the time limit (the engine was starting) is closed, not leaked:
-      // the next attempt opens another.
-      opening.then(
-        (late) => timedOut && (late as unknown as { destroy?: () => void }).destroy?.(),
-        () => undefined,
-      );
-      const stream = await Promise.race([
-        opening,
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => {
-            timedOut = true;
-            reject(new Error(`no answer within ${API_TIMEOUT_MS} ms`));
-          }, API_TIMEOUT_MS);
-        }),
-      ]).finally(() => clearTimeout(timer));
+      const stream = await this.openEvents();
       if (this.stopping) {
-        (stream as unknown as { destroy?: () => void }).destroy?.();
+        destroy(stream);
         return;
       }
       this.stream = stream;
@@ -241,6 +255,40 @@ export class ContainerMonitor implements Monitor {
       }
     } catch (e) {
       this.lost('docker events', (e as Error).message);
+    }
+  }
+
+  /**
+   * The live stream can lag behind the engine on a loaded host: at stop, the events up to now
+   * are read once more, as a bounded query that ends by itself, so that the last ones (a
+   * teardown's die and destroy) are never lost. Those already recorded are skipped as on a
+   * reconnection. If the engine does not answer, what the stream delivered is kept and the
+   * possibly missing span is a gap.
+   */
+  private async catchUp(): Promise<void> {
+    const fromUs = Number(this.lastNano / 1000n);
+    const untilNano = BigInt(Date.now()) * 1_000_000n;
+    try {
+      const stream = await this.openEvents(untilNano);
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          destroy(stream);
+          reject(new Error(`the events up to the stop did not end within ${API_TIMEOUT_MS} ms`));
+        }, API_TIMEOUT_MS);
+        const done = (e?: Error) => {
+          clearTimeout(timer);
+          if (e) reject(e);
+          else resolve();
+        };
+        onJsonLines(stream, (e) => this.onEvent(e as EngineEvent, 0n));
+        stream.on('end', () => done());
+        stream.on('close', () => done());
+        stream.on('error', (e: Error) => done(e));
+      });
+    } catch (e) {
+      const reason = `the last events could not be read: ${(e as Error).message}`;
+      this.gaps.push({ monitor: this.name, target: 'docker events', fromUs, toUs: epochUs(), reason });
+      this.context!.log(`container monitor: ${reason}; those the stream delivered are kept`);
     }
   }
 
@@ -350,7 +398,7 @@ export class ContainerMonitor implements Monitor {
     if (!t) return;
     this.targets.delete(id);
     t.reader?.close();
-    (t.statsStream as unknown as { destroy?: () => void } | undefined)?.destroy?.();
+    if (t.statsStream) destroy(t.statsStream);
   }
 
   /** Finds the container's cgroup (asking the engine for its pid if needed), else opens its stats stream. */
@@ -373,7 +421,7 @@ export class ContainerMonitor implements Monitor {
         if (!this.targets.has(t.id)) return;
         const stream = (await container.stats({ stream: true })) as unknown as NodeJS.ReadableStream;
         if (!this.targets.has(t.id)) {
-          (stream as unknown as { destroy?: () => void }).destroy?.();
+          destroy(stream);
           return;
         }
         this.counts.statsFallbacks++;
@@ -427,11 +475,10 @@ export class ContainerMonitor implements Monitor {
     await ticker.stop();
     clearInterval(this.listTimer);
     clearTimeout(this.reconnectTimer);
-    // Give the event stream a moment to deliver the last events (e.g. a teardown's destroy).
-    await new Promise((r) => setTimeout(r, 200));
-    const stream = this.stream as unknown as { destroy?: () => void } | undefined;
+    const stream = this.stream;
     this.stream = undefined;
-    stream?.destroy?.();
+    if (stream) destroy(stream);
+    if (!this.openGap) await this.catchUp();
     for (const id of [...this.targets.keys()]) this.untrack(id);
     return {
       name: this.name,
