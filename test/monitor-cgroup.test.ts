@@ -13,6 +13,7 @@ import { after, before, test } from 'node:test';
 import {
   CgroupReader,
   cgroupVersion,
+  IDLE_REFRESH_MS,
   parseBlkioV1,
   parseIoStatV2,
   sumUsageAll,
@@ -238,6 +239,7 @@ test('cgroup v1 on a host with many CPUs: usage_all once, then usage_user and us
   // From now on the two short files are read: usage_all's new values are not.
   await writeFile(join(v1, 'cpuacct', 'docker', ID, 'cpuacct.usage_all'), 'cpu user system\n0 1 1\n');
   await writeFile(join(v1, 'cpuacct', 'docker', ID, 'cpuacct.usage_user'), '15000\n');
+  await writeFile(join(v1, 'cpuacct', 'docker', ID, 'cpuacct.usage'), '36200\n'); // it ran
   const second = reader.read();
   assert.equal(second.cpu_user_ns, 15_000);
   assert.equal(second.cpu_system_ns, 1_200);
@@ -294,4 +296,86 @@ test('cgroup v2: an empty io.stat (no I/O yet) is zero bytes, not a removed cgro
   assert.equal(m.pids, null, 'no pids.current: null');
   assert.equal(m.cpu_total_ns, 10_000);
   reader.close();
+});
+
+test('an idle cgroup (v1 and v2): what only moves with its tasks is carried over, for at most IDLE_REFRESH_MS', async () => {
+  const v1 = join(root, 'v1-carry');
+  const v2 = join(root, 'v2-carry');
+  await files(v2, { 'cgroup.controllers': 'cpu memory pids io\n' });
+  const at1 = (c: string, name: string) => join(v1, c, 'docker', ID, name);
+  const at2 = (name: string) => join(v2, 'docker', ID, name);
+  for (const c of ['cpuacct', 'memory', 'pids', 'blkio'])
+    await files(join(v1, c, 'docker', ID), { 'cgroup.procs': '1\n' });
+  await files(join(v2, 'docker', ID), { 'cgroup.procs': '1\n', 'memory.max': '65536\n' });
+  // Generation k of each file: the CPU total, the memory charge, pids, and the files an idle
+  // cgroup's sample does not read (rss 4096·k, read bytes 10+k, and on v1 user time 60+k).
+  const cases = [
+    {
+      cpu: (k: number) => [at1('cpuacct', 'cpuacct.usage'), `${100 + k}\n`],
+      memory: (k: number) => [at1('memory', 'memory.usage_in_bytes'), `${8192 * k}\n`],
+      pids: (k: number) => [at1('pids', 'pids.current'), `${k}\n`],
+      slow: (k: number) => [
+        [at1('cpuacct', 'cpuacct.usage_all'), `cpu user system\n0 ${60 + k} 40\n`],
+        [
+          at1('memory', 'memory.stat'),
+          `total_rss ${4096 * k}\ntotal_cache 0\nhierarchical_memory_limit 65536\n`,
+        ],
+        [at1('blkio', 'blkio.throttle.io_service_bytes'), `8:0 Read ${10 + k}\n8:0 Write 20\n`],
+      ],
+      root: v1,
+    },
+    {
+      cpu: (k: number) => [at2('cpu.stat'), `usage_usec ${k}\nuser_usec ${k}\nsystem_usec 0\n`],
+      memory: (k: number) => [at2('memory.current'), `${8192 * k}\n`],
+      pids: (k: number) => [at2('pids.current'), `${k}\n`],
+      slow: (k: number) => [
+        [at2('memory.stat'), `anon ${4096 * k}\nfile 0\n`],
+        [at2('io.stat'), `8:0 rbytes=${10 + k} wbytes=20 rios=1 wios=1 dbytes=0 dios=0\n`],
+      ],
+      root: v2,
+    },
+  ];
+  for (const c of cases) {
+    const write = async (...each: string[][]) => {
+      for (const [path, text] of each) await writeFile(path!, text!);
+    };
+    await write(c.cpu(1), c.memory(1), c.pids(1), ...c.slow(1));
+    const reader = CgroupReader.open(ID, undefined, c.root);
+    assert.ok(reader);
+    const v = `v${reader.version}`;
+    /** The generation of the slow files a sample shows. */
+    const generation = (m: Measures) => {
+      const k = m.memory_rss_bytes! / 4096;
+      assert.equal(m.io_read_bytes, 10 + k, `${v}: one generation`);
+      if (reader.version === 1) assert.equal(m.cpu_user_ns, 60 + k, `${v}: one generation`);
+      return k;
+    };
+    const full = { ...reader.read() };
+    assert.equal(generation(full), 1);
+    await write(c.pids(2), ...c.slow(2));
+    // A reused row whose carried measures were overwritten meanwhile: they are set again.
+    const idle = reader.read(emptyMeasures('stats'));
+    assert.deepEqual({ ...idle, pids: 1 }, full, `${v}: while idle, the same sample as the full read`);
+    assert.equal(idle.pids, 2, `${v}: pids.current is read at every sample`);
+    // The CPU total moves (a task ran), then the memory charge alone: each time a full read,
+    // which is then carried over.
+    await write(c.cpu(2));
+    assert.equal(generation(reader.read()), 2, `${v}: CPU moved`);
+    await write(...c.slow(3));
+    assert.equal(generation(reader.read()), 2, `${v}: carried`);
+    await write(c.memory(2));
+    assert.equal(generation(reader.read()), 3, `${v}: memory moved`);
+    await write(...c.slow(4));
+    assert.equal(generation(reader.read()), 3, `${v}: carried`);
+    // Nothing moves, but the last full read is IDLE_REFRESH_MS old: read again.
+    await new Promise((r) => setTimeout(r, IDLE_REFRESH_MS + 50));
+    assert.equal(generation(reader.read()), 4, `${v}: refreshed`);
+    reader.close();
+    // idleRefreshMs 0: every file at every sample.
+    const every = CgroupReader.open(ID, undefined, c.root, 0)!;
+    assert.equal(generation(every.read()), 4);
+    await write(...c.slow(5));
+    assert.equal(generation(every.read()), 5, `${v}: read again with idleRefreshMs 0`);
+    every.close();
+  }
 });

@@ -2,11 +2,23 @@
  * Reads a container's resource counters from its cgroup files, cgroup v1 or v2, synchronously:
  * each file is a few µs to read (no Docker API round trip, which costs about 1 s per stats call).
  * The cost of a sample is mostly the number of files (one pread each), so each measure comes from
- * the file that carries the most of them: v1 reads 6 or 7 files (cpuacct.usage,
+ * the file that carries the most of them: a full read on v1 is 6 or 7 files (cpuacct.usage,
  * cpuacct.usage_all, memory.usage_in_bytes, memory.stat with the limit, pids.current, blkio, and
- * cpu.stat when a CPU quota is set: see readThrottling), v2 reads 6 (cpu.stat carries all CPU
- * measures). Files stay open between samples and are parsed as bytes
- * into a Measures object the caller may reuse (see read()).
+ * cpu.stat when a CPU quota is set: see readThrottling), on v2 6 (cpu.stat carries all CPU
+ * measures). Files stay open between samples and are parsed as bytes into a Measures object the
+ * caller may reuse (see read()).
+ *
+ * An idle cgroup costs 3 reads. The CPU time total (cpuacct.usage, or cpu.stat on v2), the memory
+ * charge (memory.usage_in_bytes, memory.current) and pids.current are read at every sample. When
+ * neither the total nor the charge moved since the last full read, no task of the cgroup ran and
+ * nothing was charged or uncharged, so the measures that only move with them (the user/system
+ * split, memory.stat's rss and cache, the limit, block I/O) are carried over from that read
+ * instead of read again, for at most IDLE_REFRESH_MS. Those values lag by at most that long: a
+ * tick being accounted on another CPU while the total is read, the kernel's deferred flush of
+ * memory.stat, a change to rss or cache that the charge does not show yet (the kernel charges in
+ * per-CPU batches), I/O completing while its task sleeps, or a limit changed by `docker update`.
+ * cAdvisor's dynamic housekeeping does the same for idle containers, but by sampling them less
+ * often; here every sample is still taken.
  *
  * Where a container's cgroup is: v1 `<root>/<controller>/docker/<id>` (cgroupfs driver) or
  * `<root>/<controller>/system.slice/docker-<id>.scope` (systemd driver); v2 the same paths in the
@@ -164,6 +176,64 @@ export function sumUsageAll(buf: Uint8Array, n: number, out: Float64Array): numb
 const USAGE_ALL_MAX_CPUS = 8;
 /** How often a v1 cgroup without a CPU quota has its quota (and throttling counters) looked at. */
 const QUOTA_RECHECK_MS = 1000;
+/** The longest an idle cgroup's carried measures go without being read again (module comment). */
+export const IDLE_REFRESH_MS = 1000;
+
+type Carried =
+  | 'cpu_user_ns'
+  | 'cpu_system_ns'
+  | 'memory_rss_bytes'
+  | 'memory_cache_bytes'
+  | 'memory_limit_bytes'
+  | 'io_read_bytes'
+  | 'io_write_bytes';
+const V2_CARRIED: readonly Carried[] = [
+  'memory_rss_bytes',
+  'memory_cache_bytes',
+  'memory_limit_bytes',
+  'io_read_bytes',
+  'io_write_bytes',
+];
+const V1_CARRIED: readonly Carried[] = ['cpu_user_ns', 'cpu_system_ns', ...V2_CARRIED];
+
+/** The measures of a cgroup's last full read that its idleness keeps still (module comment). */
+class IdleCarry {
+  private cpuTotal: number | null = null;
+  private memoryUsage: number | null = null;
+  private fullAtMs = Number.NEGATIVE_INFINITY;
+  private readonly values: (number | null)[];
+
+  constructor(
+    private readonly keys: readonly Carried[],
+    private readonly refreshMs: number,
+  ) {
+    this.values = keys.map(() => null);
+  }
+
+  /**
+   * With m's CPU total and memory charge just read: when neither moved since the last full read
+   * and that read is recent, sets m's carried measures from it and answers true; otherwise false
+   * (the caller reads them and save()s).
+   */
+  carry(m: Measures): boolean {
+    if (
+      m.cpu_total_ns === null ||
+      m.cpu_total_ns !== this.cpuTotal ||
+      m.memory_usage_bytes !== this.memoryUsage ||
+      performance.now() - this.fullAtMs >= this.refreshMs
+    )
+      return false;
+    for (let i = 0; i < this.keys.length; i++) m[this.keys[i]!] = this.values[i]!;
+    return true;
+  }
+
+  save(m: Measures): void {
+    this.cpuTotal = m.cpu_total_ns;
+    this.memoryUsage = m.memory_usage_bytes;
+    this.fullAtMs = performance.now();
+    for (let i = 0; i < this.keys.length; i++) this.values[i] = m[this.keys[i]!];
+  }
+}
 
 const V1_MEMORY_KEYS = new LineKeys([
   'total_rss',
@@ -216,8 +286,10 @@ class V1Files {
   readonly blkioRecursive: KernelFile | undefined;
   /** false once usage_all was found missing or too long (see USAGE_ALL_MAX_CPUS). */
   useUsageAll = true;
+  readonly idle: IdleCarry;
 
-  constructor(files: KernelFiles, dirs: Map<string, string>) {
+  constructor(files: KernelFiles, dirs: Map<string, string>, idleRefreshMs: number) {
+    this.idle = new IdleCarry(V1_CARRIED, idleRefreshMs);
     const cpuacct = dirs.get('cpuacct')!;
     const memory = dirs.get('memory')!;
     const at = (dir: string | undefined, name: string) =>
@@ -246,8 +318,10 @@ class V2Files {
   readonly memoryStat: KernelFile;
   readonly pids: KernelFile;
   readonly ioStat: KernelFile;
+  readonly idle: IdleCarry;
 
-  constructor(files: KernelFiles, dir: string) {
+  constructor(files: KernelFiles, dir: string, idleRefreshMs: number) {
+    this.idle = new IdleCarry(V2_CARRIED, idleRefreshMs);
     this.cpuStat = files.file(join(dir, 'cpu.stat'));
     this.memoryCurrent = files.file(join(dir, 'memory.current'));
     this.memoryMax = files.file(join(dir, 'memory.max'));
@@ -268,23 +342,31 @@ export class CgroupReader {
     readonly version: CgroupVersion,
     /** v1: a folder per controller; v2: one folder under '' */
     dirs: Map<string, string>,
+    idleRefreshMs: number,
   ) {
-    if (version === 1) this.v1 = new V1Files(this.files, dirs);
-    else this.v2 = new V2Files(this.files, dirs.get('')!);
+    if (version === 1) this.v1 = new V1Files(this.files, dirs, idleRefreshMs);
+    else this.v2 = new V2Files(this.files, dirs.get('')!, idleRefreshMs);
   }
 
   /**
    * Locates the container's cgroup; undefined when there is none to read (not on this host, not
-   * started yet, or the cgroup tree is not mounted).
+   * started yet, or the cgroup tree is not mounted). `idleRefreshMs` bounds how long an idle
+   * cgroup's measures are carried over (module comment); 0 reads every file at every sample.
    */
-  static open(containerId: string, pid?: number, root = CGROUP_ROOT): CgroupReader | undefined {
+  static open(
+    containerId: string,
+    pid?: number,
+    root = CGROUP_ROOT,
+    idleRefreshMs = IDLE_REFRESH_MS,
+  ): CgroupReader | undefined {
     const version = cgroupVersion(root);
     const fromProc = pid !== undefined && pid > 0 ? procCgroupPaths(pid) : new Map<string, string>();
     if (version === 2) {
       const rels = [...candidates(containerId), ...(fromProc.has('') ? [fromProc.get('')!] : [])];
       for (const rel of rels) {
         const dir = join(root, rel);
-        if (existsSync(join(dir, 'cgroup.procs'))) return new CgroupReader(2, new Map([['', dir]]));
+        if (existsSync(join(dir, 'cgroup.procs')))
+          return new CgroupReader(2, new Map([['', dir]]), idleRefreshMs);
       }
       return undefined;
     }
@@ -305,7 +387,7 @@ export class CgroupReader {
     }
     // cpuacct and memory are the essentials; without them this is not the container's cgroup.
     if (!dirs.has('cpuacct') || !dirs.has('memory')) return undefined;
-    return new CgroupReader(1, dirs);
+    return new CgroupReader(1, dirs, idleRefreshMs);
   }
 
   /**
@@ -333,6 +415,13 @@ function readV1(f: V1Files, m: Measures): void {
   m.source = 'cgroup-v1';
   // cpuacct.usage first: the file a removed container fails on before anything is set.
   m.cpu_total_ns = orNull(readUint(f.usage));
+  m.memory_usage_bytes = orNull(readUint(f.memoryUsage));
+  m.pids = f.pids ? orNull(readUint(f.pids)) : null;
+  readThrottling(f);
+  m.cpu_periods = f.periods;
+  m.cpu_throttled_periods = f.throttledPeriods;
+  m.cpu_throttled_ns = f.throttledNs;
+  if (f.idle.carry(m)) return;
   let n = f.useUsageAll ? f.usageAll.readOptional() : -1;
   if (n >= 0) {
     if (sumUsageAll(buf, n, pair) > USAGE_ALL_MAX_CPUS) f.useUsageAll = false;
@@ -353,7 +442,6 @@ function readV1(f: V1Files, m: Measures): void {
       m.cpu_system_ns = (Number.isNaN(values[1]!) ? 0 : values[1]!) * NS_PER_TICK;
     }
   }
-  m.memory_usage_bytes = orNull(readUint(f.memoryUsage));
   // memory.stat (~40 lines, the costliest file) also carries the limit, as the smallest of this
   // cgroup's and its parents' (for a container: its own); an old kernel without it: limit_in_bytes.
   lineValues(buf, f.memoryStat.read(), V1_MEMORY_KEYS, values);
@@ -361,11 +449,6 @@ function readV1(f: V1Files, m: Measures): void {
   m.memory_cache_bytes = orNull(Number.isNaN(values[2]!) ? values[3]! : values[2]!);
   const limit = Number.isNaN(values[4]!) ? readUint(f.memoryLimit) : values[4]!;
   m.memory_limit_bytes = Number.isNaN(limit) || limit >= UNLIMITED ? null : limit;
-  m.pids = f.pids ? orNull(readUint(f.pids)) : null;
-  readThrottling(f);
-  m.cpu_periods = f.periods;
-  m.cpu_throttled_periods = f.throttledPeriods;
-  m.cpu_throttled_ns = f.throttledNs;
   n = f.blkio ? f.blkio.readOptional() : -1;
   if (n < 0 && f.blkioRecursive) n = f.blkioRecursive.readOptional();
   if (n >= 0) {
@@ -376,6 +459,7 @@ function readV1(f: V1Files, m: Measures): void {
     m.io_read_bytes = null;
     m.io_write_bytes = null;
   }
+  f.idle.save(m);
 }
 
 /**
@@ -416,13 +500,14 @@ function readV2(f: V2Files, m: Measures): void {
   m.cpu_throttled_periods = orNull(values[4]!);
   m.cpu_throttled_ns = us(values[5]!);
   m.memory_usage_bytes = orNull(readUint(f.memoryCurrent));
+  const p = f.pids.readOptional();
+  m.pids = p < 0 ? null : orNull(uintAt(buf, 0, p));
+  if (f.idle.carry(m)) return;
   const n = f.memoryMax.readOptional();
   m.memory_limit_bytes = n < 0 ? null : orNull(uintAt(buf, 0, n)); // 'max': no digits, no limit
   lineValues(buf, f.memoryStat.read(), V2_MEMORY_KEYS, values);
   m.memory_rss_bytes = orNull(values[0]!);
   m.memory_cache_bytes = orNull(values[1]!);
-  const p = f.pids.readOptional();
-  m.pids = p < 0 ? null : orNull(uintAt(buf, 0, p));
   const io = f.ioStat.readOptional();
   if (io >= 0) {
     sumIoStatV2(buf, io, pair);
@@ -432,4 +517,5 @@ function readV2(f: V2Files, m: Measures): void {
     m.io_read_bytes = null;
     m.io_write_bytes = null;
   }
+  f.idle.save(m);
 }

@@ -36,6 +36,11 @@ export interface ContainerMonitorOptions {
   reconnectMs?: number;
   /** For tests: another cgroup root. */
   cgroupRoot?: string;
+  /**
+   * How long an idle container's slow-moving measures are carried over between reads of their
+   * files (cgroup.ts, default 1000 ms); 0 reads every file at every sample.
+   */
+  idleRefreshMs?: number;
 }
 
 interface EngineEvent {
@@ -405,7 +410,7 @@ export class ContainerMonitor implements Monitor {
   private locate(t: Target, viaPid: boolean): void {
     const source = this.options.source ?? 'auto';
     if (source !== 'stats') {
-      t.reader = CgroupReader.open(t.id, undefined, this.options.cgroupRoot);
+      t.reader = CgroupReader.open(t.id, undefined, this.options.cgroupRoot, this.options.idleRefreshMs);
       if (t.reader || source === 'cgroup') return;
     }
     if (t.locating) return;
@@ -415,7 +420,12 @@ export class ContainerMonitor implements Monitor {
       try {
         if (source === 'auto' && !viaPid) {
           const info = await container.inspect(this.api());
-          t.reader = CgroupReader.open(t.id, info.State?.Pid, this.options.cgroupRoot);
+          t.reader = CgroupReader.open(
+            t.id,
+            info.State?.Pid,
+            this.options.cgroupRoot,
+            this.options.idleRefreshMs,
+          );
           if (t.reader) return;
         }
         if (!this.targets.has(t.id)) return;
