@@ -113,11 +113,11 @@ describe('container monitor on the Docker engine', {
   test('a container started and stopped appears in the events, with its exit code and its match', async () => {
     let ids: string[] = [];
     const { events, samples } = await monitored({}, async () => {
-      const ours = await run('setTimeout(() => process.exit(3), 400)', {
+      const ours = await run('setTimeout(() => process.exit(3), 1000)', {
         labels: { 'faasload.instance': 'fn-a-7', 'faasload.function': 'fn-a' },
       });
       const owName = `wsk0_${process.pid}_guest_hello`;
-      const theirs = await run('setTimeout(() => process.exit(0), 400)', { name: owName });
+      const theirs = await run('setTimeout(() => process.exit(0), 1000)', { name: owName });
       ids = [ours.id, theirs.id];
       await Promise.all([ours.wait(), theirs.wait()]);
       await Promise.all([ours.remove(), theirs.remove()]);
@@ -141,7 +141,7 @@ describe('container monitor on the Docker engine', {
     assert.equal(theirs.find((e) => e.event === 'die')!.exit_code, 0);
     assert.ok(theirs.every((e) => e.matched_by === 'openwhisk-name' && e.function === 'guest_hello'));
     assert.ok(theirs.every((e) => e.instance_id === `wsk0_${process.pid}_guest_hello`));
-    // Both were sampled while they lived (400 ms at 50 ms).
+    // Both were sampled while they lived (1 s at 50 ms; 3 samples leave room for a late start event).
     for (const id of ids) {
       const s = samples.filter((r) => r.container_id === id);
       assert.ok(s.length >= 3, `${s.length} samples of ${id.slice(0, 12)}`);
