@@ -409,6 +409,13 @@ export class CgroupReader {
   }
 }
 
+/** Block I/O read and written from the n bytes of its file in kernelBuffer; nulls when n < 0 (no file). */
+function setIo(m: Measures, n: number, sum: (buf: Uint8Array, n: number, out: Float64Array) => void): void {
+  if (n >= 0) sum(kernelBuffer, n, pair);
+  m.io_read_bytes = n >= 0 ? pair[0]! : null;
+  m.io_write_bytes = n >= 0 ? pair[1]! : null;
+}
+
 /** cgroup v1: see the module comment for which file gives what. */
 function readV1(f: V1Files, m: Measures): void {
   const buf = kernelBuffer;
@@ -451,14 +458,7 @@ function readV1(f: V1Files, m: Measures): void {
   m.memory_limit_bytes = Number.isNaN(limit) || limit >= UNLIMITED ? null : limit;
   n = f.blkio ? f.blkio.readOptional() : -1;
   if (n < 0 && f.blkioRecursive) n = f.blkioRecursive.readOptional();
-  if (n >= 0) {
-    sumBlkioV1(buf, n, pair);
-    m.io_read_bytes = pair[0]!;
-    m.io_write_bytes = pair[1]!;
-  } else {
-    m.io_read_bytes = null;
-    m.io_write_bytes = null;
-  }
+  setIo(m, n, sumBlkioV1);
   f.idle.save(m);
 }
 
@@ -508,14 +508,6 @@ function readV2(f: V2Files, m: Measures): void {
   lineValues(buf, f.memoryStat.read(), V2_MEMORY_KEYS, values);
   m.memory_rss_bytes = orNull(values[0]!);
   m.memory_cache_bytes = orNull(values[1]!);
-  const io = f.ioStat.readOptional();
-  if (io >= 0) {
-    sumIoStatV2(buf, io, pair);
-    m.io_read_bytes = pair[0]!;
-    m.io_write_bytes = pair[1]!;
-  } else {
-    m.io_read_bytes = null;
-    m.io_write_bytes = null;
-  }
+  setIo(m, f.ioStat.readOptional(), sumIoStatV2);
   f.idle.save(m);
 }
