@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { createConnection, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -97,6 +97,45 @@ async function monitored(
 
 const n = (v: unknown) => Number(v);
 
+/** The lifecycle events of one container, in the order recorded. */
+const lifecycleOf = (events: Row[], id: string) =>
+  events
+    .filter((e) => e.container_id === id)
+    .map((e) => e.event)
+    .filter((e) => ['create', 'start', 'die', 'destroy'].includes(String(e)));
+
+/**
+ * A relay between a client and the engine's socket, listening on `socketPath`; `each` sees every
+ * connection (the client's side and the engine's). cut() closes it with every connection: to the
+ * monitor, the engine going away.
+ */
+async function relayEngine(
+  socketPath: string,
+  each: (client: Socket, upstream: Socket) => void = () => undefined,
+): Promise<{ cut(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const relay = createServer((client) => {
+    const upstream = createConnection('/var/run/docker.sock');
+    sockets.add(client).add(upstream);
+    client.pipe(upstream).pipe(client);
+    each(client, upstream);
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', end).on('close', end);
+    upstream.on('error', end).on('close', end);
+  });
+  await new Promise<void>((r) => relay.listen(socketPath, r));
+  return {
+    async cut() {
+      const closed = new Promise((r) => relay.close(r)); // resolves once every connection is gone
+      for (const s of sockets) s.destroy();
+      await closed;
+    },
+  };
+}
+
 describe('container monitor on the Docker engine', {
   skip: engine.available ? false : 'no Docker engine (see above)',
   timeout: 300_000,
@@ -125,10 +164,7 @@ describe('container monitor on the Docker engine', {
     });
     const of = (id: string) => events.filter((e) => e.container_id === id);
     const ours = of(ids[0]!);
-    assert.deepEqual(
-      ours.map((e) => e.event).filter((e) => ['create', 'start', 'die', 'destroy'].includes(String(e))),
-      ['create', 'start', 'die', 'destroy'],
-    );
+    assert.deepEqual(lifecycleOf(events, ids[0]!), ['create', 'start', 'die', 'destroy']);
     assert.equal(ours.find((e) => e.event === 'die')!.exit_code, 3);
     assert.ok(
       ours.every((e) => e.instance_id === 'fn-a-7' && e.function === 'fn-a' && e.matched_by === 'label'),
@@ -229,32 +265,20 @@ describe('container monitor on the Docker engine', {
   test('events the live stream has not delivered by the stop are read at the stop', async () => {
     // A relay that holds back the live event stream, as a loaded host lags behind the engine;
     // every other request (and the bounded read at the stop) goes through.
-    const socketPath = join(dir, 'lag.sock');
     const live: Socket[] = [];
-    const sockets = new Set<Socket>();
     let boundedReads = 0;
-    const relay = createServer((client) => {
-      const upstream = createConnection('/var/run/docker.sock');
-      sockets.add(client).add(upstream);
-      client.pipe(upstream).pipe(client);
+    const relay = await relayEngine(join(dir, 'lag.sock'), (client, upstream) =>
       client.on('data', (chunk: Buffer) => {
         const head = chunk.toString('latin1', 0, 512);
         if (!/^GET \S*\/events\?/.test(head)) return;
         if (head.includes('until=')) boundedReads++;
         else live.push(upstream);
-      });
-      const end = () => {
-        client.destroy();
-        upstream.destroy();
-      };
-      client.on('error', end).on('close', end);
-      upstream.on('error', end).on('close', end);
-    });
-    await new Promise<void>((r) => relay.listen(socketPath, r));
+      }),
+    );
     let id = '';
     try {
       const { summary, events } = await monitored(
-        { docker: connectDocker({ socketPath }), listIntervalMs: 60_000 },
+        { docker: connectDocker({ socketPath: join(dir, 'lag.sock') }), listIntervalMs: 60_000 },
         async () => {
           assert.equal(live.length, 1, 'the live stream went through the relay');
           live[0]!.pause(); // its bytes stay in the engine's socket
@@ -264,47 +288,19 @@ describe('container monitor on the Docker engine', {
           await c.remove();
         },
       );
-      const ours = events.filter((e) => e.container_id === id);
-      assert.deepEqual(
-        ours.map((e) => e.event).filter((e) => ['create', 'start', 'die', 'destroy'].includes(String(e))),
-        ['create', 'start', 'die', 'destroy'],
-      );
-      assert.equal(ours.find((e) => e.event === 'die')!.exit_code, 4);
+      assert.deepEqual(lifecycleOf(events, id), ['create', 'start', 'die', 'destroy']);
+      assert.equal(events.find((e) => e.container_id === id && e.event === 'die')!.exit_code, 4);
       assert.equal(boundedReads, 1, 'one bounded read at the stop');
       assert.deepEqual(summary.gaps, []);
     } finally {
-      const closed = new Promise((r) => relay.close(r));
-      for (const s of sockets) s.destroy();
-      await closed;
+      await relay.cut();
     }
   });
 
   test('the engine going away and coming back: a gap, recorded and closed, events in it recovered', async () => {
-    // A relay between the monitor and the engine's socket; cutting it is the engine going away.
+    // Cutting the relay is, to the monitor, the engine going away.
     const socketPath = join(dir, 'relay.sock');
-    const sockets = new Set<Socket>();
-    let relay: Server | undefined;
-    const openRelay = async () => {
-      relay = createServer((client) => {
-        const upstream = createConnection('/var/run/docker.sock');
-        sockets.add(client).add(upstream);
-        client.pipe(upstream).pipe(client);
-        const end = () => {
-          client.destroy();
-          upstream.destroy();
-        };
-        client.on('error', end).on('close', end);
-        upstream.on('error', end).on('close', end);
-      });
-      await new Promise<void>((r) => relay!.listen(socketPath, r));
-    };
-    const cutRelay = async () => {
-      const closed = new Promise((r) => relay!.close(r)); // resolves once every connection is gone
-      for (const s of sockets) s.destroy();
-      sockets.clear();
-      await closed;
-    };
-    await openRelay();
+    let relay = await relayEngine(socketPath);
     let during = '';
     let living = '';
     let gapFromUs = 0;
@@ -316,14 +312,14 @@ describe('container monitor on the Docker engine', {
         const c1 = await run('setTimeout(() => {}, 60000)');
         living = c1.id;
         await sleep(500);
-        await cutRelay();
+        await relay.cut();
         gapFromUs = Date.now() * 1000;
         // While the monitor cannot reach the engine: a whole container life.
         const c2 = await run('setTimeout(() => process.exit(5), 100)');
         during = c2.id;
         await c2.wait();
         await sleep(800);
-        await openRelay();
+        relay = await relayEngine(socketPath);
         gapToUs = Date.now() * 1000;
         await sleep(1000);
         await c2.remove();
@@ -331,7 +327,7 @@ describe('container monitor on the Docker engine', {
         await sleep(300);
       },
     );
-    await cutRelay();
+    await relay.cut();
     assert.equal(summary.gaps.length, 1, JSON.stringify(summary.gaps));
     const gap = summary.gaps[0]!;
     assert.equal(gap.target, 'docker events');
