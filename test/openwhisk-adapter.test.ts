@@ -1,6 +1,6 @@
 /**
  * The OpenWhisk platform adapter against a small fake OpenWhisk (node:http on 127.0.0.1) that
- * follows the controller's swagger (../shared/specs/openwhisk/apiv1swagger.json): every request is
+ * follows the controller's swagger (test/fixtures/openwhisk/apiv1swagger.json): every request is
  * checked against the swagger's paths, query parameters and body definitions, and every activation
  * record the fake answers with has the swagger's required Activation fields. Also readWskProps.
  */

@@ -1,24 +1,22 @@
 /**
  * The embedded platform's OpenWhisk REST API: real HTTP on 127.0.0.1, process runtime, shapes
- * checked against the swagger in ../shared/specs/openwhisk (read from there, never copied).
+ * checked against OpenWhisk's own swagger (test/fixtures/openwhisk).
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type OpenWhiskServer, startOpenWhiskServer } from '../src/platforms/openwhisk-server/index.js';
-import { REPO_ROOT, SHARED } from './helpers/paths.js';
+import { SWAGGER } from './helpers/openwhisk-swagger.js';
+import { REPO_ROOT } from './helpers/paths.js';
 
 type Dict = Record<string, unknown>;
 
-const swagger = JSON.parse(readFileSync(join(SHARED, 'specs', 'openwhisk', 'apiv1swagger.json'), 'utf8')) as {
-  definitions: Record<string, { required?: string[]; properties: Record<string, { type?: string }> }>;
-};
+type Definition = { required?: string[]; properties: Record<string, { type?: string }> };
 
 /** Every required property of the definition is present, and typed properties have their JSON type. */
 function assertShape(value: unknown, definition: string): void {
-  const def = swagger.definitions[definition];
+  const def = SWAGGER.definitions[definition] as Definition | undefined;
   assert.ok(def, `no definition ${definition}`);
   assert.ok(typeof value === 'object' && value !== null, `${definition}: not an object`);
   const v = value as Dict;

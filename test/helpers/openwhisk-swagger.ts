@@ -1,17 +1,14 @@
 /**
- * OpenWhisk's swagger (../shared/specs/openwhisk/apiv1swagger.json) and a small validator for the
+ * OpenWhisk's swagger (test/fixtures/openwhisk/apiv1swagger.json) and a small validator for the
  * parts of it faasload relies on: request operations, query parameters and bodies, and records.
  */
 
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
-import { resolve } from 'node:path';
-import { SHARED } from './paths.js';
+import { OPENWHISK_SWAGGER } from './paths.js';
 
 export type Schema = Record<string, unknown>;
-export const SWAGGER = JSON.parse(
-  readFileSync(resolve(SHARED, 'specs', 'openwhisk', 'apiv1swagger.json'), 'utf8'),
-) as {
+export const SWAGGER = JSON.parse(readFileSync(OPENWHISK_SWAGGER, 'utf8')) as {
   basePath: string;
   paths: Record<string, Record<string, Schema>>;
   definitions: Record<string, Schema>;

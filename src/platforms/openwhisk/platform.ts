@@ -1,8 +1,8 @@
 /**
  * The OpenWhisk platform: deploys the plan's functions as OpenWhisk actions through the REST API
- * (/api/v1, ../shared/specs/openwhisk/apiv1swagger.json), invokes them one POST per invocation and
- * reads each activation record into the row; works against Apache OpenWhisk and against faasload's
- * embedded OpenWhisk-compatible server.
+ * (/api/v1, the controller's apiv1swagger.json, copied in test/fixtures/openwhisk), invokes them one
+ * POST per invocation and reads each activation record into the row; works against Apache OpenWhisk
+ * and against faasload's embedded OpenWhisk-compatible server.
  *
  * - deploy: PUT /namespaces/{ns}/actions/{name}?overwrite=true, at most deployConcurrency at once;
  *   exec {kind, code, main} (FunctionSpec.action, else the synthetic function), limits.memory =
