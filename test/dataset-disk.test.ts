@@ -12,27 +12,29 @@ import { TableWriter } from '../src/dataset/table-writer.js';
 import { createClock } from '../src/dispatch/pacing.js';
 import type { FaasloadError } from '../src/errors.js';
 import { replay } from '../src/run/replay.js';
+import { cannotRun, need } from './helpers/cannot-run.js';
 import { FakePlatform } from './helpers/fakes.js';
 import { readParquetTable } from './helpers/parquet.js';
 import { REPO_ROOT } from './helpers/paths.js';
 
 /**
  * A full disk, for real: a 256 KiB tmpfs mounted for these tests (root only). Where mounting is
- * refused the tests are skipped loudly, and fail under CI.
+ * refused the tests say so and skip, and fail under CI.
  */
+const WHAT = 'FULL-DISK TESTS';
 let mnt = '';
-let mountError: string | undefined;
+let mountError = await need('root', WHAT);
 const mount = (size: string, remount = false) =>
   execFileSync('mount', ['-t', 'tmpfs', '-o', `${remount ? 'remount,' : ''}size=${size}`, 'tmpfs', mnt], {
     stdio: 'pipe',
   });
-try {
-  mnt = await mkdtemp(join(tmpdir(), 'faasload-fulldisk-'));
-  mount('256k');
-} catch (err) {
-  mountError = `cannot mount a tmpfs for the full-disk tests (${(err as Error).message.split('\n')[0]}): they need root`;
-  console.error(`\n!!! FULL-DISK TESTS SKIPPED: ${mountError}\n`);
-  if (process.env.CI) throw new Error(mountError);
+if (!mountError) {
+  try {
+    mnt = await mkdtemp(join(tmpdir(), 'faasload-fulldisk-'));
+    mount('256k');
+  } catch (err) {
+    mountError = cannotRun(WHAT, `cannot mount a tmpfs (${(err as Error).message.split('\n')[0]})`);
+  }
 }
 
 after(async () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,26 +10,13 @@ import { mergeRuns } from '../src/dataset/merge.js';
 import { TABLES } from '../src/dataset/tables.js';
 import { createClock } from '../src/dispatch/pacing.js';
 import { replay } from '../src/run/replay.js';
-import { cannotRun } from './helpers/cannot-run.js';
+import { need, pythonPath } from './helpers/cannot-run.js';
 import { FakePlatform } from './helpers/fakes.js';
 import { readParquetTable } from './helpers/parquet.js';
-import { AZURE2021_FILE, REPO_ROOT } from './helpers/paths.js';
+import { AZURE2021_FILE } from './helpers/paths.js';
 
-/** The Python that has pyarrow, polars and duckdb (npm test's pretest makes .venv). */
-function findPython(): string | undefined {
-  const py = process.env.FAASLOAD_PYTHON ?? join(REPO_ROOT, '.venv', 'bin', 'python');
-  if (!existsSync(py)) return undefined;
-  const probe = spawnSync(py, ['-c', 'import pyarrow, polars, duckdb, pandas'], { encoding: 'utf8' });
-  return probe.status === 0 ? py : undefined;
-}
-
-const python = findPython();
-if (!python) {
-  cannotRun(
-    'INTEROP TESTS',
-    'no Python with pyarrow, polars, duckdb and pandas (run scripts/ensure-python.sh)',
-  );
-}
+const missing = await need('python', 'INTEROP TESTS');
+const python = pythonPath();
 
 const READ = `
 import json, sys
@@ -140,7 +127,7 @@ print(json.dumps(out))
 `;
 
 describe('datasets read by pyarrow, polars and DuckDB', {
-  skip: python ? false : 'no Python readers (see above)',
+  skip: missing ?? false,
 }, () => {
   let dir: string;
   after(async () => {

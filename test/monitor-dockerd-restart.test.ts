@@ -32,7 +32,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import type { Manifest } from '../src/dataset/manifest.js';
 import { connectDocker, detectEngine, listInstances } from '../src/platforms/docker/index.js';
-import { cannotRun } from './helpers/cannot-run.js';
+import { cannotRun, need } from './helpers/cannot-run.js';
 import { runCli } from './helpers/cli.js';
 import { readParquetTable, rowsOf } from './helpers/parquet.js';
 import { REPO_ROOT } from './helpers/paths.js';
@@ -75,23 +75,17 @@ function ensureDocker(): Promise<{ code: number | null; output: string }> {
   });
 }
 
-const isRoot = process.getuid?.() === 0;
+const WHAT = 'DOCKERD RESTART FAULT TEST';
 const engine = await detectEngine(docker, 15_000); // a busy engine can take seconds
-const cannot = !engine.available
+const why = !engine.available
   ? engine.reason
-  : !isRoot
-    ? 'stopping and starting dockerd needs root'
-    : (await dockerdPid()) === undefined
-      ? 'the engine that answers is not a local dockerd process (pgrep -x dockerd finds none)'
-      : !existsSync(ENSURE_DOCKER)
-        ? `${ENSURE_DOCKER} is missing`
-        : undefined;
-if (cannot) {
-  cannotRun(
-    'DOCKERD RESTART FAULT TEST',
-    `${cannot} (run it as root, with an engine started by scripts/ensure-docker.sh)`,
-  );
-}
+  : (await dockerdPid()) === undefined
+    ? 'the engine that answers is not a local dockerd process (pgrep -x dockerd finds none)'
+    : !existsSync(ENSURE_DOCKER)
+      ? `${ENSURE_DOCKER} is missing`
+      : undefined;
+// Stopping and starting dockerd needs root, and an engine started by scripts/ensure-docker.sh.
+const cannot = (await need('root', WHAT)) ?? (why ? cannotRun(WHAT, why) : undefined);
 
 type Row = Record<string, unknown>;
 const n = (v: unknown) => Number(v);
@@ -181,7 +175,7 @@ async function outage(downMs: number, log: (l: string) => void): Promise<Outage>
 }
 
 describe('dockerd stopped and restarted during a monitored replay', {
-  skip: cannot ? `cannot run (see above): ${cannot}` : false,
+  skip: cannot ?? false,
   timeout: 300_000,
 }, () => {
   let dir: string;

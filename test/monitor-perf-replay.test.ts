@@ -10,20 +10,16 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import type { Manifest } from '../src/dataset/manifest.js';
 import type { PerfFact } from '../src/monitor/perf.js';
-import { connectDocker, detectEngine } from '../src/platforms/docker/index.js';
 import { replay } from '../src/run/replay.js';
+import { need, pythonPath } from './helpers/cannot-run.js';
 import { runCli } from './helpers/cli.js';
 
-const PYTHON = fileURLToPath(new URL('../../.venv/bin/python', import.meta.url));
-const engine = await detectEngine(connectDocker(), 3_000);
-if (!engine.available) {
-  const msg = `PERF REPLAY ON DOCKER CANNOT BE TESTED: ${engine.reason} (start one with scripts/ensure-docker.sh, as root)`;
-  console.error(`\n${'!'.repeat(msg.length)}\n${msg}\n${'!'.repeat(msg.length)}\n`);
-  if (process.env.CI) throw new Error(msg);
-}
+const WHAT = 'PERF REPLAY TESTS';
+const noPerf = (await need('perf', WHAT)) ?? (await need('python', WHAT));
+const noDocker = noPerf ?? (await need('docker', `${WHAT} ON DOCKER`));
+const PYTHON = pythonPath() ?? 'python3';
 
 let dir: string;
 let tracePath: string;
@@ -70,7 +66,7 @@ async function perfReplay(runtime: 'process' | 'docker') {
   return { out, manifest };
 }
 
-describe('--monitor perf in a replay', { timeout: 180_000 }, () => {
+describe('--monitor perf in a replay', { skip: noPerf ?? false, timeout: 180_000 }, () => {
   test('counters and invocation_counters, joined to invocations by activation_id', async () => {
     const { out, manifest } = await perfReplay('process');
     assert.deepEqual(manifest.monitors!.selected, ['perf']);
@@ -154,7 +150,7 @@ describe('--monitor perf in a replay', { timeout: 180_000 }, () => {
 });
 
 describe('--monitor perf in a replay on the docker runtime', {
-  skip: engine.available ? false : 'no Docker engine (see above)',
+  skip: noDocker ?? false,
   timeout: 300_000,
 }, () => {
   test('each container counted in its cgroup; invocation_counters join by activation_id', async () => {

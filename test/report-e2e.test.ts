@@ -3,11 +3,12 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { WebSocket } from 'undici';
 import { replay } from '../src/run/replay.js';
+import { chromiumPath, need } from './helpers/cannot-run.js';
 import { runCli } from './helpers/cli.js';
 import { AZURE2021_FILE } from './helpers/paths.js';
 
@@ -27,15 +28,6 @@ after(async () => {
   // Chromium's helper processes may still be flushing the profile for a moment.
   await rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
 });
-
-function findChromium(): string | undefined {
-  if (process.env.FAASLOAD_CHROMIUM) return process.env.FAASLOAD_CHROMIUM;
-  for (const name of ['chromium', 'chromium-browser', 'google-chrome', 'headless_shell']) {
-    for (const d of (process.env.PATH ?? '').split(delimiter))
-      if (d && existsSync(join(d, name))) return join(d, name);
-  }
-  return undefined;
-}
 
 /** A minimal DevTools protocol client: one browser socket, flat sessions. */
 class Cdp {
@@ -165,13 +157,10 @@ describe('report end to end', () => {
     if (existsSync(join(run, 'process_samples.parquet')))
       assert.ok(expected.includes('instance-cpu'), expected.join(', '));
 
-    const binary = findChromium();
-    if (!binary) {
-      const message =
-        'NO CHROMIUM: the report was not opened in a browser (apt-get install chromium, or set FAASLOAD_CHROMIUM)';
-      if (process.env.CI) assert.fail(message);
-      process.stderr.write(`\n*** SKIPPED: ${message} ***\n\n`);
-      t.skip(message);
+    const missing = await need('chromium', 'THE REPORT IN A BROWSER');
+    const binary = chromiumPath();
+    if (missing || !binary) {
+      t.skip(missing);
       return;
     }
     const { child, wsUrl } = await launch(binary, join(dir, 'profile'));
