@@ -8,7 +8,7 @@ import { TABLES } from '../src/dataset/tables.js';
 import { REPO_ROOT } from './helpers/paths.js';
 
 describe('docs/datasets.md', () => {
-  it('is what the table definitions generate (regenerate: node dist/src/dataset/doc.js > docs/datasets.md)', async () => {
+  it('is what the table definitions generate (regenerate: npm run docs:datasets)', async () => {
     const onDisk = await readFile(join(REPO_ROOT, 'docs', 'datasets.md'), 'utf8');
     assert.equal(onDisk, datasetsMarkdown());
   });

@@ -1,8 +1,7 @@
 /**
  * docs/datasets.md, generated from the table definitions (tables.ts) so that the documentation
- * and the code cannot drift: test/dataset-doc.test.ts fails when the file differs. Regenerate:
- *
- *   npm run build && node dist/src/dataset/doc.js > docs/datasets.md
+ * and the code cannot drift: test/dataset-doc.test.ts fails when the file differs. Regenerate with
+ * `npm run docs:datasets`.
  */
 import { fileURLToPath } from 'node:url';
 import type { ColumnKind } from './columns.js';
@@ -34,8 +33,8 @@ export function datasetsMarkdown(): string {
   const out: string[] = [
     '# Datasets',
     '',
-    '<!-- Generated from src/dataset/tables.ts by src/dataset/doc.ts: edit those, then',
-    '     `npm run build && node dist/src/dataset/doc.js > docs/datasets.md`. A test checks it. -->',
+    '<!-- Generated from src/dataset/tables.ts by src/dataset/doc.ts: edit those, then run',
+    '     `npm run docs:datasets`. A test checks it. -->',
     '',
     'One run is one folder (`results/<run-id>/` by default) holding `manifest.json` and one Parquet',
     'file per table. During the run each table is streamed to `<table>.arrows` (an Arrow IPC',

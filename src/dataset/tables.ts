@@ -17,7 +17,7 @@ export interface TableDefinition {
 
 /**
  * Every table of a run folder. docs/datasets.md is generated from this list
- * (scripts/datasets-doc.ts) and a test fails when the two differ.
+ * (`npm run docs:datasets`, src/dataset/doc.ts) and a test fails when the two differ.
  */
 export const TABLES: readonly TableDefinition[] = [
   {
