@@ -165,11 +165,3 @@ export async function arrowsToParquet(
     ...(scan.truncated ? { truncated: scan.truncated } : {}),
   };
 }
-
-/**
- * An in-memory IPC stream (every batch of one table) to Parquet bytes, for small tables built in
- * memory: zstd, 128k-row groups, each column with its Arrow type's default encoding.
- */
-export function arrowStreamToParquet(ipcStream: Uint8Array, columns: readonly ColumnSpec[] = []): Uint8Array {
-  return writeParquet(Table.fromIPCStream(ipcStream), writerProperties(columns, {}));
-}

@@ -59,8 +59,6 @@ export const PERF_DEFAULT_EVENTS = [
 
 /** Default --perf-interval: per-activation deltas are apportioned within it (see perf-join.ts). */
 export const PERF_INTERVAL_MS = 20;
-/** perf stat refuses intervals under 10 ms. */
-export const PERF_MIN_INTERVAL_MS = 10;
 
 const PROBE_TIMEOUT_MS = 10_000;
 const API_TIMEOUT_MS = 5_000;

@@ -40,6 +40,8 @@ export const MONITOR_DEFAULTS = {
 
 /** Smallest sampling interval accepted: below it timers cannot keep the pace. */
 export const MIN_SAMPLE_INTERVAL_MS = 5;
+/** perf stat refuses intervals under 10 ms. */
+export const MIN_PERF_INTERVAL_MS = 10;
 
 /**
  * Parses `--monitor a,b` (also `docker` for `container`, `none` for no monitor). Without a list:
@@ -104,8 +106,10 @@ export function checkMonitorConfig(config: MonitorConfig): void {
     }
     if (!ok) errors.push(`--scrape: '${url}' is not an http(s) URL`);
   }
-  if (config.perfIntervalMs !== undefined && !(config.perfIntervalMs >= 10))
-    errors.push(`--perf-interval: at least 10ms (perf stat's limit), got ${config.perfIntervalMs}ms`);
+  if (config.perfIntervalMs !== undefined && !(config.perfIntervalMs >= MIN_PERF_INTERVAL_MS))
+    errors.push(
+      `--perf-interval: at least ${MIN_PERF_INTERVAL_MS}ms (perf stat's limit), got ${config.perfIntervalMs}ms`,
+    );
   if (errors.length > 0) throw new FaasloadError('E_USAGE', errors.join('\n'));
 }
 

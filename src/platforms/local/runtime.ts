@@ -47,7 +47,7 @@ export interface LaunchOptions {
   logLimitBytes?: number | undefined;
 }
 
-/** LaunchOptions without its undefined fields (for exactOptionalPropertyTypes). */
+/** LaunchOptions without its undefined fields, so that spreading them keeps the defaults. */
 function defined<T extends object>(o: T): { [K in keyof T]: Exclude<T[K], undefined> } {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as never;
 }
