@@ -1,5 +1,5 @@
 /**
- * The OpenWhisk REST API (/api/v1, swagger: shared/specs/openwhisk/apiv1swagger.json) over a
+ * The OpenWhisk REST API (/api/v1; OpenWhisk's swagger is copied in test/fixtures/openwhisk) over a
  * LocalPlatform: actions (put, get, list, delete, invoke) and activations (list, get, result,
  * logs), per namespace. `_` is the caller's default namespace; any other valid name is a separate
  * namespace of the same key. Packages, triggers, rules and web actions are not served (404).
