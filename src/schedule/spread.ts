@@ -56,14 +56,15 @@ export function spreadBin(
       return count;
     }
     case 'exponential': {
+      // One draw per gap: the running sums first, then scaled by the total of count + 1 gaps.
       const v = out.ensure(count);
-      let total = 0;
-      for (let k = 0; k <= count; k++) total += -Math.log1p(-unitAt(seed, stream, bin, k));
       let sum = 0;
       for (let k = 0; k < count; k++) {
         sum += -Math.log1p(-unitAt(seed, stream, bin, k));
-        v[k] = Math.min(binUs - 1, Math.floor((sum / total) * binUs));
+        v[k] = sum;
       }
+      const total = sum - Math.log1p(-unitAt(seed, stream, bin, count));
+      for (let k = 0; k < count; k++) v[k] = Math.min(binUs - 1, Math.floor((v[k]! / total) * binUs));
       return count;
     }
     case 'poisson': {
