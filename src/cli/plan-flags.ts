@@ -67,7 +67,7 @@ export function spreadFlags<T>(y: Argv<T>) {
       type: 'boolean',
       default: false,
       describe:
-        'With --iat equidistant: each function starts its spacing at its own seeded phase (the same in every bin) instead of the bin start',
+        'With --iat equidistant: each function starts its spacing at its own seeded phase (the same in every bin); --no-shift: at the bin start',
       group: 'Planning:',
     },
     seed: {
@@ -81,48 +81,51 @@ export function spreadFlags<T>(y: Argv<T>) {
 
 /** The flags that read and plan a trace, shared by replay and schedule. */
 export function planFlags<T>(y: Argv<T>) {
-  return spreadFlags(traceFlags(y)).options({
-    from: {
-      type: 'string',
-      describe: 'Start of the trace window, from trace time 0 (90s, 5m, 2h, seconds)',
-      group: 'Planning:',
-    },
-    to: { type: 'string', describe: 'End of the trace window (exclusive), same units', group: 'Planning:' },
-    speed: {
-      type: 'number',
-      default: 1,
-      describe: 'Replay K times faster (0.5 = slower)',
-      group: 'Planning:',
-    },
-    'warp-durations': {
-      type: 'boolean',
-      default: false,
-      describe: 'Divide function durations by --speed too',
-      group: 'Planning:',
-    },
-    'max-duration': {
-      type: 'string',
-      describe: 'Cap on every function duration (100ms, 2s, ...)',
-      group: 'Planning:',
-    },
-    scale: {
-      type: 'number',
-      default: 1,
-      describe: 'Multiply the rate (0.1 = a tenth); fractions are rounded by a seeded coin',
-      group: 'Planning:',
-    },
-    functions: { type: 'number', describe: 'Keep N functions, chosen by --sample', group: 'Planning:' },
-    sample: {
-      choices: SAMPLE_METHODS,
-      default: 'representative',
-      describe: 'How --functions chooses: busiest, random, or closest in distribution to the trace',
-      group: 'Planning:',
-    },
-    trigger: {
-      type: 'string',
-      describe: 'Keep functions with these triggers, e.g. http,timer',
-      group: 'Planning:',
-    },
+  return spreadFlags(
+    traceFlags(y).options({
+      from: {
+        type: 'string',
+        describe: 'Start of the trace window, from trace time 0 (90s, 5m, 2h, seconds)',
+        group: 'Planning:',
+      },
+      to: { type: 'string', describe: 'End of the trace window (exclusive), same units', group: 'Planning:' },
+      speed: {
+        type: 'number',
+        default: 1,
+        describe: 'Replay K times faster (0.5 = slower)',
+        group: 'Planning:',
+      },
+      'warp-durations': {
+        type: 'boolean',
+        default: false,
+        describe: 'Divide function durations by --speed too',
+        group: 'Planning:',
+      },
+      'max-duration': {
+        type: 'string',
+        describe: 'Cap on every function duration (100ms, 2s, ...)',
+        group: 'Planning:',
+      },
+      scale: {
+        type: 'number',
+        default: 1,
+        describe: 'Multiply the rate (0.1 = a tenth); fractions are rounded by a seeded coin',
+        group: 'Planning:',
+      },
+      functions: { type: 'number', describe: 'Keep N functions, chosen by --sample', group: 'Planning:' },
+      sample: {
+        choices: SAMPLE_METHODS,
+        default: 'representative',
+        describe: 'How --functions chooses: busiest, random, or closest in distribution to the trace',
+        group: 'Planning:',
+      },
+      trigger: {
+        type: 'string',
+        describe: 'Keep functions with these triggers, e.g. http,timer',
+        group: 'Planning:',
+      },
+    }),
+  ).options({
     shard: {
       type: 'string',
       describe:
