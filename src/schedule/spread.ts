@@ -8,7 +8,7 @@ export const IAT_MODES: readonly IatMode[] = ['equidistant', 'uniform', 'exponen
  * every other function's, so no second of a bin is favoured: on the Azure 2019 sample the
  * busiest second of the minute holds 1.10x the mean over an hour, where `equidistant` without a
  * phase puts 3.0x into second 0 (every function starts each minute there) and a per-function
- * phase (`shift`) 1.2x to 1.3x depending on the seed (rare functions keep one second each).
+ * phase (`shift`) 1.09x to 1.33x depending on the seed (rare functions keep one second each).
  */
 export const DEFAULT_IAT: IatMode = 'exponential';
 
