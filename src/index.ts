@@ -4,6 +4,7 @@ export { type ErrorCode, FaasloadError } from './errors.js';
 export { createPlatform, PLATFORM_KINDS, type PlatformOptions } from './platforms/registry.js';
 export type * from './platforms/types.js';
 export { type ReportResult, writeCompareReport, writeRunReport } from './report/html-report.js';
+export { type PlanLoad, PlanLoadCounter, planLoad } from './report/plan-load.js';
 export * as plot from './report/plot/index.js';
 export { formatSummary, type RunSummary } from './report/summary.js';
 export { traceFigures, writeTraceFigures } from './report/trace-figures.js';

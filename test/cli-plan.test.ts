@@ -37,6 +37,30 @@ describe('faasload trace inspect', () => {
     assert.equal(s.durationMs.count, 100);
   });
 
+  it("reports the per-second load of the trace's plan: the old spreading's peak is on a minute start", async () => {
+    const load = async (...flags: string[]) => {
+      const r = await runCli(['trace', 'inspect', AZURE2019_DIR, '--json', ...flags]);
+      assert.equal(r.code, 0, r.stderr);
+      return JSON.parse(r.stdout).load;
+    };
+    const all = [...(await sampleMinuteCounts(480)).values()].reduce((a, b) => a + b, 0);
+    const now = await load();
+    assert.deepEqual(now.spread, { iat: 'exponential', shift: false, seed: 1 });
+    assert.equal(now.invocations, all);
+    assert.equal(now.spanS, 480 * 60);
+    assert.equal(now.meanPerS, all / (480 * 60));
+    assert.equal(now.peakToMean, now.peakPerS / now.meanPerS);
+    const old = await load('--iat', 'equidistant', '--no-shift');
+    assert.deepEqual(old.spread, { iat: 'equidistant', shift: false, seed: 1 });
+    assert.equal(old.peakAtS % 60, 0, 'every function starts its minute on second 0');
+    assert.ok(old.peakToMean > 1.5 * now.peakToMean, `old ${old.peakToMean}, now ${now.peakToMean}`);
+    const text = await runCli(['trace', 'inspect', AZURE2019_DIR]);
+    assert.match(
+      text.stdout,
+      /per second\s+mean 11\.8\/s, peak \d+\/s at \d+ s \(\d+\.\d\dx the mean\)\s+\(planned with --iat exponential --seed 1\)/,
+    );
+  });
+
   it('prints a readable table by default', async () => {
     const r = await runCli(['trace', 'inspect', AZURE2021_FILE]);
     assert.equal(r.code, 0, r.stderr);
@@ -63,6 +87,46 @@ describe('faasload schedule', () => {
       'ascending',
     );
     assert.ok(Math.max(...at) < 30e6, 'two minutes at 4x fit in 30 s');
+  });
+
+  it('--capacity: reports the load per second without writing a plan, and with --out writes it too', async () => {
+    const capacity = async (...flags: string[]) => {
+      const r = await runCli(['schedule', AZURE2019_DIR, '--to', '1h', '--capacity', '--json', ...flags]);
+      assert.equal(r.code, 0, r.stderr);
+      return JSON.parse(r.stdout);
+    };
+    const now = await capacity();
+    assert.equal(now.file, undefined, 'no plan file without --out');
+    assert.equal(
+      now.rows,
+      [...(await sampleMinuteCounts(60)).values()].reduce((a, b) => a + b, 0),
+    );
+    assert.equal(now.load.invocations, now.rows);
+    assert.ok(now.load.peakToMean < 3, `default peak/mean ${now.load.peakToMean}`);
+    const old = await capacity('--iat', 'equidistant', '--no-shift');
+    assert.equal(old.load.peakAtS % 60, 0);
+    assert.ok(old.load.peakToMean > 5, `old spreading's peak/mean ${old.load.peakToMean}`);
+    const out = join(dir, 'capacity.parquet');
+    const written = await capacity('--out', out);
+    assert.deepEqual(written.load, now.load);
+    assert.equal(rowsOf(await readParquetTable(out)).length, now.rows);
+    const text = await runCli(['schedule', AZURE2019_DIR, '--to', '1h', '--capacity']);
+    assert.match(text.stdout, /^per second: mean 10\.5\/s, peak \d+\/s at \d+ s \(\d+\.\d\dx the mean\)$/m);
+  });
+
+  it('refuses --shift with a spreading other than equidistant, and a schedule with nowhere to go (exit 2)', async () => {
+    const shift = await runCli(['schedule', AZURE2019_DIR, '--shift', '--out', join(dir, 's.parquet')]);
+    assert.equal(shift.code, 2, shift.stderr);
+    assert.match(
+      shift.stderr,
+      /--shift .* --iat is exponential \(the default\): name --iat equidistant --shift/,
+    );
+    const uniform = await runCli(['schedule', AZURE2019_DIR, '--iat', 'uniform', '--shift', '--capacity']);
+    assert.equal(uniform.code, 2, uniform.stderr);
+    assert.match(uniform.stderr, /--iat is uniform: name --iat equidistant --shift/);
+    const nowhere = await runCli(['schedule', AZURE2019_DIR]);
+    assert.equal(nowhere.code, 2, nowhere.stderr);
+    assert.match(nowhere.stderr, /--out.*--capacity/);
   });
 
   it('keeps the N busiest functions with --functions N --sample top', async () => {

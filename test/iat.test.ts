@@ -97,7 +97,7 @@ describe('--shift', () => {
       2 * BIN,
     );
     const firsts = new Set<number>();
-    const p = plan(trace, { seed: 9, shift: true });
+    const p = plan(trace, { seed: 9, iat: 'equidistant', shift: true });
     for (let f = 0; f < 8; f++) {
       const at = [...p.arrivals()].filter((a) => a.fn === f).map((a) => a.atUs);
       assert.equal(at.length, 8);
@@ -106,7 +106,7 @@ describe('--shift', () => {
       firsts.add(at[0]!);
     }
     assert.equal(firsts.size, 8, 'every function has its own phase');
-    const unshifted = [...plan(trace, { seed: 9 }).arrivals()];
+    const unshifted = [...plan(trace, { seed: 9, iat: 'equidistant', shift: false }).arrivals()];
     assert.ok(
       unshifted.filter((a) => a.atUs === 0).length === 8,
       'without --shift all start at the bin start',

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { FaasloadError } from '../src/errors.js';
 import { samplePercentiles } from '../src/schedule/percentiles.js';
 import { plan } from '../src/schedule/plan.js';
 import type { Arrival } from '../src/schedule/types.js';
@@ -32,8 +33,8 @@ function countsTrace() {
 }
 
 describe('plan', () => {
-  it('spreads each minute equidistantly and merges functions in time order', () => {
-    const s = plan(countsTrace(), { seed: 1 });
+  it('spreads each minute equidistantly with iat equidistant, no shift, and merges functions in time order', () => {
+    const s = plan(countsTrace(), { seed: 1, iat: 'equidistant', shift: false });
     const arrivals = [...s.arrivals()];
     assert.equal(s.count(), 10);
     assert.equal(arrivals.length, 10);
@@ -59,7 +60,7 @@ describe('plan', () => {
   });
 
   it('keeps exactly the arrivals inside the window and shifts time to the window start', () => {
-    const s = plan(countsTrace(), { seed: 1, fromUs: 30e6, toUs: 2 * MIN });
+    const s = plan(countsTrace(), { seed: 1, fromUs: 30e6, toUs: 2 * MIN, iat: 'equidistant', shift: false });
     const arrivals = [...s.arrivals()];
     assert.equal(s.count(), arrivals.length);
     assert.deepEqual(
@@ -125,6 +126,20 @@ describe('plan', () => {
   it('rejects an empty window and a bad speed', () => {
     assert.throws(() => plan(countsTrace(), { seed: 1, fromUs: 5 * MIN }), /window .* is empty/);
     assert.throws(() => plan(countsTrace(), { seed: 1, speed: 0 }), /speed must be a positive/);
+  });
+
+  it('spreads with exponential gaps by default, and refuses shift with any spreading but equidistant', () => {
+    assert.equal(plan(countsTrace(), { seed: 1 }).options.iat, 'exponential');
+    for (const iat of ['uniform', 'exponential', 'poisson'] as const) {
+      assert.throws(
+        () => plan(countsTrace(), { seed: 1, iat, shift: true }),
+        (err: unknown) =>
+          err instanceof FaasloadError &&
+          err.code === 'E_USAGE' &&
+          /--iat equidistant --shift/.test(err.message),
+      );
+    }
+    assert.equal(plan(countsTrace(), { seed: 1, shift: true, iat: 'equidistant' }).count(), 10);
   });
 });
 

@@ -49,19 +49,23 @@ function union(shards: Row[][]): Row[] {
 
 const CASES: { name: string; options: TracePlanOptions; minRows: number }[] = [
   {
-    name: 'Azure 2019, 2 h, poisson, scale 1.3, shifted',
+    name: 'Azure 2019, 2 h, poisson, scale 1.3',
     options: {
       trace: AZURE2019_DIR,
       toUs: 2 * 3600e6,
       iat: 'poisson',
       scale: 1.3,
-      shift: true,
       seed: 7,
     },
     minRows: 50_000,
   },
   {
-    name: 'Azure 2019, 30 representative functions, 10x faster, warped durations',
+    name: 'Azure 2019, 1 h, the default spreading (exponential)',
+    options: { trace: AZURE2019_DIR, toUs: 3600e6, seed: 5 },
+    minRows: 30_000,
+  },
+  {
+    name: 'Azure 2019, 30 representative functions, 10x faster, warped durations, equidistant shifted',
     options: {
       trace: AZURE2019_DIR,
       fromUs: 3600e6,
@@ -69,6 +73,8 @@ const CASES: { name: string; options: TracePlanOptions; minRows: number }[] = [
       functions: 30,
       speed: 10,
       warpDurations: true,
+      iat: 'equidistant',
+      shift: true,
       seed: 3,
     },
     minRows: 1000,

@@ -48,7 +48,7 @@ if (values['peak-rss']) {
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-const modes: IatMode[] = ['equidistant', 'uniform', 'poisson'];
+const modes: IatMode[] = ['exponential', 'equidistant', 'uniform', 'poisson'];
 type Result = { arrivals: number; seconds: number[]; medianRate: number };
 /** Plans the day `reps` times; `attributes` also reads every arrival's duration and memory. */
 function measure(iat: IatMode, attributes: boolean): Result {
@@ -72,6 +72,8 @@ function measure(iat: IatMode, attributes: boolean): Result {
 const results: Record<string, Result> = {};
 for (const iat of modes) results[iat] = measure(iat, false);
 results['equidistant + duration, memory'] = measure('equidistant', true);
+// The default spreading, as a replay plans it.
+results['exponential + duration, memory'] = measure('exponential', true);
 const peakRssMb = Number(
   execFileSync(process.execPath, [process.argv[1]!, '--dir', dir, '--peak-rss'], { encoding: 'utf8' }),
 );

@@ -4,7 +4,7 @@ import type { TracePlanOptions } from '../run/load-plan.js';
 import { DEFAULT_SEED } from '../run/load-plan.js';
 import { SAMPLE_METHODS, type SampleMethod } from '../schedule/select.js';
 import { parseShard } from '../schedule/shard.js';
-import { IAT_MODES, type IatMode } from '../schedule/spread.js';
+import { DEFAULT_IAT, IAT_MODES, type IatMode } from '../schedule/spread.js';
 import { parseDays } from '../trace/days.js';
 import { type CsvTraceColumns, TRACE_FORMATS, type TraceFormat } from '../trace/types.js';
 import { parseDurationUs } from '../util/duration.js';
@@ -50,60 +50,24 @@ export function traceFlags<T>(y: Argv<T>) {
     });
 }
 
-/** The flags that read and plan a trace, shared by replay and schedule. */
-export function planFlags<T>(y: Argv<T>) {
-  return traceFlags(y).options({
-    from: {
-      type: 'string',
-      describe: 'Start of the trace window, from trace time 0 (90s, 5m, 2h, seconds)',
-      group: 'Planning:',
-    },
-    to: { type: 'string', describe: 'End of the trace window (exclusive), same units', group: 'Planning:' },
-    speed: {
-      type: 'number',
-      default: 1,
-      describe: 'Replay K times faster (0.5 = slower)',
-      group: 'Planning:',
-    },
-    'warp-durations': {
-      type: 'boolean',
-      default: false,
-      describe: 'Divide function durations by --speed too',
-      group: 'Planning:',
-    },
-    'max-duration': {
-      type: 'string',
-      describe: 'Cap on every function duration (100ms, 2s, ...)',
-      group: 'Planning:',
-    },
-    scale: {
-      type: 'number',
-      default: 1,
-      describe: 'Multiply the rate (0.1 = a tenth); fractions are rounded by a seeded coin',
-      group: 'Planning:',
-    },
-    functions: { type: 'number', describe: 'Keep N functions, chosen by --sample', group: 'Planning:' },
-    sample: {
-      choices: SAMPLE_METHODS,
-      default: 'representative',
-      describe: 'How --functions chooses: busiest, random, or closest in distribution to the trace',
-      group: 'Planning:',
-    },
-    trigger: {
-      type: 'string',
-      describe: 'Keep functions with these triggers, e.g. http,timer',
-      group: 'Planning:',
-    },
+/**
+ * How a binned trace's invocations are spread inside each bin, and the seed: shared by the
+ * planning commands and `trace inspect` (which reports the plan's per-second peak).
+ */
+export function spreadFlags<T>(y: Argv<T>) {
+  return y.options({
     iat: {
       choices: IAT_MODES,
-      default: 'equidistant',
-      describe: "How a bin's invocations are spread in it (poisson: the count varies too)",
+      default: DEFAULT_IAT,
+      describe:
+        "How a bin's invocations are spread in it: exponential gaps (no second favoured), uniform, equidistant, or poisson (the count varies too)",
       group: 'Planning:',
     },
     shift: {
       type: 'boolean',
       default: false,
-      describe: 'Start each function at a random phase inside bins (equidistant)',
+      describe:
+        'With --iat equidistant: each function starts its spacing at its own seeded phase (the same in every bin); --no-shift: at the bin start',
       group: 'Planning:',
     },
     seed: {
@@ -112,6 +76,56 @@ export function planFlags<T>(y: Argv<T>) {
       describe: 'Seed of every random choice',
       group: 'Planning:',
     },
+  });
+}
+
+/** The flags that read and plan a trace, shared by replay and schedule. */
+export function planFlags<T>(y: Argv<T>) {
+  return spreadFlags(
+    traceFlags(y).options({
+      from: {
+        type: 'string',
+        describe: 'Start of the trace window, from trace time 0 (90s, 5m, 2h, seconds)',
+        group: 'Planning:',
+      },
+      to: { type: 'string', describe: 'End of the trace window (exclusive), same units', group: 'Planning:' },
+      speed: {
+        type: 'number',
+        default: 1,
+        describe: 'Replay K times faster (0.5 = slower)',
+        group: 'Planning:',
+      },
+      'warp-durations': {
+        type: 'boolean',
+        default: false,
+        describe: 'Divide function durations by --speed too',
+        group: 'Planning:',
+      },
+      'max-duration': {
+        type: 'string',
+        describe: 'Cap on every function duration (100ms, 2s, ...)',
+        group: 'Planning:',
+      },
+      scale: {
+        type: 'number',
+        default: 1,
+        describe: 'Multiply the rate (0.1 = a tenth); fractions are rounded by a seeded coin',
+        group: 'Planning:',
+      },
+      functions: { type: 'number', describe: 'Keep N functions, chosen by --sample', group: 'Planning:' },
+      sample: {
+        choices: SAMPLE_METHODS,
+        default: 'representative',
+        describe: 'How --functions chooses: busiest, random, or closest in distribution to the trace',
+        group: 'Planning:',
+      },
+      trigger: {
+        type: 'string',
+        describe: 'Keep functions with these triggers, e.g. http,timer',
+        group: 'Planning:',
+      },
+    }),
+  ).options({
     shard: {
       type: 'string',
       describe:
@@ -122,6 +136,7 @@ export function planFlags<T>(y: Argv<T>) {
 }
 
 type TraceArgs = Awaited<ReturnType<ReturnType<typeof traceFlags>['parseAsync']>>;
+type SpreadArgs = Awaited<ReturnType<ReturnType<typeof spreadFlags>['parseAsync']>>;
 type PlanArgs = Awaited<ReturnType<ReturnType<typeof planFlags>['parseAsync']>>;
 export type TraceOptions = Pick<TracePlanOptions, 'trace' | 'format' | 'days' | 'csv'>;
 
@@ -157,6 +172,21 @@ export function toTraceOptions(args: TraceArgs, errors: string[]): TraceOptions 
   return o;
 }
 
+/** The spreading and the seed; problems go to `errors`. */
+export function toSpreadOptions(
+  args: SpreadArgs,
+  errors: string[],
+): Required<Pick<TracePlanOptions, 'iat' | 'shift' | 'seed'>> {
+  if (!Number.isSafeInteger(args.seed)) errors.push(`--seed: expected an integer, got ${args.seed}`);
+  const iat = args.iat as IatMode;
+  if (args.shift && iat !== 'equidistant') {
+    errors.push(
+      `--shift phases equidistant spacing, and --iat is ${iat}${iat === DEFAULT_IAT ? ' (the default)' : ''}: name --iat equidistant --shift`,
+    );
+  }
+  return { iat, shift: args.shift, seed: args.seed };
+}
+
 /** Validates the planning flags, collecting every problem in `errors`, and maps them to options. */
 export function toTracePlanOptions(args: PlanArgs, errors: string[]): TracePlanOptions {
   const fromUs = durationFlag(args.from, '--from', errors);
@@ -168,7 +198,6 @@ export function toTracePlanOptions(args: PlanArgs, errors: string[]): TracePlanO
   if (!(args.scale >= 0) || !Number.isFinite(args.scale)) {
     errors.push(`--scale: expected a number >= 0, got ${args.scale}`);
   }
-  if (!Number.isSafeInteger(args.seed)) errors.push(`--seed: expected an integer, got ${args.seed}`);
   if (args.functions !== undefined && !(Number.isInteger(args.functions) && args.functions > 0)) {
     errors.push(`--functions: expected a positive integer, got ${args.functions}`);
   }
@@ -176,13 +205,11 @@ export function toTracePlanOptions(args: PlanArgs, errors: string[]): TracePlanO
 
   const o: TracePlanOptions = {
     ...toTraceOptions(args, errors),
-    seed: args.seed,
+    ...toSpreadOptions(args, errors),
     speed: args.speed,
     warpDurations: args['warp-durations'],
     scale: args.scale,
     sample: args.sample as SampleMethod,
-    iat: args.iat as IatMode,
-    shift: args.shift,
   };
   if (args.shard !== undefined) {
     try {

@@ -1,5 +1,15 @@
+import { plan } from '../schedule/plan.js';
+import type { IatMode } from '../schedule/spread.js';
 import type { Trace } from '../trace/types.js';
 import { type Distribution, distribution } from './distribution.js';
+import { formatPlanLoad, type PlanLoad, planLoad } from './plan-load.js';
+
+/** How `trace inspect` plans the trace to measure its load: the whole trace at speed 1. */
+export interface InspectSpread {
+  iat: IatMode;
+  shift: boolean;
+  seed: number;
+}
 
 /** What `faasload trace inspect` prints: the shape of a trace at a glance. */
 export interface TraceSummary {
@@ -18,6 +28,11 @@ export interface TraceSummary {
   durationMs: Distribution | null;
   /** Per-function memory (MB): its average allocated memory, or the mean of its invocations'. */
   memoryMb: Distribution | null;
+  /**
+   * The plan of the whole trace at speed 1 with `spread`, per second of trace time: mean, peak,
+   * the peak second, peak-to-mean. Absent when inspectTrace was not given a spread.
+   */
+  load?: PlanLoad & { spread: InspectSpread };
   warnings: readonly string[];
 }
 
@@ -34,7 +49,11 @@ function mean(xs: Float64Array | undefined): number {
   return n ? sum / n : Number.NaN;
 }
 
-export function inspectTrace(trace: Trace): TraceSummary {
+/**
+ * The shape of a trace; with `spread`, also the per-second load of its plan (which generates
+ * the whole plan once: about a second per 5 M invocations).
+ */
+export function inspectTrace(trace: Trace, spread?: InspectSpread): TraceSummary {
   const minutes = Math.max(1, Math.ceil(trace.spanUs / 60e6));
   const perMinute = new Float64Array(minutes);
   const durations: number[] = [];
@@ -74,6 +93,7 @@ export function inspectTrace(trace: Trace): TraceSummary {
     perMinute: distribution(perMinute),
     durationMs: distribution(Float64Array.from(durations)),
     memoryMb: distribution(Float64Array.from(memories)),
+    ...(spread ? { load: { ...planLoad(plan(trace, spread)), spread } } : {}),
     warnings: trace.warnings ?? [],
   };
 }
@@ -99,6 +119,10 @@ export function formatTraceSummary(s: TraceSummary): string {
     `per minute   ${dist(s.perMinute)}`,
     `duration ms  ${dist(s.durationMs)}  (per function)`,
     `memory MB    ${dist(s.memoryMb)}  (per function)`,
+    ...(s.load ? [`per second   ${formatPlanLoad(s.load)}  (${spreadText(s.load.spread)})`] : []),
     ...s.warnings.map((w) => `warning      ${w}`),
   ].join('\n');
 }
+
+const spreadText = (s: InspectSpread) =>
+  `planned with --iat ${s.iat}${s.iat === 'equidistant' ? (s.shift ? ' --shift' : ' --no-shift') : ''} --seed ${s.seed}`;

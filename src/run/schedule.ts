@@ -2,6 +2,7 @@ import { basename, dirname } from 'node:path';
 import type { ColumnSpec } from '../dataset/columns.js';
 import { TableWriter } from '../dataset/table-writer.js';
 import { FaasloadError } from '../errors.js';
+import { type PlanLoad, PlanLoadCounter, planLoad } from '../report/plan-load.js';
 import { fullSeq } from '../schedule/shard.js';
 import { loadPlan, type TracePlanOptions } from './load-plan.js';
 
@@ -23,6 +24,22 @@ export interface ScheduleResult {
   rows: number;
   functions: number;
   spanUs: number;
+  /** Arrivals per second of run time: mean, peak, the peak second, peak-to-mean. */
+  load: PlanLoad;
+}
+
+export interface CapacityResult {
+  rows: number;
+  functions: number;
+  spanUs: number;
+  load: PlanLoad;
+}
+
+/** Plans a trace without writing it: how much it asks per second (`schedule --capacity`). */
+export async function scheduleCapacity(options: TracePlanOptions): Promise<CapacityResult> {
+  const { plan } = await loadPlan(options);
+  const load = planLoad(plan);
+  return { rows: load.invocations, functions: plan.functions.length, spanUs: plan.spanUs, load };
 }
 
 /** Plans a trace without firing it and writes the plan as Parquet (`out` must end in .parquet). */
@@ -44,7 +61,9 @@ export async function writeSchedule(options: TracePlanOptions & { out: string })
     },
   });
   const ids = plan.functions.map((f) => f.id);
+  const load = new PlanLoadCounter(plan.spanUs);
   for (const b of plan.batches({ reuse: true })) {
+    load.add(b);
     const rows = new Array(b.length);
     for (let i = 0; i < b.length; i++) {
       rows[i] = {
@@ -58,5 +77,11 @@ export async function writeSchedule(options: TracePlanOptions & { out: string })
     writer.add(rows);
   }
   const table = await writer.close();
-  return { file: options.out, rows: table.rows, functions: plan.functions.length, spanUs: plan.spanUs };
+  return {
+    file: options.out,
+    rows: table.rows,
+    functions: plan.functions.length,
+    spanUs: plan.spanUs,
+    load: load.result(),
+  };
 }

@@ -5,7 +5,7 @@ import { BatchArrays, ChunkColumns } from './columns.js';
 import { PercentileTable, samplePercentiles } from './percentiles.js';
 import { RadixSorter } from './radix.js';
 import { type FunctionWeights, type SampleMethod, selectFunctions } from './select.js';
-import { type IatMode, Offsets, scaleCount, spreadBin } from './spread.js';
+import { DEFAULT_IAT, type IatMode, Offsets, scaleCount, spreadBin } from './spread.js';
 import type { Arrival, ArrivalBatch, BatchOptions, Schedule } from './types.js';
 
 export interface PlanOptions {
@@ -27,9 +27,12 @@ export interface PlanOptions {
   sample?: SampleMethod;
   /** Keep only functions with these triggers. */
   triggers?: readonly string[];
-  /** How a bin's invocations are placed inside it. */
+  /** How a bin's invocations are placed inside it (default DEFAULT_IAT, exponential). */
   iat?: IatMode;
-  /** Equidistant spacing starts at a random per-function phase instead of the bin's start. */
+  /**
+   * Equidistant spacing starts at a seeded phase of each function's own (the same in every bin)
+   * instead of the bin's start. Only for iat equidistant: with another spreading it is an error.
+   */
   shift?: boolean;
 }
 
@@ -135,7 +138,7 @@ function resolve(trace: Trace, options: PlanOptions): ResolvedPlanOptions {
     warpDurations: options.warpDurations ?? false,
     scale: options.scale ?? 1,
     sample: options.sample ?? 'representative',
-    iat: options.iat ?? 'equidistant',
+    iat: options.iat ?? DEFAULT_IAT,
     shift: options.shift ?? false,
   };
   if (options.maxDurationMs !== undefined) o.maxDurationMs = options.maxDurationMs;
@@ -149,6 +152,9 @@ function resolve(trace: Trace, options: PlanOptions): ResolvedPlanOptions {
   if (!(o.scale >= 0) || !Number.isFinite(o.scale)) {
     throw new FaasloadError('E_USAGE', `scale must be a number >= 0, got ${o.scale}`);
   }
+  if (o.shift && o.iat !== 'equidistant') {
+    throw new FaasloadError('E_USAGE', shiftMisuse(o.iat));
+  }
   if (!(o.fromUs >= 0) || o.fromUs >= o.toUs) {
     throw new FaasloadError(
       'E_USAGE',
@@ -156,6 +162,11 @@ function resolve(trace: Trace, options: PlanOptions): ResolvedPlanOptions {
     );
   }
   return o;
+}
+
+/** Why shift cannot go with `iat`: it phases equidistant spacing, which `iat` does not use. */
+export function shiftMisuse(iat: IatMode): string {
+  return `shift phases equidistant spacing, and iat is ${iat}: name iat equidistant with shift (--iat equidistant --shift)`;
 }
 
 /** Invocations in the window at scale 1, and a typical duration, per trace function. */

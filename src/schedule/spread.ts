@@ -3,6 +3,14 @@ import { unitAt } from '../util/random.js';
 /** How the invocations of a bin are placed inside it. */
 export type IatMode = 'equidistant' | 'uniform' | 'exponential' | 'poisson';
 export const IAT_MODES: readonly IatMode[] = ['equidistant', 'uniform', 'exponential', 'poisson'];
+/**
+ * The default spreading. Exponential gaps place each function's invocations independently of
+ * every other function's, so no second of a bin is favoured: on the Azure 2019 sample the
+ * busiest second of the minute holds 1.10x the mean over an hour, where `equidistant` without a
+ * phase puts 3.0x into second 0 (every function starts each minute there) and a per-function
+ * phase (`shift`) 1.09x to 1.33x depending on the seed (rare functions keep one second each).
+ */
+export const DEFAULT_IAT: IatMode = 'exponential';
 
 /** A reusable buffer of offsets, grown as needed. */
 export class Offsets {
@@ -20,7 +28,8 @@ export class Offsets {
  * nothing else. `phase` in [0, 1) shifts equidistant spacing. Every offset lies in [0, binUs).
  * - equidistant: (phase + k) * bin / count, exactly count, ascending.
  * - uniform: count independent uniform draws (not sorted).
- * - exponential: count arrivals whose count + 1 gaps are exponential draws scaled to fill the bin.
+ * - exponential: count arrivals whose count + 1 gaps are exponential draws scaled to fill the bin
+ *   (a Poisson process given its count: the same law as sorted uniform draws).
  * - poisson: a Poisson process of rate count / bin: the count is free, its mean is count.
  */
 export function spreadBin(
@@ -47,14 +56,15 @@ export function spreadBin(
       return count;
     }
     case 'exponential': {
+      // One draw per gap: the running sums first, then scaled by the total of count + 1 gaps.
       const v = out.ensure(count);
-      let total = 0;
-      for (let k = 0; k <= count; k++) total += -Math.log1p(-unitAt(seed, stream, bin, k));
       let sum = 0;
       for (let k = 0; k < count; k++) {
         sum += -Math.log1p(-unitAt(seed, stream, bin, k));
-        v[k] = Math.min(binUs - 1, Math.floor((sum / total) * binUs));
+        v[k] = sum;
       }
+      const total = sum - Math.log1p(-unitAt(seed, stream, bin, count));
+      for (let k = 0; k < count; k++) v[k] = Math.min(binUs - 1, Math.floor((v[k]! / total) * binUs));
       return count;
     }
     case 'poisson': {

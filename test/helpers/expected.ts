@@ -25,3 +25,17 @@ export async function sampleMinuteCounts(minutes: number): Promise<Map<string, n
   }
   return m;
 }
+
+/**
+ * Per-minute invocation counts of each function of the real Azure 2019 sample over its whole
+ * span, parsed naively (no faasload code), keyed owner/app/function.
+ */
+export async function sampleMinuteMatrix(): Promise<Map<string, number[]>> {
+  const lines = (await readFile(join(AZURE2019_DIR, 'invocations.csv'), 'utf8')).trim().split('\n');
+  const m = new Map<string, number[]>();
+  for (const line of lines.slice(1)) {
+    const c = line.split(',');
+    m.set(`${c[0]}/${c[1]}/${c[2]}`, c.slice(4).map(Number));
+  }
+  return m;
+}
