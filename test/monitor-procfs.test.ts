@@ -59,16 +59,19 @@ test('a fake /proc/<pid>: fields after the last parenthesis, pages into bytes, i
   reader.close();
 });
 
-test('a real process: its CPU and memory show while it lives; once it is gone a read says so', async () => {
-  // Burns CPU for 400 ms with 64 MiB touched, then waits to be killed.
+test('a real process: its CPU and memory show while it lives; once it is gone a read says so', async (t) => {
+  // Burns 400 ms of its own CPU time (not wall time: the machine may be busy) with 64 MiB
+  // touched, then waits to be killed; killed whatever the assertions say, so a failure cannot
+  // leave it holding the test runner open.
   const child = spawn(
     process.execPath,
     [
       '-e',
-      'const b = Buffer.alloc(64 * 2 ** 20, 1); const end = Date.now() + 400; while (Date.now() < end); console.log(b[0]); setInterval(() => {}, 1000);',
+      'const b = Buffer.alloc(64 * 2 ** 20, 1); while (process.cpuUsage().user + process.cpuUsage().system < 400e3); console.log(b[0]); setInterval(() => {}, 1000);',
     ],
     { stdio: ['ignore', 'pipe', 'ignore'] },
   );
+  t.after(() => child.kill('SIGKILL'));
   await new Promise((resolve) => child.stdout.once('data', resolve));
   const reader = new ProcessReader(child.pid!);
   const m = reader.read();
