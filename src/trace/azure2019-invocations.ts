@@ -1,6 +1,6 @@
 import { FaasloadError, rowError } from '../errors.js';
 import type { Azure2019Function } from './azure2019.js';
-import { columnIndexes, countCell, idCell } from './cells.js';
+import { columnIndexes, countBoundError, countCell, idCell, maxCountIn } from './cells.js';
 import { quoteError, type ScanLinesOptions, scanLines } from './lines.js';
 import type { SparseRows } from './sparse-rows.js';
 import type { WarningLog } from './warnings.js';
@@ -38,6 +38,9 @@ const OWNER = -2;
 const APP = -3;
 const FUNC = -4;
 const TRIGGER = -5;
+/** A minute bin's width, and the most invocations it may count (TRACE_LIMITS). */
+const MINUTE_US = 60e6;
+const MAX_MINUTE_COUNT = maxCountIn(MINUTE_US);
 
 /**
  * Reads an Azure 2019 invocations file (HashOwner, HashApp, HashFunction, Trigger and consecutive
@@ -192,6 +195,7 @@ class RowParser {
           v = countCell(this.file, line, this.header[col]!, b.toString('utf8', p, q));
         }
         if (v !== 0) {
+          if (v > MAX_MINUTE_COUNT) throw countBoundError(this.file, line, this.header[col]!, v, MINUTE_US);
           bins[at] = role;
           counts[at] = v;
           at++;

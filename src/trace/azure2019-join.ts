@@ -1,6 +1,13 @@
 import type { Azure2019Function } from './azure2019.js';
 import type { FunctionTable } from './azure2019-invocations.js';
-import { columnIndexes, expectCellCount, idCell, nonNegativeCell } from './cells.js';
+import {
+  checkDurationMs,
+  checkMemoryMb,
+  columnIndexes,
+  expectCellCount,
+  idCell,
+  numberCell,
+} from './cells.js';
 import { forEachCsvRow } from './lines.js';
 import type { Percentiles } from './types.js';
 import type { WarningLog } from './warnings.js';
@@ -80,6 +87,7 @@ export async function joinDurations(file: string, table: FunctionTable, warnings
       pointColumns,
       1,
       take,
+      checkDurationMs,
     );
     const first = firstLines.seen(id, fn, line);
     if (first !== undefined) {
@@ -153,6 +161,7 @@ export async function joinMemory(
       pointColumns,
       divisor,
       take,
+      checkMemoryMb,
     );
     const first = firstLines.seen(key, fn, line);
     if (first !== undefined) {
@@ -182,7 +191,7 @@ function groupByApp(
 
 const EMPTY: Percentiles = { points: [] };
 
-/** Validates the row's percentile cells; builds the Percentiles only when `build` (else EMPTY). */
+/** Validates the row's percentile cells (numbers within the bounds `check` holds); builds the Percentiles only when `build` (else EMPTY). */
 function percentiles(
   file: string,
   line: number,
@@ -193,8 +202,12 @@ function percentiles(
   pointColumns: readonly string[],
   divisor: number,
   build: boolean,
+  check: typeof checkDurationMs,
 ): Percentiles {
-  const value = (name: string) => nonNegativeCell(file, line, name, cells[col[name]!]) / divisor;
+  const value = (name: string) => {
+    const text = cells[col[name]!];
+    return check(file, line, name, numberCell(file, line, name, text), text ?? '') / divisor;
+  };
   const average = value(averageColumn);
   if (!build) {
     for (const name of pointColumns) value(name);

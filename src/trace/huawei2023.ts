@@ -2,7 +2,15 @@ import { readdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { FaasloadError, rowError } from '../errors.js';
 import { Uint32List } from '../util/uint32-list.js';
-import { columnIndexes, countCell, expectCellCount, numberCell } from './cells.js';
+import {
+  checkTimeUs,
+  columnIndexes,
+  countBoundError,
+  countCell,
+  expectCellCount,
+  maxCountIn,
+  numberCell,
+} from './cells.js';
 import { readCsvRows } from './csv.js';
 import { formatDays } from './days.js';
 import { sourceLookup } from './sources.js';
@@ -29,7 +37,7 @@ export function isHuawei2023Header(cells: readonly string[]): boolean {
   return cells.length > 2 && cells[0] === 'day' && cells[1] === 'time';
 }
 
-const U32_MAX = 0xffff_ffff;
+const DAY_US = 86_400e6;
 
 /** Where a row was read, for errors found after the fact. */
 interface At {
@@ -74,6 +82,8 @@ export async function readHuawei2023(path: string, options: ReadTraceOptions = {
   let rows = 0;
   let emptyCells = 0;
   let functionCells = 0;
+  /** The largest count read, checked against the bin width once the rows tell it. */
+  let largest: (At & { label: string; count: number }) | undefined;
 
   for (const file of files) {
     let header: string[] | undefined;
@@ -98,9 +108,12 @@ export async function readHuawei2023(path: string, options: ReadTraceOptions = {
       const day = numberCell(file, line, 'day', row.cells[dayCol]);
       if (!Number.isInteger(day) || day < 0)
         throw rowError(file, line, `day is not a whole number of days: '${row.cells[dayCol]}'`);
+      checkTimeUs(file, line, 'day', day * DAY_US, row.cells[dayCol]!.trim());
       const time = numberCell(file, line, 'time', row.cells[timeCol]);
       if (!Number.isInteger(time))
         throw rowError(file, line, `time is not a whole number of seconds: '${row.cells[timeCol]}'`);
+      // Seconds since the start of the whole release: within the span of a trace.
+      checkTimeUs(file, line, 'time', time * 1e6, row.cells[timeCol]!.trim());
 
       if (previous === undefined || firstTime === undefined) {
         firstTime = time;
@@ -118,7 +131,6 @@ export async function readHuawei2023(path: string, options: ReadTraceOptions = {
         if (step % 60 !== 0 && offMinuteAt === undefined) offMinuteAt = { file, line, step };
       }
       const offset = time - firstTime;
-      if (offset > U32_MAX) throw rowError(file, line, `time ${time} is too far after the first row's`);
       previous = { file, line, time };
       rows++;
 
@@ -132,6 +144,7 @@ export async function readHuawei2023(path: string, options: ReadTraceOptions = {
         hasData[fn] = true;
         const count = countCell(file, line, label, text);
         if (count === 0) continue;
+        if (largest === undefined || count > largest.count) largest = { file, line, label, count };
         let list = cells[fn];
         if (list === undefined) {
           list = new Uint32List(8);
@@ -150,6 +163,9 @@ export async function readHuawei2023(path: string, options: ReadTraceOptions = {
   }
 
   const binS = binSeconds(path, rows, minStep, minStepAt, offMinuteAt, warnings);
+  if (largest !== undefined && largest.count > maxCountIn(binS * 1e6)) {
+    throw countBoundError(largest.file, largest.line, largest.label, largest.count, binS * 1e6);
+  }
   if (emptyCells > 0) {
     const share = ((100 * emptyCells) / functionCells).toPrecision(3);
     warnings.add(
