@@ -24,7 +24,8 @@ export const NEGATIVE_START_TOLERANCE_S = 0.001;
  * invocation), never the rows. Function ids are `app/func` (func ids are unique only within their
  * app), in order of first appearance. Each function's arrivals are sorted ascending (stable);
  * atUs is rounded to whole microseconds, durationMs keeps microsecond precision. spanUs is the
- * latest end_timestamp.
+ * latest end_timestamp. An end_timestamp or duration that is not finite, negative, or past the
+ * 366 days of TRACE_LIMITS (cells.ts) is an E_TRACE_ROW `file:line: ...`.
  */
 export async function readAzure2021(file: string): Promise<Trace> {
   const functions: TraceFunction[] = [];

@@ -109,8 +109,9 @@ export function parseFaasloadLine(line: string): FaasloadPoint | string {
  * Blank lines are skipped; CRLF line ends and a UTF-8 BOM are accepted.
  *
  * Errors (the first one stops the read): a file name that is not USER-ACTION..., two files of the
- * same user and action, an empty folder → E_TRACE_FORMAT; a malformed line → E_TRACE_ROW
- * `file:line: ...` (see parseFaasloadLine).
+ * same user and action, an empty folder, a MEMORY or DURATION in the name past TRACE_LIMITS
+ * (cells.ts) → E_TRACE_FORMAT; a malformed line (see parseFaasloadLine), or WAITs adding up past
+ * the 366 days of TRACE_LIMITS → E_TRACE_ROW `file:line: ...`.
  */
 export async function readFaasloadWorkload(path: string): Promise<Trace> {
   const warnings = new WarningLog();

@@ -63,7 +63,9 @@ interface At {
  * Errors (the first one stops the read): a missing day or time column, an empty or repeated
  * function name → E_TRACE_FORMAT; a wrong cell count, a time that is not a whole number of seconds
  * or not after the previous row's, a count that is negative or not an integer → E_TRACE_ROW
- * `file:line: ...`. Empty cells are counted in the warnings.
+ * `file:line: ...`. Past TRACE_LIMITS (cells.ts) too: a day or time past 366 days, and a count
+ * past one per microsecond of the bin (checked once the bin width is known: the message names the
+ * largest count's line). Empty cells are counted in the warnings.
  */
 export async function readHuawei2023(path: string, options: ReadTraceOptions = {}): Promise<Trace> {
   const files = await huaweiFiles(path, options.days);
