@@ -5,6 +5,7 @@ import { after, describe, it } from 'node:test';
 import type { Manifest } from '../src/dataset/manifest.js';
 import { createClock } from '../src/dispatch/pacing.js';
 import { replay } from '../src/run/replay.js';
+import { simulate } from '../src/simulate/run.js';
 import { readAzure2019, readTrace, type Trace } from '../src/trace/index.js';
 import { runCli } from './helpers/cli.js';
 import { FakePlatform } from './helpers/fakes.js';
@@ -191,7 +192,7 @@ describe('--on-duplicate on the command line and in the manifest', () => {
     assert.equal(bad.code, 2, bad.stderr);
   });
 
-  it('the manifest’s resolved config records the choice, the default included', async () => {
+  it('the manifest’s resolved config records the choice, the default included, and calibration reuses it', async () => {
     const run = async (trace: string, extra: { onDuplicate?: 'sum' }) => {
       const clock = createClock('precise');
       const out = join(await tmpTrace(), 'run');
@@ -205,17 +206,24 @@ describe('--on-duplicate on the command line and in the manifest', () => {
       });
       const written = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8')) as Manifest;
       assert.deepEqual(written.config.onDuplicate, manifest.config.onDuplicate);
-      return written;
+      return { written, out };
     };
     const dir = await tmpTrace({ 'invocations.csv': REPEATED });
-    const summed = await run(dir, { onDuplicate: 'sum' });
+    const { written: summed, out: summedOut } = await run(dir, { onDuplicate: 'sum' });
     assert.equal(summed.config.onDuplicate, 'sum');
     assert.equal(summed.counts.planned, 1 + 3 + 4 + 2 + 5);
     assert.ok(
       summed.warnings.some((w) => w.includes('added the minute counts of line 4 to those of line 2')),
     );
+    // simulate --calibrate re-plans the run's trace with the run's choice.
+    const sim = await simulate({
+      calibrate: summedOut,
+      invocations: false,
+      out: join(await tmpTrace(), 'sim'),
+    });
+    assert.equal(sim.manifest.config.onDuplicate, 'sum');
     const plain = await tmpTrace({ 'invocations.csv': `${INVOCATIONS}\no,a,f,http,1,0,0\n` });
-    assert.equal((await run(plain, {})).config.onDuplicate, 'refuse');
+    assert.equal((await run(plain, {})).written.config.onDuplicate, 'refuse');
   });
 });
 
