@@ -96,7 +96,8 @@ export function wholeCount(text: string): number | undefined {
   return v;
 }
 
-const DAY_US = 86_400e6;
+/** Microseconds in a day. */
+export const DAY_US = 86_400e6;
 
 /**
  * The bounds past which a trace value is absurd, checked by every reader with the functions below
@@ -124,8 +125,8 @@ export function maxCountIn(binUs: number): number {
   return Math.min(U32_MAX, binUs * TRACE_LIMITS.maxCountPerUs);
 }
 
-/** Days, for messages: `12.5 days`. */
-function days(us: number): string {
+/** A time in days, for messages: `12.5 days`. */
+export function days(us: number): string {
   return `${Number((us / DAY_US).toPrecision(4))} days`;
 }
 
@@ -171,7 +172,13 @@ export function checkMemoryMb(file: string, line: number, what: string, mb: numb
 }
 
 /** The error for a count past maxCountIn(binUs). */
-export function countBoundError(file: string, line: number, column: string, count: number, binUs: number) {
+export function countBoundError(
+  file: string,
+  line: number,
+  column: string,
+  count: number,
+  binUs: number,
+): FaasloadError {
   return rowError(
     file,
     line,

@@ -5,6 +5,7 @@ import { percentilesOf, sortByTime } from './by-time.js';
 import {
   checkDurationMs,
   checkMemoryMb,
+  days,
   expectCellCount,
   idCell,
   numberCell,
@@ -135,7 +136,7 @@ export async function readCsvTrace(file: string, options: ReadTraceOptions = {})
       throw rowError(
         file,
         line,
-        `${time.name} ${text} is ${Number((Math.abs(us - (us === minUs ? maxUs : minUs)) / 86_400e6).toPrecision(4))} days from the ${time.name} ${other.text} of line ${other.line}, past the ${TRACE_LIMITS.maxTimeUs / 86_400e6} days a trace may span`,
+        `${time.name} ${text} is ${days(maxUs - minUs)} from the ${time.name} ${other.text} of line ${other.line}, past the ${days(TRACE_LIMITS.maxTimeUs)} a trace may span`,
       );
     }
 

@@ -3,7 +3,7 @@ import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { FaasloadError, rowError } from '../errors.js';
 import { Float64List } from '../util/float64-list.js';
-import { TRACE_LIMITS } from './cells.js';
+import { days, TRACE_LIMITS } from './cells.js';
 import { decimalMicros } from './micros.js';
 import { sourceLookup } from './sources.js';
 import type { ArrivalSource, Trace, TraceFunction } from './types.js';
@@ -180,7 +180,7 @@ function checkNameBounds(file: string, name: FaasloadTraceName): void {
   if (name.durationMin !== undefined && name.durationMin * 60e6 > TRACE_LIMITS.maxTimeUs) {
     throw new FaasloadError(
       'E_TRACE_FORMAT',
-      `${file}: the DURATION of the file name, ${name.durationMin} minutes, is past the ${TRACE_LIMITS.maxTimeUs / 86_400e6} days a trace may span`,
+      `${file}: the DURATION of the file name, ${name.durationMin} minutes, is past the ${days(TRACE_LIMITS.maxTimeUs)} a trace may span`,
     );
   }
 }
@@ -238,7 +238,7 @@ async function readTraceFile(file: string): Promise<TimesSource> {
         throw rowError(
           file,
           line,
-          `the WAITs up to this line add up to ${timeUs / 1e6} s, past the ${TRACE_LIMITS.maxTimeUs / 86_400e6} days a trace may span`,
+          `the WAITs up to this line add up to ${timeUs / 1e6} s, past the ${days(TRACE_LIMITS.maxTimeUs)} a trace may span`,
         );
       }
       atUs.push(timeUs);

@@ -7,6 +7,7 @@ import {
   columnIndexes,
   countBoundError,
   countCell,
+  DAY_US,
   expectCellCount,
   maxCountIn,
   numberCell,
@@ -36,8 +37,6 @@ export const HUAWEI2023_DAY_FILE = /^day_(\d+)\.csv$/i;
 export function isHuawei2023Header(cells: readonly string[]): boolean {
   return cells.length > 2 && cells[0] === 'day' && cells[1] === 'time';
 }
-
-const DAY_US = 86_400e6;
 
 /** Where a row was read, for errors found after the fact. */
 interface At {
