@@ -46,7 +46,8 @@ function rawDay(
 
 /**
  * Three days: f2 and f3 are absent on day 2, f4 appears on day 2, f5 only on day 13 (no memory
- * file); day 2 repeats f1; f2's durations only come on day 2, where it has no invocations.
+ * file); day 2 repeats f1 (read here with onDuplicate 'first'; the default refuses it, see
+ * trace-azure2019-duplicates.test.ts); f2's durations only come on day 2, where it has no invocations.
  */
 const DAYS = {
   ...rawDay(
@@ -89,7 +90,7 @@ function sparse(trace: Trace, fn: number): [number[], number[]] {
 describe('readAzure2019 with days: raw days concatenated in time', () => {
   it('puts the days back to back, keeps functions across days and leaves absent days empty', async () => {
     const dir = await tmpTrace(DAYS);
-    const trace = await readAzure2019(dir, { days: [1, 2, 13] });
+    const trace = await readAzure2019(dir, { days: [1, 2, 13], onDuplicate: 'first' });
     assert.equal(trace.spanUs, 3 * MINUTES * 60e6);
     assert.deepEqual(
       trace.functions.map((f) => [f.id, f.trigger]),
@@ -113,7 +114,7 @@ describe('readAzure2019 with days: raw days concatenated in time', () => {
 
   it('takes durations and memory from the first day that has them, memory split over the app’s functions that day', async () => {
     const dir = await tmpTrace(DAYS);
-    const trace = await readAzure2019(dir, { days: [1, 2, 13] });
+    const trace = await readAzure2019(dir, { days: [1, 2, 13], onDuplicate: 'first' });
     assert.deepEqual(
       trace.functions.map((f) => f.durationMs?.average),
       [10, 20, 30, 40, 50],
@@ -127,7 +128,7 @@ describe('readAzure2019 with days: raw days concatenated in time', () => {
 
   it('lists every file read and warns about the repeat, the missing memory file and the function without memory', async () => {
     const dir = await tmpTrace(DAYS);
-    const trace = await readAzure2019(dir, { days: [1, 2, 13] });
+    const trace = await readAzure2019(dir, { days: [1, 2, 13], onDuplicate: 'first' });
     assert.deepEqual(
       trace.files.map((f) => f.slice(dir.length + 1)),
       [
@@ -167,7 +168,7 @@ describe('readAzure2019 with days: raw days concatenated in time', () => {
 
   it('reads one day of a folder of several, and starts from a day’s invocations file too', async () => {
     const dir = await tmpTrace(DAYS);
-    const two = await readAzure2019(dir, { days: [2] });
+    const two = await readAzure2019(dir, { days: [2], onDuplicate: 'first' });
     assert.deepEqual(
       two.functions.map((f) => f.id),
       ['O/A/f1', 'O/C/f4'],
@@ -175,6 +176,7 @@ describe('readAzure2019 with days: raw days concatenated in time', () => {
     assert.equal(two.spanUs, MINUTES * 60e6);
     const fromFile = await readAzure2019(join(dir, 'invocations_per_function_md.anon.d13.csv'), {
       days: [1, 2],
+      onDuplicate: 'first',
     });
     assert.equal(fromFile.functions.length, 4);
   });

@@ -307,9 +307,9 @@ describe('readAzure2019 validation', () => {
     );
   });
 
-  it('keeps the first of two rows with the same triple and warns naming both lines', async () => {
+  it('with onDuplicate first, keeps the first of two rows with the same triple and warns naming both lines', async () => {
     const dir = await inVitro(`${IN_VITRO_HEADER}\no,a,f,http,1,2,3\no,a,g,http,0,0,1\no,a,f,timer,9,9,9\n`);
-    const trace = await readTrace(dir);
+    const trace = await readTrace(dir, { onDuplicate: 'first' });
     assert.equal(trace.functions.length, 2);
     assert.equal(trace.functions[0]!.trigger, 'http');
     assert.deepEqual([...counts(trace, 0).counts], [1, 2, 3]);

@@ -234,9 +234,15 @@ describe('readAzure2019 invocations: the byte-level parser', () => {
     }
   });
 
-  it('accepts 4294967295 exactly and 1e3 as 1000, as the CSV reader did', async () => {
-    const dir = await tmpTrace({ 'invocations.csv': `${HEADER}\no,a,f,http,4294967295,1e3,0,0\n` });
-    assert.deepEqual(allCounts(await readAzure2019(dir)), [[4294967295, 1000, 0, 0]]);
+  it('accepts 60000000 (one per microsecond of the minute, TRACE_LIMITS) exactly and 1e3 as 1000', async () => {
+    const dir = await tmpTrace({ 'invocations.csv': `${HEADER}\no,a,f,http,60000000,1e3,0,0\n` });
+    assert.deepEqual(allCounts(await readAzure2019(dir)), [[60_000_000, 1000, 0, 0]]);
+    const over = await tmpTrace({ 'invocations.csv': `${HEADER}\no,a,f,http,60000001,1e3,0,0\n` });
+    await rejectsWith(
+      readAzure2019(over),
+      'E_TRACE_ROW',
+      /invocations\.csv:2: count in column 1 is 60000001, more than one invocation per microsecond of its 60 s bin/,
+    );
   });
 
   it('reads an empty file or a header alone', async () => {

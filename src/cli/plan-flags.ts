@@ -6,7 +6,14 @@ import { SAMPLE_METHODS, type SampleMethod } from '../schedule/select.js';
 import { parseShard } from '../schedule/shard.js';
 import { DEFAULT_IAT, IAT_MODES, type IatMode } from '../schedule/spread.js';
 import { parseDays } from '../trace/days.js';
-import { type CsvTraceColumns, TRACE_FORMATS, type TraceFormat } from '../trace/types.js';
+import {
+  type CsvTraceColumns,
+  DEFAULT_DUPLICATE_POLICY,
+  DUPLICATE_POLICIES,
+  type DuplicatePolicy,
+  TRACE_FORMATS,
+  type TraceFormat,
+} from '../trace/types.js';
 import { parseDurationUs } from '../util/duration.js';
 
 /** The flags that read a trace, shared by every command that takes one. */
@@ -47,6 +54,13 @@ export function traceFlags<T>(y: Argv<T>) {
         group: 'Trace:',
       },
       'memory-column': { type: 'string', describe: '--format csv: the memory column (MB)', group: 'Trace:' },
+      'on-duplicate': {
+        choices: DUPLICATE_POLICIES,
+        default: DEFAULT_DUPLICATE_POLICY,
+        describe:
+          'Azure 2019 rows repeating a function (owner, app, function): refuse naming both lines, sum their minute counts (durations and memory keep the first row), or keep the first',
+        group: 'Trace:',
+      },
     });
 }
 
@@ -138,7 +152,7 @@ export function planFlags<T>(y: Argv<T>) {
 type TraceArgs = Awaited<ReturnType<ReturnType<typeof traceFlags>['parseAsync']>>;
 type SpreadArgs = Awaited<ReturnType<ReturnType<typeof spreadFlags>['parseAsync']>>;
 type PlanArgs = Awaited<ReturnType<ReturnType<typeof planFlags>['parseAsync']>>;
-export type TraceOptions = Pick<TracePlanOptions, 'trace' | 'format' | 'days' | 'csv'>;
+export type TraceOptions = Pick<TracePlanOptions, 'trace' | 'format' | 'days' | 'csv' | 'onDuplicate'>;
 
 const CSV_FLAGS = [
   'time-column',
@@ -148,9 +162,13 @@ const CSV_FLAGS = [
   'memory-column',
 ] as const;
 
-/** What to read (path, format, days, CSV columns); problems go to `errors`. */
+/** What to read (path, format, days, CSV columns, repeated rows); problems go to `errors`. */
 export function toTraceOptions(args: TraceArgs, errors: string[]): TraceOptions {
-  const o: TraceOptions = { trace: args.trace, format: args.format as TraceFormat | 'auto' };
+  const o: TraceOptions = {
+    trace: args.trace,
+    format: args.format as TraceFormat | 'auto',
+    onDuplicate: args['on-duplicate'] as DuplicatePolicy,
+  };
   if (args.day !== undefined) {
     try {
       o.days = parseDays(args.day);

@@ -28,6 +28,7 @@ import { type WrapperOptions, withWrappers } from '../platforms/wrappers.js';
 import { type ProgressTarget, startProgress } from '../report/progress.js';
 import { formatSummary, type RunSummary, SummaryCollector } from '../report/summary.js';
 import type { Schedule } from '../schedule/types.js';
+import { DEFAULT_DUPLICATE_POLICY } from '../trace/types.js';
 import { estimateClockOffset } from '../util/clock-offset.js';
 import { VERSION } from '../version.js';
 import { loadPlan, type TracePlanOptions } from './load-plan.js';
@@ -114,6 +115,7 @@ export const REPLAY_DEFAULTS = {
   graceMs: 10_000,
   startToleranceMs: DEFAULT_START_TOLERANCE_MS,
   resultsDir: 'results',
+  onDuplicate: DEFAULT_DUPLICATE_POLICY,
 } as const;
 
 export interface ReplayResult {

@@ -122,7 +122,7 @@ export async function readRunCalibration(dir: string): Promise<RunCalibration> {
     ...(config.plan as Omit<TracePlanOptions, 'trace'>),
     trace: config.trace,
   };
-  for (const key of ['format', 'days', 'csv', 'shard'] as const) {
+  for (const key of ['format', 'days', 'csv', 'onDuplicate', 'shard'] as const) {
     if (config[key] !== undefined) (plan as unknown as Record<string, unknown>)[key] = config[key];
   }
   const out: RunCalibration = {

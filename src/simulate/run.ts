@@ -11,6 +11,7 @@ import { type Row, TableWriter } from '../dataset/table-writer.js';
 import { FaasloadError } from '../errors.js';
 import { loadPlan, type TracePlanOptions } from '../run/load-plan.js';
 import { createRunDir, makeRunId } from '../run/run-dir.js';
+import { DEFAULT_DUPLICATE_POLICY } from '../trace/types.js';
 import { VERSION } from '../version.js';
 import { CALIBRATION_COLUMNS, type RunCalibration, readRunCalibration } from './calibrate.js';
 import { policyFigures, writePolicyFigures } from './figures.js';
@@ -165,6 +166,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulateResult
     config: {
       kind: 'simulate',
       ...planOptions,
+      onDuplicate: planOptions.onDuplicate ?? DEFAULT_DUPLICATE_POLICY,
       plan: 'options' in plan ? plan.options : undefined,
       policies: policies.map((p) => p.name),
       unit,

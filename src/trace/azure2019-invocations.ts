@@ -1,8 +1,9 @@
 import { FaasloadError, rowError } from '../errors.js';
 import type { Azure2019Function } from './azure2019.js';
-import { columnIndexes, countCell, idCell } from './cells.js';
+import { columnIndexes, countBoundError, countCell, idCell, maxCountIn } from './cells.js';
 import { quoteError, type ScanLinesOptions, scanLines } from './lines.js';
 import type { SparseRows } from './sparse-rows.js';
+import type { DuplicatePolicy } from './types.js';
 import type { WarningLog } from './warnings.js';
 
 /** The id columns of an Azure 2019 invocations file; the minute columns follow. */
@@ -38,6 +39,9 @@ const OWNER = -2;
 const APP = -3;
 const FUNC = -4;
 const TRIGGER = -5;
+/** A minute bin's width, and the most invocations it may count (TRACE_LIMITS). */
+const MINUTE_US = 60e6;
+const MAX_MINUTE_COUNT = maxCountIn(MINUTE_US);
 
 /**
  * Reads an Azure 2019 invocations file (HashOwner, HashApp, HashFunction, Trigger and consecutive
@@ -46,11 +50,16 @@ const TRIGGER = -5;
  * go to `rows` as (binOffset + minute index, count) pairs; zero minutes cost nothing.
  *
  * New functions are appended to `table`; a function already in it (from an earlier day) gets a
- * row for this file too. A triple repeated within the file keeps its first row and adds a
- * warning naming both lines. Validation, with `file:line` messages as with the CSV reader: the
- * header's columns, every row's cell count, every count (an integer in [0, 2^32 - 1]: `-1`, `2.5`
- * and `x` are refused, `3.0` and ` 3 ` accepted), non-empty ids. The files have no quoting: a
- * quote anywhere is an error (quoteError), never a guess. Stops at the first error.
+ * row for this file too. A triple repeated within the file follows `onDuplicate` (see
+ * DUPLICATE_POLICIES): refuse → a row error naming both lines; sum → the minute counts are added
+ * (a sum past the minute's bound is a row error) and a warning names both lines; first → the
+ * first row is kept and a warning names both lines.
+ *
+ * Validation, with `file:line` messages as with the CSV reader: the header's columns, every row's
+ * cell count, every count (an integer, at most one per microsecond of the minute, 60 million, as
+ * TRACE_LIMITS says: `-1`, `2.5`, `1e400` and `x` are refused, `3.0` and ` 3 ` accepted), non-empty
+ * ids. The files have no quoting: a quote anywhere is an error (quoteError), never a guess. Stops
+ * at the first error.
  */
 export async function readInvocationsFile(
   file: string,
@@ -59,6 +68,7 @@ export async function readInvocationsFile(
   binOffset: number,
   warnings: WarningLog,
   options: ScanLinesOptions = {},
+  onDuplicate: DuplicatePolicy = 'refuse',
 ): Promise<InvocationsFile> {
   let minutes = 0;
   const rowOf: number[] = [];
@@ -101,9 +111,25 @@ export async function readInvocationsFile(
     if (fn !== undefined) {
       const first = lineOf.get(fn);
       if (first !== undefined) {
+        const repeat = `${file}:${line}: function ${id} repeats line ${first}`;
+        if (onDuplicate === 'refuse') {
+          throw rowError(
+            file,
+            line,
+            `function ${id} repeats the row at ${file}:${first}; --on-duplicate sum adds their minute counts, first keeps line ${first}`,
+          );
+        }
+        if (onDuplicate === 'first') {
+          warnings.add(
+            'duplicate functions in the invocations',
+            `${repeat}; kept line ${first}, skipped line ${line}`,
+          );
+          return;
+        }
+        rowOf[fn] = sumInto(rows, rowOf[fn]!, n, { file, line, first });
         warnings.add(
           'duplicate functions in the invocations',
-          `${file}:${line}: function ${id} repeats line ${first}; kept line ${first}, skipped line ${line}`,
+          `${repeat}; added the minute counts of line ${line} to those of line ${first}`,
         );
         return;
       }
@@ -130,6 +156,46 @@ export async function readInvocationsFile(
   const out = new Int32Array(rowOf.length);
   out.set(rowOf);
   return { file, minutes, rowOf: out };
+}
+
+/**
+ * --on-duplicate sum: a new row holding row `r` plus the `n` pairs just parsed at rows.at, bin by
+ * bin (both ascending); returns its index. Row r stays in its block, unused (duplicates are rare).
+ * A summed minute past MAX_MINUTE_COUNT is a row error naming both lines.
+ */
+function sumInto(
+  rows: SparseRows,
+  r: number,
+  n: number,
+  where: { file: string; line: number; first: number },
+): number {
+  // Copies first: reserving again may hand out the very room the parsed pairs sit in.
+  const addBins = rows.bins.slice(rows.at, rows.at + n);
+  const addCounts = rows.counts.slice(rows.at, rows.at + n);
+  const { bins, counts } = rows.row(r);
+  const outBins = new Uint32Array(bins.length + n);
+  const outCounts = new Uint32Array(bins.length + n);
+  let i = 0;
+  let j = 0;
+  let k = 0;
+  while (i < bins.length || j < n) {
+    const a = i < bins.length ? bins[i]! : Number.POSITIVE_INFINITY;
+    const b = j < n ? addBins[j]! : Number.POSITIVE_INFINITY;
+    const bin = Math.min(a, b);
+    let count = 0;
+    if (a === bin) count += counts[i++]!;
+    if (b === bin) count += addCounts[j++]!;
+    if (count > MAX_MINUTE_COUNT) {
+      throw rowError(
+        where.file,
+        where.line,
+        `the minute counts of this line and line ${where.first} add up to ${count}, more than one invocation per microsecond of the minute (at most ${MAX_MINUTE_COUNT})`,
+      );
+    }
+    outBins[k] = bin;
+    outCounts[k++] = count;
+  }
+  return rows.commitConcat([{ bins: outBins.subarray(0, k), counts: outCounts.subarray(0, k) }]);
 }
 
 /**
@@ -192,6 +258,7 @@ class RowParser {
           v = countCell(this.file, line, this.header[col]!, b.toString('utf8', p, q));
         }
         if (v !== 0) {
+          if (v > MAX_MINUTE_COUNT) throw countBoundError(this.file, line, this.header[col]!, v, MINUTE_US);
           bins[at] = role;
           counts[at] = v;
           at++;

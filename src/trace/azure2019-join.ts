@@ -1,8 +1,16 @@
+import { rowError } from '../errors.js';
 import type { Azure2019Function } from './azure2019.js';
 import type { FunctionTable } from './azure2019-invocations.js';
-import { columnIndexes, expectCellCount, idCell, nonNegativeCell } from './cells.js';
+import {
+  checkDurationMs,
+  checkMemoryMb,
+  columnIndexes,
+  expectCellCount,
+  idCell,
+  numberCell,
+} from './cells.js';
 import { forEachCsvRow } from './lines.js';
-import type { Percentiles } from './types.js';
+import type { DuplicatePolicy, Percentiles } from './types.js';
 import type { WarningLog } from './warnings.js';
 
 /** Percentile columns of function_durations_percentiles (milliseconds). */
@@ -42,11 +50,17 @@ class FirstLines {
 /**
  * Streams a durations file and sets `durationMs` on the functions of `table` whose (owner, app,
  * function) triple it has, unless already set (several days: the first day that has a row wins).
- * Every row is validated (cell count, non-negative numbers) whether it joins or not; rows of
- * functions not in the invocations are ignored; a repeated triple keeps its first row and adds a
- * warning naming both lines.
+ * Every row is validated (cell count, numbers within TRACE_LIMITS) whether it joins or not; rows
+ * of functions not in the invocations are ignored. A repeated triple follows `onDuplicate`:
+ * refuse → a row error naming both lines; sum and first → the first row is kept (percentiles do
+ * not add) and a warning names both lines.
  */
-export async function joinDurations(file: string, table: FunctionTable, warnings: WarningLog): Promise<void> {
+export async function joinDurations(
+  file: string,
+  table: FunctionTable,
+  warnings: WarningLog,
+  onDuplicate: DuplicatePolicy = 'refuse',
+): Promise<void> {
   const { functions, index } = table;
   const firstLines = new FirstLines(functions.length);
   const pointColumns = DURATION_PERCENTILES.map(durationColumn);
@@ -80,12 +94,13 @@ export async function joinDurations(file: string, table: FunctionTable, warnings
       pointColumns,
       1,
       take,
+      checkDurationMs,
     );
     const first = firstLines.seen(id, fn, line);
     if (first !== undefined) {
       warnings.add(
         'duplicate functions in the durations',
-        duplicateMessage(file, line, first, `function ${id}`),
+        duplicate(file, line, first, `function ${id}`, onDuplicate),
       );
       return;
     }
@@ -99,14 +114,15 @@ export async function joinDurations(file: string, table: FunctionTable, warnings
  * - with HashFunction (In-Vitro memory.csv): per function, joined on the triple, taken as is;
  * - without (raw app_memory_percentiles): per app, joined on (owner, app), and every value is
  *   divided by the number of that app's present functions, as the In-Vitro sampler does.
- * A function's memory already set (by an earlier day) is kept. Validation and duplicates as in
- * joinDurations.
+ * A function's memory already set (by an earlier day) is kept. Validation and duplicates (of the
+ * triple, or of the app in the raw layout) as in joinDurations.
  */
 export async function joinMemory(
   file: string,
   table: FunctionTable,
   warnings: WarningLog,
   present: (fn: number) => boolean = () => true,
+  onDuplicate: DuplicatePolicy = 'refuse',
 ): Promise<void> {
   const { functions, index } = table;
   const firstLines = new FirstLines(functions.length);
@@ -153,11 +169,12 @@ export async function joinMemory(
       pointColumns,
       divisor,
       take,
+      checkMemoryMb,
     );
     const first = firstLines.seen(key, fn, line);
     if (first !== undefined) {
       const what = perFunction ? `function ${key}` : `app ${key}`;
-      warnings.add('duplicate rows in the memory', duplicateMessage(file, line, first, what));
+      warnings.add('duplicate rows in the memory', duplicate(file, line, first, what, onDuplicate));
       return;
     }
     if (!take) return;
@@ -182,7 +199,7 @@ function groupByApp(
 
 const EMPTY: Percentiles = { points: [] };
 
-/** Validates the row's percentile cells; builds the Percentiles only when `build` (else EMPTY). */
+/** Validates the row's percentile cells (numbers within the bounds `check` holds); builds the Percentiles only when `build` (else EMPTY). */
 function percentiles(
   file: string,
   line: number,
@@ -193,8 +210,12 @@ function percentiles(
   pointColumns: readonly string[],
   divisor: number,
   build: boolean,
+  check: typeof checkDurationMs,
 ): Percentiles {
-  const value = (name: string) => nonNegativeCell(file, line, name, cells[col[name]!]) / divisor;
+  const value = (name: string) => {
+    const text = cells[col[name]!];
+    return check(file, line, name, numberCell(file, line, name, text), text ?? '') / divisor;
+  };
   const average = value(averageColumn);
   if (!build) {
     for (const name of pointColumns) value(name);
@@ -203,6 +224,18 @@ function percentiles(
   return { average, points: levels.map((p, i) => [p, value(pointColumns[i]!)] as const) };
 }
 
-function duplicateMessage(file: string, line: number, first: number, what: string): string {
-  return `${file}:${line}: ${what} repeats line ${first}; kept line ${first}, skipped line ${line}`;
+/**
+ * A repeated key of a durations or memory file: throws the row error under refuse, else returns
+ * the warning (the first row is kept under sum and first alike: percentiles do not add).
+ */
+function duplicate(file: string, line: number, first: number, what: string, policy: DuplicatePolicy): string {
+  if (policy === 'refuse') {
+    throw rowError(
+      file,
+      line,
+      `${what} repeats the row at ${file}:${first}; --on-duplicate first (or sum) keeps line ${first}`,
+    );
+  }
+  const why = policy === 'sum' ? ' (percentiles do not add)' : '';
+  return `${file}:${line}: ${what} repeats line ${first}; kept line ${first}${why}, skipped line ${line}`;
 }

@@ -9,7 +9,13 @@ import {
 import { joinDurations, joinMemory } from './azure2019-join.js';
 import type { ScanLinesOptions } from './lines.js';
 import { SparseRows } from './sparse-rows.js';
-import type { ArrivalSource, ReadTraceOptions, Trace, TraceFunction } from './types.js';
+import {
+  type ArrivalSource,
+  DEFAULT_DUPLICATE_POLICY,
+  type ReadTraceOptions,
+  type Trace,
+  type TraceFunction,
+} from './types.js';
 import { WarningLog } from './warnings.js';
 
 /**
@@ -42,9 +48,11 @@ export interface ReadAzure2019Options extends ReadTraceOptions, ScanLinesOptions
  * `file:line: what is wrong`.
  *
  * One day: trace time 0 is the start of the first minute column; spanUs = minutes × 60 s.
- * Functions keep the order of the invocations file; a repeated (owner, app, function) triple keeps
- * its first row and adds a warning naming both lines. Durations and memory are joined on the
- * triple; a function without a durations or memory row gets undefined there and a warning.
+ * Functions keep the order of the invocations file. A repeated (owner, app, function) triple
+ * within a file follows `options.onDuplicate` (DUPLICATE_POLICIES): by default it is a row error
+ * naming both lines; `sum` adds the minute counts, `first` keeps the first row (durations and
+ * memory keep their first row under both), each with a warning. Durations and memory are joined
+ * on the triple; a function without a durations or memory row gets undefined there and a warning.
  *
  * Several days (`days: [1, 2, 3]`, ascending): the days follow each other with no gap, in the
  * order given, whatever their numbers (days [1, 4] make a two-day trace), so trace time 0 is
@@ -64,13 +72,22 @@ export async function readAzure2019(path: string, options: ReadAzure2019Options 
       : await resolveAzure2019Days(path, options.days);
   const scan: ScanLinesOptions =
     options.highWaterMark === undefined ? {} : { highWaterMark: options.highWaterMark };
+  const onDuplicate = options.onDuplicate ?? DEFAULT_DUPLICATE_POLICY;
   const warnings = new WarningLog();
   const table: FunctionTable = { functions: [], index: new Map() };
   let rows = new SparseRows();
   const read: InvocationsFile[] = [];
   let minutes = 0;
   for (const files of days) {
-    const day = await readInvocationsFile(files.invocations, table, rows, minutes, warnings, scan);
+    const day = await readInvocationsFile(
+      files.invocations,
+      table,
+      rows,
+      minutes,
+      warnings,
+      scan,
+      onDuplicate,
+    );
     read.push(day);
     minutes += day.minutes;
   }
@@ -88,7 +105,7 @@ export async function readAzure2019(path: string, options: ReadAzure2019Options 
         `no durations file beside ${files.invocations} (looked for ${files.looked.durations.join(', ')}): ${several ? 'this day’s functions take durations from other days where they have them' : 'durationMs is undefined for every function'}`,
       );
     } else {
-      await joinDurations(files.durations, table, warnings);
+      await joinDurations(files.durations, table, warnings, onDuplicate);
       readFiles.push(files.durations);
     }
     if (files.memory === undefined) {
@@ -97,7 +114,7 @@ export async function readAzure2019(path: string, options: ReadAzure2019Options 
         `no memory file beside ${files.invocations} (looked for ${files.looked.memory.join(', ')}): ${several ? 'this day’s functions take memory from other days where they have them' : 'memoryMb is undefined for every function'}`,
       );
     } else {
-      await joinMemory(files.memory, table, warnings, present);
+      await joinMemory(files.memory, table, warnings, present, onDuplicate);
       readFiles.push(files.memory);
     }
   }

@@ -1,6 +1,6 @@
 import { FaasloadError, rowError } from '../errors.js';
 import { Float64List } from '../util/float64-list.js';
-import { columnIndexes, expectCellCount, idCell, numberCell } from './cells.js';
+import { checkDurationMs, checkTimeUs, columnIndexes, expectCellCount, idCell, numberCell } from './cells.js';
 import { readCsvRows } from './csv.js';
 import { sourceLookup } from './sources.js';
 import type { ArrivalSource, Trace, TraceFunction } from './types.js';
@@ -24,7 +24,8 @@ export const NEGATIVE_START_TOLERANCE_S = 0.001;
  * invocation), never the rows. Function ids are `app/func` (func ids are unique only within their
  * app), in order of first appearance. Each function's arrivals are sorted ascending (stable);
  * atUs is rounded to whole microseconds, durationMs keeps microsecond precision. spanUs is the
- * latest end_timestamp.
+ * latest end_timestamp. An end_timestamp or duration that is not finite, negative, or past the
+ * 366 days of TRACE_LIMITS (cells.ts) is an E_TRACE_ROW `file:line: ...`.
  */
 export async function readAzure2021(file: string): Promise<Trace> {
   const functions: TraceFunction[] = [];
@@ -45,9 +46,12 @@ export async function readAzure2021(file: string): Promise<Trace> {
     const { line, cells } = row;
     const app = idCell(file, line, 'app', cells[col.app]);
     const func = idCell(file, line, 'func', cells[col.func]);
-    const endS = numberCell(file, line, 'end_timestamp', cells[col.end_timestamp]);
-    const durationS = numberCell(file, line, 'duration', cells[col.duration]);
-    if (durationS < 0) throw rowError(file, line, `duration is negative: ${cells[col.duration]}`);
+    const endText = cells[col.end_timestamp]!;
+    const endS = numberCell(file, line, 'end_timestamp', endText);
+    checkTimeUs(file, line, 'end_timestamp', endS * 1e6, endText.trim());
+    const durationText = cells[col.duration]!;
+    const durationS = numberCell(file, line, 'duration', durationText);
+    checkDurationMs(file, line, 'duration', durationS * 1e3, durationText.trim());
     let startS = endS - durationS;
     if (startS < 0) {
       if (startS < -NEGATIVE_START_TOLERANCE_S) {

@@ -2,7 +2,15 @@ import { basename, extname } from 'node:path';
 import { FaasloadError, rowError } from '../errors.js';
 import { Float64List } from '../util/float64-list.js';
 import { percentilesOf, sortByTime } from './by-time.js';
-import { expectCellCount, idCell, numberCell } from './cells.js';
+import {
+  checkDurationMs,
+  checkMemoryMb,
+  days,
+  expectCellCount,
+  idCell,
+  numberCell,
+  TRACE_LIMITS,
+} from './cells.js';
 import { readCsvRows } from './csv.js';
 import { DATE_TIME_SHAPES, dateTimeMicros, decimalMicros } from './micros.js';
 import { sourceLookup } from './sources.js';
@@ -51,7 +59,9 @@ interface Column {
  * Errors: an unknown unit, or a column name or index the header does not have → E_USAGE naming the
  * file, the column and the flag; an empty file → E_TRACE_FORMAT; a malformed row (cell count, a time
  * that does not parse in the chosen unit, an empty function, a negative duration or memory) →
- * E_TRACE_ROW `file:line: ...`, the first one stopping the read.
+ * E_TRACE_ROW `file:line: ...`, the first one stopping the read. Values past TRACE_LIMITS (cells.ts)
+ * are row errors too: times spread over more than 366 days (the message names the line of the
+ * other end), a duration past 366 days, memory past 1 TiB.
  */
 export async function readCsvTrace(file: string, options: ReadTraceOptions = {}): Promise<Trace> {
   const columns: CsvTraceColumns = options.csv ?? {};
@@ -83,6 +93,10 @@ export async function readCsvTrace(file: string, options: ReadTraceOptions = {})
   let durationCol: Column | undefined;
   let memoryCol: Column | undefined;
   let minUs = Number.POSITIVE_INFINITY;
+  let maxUs = Number.NEGATIVE_INFINITY;
+  /** Where the earliest and latest times were read, for the span check. */
+  let minAt = { line: 0, text: '' };
+  let maxAt = { line: 0, text: '' };
   let unknownDurations = 0;
   let unknownMemory = 0;
 
@@ -109,7 +123,22 @@ export async function readCsvTrace(file: string, options: ReadTraceOptions = {})
     const text = cells[time.index]!.trim();
     const us = parseTime(text, timeUnit);
     if (typeof us !== 'number') throw timeError(file, line, time.name, text, timeUnit, us);
-    if (us < minUs) minUs = us;
+    if (us < minUs) {
+      minUs = us;
+      minAt = { line, text };
+    }
+    if (us > maxUs) {
+      maxUs = us;
+      maxAt = { line, text };
+    }
+    if (maxUs - minUs > TRACE_LIMITS.maxTimeUs) {
+      const other = us === minUs ? maxAt : minAt;
+      throw rowError(
+        file,
+        line,
+        `${time.name} ${text} is ${days(maxUs - minUs)} from the ${time.name} ${other.text} of line ${other.line}, past the ${days(TRACE_LIMITS.maxTimeUs)} a trace may span`,
+      );
+    }
 
     const id = fnCol === undefined ? '' : idCell(file, line, fnCol.name, cells[fnCol.index]);
     let fn = byId.get(id);
@@ -123,13 +152,17 @@ export async function readCsvTrace(file: string, options: ReadTraceOptions = {})
     }
     atUs[fn]!.push(us);
     if (durationCol !== undefined) {
-      const v = amountCell(file, line, durationCol.name, cells[durationCol.index]!);
+      const text = cells[durationCol.index]!;
+      const v = amountCell(file, line, durationCol.name, text) * durationScale;
       if (Number.isNaN(v)) unknownDurations++;
-      durationMs[fn]!.push(v * durationScale);
+      else checkDurationMs(file, line, durationCol.name, v, text.trim());
+      durationMs[fn]!.push(v);
     }
     if (memoryCol !== undefined) {
-      const v = amountCell(file, line, memoryCol.name, cells[memoryCol.index]!);
+      const text = cells[memoryCol.index]!;
+      const v = amountCell(file, line, memoryCol.name, text);
       if (Number.isNaN(v)) unknownMemory++;
+      else checkMemoryMb(file, line, memoryCol.name, v, text.trim());
       memoryMb[fn]!.push(v);
     }
   }

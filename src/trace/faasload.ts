@@ -3,6 +3,7 @@ import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { FaasloadError, rowError } from '../errors.js';
 import { Float64List } from '../util/float64-list.js';
+import { days, TRACE_LIMITS } from './cells.js';
 import { decimalMicros } from './micros.js';
 import { sourceLookup } from './sources.js';
 import type { ArrivalSource, Trace, TraceFunction } from './types.js';
@@ -73,7 +74,9 @@ export function parseFaasloadLine(line: string): FaasloadPoint | string {
   const waitUs = decimalMicros(waitText, 6);
   if (waitUs === 'malformed') return `WAIT is not a number of seconds: '${waitText}'`;
   if (waitUs === 'out of range') return `WAIT is too large: ${waitText}`;
-  if (waitUs < 0) return `WAIT is negative: ${waitText}`;
+  // By the text's sign: -1e-7 rounds to 0 µs, but a negative wait is a broken line all the same.
+  if (waitUs < 0 || (waitText.startsWith('-') && /[1-9]/.test(waitText.split(/[eE]/)[0]!)))
+    return `WAIT is negative: ${waitText}`;
   const input = fields[1]!;
   if (input === '') return 'INPUT is empty';
   if (fields.length === 2) return { waitUs, input };
@@ -106,8 +109,9 @@ export function parseFaasloadLine(line: string): FaasloadPoint | string {
  * Blank lines are skipped; CRLF line ends and a UTF-8 BOM are accepted.
  *
  * Errors (the first one stops the read): a file name that is not USER-ACTION..., two files of the
- * same user and action, an empty folder → E_TRACE_FORMAT; a malformed line → E_TRACE_ROW
- * `file:line: ...` (see parseFaasloadLine).
+ * same user and action, an empty folder, a MEMORY or DURATION in the name past TRACE_LIMITS
+ * (cells.ts) → E_TRACE_FORMAT; a malformed line (see parseFaasloadLine), or WAITs adding up past
+ * the 366 days of TRACE_LIMITS → E_TRACE_ROW `file:line: ...`.
  */
 export async function readFaasloadWorkload(path: string): Promise<Trace> {
   const warnings = new WarningLog();
@@ -134,6 +138,7 @@ export async function readFaasloadWorkload(path: string): Promise<Trace> {
       );
     }
     fileOf.set(id, file);
+    checkNameBounds(file, name);
 
     const source = await readTraceFile(file);
     const f: TraceFunction = { id, app: name.user, user: name.user };
@@ -162,6 +167,22 @@ export async function readFaasloadWorkload(path: string): Promise<Trace> {
     warnings: warnings.list(),
     arrivals: sourceLookup(sources, path),
   };
+}
+
+/** The MEMORY and DURATION of a file name within TRACE_LIMITS, else an E_TRACE_FORMAT naming the file. */
+function checkNameBounds(file: string, name: FaasloadTraceName): void {
+  if (name.memoryMb !== undefined && name.memoryMb > TRACE_LIMITS.maxMemoryMb) {
+    throw new FaasloadError(
+      'E_TRACE_FORMAT',
+      `${file}: the MEMORY of the file name, ${name.memoryMb} MB, is past the ${TRACE_LIMITS.maxMemoryMb} MB (1 TiB) bound`,
+    );
+  }
+  if (name.durationMin !== undefined && name.durationMin * 60e6 > TRACE_LIMITS.maxTimeUs) {
+    throw new FaasloadError(
+      'E_TRACE_FORMAT',
+      `${file}: the DURATION of the file name, ${name.durationMin} minutes, is past the ${days(TRACE_LIMITS.maxTimeUs)} a trace may span`,
+    );
+  }
 }
 
 async function faasloadFiles(path: string, warnings: WarningLog): Promise<string[]> {
@@ -213,8 +234,13 @@ async function readTraceFile(file: string): Promise<TimesSource> {
       const point = parseFaasloadLine(text);
       if (typeof point === 'string') throw rowError(file, line, point);
       timeUs += point.waitUs;
-      if (!Number.isSafeInteger(timeUs))
-        throw rowError(file, line, 'the time since the start passes 2^53 µs');
+      if (timeUs > TRACE_LIMITS.maxTimeUs) {
+        throw rowError(
+          file,
+          line,
+          `the WAITs up to this line add up to ${timeUs / 1e6} s, past the ${days(TRACE_LIMITS.maxTimeUs)} a trace may span`,
+        );
+      }
       atUs.push(timeUs);
       inputs.push(point.input);
       params.push(point.params);

@@ -2,7 +2,16 @@ import { readdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { FaasloadError, rowError } from '../errors.js';
 import { Uint32List } from '../util/uint32-list.js';
-import { columnIndexes, countCell, expectCellCount, numberCell } from './cells.js';
+import {
+  checkTimeUs,
+  columnIndexes,
+  countBoundError,
+  countCell,
+  DAY_US,
+  expectCellCount,
+  maxCountIn,
+  numberCell,
+} from './cells.js';
 import { readCsvRows } from './csv.js';
 import { formatDays } from './days.js';
 import { sourceLookup } from './sources.js';
@@ -29,8 +38,6 @@ export function isHuawei2023Header(cells: readonly string[]): boolean {
   return cells.length > 2 && cells[0] === 'day' && cells[1] === 'time';
 }
 
-const U32_MAX = 0xffff_ffff;
-
 /** Where a row was read, for errors found after the fact. */
 interface At {
   file: string;
@@ -55,7 +62,9 @@ interface At {
  * Errors (the first one stops the read): a missing day or time column, an empty or repeated
  * function name → E_TRACE_FORMAT; a wrong cell count, a time that is not a whole number of seconds
  * or not after the previous row's, a count that is negative or not an integer → E_TRACE_ROW
- * `file:line: ...`. Empty cells are counted in the warnings.
+ * `file:line: ...`. Past TRACE_LIMITS (cells.ts) too: a day or time past 366 days, and a count
+ * past one per microsecond of the bin (checked once the bin width is known: the message names the
+ * largest count's line). Empty cells are counted in the warnings.
  */
 export async function readHuawei2023(path: string, options: ReadTraceOptions = {}): Promise<Trace> {
   const files = await huaweiFiles(path, options.days);
@@ -74,6 +83,8 @@ export async function readHuawei2023(path: string, options: ReadTraceOptions = {
   let rows = 0;
   let emptyCells = 0;
   let functionCells = 0;
+  /** The largest count read, checked against the bin width once the rows tell it. */
+  let largest: (At & { label: string; count: number }) | undefined;
 
   for (const file of files) {
     let header: string[] | undefined;
@@ -98,9 +109,12 @@ export async function readHuawei2023(path: string, options: ReadTraceOptions = {
       const day = numberCell(file, line, 'day', row.cells[dayCol]);
       if (!Number.isInteger(day) || day < 0)
         throw rowError(file, line, `day is not a whole number of days: '${row.cells[dayCol]}'`);
+      checkTimeUs(file, line, 'day', day * DAY_US, row.cells[dayCol]!.trim());
       const time = numberCell(file, line, 'time', row.cells[timeCol]);
       if (!Number.isInteger(time))
         throw rowError(file, line, `time is not a whole number of seconds: '${row.cells[timeCol]}'`);
+      // Seconds since the start of the whole release: within the span of a trace.
+      checkTimeUs(file, line, 'time', time * 1e6, row.cells[timeCol]!.trim());
 
       if (previous === undefined || firstTime === undefined) {
         firstTime = time;
@@ -118,7 +132,6 @@ export async function readHuawei2023(path: string, options: ReadTraceOptions = {
         if (step % 60 !== 0 && offMinuteAt === undefined) offMinuteAt = { file, line, step };
       }
       const offset = time - firstTime;
-      if (offset > U32_MAX) throw rowError(file, line, `time ${time} is too far after the first row's`);
       previous = { file, line, time };
       rows++;
 
@@ -132,6 +145,7 @@ export async function readHuawei2023(path: string, options: ReadTraceOptions = {
         hasData[fn] = true;
         const count = countCell(file, line, label, text);
         if (count === 0) continue;
+        if (largest === undefined || count > largest.count) largest = { file, line, label, count };
         let list = cells[fn];
         if (list === undefined) {
           list = new Uint32List(8);
@@ -150,6 +164,9 @@ export async function readHuawei2023(path: string, options: ReadTraceOptions = {
   }
 
   const binS = binSeconds(path, rows, minStep, minStepAt, offMinuteAt, warnings);
+  if (largest !== undefined && largest.count > maxCountIn(binS * 1e6)) {
+    throw countBoundError(largest.file, largest.line, largest.label, largest.count, binS * 1e6);
+  }
   if (emptyCells > 0) {
     const share = ((100 * emptyCells) / functionCells).toPrecision(3);
     warnings.add(

@@ -12,6 +12,7 @@ export {
 } from './azure2019-files.js';
 export { DURATION_PERCENTILES, MEMORY_PERCENTILES } from './azure2019-join.js';
 export { AZURE2021_COLUMNS, NEGATIVE_START_TOLERANCE_S, readAzure2021 } from './azure2021.js';
+export { TRACE_LIMITS } from './cells.js';
 export { type CsvRow, readCsvRows } from './csv.js';
 export { CSV_DURATION_UNITS, CSV_TIME_UNITS, readCsvTrace } from './csv-trace.js';
 export { formatDays, MAX_DAY, parseDays } from './days.js';
@@ -53,6 +54,9 @@ export {
 export {
   type ArrivalSource,
   type CsvTraceColumns,
+  DEFAULT_DUPLICATE_POLICY,
+  DUPLICATE_POLICIES,
+  type DuplicatePolicy,
   type Percentiles,
   type ReadTraceOptions,
   TRACE_FORMATS,

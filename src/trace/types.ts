@@ -68,14 +68,29 @@ export interface Trace {
   /** Arrivals of functions[fn]. */
   arrivals(fn: number): ArrivalSource;
   /**
-   * Problems that did not stop the read (a duplicate row skipped, a function without durations),
+   * Problems that did not stop the read (a duplicate row skipped or summed, a function without durations),
    * one sentence each, for the manifest and the CLI. Long runs of one kind are summarised.
    */
   readonly warnings?: readonly string[];
 }
 
+/**
+ * What a reader does with rows that repeat a key the trace must hold once (Azure 2019: an (owner,
+ * app, function) triple in the invocations or durations file, a triple or an app in the memory
+ * file). Nothing is dropped silently:
+ * - refuse (the default): a row error naming the file and line of both rows;
+ * - sum: the invocations rows are one function: their minute counts are added. Durations and
+ *   memory rows hold percentiles, which do not add: the first row is kept, with a warning;
+ * - first: the first row is kept, the later ones are skipped, with a warning naming both lines.
+ */
+export const DUPLICATE_POLICIES = ['refuse', 'sum', 'first'] as const;
+export type DuplicatePolicy = (typeof DUPLICATE_POLICIES)[number];
+export const DEFAULT_DUPLICATE_POLICY: DuplicatePolicy = 'refuse';
+
 export interface ReadTraceOptions {
   format?: TraceFormat | 'auto';
+  /** Repeated rows (Azure 2019; other formats have none to repeat): default refuse. */
+  onDuplicate?: DuplicatePolicy;
   /**
    * The days to read, as the files number them: Azure 2019 raw days (from 1, concatenated in
    * time) or Huawei 2023 day files (from 0, consecutive). Other formats have no days.
