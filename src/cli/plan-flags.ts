@@ -58,7 +58,11 @@ export function planFlags<T>(y: Argv<T>) {
       describe: 'Start of the trace window, from trace time 0 (90s, 5m, 2h, seconds)',
       group: 'Planning:',
     },
-    to: { type: 'string', describe: 'End of the trace window (exclusive), same units', group: 'Planning:' },
+    to: {
+      type: 'string',
+      describe: "End of the trace window, same units (exclusive; at or past the trace's end, its last arrival is kept)",
+      group: 'Planning:',
+    },
     speed: {
       type: 'number',
       default: 1,

@@ -11,7 +11,11 @@ import type { Arrival, ArrivalBatch, BatchOptions, Schedule } from './types.js';
 export interface PlanOptions {
   /** Seeds every random choice of the plan. */
   seed: number;
-  /** Window of trace time, microseconds from the trace's time 0: [fromUs, toUs). */
+  /**
+   * Window of trace time, microseconds from the trace's time 0: [fromUs, toUs) when toUs falls
+   * inside the trace; closed, [fromUs, end], when it runs to the trace's end (toUs absent, or at or
+   * past the end), so that the trace's last arrival is planned.
+   */
   fromUs?: number;
   toUs?: number;
   /** Replay K times faster: a trace interval of T takes T / K. */
@@ -36,7 +40,13 @@ export interface PlanOptions {
 export interface ResolvedPlanOptions {
   seed: number;
   fromUs: number;
+  /** The window's end: the trace's end when the window runs to it. */
   toUs: number;
+  /**
+   * The exclusive bound of the trace times planned (whole microseconds): toUs when toUs falls
+   * inside the trace, else one past the trace's last microsecond.
+   */
+  endUs: number;
   speed: number;
   warpDurations: boolean;
   maxDurationMs?: number;
@@ -127,10 +137,14 @@ export function plan(trace: Trace, options: PlanOptions): Plan {
 }
 
 function resolve(trace: Trace, options: PlanOptions): ResolvedPlanOptions {
+  const toUs = Math.min(options.toUs ?? trace.spanUs, trace.spanUs);
   const o: ResolvedPlanOptions = {
     seed: options.seed,
     fromUs: options.fromUs ?? 0,
-    toUs: Math.min(options.toUs ?? trace.spanUs, trace.spanUs),
+    toUs,
+    // The one place the window's end is decided. A trace's last arrival may lie at its very end
+    // (an Azure 2021 row of duration 0 ends the trace), so a window running to the end is closed.
+    endUs: toUs < trace.spanUs ? toUs : Math.floor(trace.spanUs) + 1,
     speed: options.speed ?? 1,
     warpDurations: options.warpDurations ?? false,
     scale: options.scale ?? 1,
@@ -149,7 +163,7 @@ function resolve(trace: Trace, options: PlanOptions): ResolvedPlanOptions {
   if (!(o.scale >= 0) || !Number.isFinite(o.scale)) {
     throw new FaasloadError('E_USAGE', `scale must be a number >= 0, got ${o.scale}`);
   }
-  if (!(o.fromUs >= 0) || o.fromUs >= o.toUs) {
+  if (!(o.fromUs >= 0) || o.fromUs > o.toUs || o.fromUs >= o.endUs) {
     throw new FaasloadError(
       'E_USAGE',
       `the window [${o.fromUs / 1e6} s, ${o.toUs / 1e6} s) is empty (the trace spans ${trace.spanUs / 1e6} s)`,
@@ -170,7 +184,7 @@ function functionWeights(trace: Trace, o: ResolvedPlanOptions): FunctionWeights 
       : Number.NaN;
     if (src.kind === 'times') {
       const first = lowerBound(src.atUs, o.fromUs);
-      const end = lowerBound(src.atUs, o.toUs);
+      const end = lowerBound(src.atUs, o.endUs);
       w.invocations[fn] = end - first;
       if (src.durationMs && end > first) {
         let sum = 0;
@@ -179,7 +193,7 @@ function functionWeights(trace: Trace, o: ResolvedPlanOptions): FunctionWeights 
       }
     } else {
       let total = 0;
-      forEachBin(src, o.fromUs, o.toUs, (_b, _s, c) => {
+      forEachBin(src, o.fromUs, o.endUs, (_b, _s, c) => {
         total += c;
       });
       w.invocations[fn] = total;
@@ -279,14 +293,14 @@ class ChunkGenerator {
       maxDurationMs: o.maxDurationMs ?? Number.POSITIVE_INFINITY,
     };
     this.baseUs = Math.floor(o.fromUs / chunkUs) * chunkUs;
-    this.buckets = new Array(Math.ceil((o.toUs - this.baseUs) / chunkUs));
+    this.buckets = new Array(Math.ceil((o.endUs - this.baseUs) / chunkUs));
     this.cursors = new Int32Array(sources.length);
     sources.forEach((src, fn) => {
       if (src.kind !== 'times') return;
       this.cursors[fn] = lowerBound(src.atUs, o.fromUs);
       this.file(fn);
     });
-    this.cells = new CellIndex(sources, this.baseUs, o.fromUs, o.toUs, chunkUs);
+    this.cells = new CellIndex(sources, this.baseUs, o.fromUs, o.endUs, chunkUs);
   }
 
   /** Files a times source under the chunk of its next arrival, if it has one in the window. */
@@ -295,7 +309,7 @@ class ChunkGenerator {
     const cur = this.cursors[fn]!;
     if (src.kind !== 'times' || cur >= src.atUs.length) return;
     const t = Math.floor(src.atUs[cur]!);
-    if (t >= this.o.toUs) return;
+    if (t >= this.o.endUs) return;
     const c = Math.max(0, Math.floor((t - this.baseUs) / this.chunkUs));
     const bucket = this.buckets[c];
     if (bucket) bucket.push(fn);
@@ -324,7 +338,7 @@ class ChunkGenerator {
   }
 
   private fillTimes(fn: number, src: TimesSource, chunkStart: number): void {
-    const { seed, fromUs, toUs, scale } = this.o;
+    const { seed, fromUs, endUs, scale } = this.o;
     const { atUs } = src;
     const cols = this.cols;
     const scaleStream = this.streams[fn]! ^ SCALE;
@@ -333,7 +347,7 @@ class ChunkGenerator {
     for (; cur < atUs.length; cur++) {
       const t = Math.floor(atUs[cur]!);
       if (t >= chunkEnd) break;
-      if (t < fromUs || t >= toUs) continue;
+      if (t < fromUs || t >= endUs) continue;
       const copies = scaleCount(1, scale, seed, scaleStream, cur);
       cols.reserve(copies);
       for (let k = 0; k < copies; k++) {
@@ -352,7 +366,7 @@ class ChunkGenerator {
    * position).
    */
   private fillCells(chunkStart: number): void {
-    const { seed, fromUs, toUs, scale, iat } = this.o;
+    const { seed, fromUs, endUs, scale, iat } = this.o;
     const { cells, cols, offsets, streams, phases, durationKeys } = this;
     const { binUs, startUs } = cells;
     for (let i = cells.start; i < cells.end; i++) {
@@ -371,7 +385,7 @@ class ChunkGenerator {
       let j = cols.length;
       for (let k = 0; k < n; k++) {
         const t = binStart + v[k]!;
-        if (t < fromUs || t >= toUs) continue;
+        if (t < fromUs || t >= endUs) continue;
         keyUs[j] = keyBase + v[k]!;
         fnOf[j] = fn;
         source[j] = -1;
