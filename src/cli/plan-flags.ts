@@ -60,7 +60,8 @@ export function planFlags<T>(y: Argv<T>) {
     },
     to: {
       type: 'string',
-      describe: "End of the trace window, same units (exclusive; at or past the trace's end, its last arrival is kept)",
+      describe:
+        "End of the trace window, same units (exclusive; at or past the trace's end, its last arrival is kept)",
       group: 'Planning:',
     },
     speed: {
@@ -83,7 +84,8 @@ export function planFlags<T>(y: Argv<T>) {
     scale: {
       type: 'number',
       default: 1,
-      describe: 'Multiply the rate (0.1 = a tenth); fractions are rounded by a seeded coin',
+      describe:
+        "Multiply the rate (0.1 = a tenth); fractions are rounded by a seeded coin. Per-invocation traces: copies spread over the gap to the function's next arrival (at most 1 s)",
       group: 'Planning:',
     },
     functions: { type: 'number', describe: 'Keep N functions, chosen by --sample', group: 'Planning:' },

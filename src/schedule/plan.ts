@@ -2,6 +2,7 @@ import { FaasloadError } from '../errors.js';
 import type { ArrivalSource, Trace, TraceFunction } from '../trace/types.js';
 import { bitsOf, hash32, keyAt, remix, streamKey, unitAt } from '../util/random.js';
 import { BatchArrays, ChunkColumns } from './columns.js';
+import { copyOffsetUs, copyWindowUs, SpilledCopies } from './copies.js';
 import { PercentileTable, samplePercentiles } from './percentiles.js';
 import { RadixSorter } from './radix.js';
 import { type FunctionWeights, type SampleMethod, selectFunctions } from './select.js';
@@ -24,7 +25,10 @@ export interface PlanOptions {
   warpDurations?: boolean;
   /** Cap on every function duration, after warping. */
   maxDurationMs?: number;
-  /** Multiply the rate: bin counts (or each invocation) by S, the fraction by a seeded coin. */
+  /**
+   * Multiply the rate: bin counts (or each invocation) by S, the fraction by a seeded coin. An
+   * invocation's extra copies are spread after it (copies.ts).
+   */
   scale?: number;
   /** Keep N functions, chosen by `sample` (see select.ts). */
   functions?: number;
@@ -75,6 +79,7 @@ const SPREAD = 0x51;
 const SCALE = 0x5c;
 const DURATION = 0xd0;
 const SHIFT = 0x5f;
+const COPIES = 0xc9;
 
 /**
  * Plans the invocations of `trace`: select functions, window, scale, spread inside bins, warp.
@@ -271,6 +276,7 @@ class ChunkGenerator {
   private readonly cols = new ChunkColumns();
   private readonly offsets = new Offsets();
   private readonly sorter = new RadixSorter();
+  private readonly spilled = new SpilledCopies();
   private chunk = 0;
   private seq = 0;
 
@@ -317,42 +323,82 @@ class ChunkGenerator {
   }
 
   next(): ArrivalBatch | undefined {
-    while (this.chunk < this.buckets.length) {
+    // Past the window's last chunk, copies of its last arrivals may still be waiting (copies.ts).
+    while (this.chunk < this.buckets.length || this.spilled.length > 0) {
       const c = this.chunk++;
       const bucket = this.buckets[c];
       const chunkStart = this.baseUs + c * this.chunkUs;
       this.cols.length = 0;
+      const spilled = this.spilled.take(chunkStart + this.chunkUs);
+      let s = 0;
       if (bucket) {
         this.buckets[c] = undefined;
         // Functions in ascending order, so that equal times are ordered by function.
         for (const fn of Uint32Array.from(bucket).sort()) {
+          s = this.addSpilled(spilled, s, fn, chunkStart);
           this.fillTimes(fn, this.sources[fn] as TimesSource, chunkStart);
           this.file(fn);
         }
       }
-      this.cells.select(c);
-      this.fillCells(chunkStart);
+      this.addSpilled(spilled, s, Number.POSITIVE_INFINITY, chunkStart);
+      if (c < this.buckets.length) {
+        this.cells.select(c);
+        this.fillCells(chunkStart);
+      }
       if (this.cols.length > 0) return this.batch(chunkStart);
     }
     return undefined;
   }
 
+  /** Adds spilled[from..] up to function `lastFn` (they are in function order); returns where it stopped. */
+  private addSpilled(
+    spilled: readonly [fn: number, atUs: number, source: number][],
+    from: number,
+    lastFn: number,
+    chunkStart: number,
+  ): number {
+    const cols = this.cols;
+    let i = from;
+    for (; i < spilled.length && spilled[i]![0] <= lastFn; i++) {
+      const [fn, t, source] = spilled[i]!;
+      cols.reserve(1);
+      const j = cols.length++;
+      cols.keyUs[j] = t - chunkStart;
+      cols.fn[j] = fn;
+      cols.source[j] = source;
+    }
+    return i;
+  }
+
+  /**
+   * Plans a times source's arrivals in the chunk: each trace arrival, and its copies when the
+   * scale makes more than one (spread after it, see copies.ts; those past the chunk wait).
+   */
   private fillTimes(fn: number, src: TimesSource, chunkStart: number): void {
     const { seed, fromUs, endUs, scale } = this.o;
     const { atUs } = src;
     const cols = this.cols;
     const scaleStream = this.streams[fn]! ^ SCALE;
+    const copyStream = this.streams[fn]! ^ COPIES;
     const chunkEnd = chunkStart + this.chunkUs;
     let cur = this.cursors[fn]!;
+    let next = cur;
     for (; cur < atUs.length; cur++) {
       const t = Math.floor(atUs[cur]!);
       if (t >= chunkEnd) break;
       if (t < fromUs || t >= endUs) continue;
       const copies = scaleCount(1, scale, seed, scaleStream, cur);
+      if (copies > 1) while (next < atUs.length && Math.floor(atUs[next]!) <= t) next++;
+      const windowUs = copies > 1 ? copyWindowUs(atUs, cur, next, copies) : 0;
       cols.reserve(copies);
       for (let k = 0; k < copies; k++) {
+        const at = t + copyOffsetUs(k, copies, windowUs, seed, copyStream, cur);
+        if (at >= chunkEnd) {
+          this.spilled.add(fn, at, cur);
+          continue;
+        }
         const j = cols.length++;
-        cols.keyUs[j] = t - chunkStart;
+        cols.keyUs[j] = at - chunkStart;
         cols.fn[j] = fn;
         cols.source[j] = cur;
       }
