@@ -174,11 +174,14 @@ const timesArb = fc
   );
 
 describe('--scale on per-invocation traces: properties', () => {
-  it('ascending times, consecutive seqs, distinct copies, exact integer counts', () => {
+  it('ascending times, consecutive seqs, distinct copies, exact integer counts, within the span', () => {
     fc.assert(
       fc.property(timesArb, fc.constantFrom(2, 3, 1.5, 2.5, 4), fc.integer(), (times, scale, seed) => {
-        const rows = plannedRows(plan(timesTrace(times, 3 * MIN), { seed, scale }));
+        const p = plan(timesTrace(times, 3 * MIN), { seed, scale });
+        const rows = plannedRows(p);
         checkOrder(rows);
+        const last = rows[rows.length - 1]!.atUs;
+        assert.ok(last <= p.spanUs, `the last arrival at ${last} is past the plan's span ${p.spanUs}`);
         const groups = checkCopies(times, rows, scale);
         assert.equal(groups.size, times.flat().length);
         if (Number.isInteger(scale)) assert.equal(rows.length, scale * times.flat().length);

@@ -1,3 +1,4 @@
+import type { ArrivalSource } from '../trace/types.js';
 import { unitAt } from '../util/random.js';
 
 /**
@@ -16,6 +17,14 @@ import { unitAt } from '../util/random.js';
  * keeps all of its copies.
  */
 export const COPY_SPREAD_US = 1e6;
+
+/**
+ * How far past the window's end (trace µs) copies may fall: COPY_SPREAD_US when the scale makes
+ * copies of per-invocation arrivals, else 0. Plans count it in their span.
+ */
+export function copiesTailUs(sources: readonly ArrivalSource[], scale: number): number {
+  return scale > 1 && sources.some((s) => s.kind === 'times') ? COPY_SPREAD_US : 0;
+}
 
 /**
  * The spread window (µs) of the copies of `atUs[cur]` (whole µs, ascending), when there are

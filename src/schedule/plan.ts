@@ -2,7 +2,7 @@ import { FaasloadError } from '../errors.js';
 import type { ArrivalSource, Trace, TraceFunction } from '../trace/types.js';
 import { bitsOf, hash32, keyAt, remix, streamKey, unitAt } from '../util/random.js';
 import { BatchArrays, ChunkColumns } from './columns.js';
-import { copyOffsetUs, copyWindowUs, SpilledCopies } from './copies.js';
+import { copiesTailUs, copyOffsetUs, copyWindowUs, SpilledCopies } from './copies.js';
 import { PercentileTable, samplePercentiles } from './percentiles.js';
 import { RadixSorter } from './radix.js';
 import { type FunctionWeights, type SampleMethod, selectFunctions } from './select.js';
@@ -110,7 +110,7 @@ export function plan(trace: Trace, options: PlanOptions): Plan {
     functions,
     traceIndex,
     options: o,
-    spanUs: (o.toUs - o.fromUs) / o.speed,
+    spanUs: (o.toUs - o.fromUs + copiesTailUs(sources, o.scale)) / o.speed,
     count() {
       if (counted === undefined) {
         counted = 0;
