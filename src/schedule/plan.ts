@@ -44,13 +44,8 @@ export interface PlanOptions {
 export interface ResolvedPlanOptions {
   seed: number;
   fromUs: number;
-  /** The window's end: the trace's end when the window runs to it. */
+  /** The exclusive bound of the trace times planned (whole microseconds): see windowEndUs. */
   toUs: number;
-  /**
-   * The exclusive bound of the trace times planned (whole microseconds): toUs when toUs falls
-   * inside the trace, else one past the trace's last microsecond.
-   */
-  endUs: number;
   speed: number;
   warpDurations: boolean;
   maxDurationMs?: number;
@@ -110,7 +105,8 @@ export function plan(trace: Trace, options: PlanOptions): Plan {
     functions,
     traceIndex,
     options: o,
-    spanUs: (o.toUs - o.fromUs + copiesTailUs(sources, o.scale)) / o.speed,
+    spanUs:
+      (Math.max(0, Math.min(o.toUs, trace.spanUs) - o.fromUs) + copiesTailUs(sources, o.scale)) / o.speed,
     count() {
       if (counted === undefined) {
         counted = 0;
@@ -142,14 +138,10 @@ export function plan(trace: Trace, options: PlanOptions): Plan {
 }
 
 function resolve(trace: Trace, options: PlanOptions): ResolvedPlanOptions {
-  const toUs = Math.min(options.toUs ?? trace.spanUs, trace.spanUs);
   const o: ResolvedPlanOptions = {
     seed: options.seed,
     fromUs: options.fromUs ?? 0,
-    toUs,
-    // The one place the window's end is decided. A trace's last arrival may lie at its very end
-    // (an Azure 2021 row of duration 0 ends the trace), so a window running to the end is closed.
-    endUs: toUs < trace.spanUs ? toUs : Math.floor(trace.spanUs) + 1,
+    toUs: windowEndUs(trace.spanUs, options.toUs),
     speed: options.speed ?? 1,
     warpDurations: options.warpDurations ?? false,
     scale: options.scale ?? 1,
@@ -168,13 +160,23 @@ function resolve(trace: Trace, options: PlanOptions): ResolvedPlanOptions {
   if (!(o.scale >= 0) || !Number.isFinite(o.scale)) {
     throw new FaasloadError('E_USAGE', `scale must be a number >= 0, got ${o.scale}`);
   }
-  if (!(o.fromUs >= 0) || o.fromUs > o.toUs || o.fromUs >= o.endUs) {
+  if (!(o.fromUs >= 0) || o.fromUs >= o.toUs) {
     throw new FaasloadError(
       'E_USAGE',
       `the window [${o.fromUs / 1e6} s, ${o.toUs / 1e6} s) is empty (the trace spans ${trace.spanUs / 1e6} s)`,
     );
   }
   return o;
+}
+
+/**
+ * The one place the window's end is decided: the exclusive bound of the trace times planned.
+ * A --to inside the trace is that bound. A window that runs to the trace's end (no --to, or one
+ * at or past the end) is closed instead, one past the trace's last whole microsecond: a trace's
+ * last arrival may lie at its very end (an Azure 2021 row of duration 0 ends the trace).
+ */
+function windowEndUs(traceSpanUs: number, toUs: number | undefined): number {
+  return toUs !== undefined && toUs < traceSpanUs ? toUs : Math.floor(traceSpanUs) + 1;
 }
 
 /** Invocations in the window at scale 1, and a typical duration, per trace function. */
@@ -189,7 +191,7 @@ function functionWeights(trace: Trace, o: ResolvedPlanOptions): FunctionWeights 
       : Number.NaN;
     if (src.kind === 'times') {
       const first = lowerBound(src.atUs, o.fromUs);
-      const end = lowerBound(src.atUs, o.endUs);
+      const end = lowerBound(src.atUs, o.toUs);
       w.invocations[fn] = end - first;
       if (src.durationMs && end > first) {
         let sum = 0;
@@ -198,7 +200,7 @@ function functionWeights(trace: Trace, o: ResolvedPlanOptions): FunctionWeights 
       }
     } else {
       let total = 0;
-      forEachBin(src, o.fromUs, o.endUs, (_b, _s, c) => {
+      forEachBin(src, o.fromUs, o.toUs, (_b, _s, c) => {
         total += c;
       });
       w.invocations[fn] = total;
@@ -299,14 +301,14 @@ class ChunkGenerator {
       maxDurationMs: o.maxDurationMs ?? Number.POSITIVE_INFINITY,
     };
     this.baseUs = Math.floor(o.fromUs / chunkUs) * chunkUs;
-    this.buckets = new Array(Math.ceil((o.endUs - this.baseUs) / chunkUs));
+    this.buckets = new Array(Math.ceil((o.toUs - this.baseUs) / chunkUs));
     this.cursors = new Int32Array(sources.length);
     sources.forEach((src, fn) => {
       if (src.kind !== 'times') return;
       this.cursors[fn] = lowerBound(src.atUs, o.fromUs);
       this.file(fn);
     });
-    this.cells = new CellIndex(sources, this.baseUs, o.fromUs, o.endUs, chunkUs);
+    this.cells = new CellIndex(sources, this.baseUs, o.fromUs, o.toUs, chunkUs);
   }
 
   /** Files a times source under the chunk of its next arrival, if it has one in the window. */
@@ -315,7 +317,7 @@ class ChunkGenerator {
     const cur = this.cursors[fn]!;
     if (src.kind !== 'times' || cur >= src.atUs.length) return;
     const t = Math.floor(src.atUs[cur]!);
-    if (t >= this.o.endUs) return;
+    if (t >= this.o.toUs) return;
     const c = Math.max(0, Math.floor((t - this.baseUs) / this.chunkUs));
     const bucket = this.buckets[c];
     if (bucket) bucket.push(fn);
@@ -375,7 +377,7 @@ class ChunkGenerator {
    * scale makes more than one (spread after it, see copies.ts; those past the chunk wait).
    */
   private fillTimes(fn: number, src: TimesSource, chunkStart: number): void {
-    const { seed, fromUs, endUs, scale } = this.o;
+    const { seed, fromUs, toUs, scale } = this.o;
     const { atUs } = src;
     const cols = this.cols;
     const scaleStream = this.streams[fn]! ^ SCALE;
@@ -386,7 +388,7 @@ class ChunkGenerator {
     for (; cur < atUs.length; cur++) {
       const t = Math.floor(atUs[cur]!);
       if (t >= chunkEnd) break;
-      if (t < fromUs || t >= endUs) continue;
+      if (t < fromUs || t >= toUs) continue;
       const copies = scaleCount(1, scale, seed, scaleStream, cur);
       if (copies > 1) while (next < atUs.length && Math.floor(atUs[next]!) <= t) next++;
       const windowUs = copies > 1 ? copyWindowUs(atUs, cur, next, copies) : 0;
@@ -412,7 +414,7 @@ class ChunkGenerator {
    * position).
    */
   private fillCells(chunkStart: number): void {
-    const { seed, fromUs, endUs, scale, iat } = this.o;
+    const { seed, fromUs, toUs, scale, iat } = this.o;
     const { cells, cols, offsets, streams, phases, durationKeys } = this;
     const { binUs, startUs } = cells;
     for (let i = cells.start; i < cells.end; i++) {
@@ -431,7 +433,7 @@ class ChunkGenerator {
       let j = cols.length;
       for (let k = 0; k < n; k++) {
         const t = binStart + v[k]!;
-        if (t < fromUs || t >= endUs) continue;
+        if (t < fromUs || t >= toUs) continue;
         keyUs[j] = keyBase + v[k]!;
         fnOf[j] = fn;
         source[j] = -1;
