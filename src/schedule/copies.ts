@@ -5,9 +5,9 @@ import { unitAt } from '../util/random.js';
  * --scale above 1 on per-invocation traces (Azure 2021, CSV, FaaSLoad): where the extra copies of
  * one trace arrival go. Copy 0 is the trace's own arrival, at its own time t. With c copies and a
  * spread window of w µs after t, copy k (1 <= k < c) is drawn uniformly in the k-th of c equal
- * slices of [t, t + w), [t + floor(k w / c), t + floor((k + 1) w / c)). w is the gap to the function's next later
- * arrival in the trace, capped at COPY_SPREAD_US, and at least c µs, so that every slice holds a
- * microsecond of its own: no two copies of an arrival share a microsecond.
+ * slices of [t, t + w): [t + floor(k w / c), t + floor((k + 1) w / c)). w is the gap to the
+ * function's next later arrival in the trace, capped at COPY_SPREAD_US, and at least c µs, so
+ * that every slice holds a microsecond of its own: no two copies of an arrival share one.
  *
  * So the function runs at scale times its rate within each of its gaps, its arrivals keep their
  * place at the trace's time and at 1 s resolution, and no burst the trace never had appears. The
@@ -19,11 +19,12 @@ import { unitAt } from '../util/random.js';
 export const COPY_SPREAD_US = 1e6;
 
 /**
- * How far past the window's end (trace µs) copies may fall: COPY_SPREAD_US when the scale makes
- * copies of per-invocation arrivals, else 0. Plans count it in their span.
+ * How far past the window's end (trace µs) copies may fall: the widest spread window when the
+ * scale makes copies of per-invocation arrivals, else 0. Plans count it in their span.
  */
 export function copiesTailUs(sources: readonly ArrivalSource[], scale: number): number {
-  return scale > 1 && sources.some((s) => s.kind === 'times') ? COPY_SPREAD_US : 0;
+  if (!(scale > 1 && sources.some((s) => s.kind === 'times'))) return 0;
+  return Math.max(COPY_SPREAD_US, Math.ceil(scale));
 }
 
 /**
