@@ -102,7 +102,12 @@ export function planFlags<T>(y: Argv<T>) {
         describe: 'Start of the trace window, from trace time 0 (90s, 5m, 2h, seconds)',
         group: 'Planning:',
       },
-      to: { type: 'string', describe: 'End of the trace window (exclusive), same units', group: 'Planning:' },
+      to: {
+        type: 'string',
+        describe:
+          "End of the trace window, same units (exclusive; at or past the trace's end, its last arrival is kept)",
+        group: 'Planning:',
+      },
       speed: {
         type: 'number',
         default: 1,
@@ -123,7 +128,8 @@ export function planFlags<T>(y: Argv<T>) {
       scale: {
         type: 'number',
         default: 1,
-        describe: 'Multiply the rate (0.1 = a tenth); fractions are rounded by a seeded coin',
+        describe:
+          "Multiply the rate (0.1 = a tenth); fractions are rounded by a seeded coin. Per-invocation traces: copies spread over the gap to the function's next arrival (at most 1 s)",
         group: 'Planning:',
       },
       functions: { type: 'number', describe: 'Keep N functions, chosen by --sample', group: 'Planning:' },

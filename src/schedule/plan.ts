@@ -2,6 +2,7 @@ import { FaasloadError } from '../errors.js';
 import type { ArrivalSource, Trace, TraceFunction } from '../trace/types.js';
 import { bitsOf, hash32, keyAt, remix, streamKey, unitAt } from '../util/random.js';
 import { BatchArrays, ChunkColumns } from './columns.js';
+import { copiesTailUs, copyOffsetUs, copyWindowUs, SpilledCopies } from './copies.js';
 import { PercentileTable, samplePercentiles } from './percentiles.js';
 import { RadixSorter } from './radix.js';
 import { type FunctionWeights, type SampleMethod, selectFunctions } from './select.js';
@@ -11,7 +12,11 @@ import type { Arrival, ArrivalBatch, BatchOptions, Schedule } from './types.js';
 export interface PlanOptions {
   /** Seeds every random choice of the plan. */
   seed: number;
-  /** Window of trace time, microseconds from the trace's time 0: [fromUs, toUs). */
+  /**
+   * Window of trace time, microseconds from the trace's time 0: [fromUs, toUs) when toUs falls
+   * inside the trace; closed, [fromUs, end], when it runs to the trace's end (toUs absent, or at or
+   * past the end), so that the trace's last arrival is planned.
+   */
   fromUs?: number;
   toUs?: number;
   /** Replay K times faster: a trace interval of T takes T / K. */
@@ -20,7 +25,10 @@ export interface PlanOptions {
   warpDurations?: boolean;
   /** Cap on every function duration, after warping. */
   maxDurationMs?: number;
-  /** Multiply the rate: bin counts (or each invocation) by S, the fraction by a seeded coin. */
+  /**
+   * Multiply the rate: bin counts (or each invocation) by S, the fraction by a seeded coin. An
+   * invocation's extra copies are spread after it (copies.ts).
+   */
   scale?: number;
   /** Keep N functions, chosen by `sample` (see select.ts). */
   functions?: number;
@@ -39,6 +47,7 @@ export interface PlanOptions {
 export interface ResolvedPlanOptions {
   seed: number;
   fromUs: number;
+  /** The exclusive bound of the trace times planned (whole microseconds): see windowEndUs. */
   toUs: number;
   speed: number;
   warpDurations: boolean;
@@ -68,6 +77,7 @@ const SPREAD = 0x51;
 const SCALE = 0x5c;
 const DURATION = 0xd0;
 const SHIFT = 0x5f;
+const COPIES = 0xc9;
 
 /**
  * Plans the invocations of `trace`: select functions, window, scale, spread inside bins, warp.
@@ -98,7 +108,8 @@ export function plan(trace: Trace, options: PlanOptions): Plan {
     functions,
     traceIndex,
     options: o,
-    spanUs: (o.toUs - o.fromUs) / o.speed,
+    spanUs:
+      (Math.max(0, Math.min(o.toUs, trace.spanUs) - o.fromUs) + copiesTailUs(sources, o.scale)) / o.speed,
     count() {
       if (counted === undefined) {
         counted = 0;
@@ -133,7 +144,7 @@ function resolve(trace: Trace, options: PlanOptions): ResolvedPlanOptions {
   const o: ResolvedPlanOptions = {
     seed: options.seed,
     fromUs: options.fromUs ?? 0,
-    toUs: Math.min(options.toUs ?? trace.spanUs, trace.spanUs),
+    toUs: windowEndUs(trace.spanUs, options.toUs),
     speed: options.speed ?? 1,
     warpDurations: options.warpDurations ?? false,
     scale: options.scale ?? 1,
@@ -167,6 +178,16 @@ function resolve(trace: Trace, options: PlanOptions): ResolvedPlanOptions {
 /** Why shift cannot go with `iat`: it phases equidistant spacing, which `iat` does not use. */
 export function shiftMisuse(iat: IatMode): string {
   return `shift phases equidistant spacing, and iat is ${iat}: name iat equidistant with shift (--iat equidistant --shift)`;
+}
+
+/**
+ * The one place the window's end is decided: the exclusive bound of the trace times planned.
+ * A --to inside the trace is that bound. A window that runs to the trace's end (no --to, or one
+ * at or past the end) is closed instead, one past the trace's last whole microsecond: a trace's
+ * last arrival may lie at its very end (an Azure 2021 row of duration 0 ends the trace).
+ */
+function windowEndUs(traceSpanUs: number, toUs: number | undefined): number {
+  return toUs !== undefined && toUs < traceSpanUs ? toUs : Math.floor(traceSpanUs) + 1;
 }
 
 /** Invocations in the window at scale 1, and a typical duration, per trace function. */
@@ -268,6 +289,7 @@ class ChunkGenerator {
   private readonly cols = new ChunkColumns();
   private readonly offsets = new Offsets();
   private readonly sorter = new RadixSorter();
+  private readonly spilled = new SpilledCopies();
   private chunk = 0;
   private seq = 0;
 
@@ -314,42 +336,82 @@ class ChunkGenerator {
   }
 
   next(): ArrivalBatch | undefined {
-    while (this.chunk < this.buckets.length) {
+    // Past the window's last chunk, copies of its last arrivals may still be waiting (copies.ts).
+    while (this.chunk < this.buckets.length || this.spilled.length > 0) {
       const c = this.chunk++;
       const bucket = this.buckets[c];
       const chunkStart = this.baseUs + c * this.chunkUs;
       this.cols.length = 0;
+      const spilled = this.spilled.take(chunkStart + this.chunkUs);
+      let s = 0;
       if (bucket) {
         this.buckets[c] = undefined;
         // Functions in ascending order, so that equal times are ordered by function.
         for (const fn of Uint32Array.from(bucket).sort()) {
+          s = this.addSpilled(spilled, s, fn, chunkStart);
           this.fillTimes(fn, this.sources[fn] as TimesSource, chunkStart);
           this.file(fn);
         }
       }
-      this.cells.select(c);
-      this.fillCells(chunkStart);
+      this.addSpilled(spilled, s, Number.POSITIVE_INFINITY, chunkStart);
+      if (c < this.buckets.length) {
+        this.cells.select(c);
+        this.fillCells(chunkStart);
+      }
       if (this.cols.length > 0) return this.batch(chunkStart);
     }
     return undefined;
   }
 
+  /** Adds spilled[from..] up to function `lastFn` (they are in function order); returns where it stopped. */
+  private addSpilled(
+    spilled: readonly [fn: number, atUs: number, source: number][],
+    from: number,
+    lastFn: number,
+    chunkStart: number,
+  ): number {
+    const cols = this.cols;
+    let i = from;
+    for (; i < spilled.length && spilled[i]![0] <= lastFn; i++) {
+      const [fn, t, source] = spilled[i]!;
+      cols.reserve(1);
+      const j = cols.length++;
+      cols.keyUs[j] = t - chunkStart;
+      cols.fn[j] = fn;
+      cols.source[j] = source;
+    }
+    return i;
+  }
+
+  /**
+   * Plans a times source's arrivals in the chunk: each trace arrival, and its copies when the
+   * scale makes more than one (spread after it, see copies.ts; those past the chunk wait).
+   */
   private fillTimes(fn: number, src: TimesSource, chunkStart: number): void {
     const { seed, fromUs, toUs, scale } = this.o;
     const { atUs } = src;
     const cols = this.cols;
     const scaleStream = this.streams[fn]! ^ SCALE;
+    const copyStream = this.streams[fn]! ^ COPIES;
     const chunkEnd = chunkStart + this.chunkUs;
     let cur = this.cursors[fn]!;
+    let next = cur;
     for (; cur < atUs.length; cur++) {
       const t = Math.floor(atUs[cur]!);
       if (t >= chunkEnd) break;
       if (t < fromUs || t >= toUs) continue;
       const copies = scaleCount(1, scale, seed, scaleStream, cur);
+      if (copies > 1) while (next < atUs.length && Math.floor(atUs[next]!) <= t) next++;
+      const windowUs = copies > 1 ? copyWindowUs(atUs, cur, next, copies) : 0;
       cols.reserve(copies);
       for (let k = 0; k < copies; k++) {
+        const at = t + copyOffsetUs(k, copies, windowUs, seed, copyStream, cur);
+        if (at >= chunkEnd) {
+          this.spilled.add(fn, at, cur);
+          continue;
+        }
         const j = cols.length++;
-        cols.keyUs[j] = t - chunkStart;
+        cols.keyUs[j] = at - chunkStart;
         cols.fn[j] = fn;
         cols.source[j] = cur;
       }

@@ -45,7 +45,10 @@ export interface BatchOptions {
 /** A plan: data, not behaviour. Generation is lazy, ascending in atUs, and the same each call. */
 export interface Schedule {
   readonly functions: readonly TraceFunction[];
-  /** Run time covered, microseconds. */
+  /**
+   * Run time covered, microseconds: the window divided by the speed, plus the time the copies of
+   * its last arrivals may follow it (--scale above 1 on per-invocation traces, see copies.ts).
+   */
   readonly spanUs: number;
   /** Planned invocations in total (generates the plan once to count them, then remembers). */
   count(): number;
