@@ -1,5 +1,5 @@
 /**
- * What "Serverless in the Wild" (Shahrad et al., USENIX ATC 2020, §3) publishes about one day of
+ * What "Serverless in the Wild" (Shahrad et al., USENIX ATC 2020, section 3) publishes about one day of
  * Azure Functions, as numbers: the targets of `trace synth --like azure2019` and of the check that
  * compares a trace's statistics with the paper (src/report/paper-check.ts). Shares are fractions
  * in [0, 1]; rates are invocations per day. Each group names the figure it is read from.
@@ -33,7 +33,7 @@ export const AZURE2019_PAPER = {
   appsWithHttp: 0.64,
   appsWithTimer: 0.29,
   /**
-   * Figs. 4 and 5 (§3.3): apps by average rate. 45% are invoked at most once an hour, 81% at most
+   * Figs. 4 and 5 and their text: apps by average rate. 45% are invoked at most once an hour, 81% at most
    * once a minute; the 18.6% invoked at least once a minute carry 99.6% of the invocations; rates
    * span about 8 orders of magnitude (over the paper's two weeks).
    */
