@@ -51,6 +51,10 @@ describe('trace synth --like azure2019', () => {
       assert.ok(sum >= 1, `${f.id} is invoked`);
       total += sum;
       assert.ok(f.durationMs?.average !== undefined && f.durationMs.average > 0, `${f.id} has a duration`);
+      assert.ok(
+        f.durationMs.average <= 600_000,
+        `${f.id} averages ${f.durationMs.average} ms, past the 10-minute cap`,
+      );
       assert.ok(f.memoryMb?.average !== undefined && f.memoryMb.average > 0, `${f.id} has memory`);
     });
     assert.equal(total, r.invocations);

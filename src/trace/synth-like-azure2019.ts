@@ -513,7 +513,7 @@ export async function synthesizeLikeAzure2019(
       Array.from({ length: n }, (_, i) => i),
     )) {
       const s = durationSigma[fn]!;
-      const average = averageMs[fn]! * Math.exp(0.05 * normal(dayJitter));
+      const average = Math.min(MAX_AVERAGE_MS, averageMs[fn]! * Math.exp(0.05 * normal(dayJitter)));
       const median = average * Math.exp((-s * s) / 2);
       const at = (p: number) => ms(median * Math.exp(s * Z[p]!));
       const points = DURATION_PERCENTILES.map(at);
