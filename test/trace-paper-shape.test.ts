@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type PaperCheck, paperChecks } from '../src/report/paper-check.js';
 import { type TraceFiguresJson, traceFiguresJson, traceStatistics } from '../src/report/trace-stats.js';
@@ -186,6 +188,19 @@ describe('traceStatistics', () => {
 });
 
 describe('trace figures --json', () => {
+  it('prints the statistics and still writes the figures when --out is given', async () => {
+    const dir = await tmpTrace();
+    await synthesizeAzure2019Day({ seed: 4, functions: 30, minutes: 180, outDir: dir });
+    const out = await tmpTrace();
+    const r = await runCli(['trace', 'figures', dir, '--json', '--out', out, '--no-png']);
+    assert.equal(r.code, 0, r.stderr);
+    const json = JSON.parse(r.stdout) as TraceFiguresJson;
+    assert.equal(json.statistics.functions, 30);
+    assert.equal(json.statistics.hourly?.hours, 3);
+    const index = JSON.parse(await readFile(join(out, 'figures.json'), 'utf8')) as { figures: unknown[] };
+    assert.equal(index.figures.length, 7);
+  });
+
   it('needs --out or --json: a usage error otherwise', async () => {
     const dir = await tmpTrace();
     await synthesizeAzure2019Day({ seed: 1, functions: 5, minutes: 10, outDir: dir });

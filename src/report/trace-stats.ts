@@ -143,12 +143,18 @@ export function traceStatistics(trace: Trace, stats?: readonly FunctionStats[]):
 
   let triggers: TraceStatistics['triggers'] = null;
   if (fns.length > 0 && fns.every((f) => f.trigger !== undefined)) {
+    const fnCount: Record<string, number> = {};
+    const invCount: Record<string, number> = {};
+    fns.forEach((f, i) => {
+      fnCount[f.trigger!] = (fnCount[f.trigger!] ?? 0) + 1;
+      invCount[f.trigger!] = (invCount[f.trigger!] ?? 0) + totals[i]!;
+    });
     const byFns: Record<string, number> = {};
     const byInv: Record<string, number> = {};
-    fns.forEach((f, i) => {
-      byFns[f.trigger!] = (byFns[f.trigger!] ?? 0) + 1 / fns.length;
-      byInv[f.trigger!] = (byInv[f.trigger!] ?? 0) + (invocations > 0 ? totals[i]! / invocations : 0);
-    });
+    for (const t of Object.keys(fnCount)) {
+      byFns[t] = fnCount[t]! / fns.length;
+      byInv[t] = invocations > 0 ? invCount[t]! / invocations : 0;
+    }
     const appsWith = (t: string) =>
       apps.length === 0
         ? null
