@@ -161,13 +161,22 @@ const logNote = (fig: Figure, what: string) => {
   return off > 0 ? ` ${off} ${what} at 0 are not on the log axis (they are in the CSV).` : '';
 };
 
+/** functionStats of every function of the trace, in order. */
+export function traceFunctionStats(trace: Trace): FunctionStats[] {
+  return trace.functions.map((_, i) => functionStats(trace.arrivals(i)));
+}
+
 /**
  * Computes the figures (data only; draw them with writeFigures). `label` names the trace in
- * titles. One pass over every function's arrivals: memory is the per-function statistics.
+ * titles. One pass over every function's arrivals (unless `stats`, traceFunctionStats of this
+ * trace, is given): memory is the per-function statistics.
  */
-export function traceFigures(trace: Trace, label: string = trace.format): TraceFigures {
+export function traceFigures(
+  trace: Trace,
+  label: string = trace.format,
+  stats: readonly FunctionStats[] = traceFunctionStats(trace),
+): TraceFigures {
   const fns = trace.functions;
-  const stats = fns.map((_, i) => functionStats(trace.arrivals(i)));
   const totals = stats.map((s) => s.invocations);
   const figures: Figure[] = [];
   const skipped: TraceFigures['skipped'] = [];
@@ -356,9 +365,9 @@ export interface TraceFiguresResult {
 export async function writeTraceFigures(
   trace: Trace,
   dir: string,
-  options: { png?: boolean; label?: string } = {},
+  options: { png?: boolean; label?: string; stats?: readonly FunctionStats[] } = {},
 ): Promise<TraceFiguresResult> {
-  const { figures, skipped } = traceFigures(trace, options.label);
+  const { figures, skipped } = traceFigures(trace, options.label, options.stats);
   const written = await writeFigures(dir, figures, { png: options.png ?? true });
   const index = {
     trace: { format: trace.format, files: trace.files },

@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { Argv } from 'yargs';
 import { writeCompareReport, writeRunReport } from '../../report/html-report.js';
-import { formatTraceFigures, writeTraceFigures } from '../../report/trace-figures.js';
+import { formatTraceFigures, traceFunctionStats, writeTraceFigures } from '../../report/trace-figures.js';
+import { traceFiguresJson } from '../../report/trace-stats.js';
 import { readTrace } from '../../trace/read.js';
 import { throwIfErrors, toTraceOptions, traceFlags } from '../plan-flags.js';
 
@@ -17,18 +18,43 @@ export const traceFiguresCommand = {
   builder: (y: Argv) =>
     traceFlags(y)
       .options({
-        out: { type: 'string', demandOption: true, describe: 'Folder for the figures (created if missing)' },
+        out: {
+          type: 'string',
+          describe: 'Folder for the figures (created if missing); optional with --json',
+        },
       })
       .options({ png: { type: 'boolean', default: true, describe: 'Also write PNGs (--no-png: SVG only)' } })
-      .example('$0 trace figures traces/azure2019-day1 --out figs/', 'seven figures, 4 files each'),
+      .options({
+        json: {
+          type: 'boolean',
+          default: false,
+          describe:
+            'Print the statistics behind each figure as JSON, beside the numbers the paper publishes (docs/traces.md)',
+        },
+      })
+      .example('$0 trace figures traces/azure2019-day1 --out figs/', 'seven figures, 4 files each')
+      .example(
+        '$0 trace figures paper-day --json',
+        "the shares and fits behind the figures, and the paper's",
+      ),
   handler: async (
-    args: Awaited<ReturnType<ReturnType<typeof traceFlags>['parseAsync']>> & { out: string; png: boolean },
+    args: Awaited<ReturnType<ReturnType<typeof traceFlags>['parseAsync']>> & {
+      out?: string;
+      png: boolean;
+      json: boolean;
+    },
   ) => {
     const errors: string[] = [];
-    const { trace, ...read } = toTraceOptions(args, errors);
+    const { trace: path, ...read } = toTraceOptions(args, errors);
+    if (args.out === undefined && !args.json)
+      errors.push('name a folder for the figures (--out DIR), or ask for --json');
     throwIfErrors(errors);
-    const result = await writeTraceFigures(await readTrace(trace, read), args.out, { png: args.png });
-    process.stdout.write(`${formatTraceFigures(result)}\n`);
+    const trace = await readTrace(path, read);
+    const stats = traceFunctionStats(trace);
+    const result =
+      args.out === undefined ? undefined : await writeTraceFigures(trace, args.out, { png: args.png, stats });
+    if (args.json) process.stdout.write(`${JSON.stringify(traceFiguresJson(trace, stats), null, 2)}\n`);
+    else if (result !== undefined) process.stdout.write(`${formatTraceFigures(result)}\n`);
   },
 };
 
