@@ -67,10 +67,20 @@ export interface Manifest {
   warnings: string[];
 }
 
+export interface WarmUpFacts {
+  /** Throw-away invocations run through the dispatcher, the send path and the row path. */
+  invocations: number;
+  /** Whether the platform ran its own send path (and opened its connections), else a no-op one. */
+  sendPath: 'platform' | 'none';
+  durationMs: number;
+}
+
 export interface DispatchFacts {
   pacing: string;
   pacingReason: string;
   warmupMs: number;
+  /** What was warmed before time zero (throw-away work, not in the dataset), and how long it took. */
+  warmedBeforeStart?: WarmUpFacts;
   /** Planned invocations over the planned run time, and sent ones over the run's duration. */
   requestedPerS: number;
   achievedPerS: number;

@@ -104,6 +104,19 @@ export class H1Pool implements Sender {
     });
   }
 
+  /** Opens connections until `count` are open or opening (at most `connections`); see Sender. */
+  preconnect(count: number): Promise<void> {
+    const opening: Promise<void>[] = [];
+    const more = Math.min(count, this.o.connections) - this.conns.size - this.connecting;
+    for (let i = 0; i < more && !this.closed; i++) opening.push(new Promise((done) => this.open(done)));
+    return Promise.all(opening).then(() => undefined);
+  }
+
+  /** Connections open (connected), for tests and warm-up checks. */
+  get openConnections(): number {
+    return this.conns.size;
+  }
+
   /** Stops taking requests; those in flight get graceMs, then every connection is destroyed. */
   async close(why: string, graceMs = CLOSE_GRACE_MS): Promise<void> {
     this.closed = true;
@@ -144,7 +157,8 @@ export class H1Pool implements Sender {
     return undefined;
   }
 
-  private open(): void {
+  /** Opens one connection; `done` (preconnect) is called once it is connected or has failed. */
+  private open(done?: () => void): void {
     this.connecting++;
     const socket = connect({ host: this.host, port: this.port, noDelay: true });
     const timer = setTimeout(
@@ -154,6 +168,7 @@ export class H1Pool implements Sender {
     const onError = (e: Error) => {
       clearTimeout(timer);
       this.connecting--;
+      done?.();
       // The first waiting request learns why; the others try again with a new connection.
       const p = this.next();
       if (p) this.fail(p, 'transport', `${this.o.origin}: ${describe(e)}`);
@@ -166,6 +181,7 @@ export class H1Pool implements Sender {
       this.connecting--;
       const conn = new Conn(socket, this);
       this.conns.add(conn);
+      done?.();
       if (this.closed) {
         socket.destroy();
         return;
