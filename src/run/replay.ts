@@ -274,7 +274,6 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
       pacing = chosen;
       clock = createClock(chosen.pacing);
     }
-    log(`pacing: ${pacing.pacing} (${pacing.reason})`);
     // Before time zero: the writer thread running, the connections open, the code compiled.
     const warmStartMs = performance.now();
     await writer.drain();
@@ -307,6 +306,8 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
       sendPath: warmInvoker ? 'platform' : 'none',
       durationMs: Math.round(performance.now() - warmStartMs),
     };
+    // Logged as the run starts (tests and scripts take it as the start).
+    log(`pacing: ${pacing.pacing} (${pacing.reason}); warmed in ${warmedBeforeStart.durationMs} ms`);
     let startUs = clock.nowUs();
     if (o.startAtMs !== undefined && manifest.startAt) {
       log(`waiting for --start-at ${manifest.startAt.at}`);
