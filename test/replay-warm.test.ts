@@ -100,6 +100,8 @@ describe('replay warm-up before time zero', () => {
     assert.equal(warmed?.sendPath, 'platform');
     assert.ok((warmed?.invocations ?? 0) > 0);
     assert.equal(manifest.counts.planned, 40);
+    const startup = manifest.dispatch?.startup;
+    assert.ok(startup !== undefined && startup.cpuMs > 0 && startup.wallMs >= warmed!.durationMs);
   });
 
   test('--pacing auto records in the manifest the peak rate and free cores it chose by', async () => {

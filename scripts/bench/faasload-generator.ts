@@ -104,13 +104,23 @@ export async function readLateness(runDir: string): Promise<Lateness> {
   };
 }
 
-/** The pacing a run used and why, from its manifest. */
+/** The pacing a run used and why, and its start-up's CPU, from its manifest. */
 async function readPacing(runDir: string): Promise<string | undefined> {
   try {
     const m = JSON.parse(await readFile(join(runDir, 'manifest.json'), 'utf8')) as {
-      dispatch?: { pacing?: string; pacingReason?: string };
+      dispatch?: {
+        pacing?: string;
+        pacingReason?: string;
+        startup?: { cpuMs: number; wallMs: number };
+        warmedBeforeStart?: { durationMs: number };
+      };
     };
-    return m.dispatch?.pacing === undefined ? undefined : `${m.dispatch.pacing} (${m.dispatch.pacingReason})`;
+    const d = m.dispatch;
+    if (d?.pacing === undefined) return undefined;
+    const startup = d.startup
+      ? `; start-up ${d.startup.cpuMs} ms CPU, ${d.startup.wallMs} ms wall (warm-up ${d.warmedBeforeStart?.durationMs ?? '?'} ms)`
+      : '';
+    return `${d.pacing} (${d.pacingReason})${startup}`;
   } catch {
     return undefined;
   }

@@ -81,6 +81,12 @@ export interface DispatchFacts {
   warmupMs: number;
   /** What was warmed before time zero (throw-away work, not in the dataset), and how long it took. */
   warmedBeforeStart?: WarmUpFacts;
+  /**
+   * Start-up: CPU of this process (all its threads) and wall time from the process's start to the
+   * run's time zero: loading the code, reading and planning the trace, deploying, starting the
+   * worker threads (dataset writer, monitors) and the warm-up.
+   */
+  startup?: { cpuMs: number; wallMs: number };
   /** Planned invocations over the planned run time, and sent ones over the run's duration. */
   requestedPerS: number;
   achievedPerS: number;

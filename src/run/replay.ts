@@ -159,6 +159,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     reason: o.clock ? 'a clock given by the caller' : 'not resolved: the run stopped before it started',
   };
   let warmedBeforeStart: WarmUpFacts | undefined;
+  let startup: { cpuMs: number; wallMs: number } | undefined;
 
   const runId = makeRunId(o.trace, startedAt);
   const dir = await createRunDir(o.out, o.resultsDir, runId);
@@ -306,8 +307,15 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
       sendPath: warmInvoker ? 'platform' : 'none',
       durationMs: Math.round(performance.now() - warmStartMs),
     };
+    const startupCpu = process.cpuUsage();
+    startup = {
+      cpuMs: Math.round((startupCpu.user + startupCpu.system) / 1000),
+      wallMs: Math.round(performance.now()),
+    };
     // Logged as the run starts (tests and scripts take it as the start).
-    log(`pacing: ${pacing.pacing} (${pacing.reason}); warmed in ${warmedBeforeStart.durationMs} ms`);
+    log(
+      `pacing: ${pacing.pacing} (${pacing.reason}); warmed in ${warmedBeforeStart.durationMs} ms; start-up ${startup.cpuMs} ms of CPU`,
+    );
     let startUs = clock.nowUs();
     if (o.startAtMs !== undefined && manifest.startAt) {
       log(`waiting for --start-at ${manifest.startAt.at}`);
@@ -408,6 +416,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
       pacingReason: pacing.reason,
       warmupMs: o.warmupMs,
       ...(warmedBeforeStart ? { warmedBeforeStart } : {}),
+      ...(startup ? { startup } : {}),
       requestedPerS: schedule.spanUs > 0 ? planned / (schedule.spanUs / 1e6) : 0,
       achievedPerS: stats && summary.durationS > 0 ? summary.sent / summary.durationS : 0,
       droppedLate: stats?.droppedLate ?? 0,
