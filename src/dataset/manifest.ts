@@ -73,6 +73,8 @@ export interface WarmUpFacts {
   /** Whether the platform ran its own send path (and opened its connections), else a no-op one. */
   sendPath: 'platform' | 'none';
   durationMs: number;
+  /** CPU of this process (all its threads) over the warm-up. */
+  cpuMs: number;
 }
 
 export interface DispatchFacts {

@@ -11,8 +11,8 @@ import { dispatch, type InvocationRecord, type Invoker } from '../dispatch/dispa
 import type { Arrival } from '../schedule/types.js';
 
 export const WARM_UP_DEFAULTS = {
-  /** Throw-away invocations: enough for V8 to optimize the hot functions. */
-  count: 1000,
+  /** Throw-away invocations: enough for V8 to compile the hot functions optimized (a few hundred calls). */
+  count: 500,
   /** Spread evenly over this long, so the pacing's waits run too. */
   spanUs: 100_000,
 } as const;
