@@ -20,7 +20,6 @@ import {
 } from '../dispatch/dispatcher.js';
 import { type LagAlert, LIVE_DEFAULTS, LiveStats } from '../dispatch/live.js';
 import { CpuWindow, choosePacing, createClock, type PacingChoice } from '../dispatch/pacing.js';
-import { addInvocationCounters } from '../monitor/perf-invocations.js';
 import { type RunningMonitors, startMonitors } from '../monitor/run.js';
 import { gapWarning, MONITOR_DEFAULTS, type MonitorOptions, resolveMonitorConfig } from '../monitor/set.js';
 import type { RuntimeChoice } from '../platforms/local/runtime.js';
@@ -404,7 +403,12 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     };
     if (live && !tableError) manifest.tables.timeline = await writeTimeline(dir, runId, live);
     // Per-activation counter deltas need both tables closed (the perf monitor's and invocations).
-    if (!tableError) await addInvocationCounters(dir, runId, manifest, warnings);
+    // Loaded only when the perf monitor wrote counters: it brings parquet-wasm into this thread,
+    // a start-up cost every run would pay otherwise.
+    if (!tableError && manifest.tables.counters) {
+      const { addInvocationCounters } = await import('../monitor/perf-invocations.js');
+      await addInvocationCounters(dir, runId, manifest, warnings);
+    }
     summary ??= collector.summary(0);
     manifest.counts = {
       ...manifest.counts,
