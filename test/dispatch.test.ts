@@ -232,13 +232,38 @@ for (const pacing of ['precise', 'timer'] as const) {
 }
 
 describe('choosePacing', () => {
-  it('keeps an explicit choice and resolves auto by the idle cores', () => {
-    assert.equal(choosePacing('timer', { cpus: 64, load1: 0 }).pacing, 'timer');
-    assert.equal(choosePacing('precise', { cpus: 1, load1: 1 }).pacing, 'precise');
-    assert.equal(choosePacing('auto', { cpus: 4, load1: 1 }).pacing, 'precise');
-    assert.equal(choosePacing('auto', { cpus: 2, load1: 0.9 }).pacing, 'timer');
-    assert.equal(choosePacing('auto', { cpus: 1, load1: 0 }).pacing, 'timer');
-    assert.match(choosePacing('auto', { cpus: 2, load1: 1.2 }).reason, /0\.8 of 2 cores idle/);
+  it('keeps an explicit choice whatever the plan and the host', () => {
+    assert.equal(choosePacing('timer', { peakPerS: 10, freeCores: 64, cpus: 64 }).pacing, 'timer');
+    assert.equal(choosePacing('precise', { peakPerS: 50_000, freeCores: 0, cpus: 1 }).pacing, 'precise');
+    assert.equal(choosePacing('precise', { peakPerS: 1, freeCores: 0, cpus: 1 }).reason, '--pacing precise');
+  });
+
+  it('resolves auto from the plan peak rate and the free cores, the dispatcher thread included', () => {
+    const auto = (peakPerS: number, freeCores: number, cpus = 2) =>
+      choosePacing('auto', { peakPerS, freeCores, cpus }).pacing;
+    // A dense plan keeps the dispatcher's thread polling: a whole core, plus one spare half.
+    assert.equal(auto(2000, 1.9), 'precise');
+    assert.equal(auto(2000, 1.45), 'timer');
+    assert.equal(auto(5000, 1.4), 'timer');
+    // The same busy host: a sparse plan polls a few ms a second, so it still gets precise.
+    assert.equal(auto(10, 0.6), 'precise');
+    assert.equal(auto(10, 0.3), 'timer');
+    // The boundary moves with the rate: 100/s polls 0.2 core (+ 0.005 sending + 0.5 spare).
+    assert.equal(auto(100, 0.71), 'precise');
+    assert.equal(auto(100, 0.69), 'timer');
+  });
+
+  it('says why auto chose, with the peak rate and the free cores', () => {
+    const { pacing, reason } = choosePacing('auto', { peakPerS: 2000, freeCores: 1.2, cpus: 2 });
+    assert.equal(pacing, 'timer');
+    assert.match(
+      reason,
+      /^auto: plan peak 2000\/s: precise needs 1\.00 core .*1\.2 of 2 cores free, too few to poll$/,
+    );
+    assert.match(
+      choosePacing('auto', { peakPerS: 40, freeCores: 1.5, cpus: 2 }).reason,
+      /plan peak 40\/s.*1\.5 of 2 cores free$/,
+    );
   });
 });
 

@@ -1,13 +1,18 @@
 /**
- * Benchmark: dispatch precision. How closely each load generator holds a requested constant rate
- * against a local HTTP sink (scripts/bench/sink.ts, 127.0.0.1 only), measured at the receiving
- * end the same way for all, side by side in one run: faasload (precise and timer pacing),
- * autocannon --overallRate, hey -q, Artillery arrivalRate, and wrk closed loop as the ceiling.
- * Then faasload's highest sustainable open-loop rate (precise pacing), stepping the rate up.
+ * Benchmark: dispatch precision and CPU per request. How closely each load generator holds a
+ * requested constant rate against a local HTTP sink (scripts/bench/sink.ts, 127.0.0.1 only),
+ * measured at the receiving end the same way for all, side by side in one run: faasload with its
+ * default flags (and, named in --tools, faasload-precise and faasload-timer), autocannon
+ * --overallRate, hey -q, and (named) Artillery arrivalRate and wrk closed loop as the ceiling.
+ * faasload's lateness is reported per second of the run: the whole run, its first second and its
+ * worst second. CPU per 1,000 requests is given from start to end (GNU time: start-up included)
+ * and in the steady state (the process tree's CPU sampled from /proc, over the whole seconds of
+ * arrivals at the sink after the first two, divided by the requests that arrived in them).
+ * Then, unless --no-ramp, faasload's highest sustainable open-loop rate, stepping the rate up.
  *
- *   node dist/scripts/bench/pacing.js [--seconds 10] [--reps 1] [--rates 2000,10000]
+ *   node dist/scripts/bench/pacing.js [--seconds 10] [--reps 3] [--rates 2000,5000]
  *       [--connections 64] [--ramp 5000,10000,15000,20000,25000,30000,40000] [--ramp-seconds 5]
- *       [--no-ramp] [--tools faasload,autocannon,hey,artillery,wrk] [--out results/bench]
+ *       [--no-ramp] [--tools faasload,autocannon,hey] [--out results/bench]
  *
  * Peers come from scripts/bench/peers.sh (a cache outside the repository); one that is missing
  * is reported as 'not installed'. Writes pacing.json and pacing.md. Medians over --reps runs.
@@ -16,20 +21,21 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { FAASLOAD } from './faasload-generator.js';
+import { FAASLOAD, FAASLOAD_MODES } from './faasload-generator.js';
 import { type Generator, type Lateness, PEERS, PEERS_PREFIX } from './peers.js';
 import { type SinkStats, startSink } from './sink.js';
+import { cpuBetween, type TimedRun } from './timed-run.js';
 
 const { values } = parseArgs({
   options: {
     seconds: { type: 'string', default: '10' },
-    reps: { type: 'string', default: '1' },
-    rates: { type: 'string', default: '2000,10000' },
+    reps: { type: 'string', default: '3' },
+    rates: { type: 'string', default: '2000,5000' },
     connections: { type: 'string', default: '64' },
     ramp: { type: 'string', default: '5000,10000,15000,20000,25000,30000,40000' },
     'ramp-seconds': { type: 'string', default: '5' },
     'no-ramp': { type: 'boolean', default: false },
-    tools: { type: 'string', default: 'faasload,autocannon,hey,artillery,wrk' },
+    tools: { type: 'string', default: 'faasload,autocannon,hey' },
     out: { type: 'string', default: 'results/bench' },
   },
 });
@@ -46,7 +52,7 @@ const connections = positive('connections', values.connections);
 const ramp = values['no-ramp'] ? [] : list('ramp', values.ramp);
 const rampSeconds = positive('ramp-seconds', values['ramp-seconds']);
 const tools = new Set(values.tools.split(','));
-const generators = [...FAASLOAD, ...PEERS].filter((g) => tools.has(g.tool));
+const generators = [...FAASLOAD, ...FAASLOAD_MODES, ...PEERS].filter((g) => tools.has(g.tool));
 /** The ramp's pass criteria. */
 const MAX_SHORTFALL = 0.001;
 const MAX_P99_MS = 10;
@@ -60,8 +66,13 @@ interface Sample {
   /** Requests per whole second at the sink, the first and last (partial) seconds left out. */
   perSecondMin: number | null;
   perSecondMax: number | null;
+  /** Start to end: the process tree's user + sys over the whole run, start-up included. */
   cpuPer1k: number | null;
+  /** Steady state: CPU over the whole seconds of arrivals after the first two, per request in them. */
+  cpuPer1kSteady: number | null;
   lateness?: Lateness;
+  /** faasload: the pacing it used and why. */
+  pacing?: string;
   /** The run counts, but did not end cleanly (stopped at its time limit, non-zero exit). */
   note?: string;
   /** The run does not count (nothing arrived, or the tool could not be started). */
@@ -73,9 +84,9 @@ interface Row {
   mode: string;
   requested: number | null;
   /** Medians over the repetitions; absent when the generator could not run. */
-  median?: Omit<Sample, 'lateness' | 'error'> & {
+  median?: Omit<Sample, 'lateness' | 'error' | 'pacing'> & {
     ratio: number | null;
-    lateness?: Omit<Lateness, 'outcomes'>;
+    lateness?: Omit<Lateness, 'outcomes' | 'perSecondP99Ms' | 'worstSecond'>;
   };
   samples: Sample[];
   note?: string;
@@ -92,9 +103,26 @@ const medianOrNull = (xs: (number | null | undefined)[]) => {
   return Number.isNaN(m) ? null : m;
 };
 
-function sample(requested: number | null, s: SinkStats, cpuS: number | null): Sample {
+/** Seconds of arrivals left out of the steady state at the start (the first is partial). */
+const STEADY_SKIP_S = 2;
+
+/** CPU per 1,000 requests over the whole seconds of arrivals after STEADY_SKIP_S, the last (partial) one left out. */
+function steadyCpuPer1k(s: SinkStats, run: TimedRun | null): number | null {
+  if (run === null || s.count === 0) return null;
+  const firstSecond = Math.floor(s.firstUs / 1e6);
+  const from = STEADY_SKIP_S;
+  const to = s.perSecond.length - 1;
+  if (to - from < 2) return null;
+  let requests = 0;
+  for (let i = from; i < to; i++) requests += s.perSecond[i]!;
+  const cpuS = cpuBetween(run.cpuSamples, (firstSecond + from) * 1e6, (firstSecond + to) * 1e6);
+  return cpuS === null || requests === 0 ? null : (cpuS / requests) * 1000;
+}
+
+function sample(requested: number | null, s: SinkStats, run: TimedRun | null): Sample {
   const spanS = (s.lastUs - s.firstUs) / 1e6;
   const inner = s.perSecond.slice(1, -1);
+  const cpuS = run?.cpuS ?? null;
   return {
     requested,
     count: s.count,
@@ -102,6 +130,7 @@ function sample(requested: number | null, s: SinkStats, cpuS: number | null): Sa
     perSecondMin: inner.length > 0 ? Math.min(...inner) : null,
     perSecondMax: inner.length > 0 ? Math.max(...inner) : null,
     cpuPer1k: cpuS === null || s.count === 0 ? null : (cpuS / s.count) * 1000,
+    cpuPer1kSteady: steadyCpuPer1k(s, run),
   };
 }
 
@@ -122,6 +151,7 @@ function summarize(g: Generator, requested: number | null, samples: Sample[]): R
     perSecondMin: medianOrNull(ok.map((s) => s.perSecondMin)),
     perSecondMax: medianOrNull(ok.map((s) => s.perSecondMax)),
     cpuPer1k: medianOrNull(ok.map((s) => s.cpuPer1k)),
+    cpuPer1kSteady: medianOrNull(ok.map((s) => s.cpuPer1kSteady)),
   };
   if (late.length > 0) {
     row.median.lateness = {
@@ -129,6 +159,8 @@ function summarize(g: Generator, requested: number | null, samples: Sample[]): R
       p50Ms: median(late.map((l) => l.p50Ms)),
       p99Ms: median(late.map((l) => l.p99Ms)),
       p999Ms: median(late.map((l) => l.p999Ms)),
+      firstSecondP99Ms: median(late.map((l) => l.firstSecondP99Ms)),
+      worstSecondP99Ms: median(late.map((l) => l.worstSecondP99Ms)),
       lateOver1ms: median(late.map((l) => l.lateOver1ms)),
     };
   }
@@ -149,10 +181,17 @@ async function measure(g: Generator, rate: number | null, secs: number): Promise
   await sink.take(); // anything left over belongs to no run
   const label = `${g.tool} ${g.mode} at ${rate ?? 'max'}/s for ${secs} s`;
   try {
-    const { run, lateness } = await g.run({ rate, seconds: secs, url: sink.url, connections, workDir });
+    const { run, lateness, pacing } = await g.run({
+      rate,
+      seconds: secs,
+      url: sink.url,
+      connections,
+      workDir,
+    });
     const stats = await sink.take();
-    const s = sample(rate, stats, run.cpuS);
+    const s = sample(rate, stats, run);
     if (lateness !== undefined) s.lateness = lateness;
+    if (pacing !== undefined) s.pacing = pacing;
     if (run.code !== 0 || run.killed) {
       const why = run.killed ? 'stopped at its time limit' : `exited ${run.code}`;
       const tail = run.stderr.trim().split('\n').slice(-3).join(' / ');
@@ -160,9 +199,12 @@ async function measure(g: Generator, rate: number | null, secs: number): Promise
       else s.note = `${why} after ${run.wallS.toFixed(0)} s`;
       process.stderr.write(`  ${label}: ${why}: ${tail}\n`);
     }
-    const extra = s.lateness ? `, lateness p99 ${s.lateness.p99Ms.toFixed(2)} ms` : '';
+    const l = s.lateness;
+    const extra = l
+      ? `, lateness p99 ${l.p99Ms.toFixed(2)} ms (first second ${l.firstSecondP99Ms.toFixed(2)}, worst ${l.worstSecondP99Ms.toFixed(2)} in second ${l.worstSecond}), pacing ${s.pacing ?? '?'}`
+      : '';
     process.stderr.write(
-      `${label}: ${s.count} requests, ${s.achieved.toFixed(0)}/s, cpu ${s.cpuPer1k?.toFixed(3) ?? '?'} s/1k${extra}\n`,
+      `${label}: ${s.count} requests, ${s.achieved.toFixed(0)}/s, cpu ${s.cpuPer1k?.toFixed(3) ?? '?'} s/1k (steady ${s.cpuPer1kSteady?.toFixed(3) ?? '?'})${extra}\n`,
     );
     return s;
   } catch (err) {
@@ -197,7 +239,7 @@ try {
     }
   }
 
-  const precise = FAASLOAD[0]!;
+  const precise = FAASLOAD[0]!; // the default flags
   if (ramp.length > 0 && tools.has('faasload')) {
     const why = precise.missing();
     if (why !== undefined) sustainable.note = `faasload: ${why}`;
@@ -220,16 +262,31 @@ try {
 
 const fixed = (x: number | null | undefined, digits: number) =>
   x === null || x === undefined || Number.isNaN(x) ? '-' : x.toFixed(digits);
+/** hey's steady CPU per request at the same rate: the yardstick of the CPU goal. */
+const heySteady = (rate: number | null) =>
+  rows.find((r) => r.tool === 'hey' && r.requested === rate)?.median?.cpuPer1kSteady ?? null;
 function line(r: Row): string {
   const m = r.median;
   const req = r.requested === null ? '(closed loop)' : String(r.requested);
-  if (m === undefined) return `| ${r.tool} | ${r.mode} | ${req} | ${r.note} | | | | | |`;
+  if (m === undefined) return `| ${r.tool} | ${r.mode} | ${req} | ${r.note} | | | | | | | | |`;
   const spread = m.perSecondMin === null ? '-' : `${m.perSecondMin}-${m.perSecondMax}`;
   const l = m.lateness;
-  const lateness = l ? `${fixed(l.p50Ms, 3)} / ${fixed(l.p99Ms, 3)} / ${fixed(l.p999Ms, 3)}` : '-';
+  const perSecond = l
+    ? `${fixed(l.p99Ms, 3)} / ${fixed(l.firstSecondP99Ms, 3)} / ${fixed(l.worstSecondP99Ms, 3)}`
+    : '-';
+  const lateness = l ? `${fixed(l.p50Ms, 3)} / ${fixed(l.p999Ms, 3)}` : '-';
   const share = l ? `${fixed(l.lateOver1ms * 100, 2)}%` : '-';
-  return `| ${r.tool} | ${r.mode} | ${req} | ${fixed(m.achieved, 0)} | ${fixed(m.ratio, 4)} | ${spread} | ${lateness} | ${share} | ${fixed(m.cpuPer1k, 3)} |`;
+  const hey = heySteady(r.requested);
+  const vsHey = hey === null || m.cpuPer1kSteady === null ? '-' : `${fixed(m.cpuPer1kSteady / hey, 2)}x`;
+  return `| ${r.tool} | ${r.mode} | ${req} | ${fixed(m.achieved, 0)} | ${fixed(m.ratio, 4)} | ${spread} | ${perSecond} | ${lateness} | ${share} | ${fixed(m.cpuPer1k, 3)} | ${fixed(m.cpuPer1kSteady, 3)} | ${vsHey} |`;
 }
+/** What faasload's auto pacing chose, per rate (each run's choice, as its manifest says). */
+const pacingNotes = rows
+  .filter((r) => r.tool === 'faasload')
+  .map(
+    (r) =>
+      `- faasload at ${r.requested}/s used: ${[...new Set(r.samples.map((s) => s.pacing ?? '?'))].join('; ')}.`,
+  );
 const host = {
   node: process.version,
   cpu: cpus()[0]?.model ?? 'unknown',
@@ -252,14 +309,15 @@ const notes = rows
 const md = [
   `# Dispatch precision: requested vs achieved rate at a local HTTP sink (${seconds} s runs, ${reps === 1 ? '1 run each, no median' : `median of ${reps} runs`})`,
   '',
-  `Host: ${host.cpu}, ${host.cores} cores, Node ${host.node}, load average ${host.loadAverage1m.start.toFixed(2)} at the start, ${host.loadAverage1m.end.toFixed(2)} at the end; the sink (one Node process) shares the machine with the generator. ${connections} connections each. Achieved = (requests - 1) / (last - first arrival) at the sink; per second = min-max requests in each whole second at the sink, first and last partial seconds left out; CPU = user + sys of the generator's process tree (GNU time) per 1,000 requests received. Lateness = sent_at (the socket write) - scheduled_at from faasload's dataset, its first second (--warmup 1s) left out. Every tool sends GET.`,
+  `Host: ${host.cpu}, ${host.cores} cores, Node ${host.node}, load average ${host.loadAverage1m.start.toFixed(2)} at the start, ${host.loadAverage1m.end.toFixed(2)} at the end; the sink (one Node process) shares the machine with the generator. ${connections} connections each. Achieved = (requests - 1) / (last - first arrival) at the sink; per second = min-max requests in each whole second at the sink, first and last partial seconds left out. CPU = user + sys of the generator's process tree per 1,000 requests received: from start to end (GNU time, start-up included), and steady (sampled from /proc every 100 ms, over the whole seconds of arrivals after the first ${STEADY_SKIP_S}, the last partial one left out); vs hey = steady / hey's steady at the same rate. Lateness = sent_at (the socket write) - scheduled_at from faasload's dataset, every second of the run included (no --warmup), p99 over the whole run, of its first second, and of its worst second (by scheduled time). Every tool sends GET.`,
   '',
-  '| tool | mode | requested/s | achieved/s | ratio | per second min-max | lateness p50 / p99 / p99.9 ms | sent > 1 ms late | CPU s / 1,000 req |',
-  '|---|---|---:|---:|---:|---:|---:|---:|---:|',
+  '| tool | mode | requested/s | achieved/s | ratio | per second min-max | lateness p99 whole / first s / worst s, ms | lateness p50 / p99.9 ms | sent > 1 ms late | CPU s / 1,000 req, start to end | steady | steady vs hey |',
+  '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ...rows.map(line),
   '',
+  ...(pacingNotes.length > 0 ? [...pacingNotes, ''] : []),
   ...(notes.length > 0 ? [...notes, ''] : []),
-  `faasload's highest sustainable open-loop rate (precise pacing; achieved within ${MAX_SHORTFALL * 100}% of requested and lateness p99 ≤ ${MAX_P99_MS} ms): ${rampText}.`,
+  `faasload's highest sustainable open-loop rate (default flags; achieved within ${MAX_SHORTFALL * 100}% of requested and lateness p99 ≤ ${MAX_P99_MS} ms): ${rampText}.`,
   '',
 ].join('\n');
 const outDir = resolve(values.out);

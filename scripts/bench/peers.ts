@@ -27,6 +27,11 @@ export interface Lateness {
   p50Ms: number;
   p99Ms: number;
   p999Ms: number;
+  /** p99 of the run's first second, and of its worst second (which one), by scheduled time. */
+  firstSecondP99Ms: number;
+  worstSecondP99Ms: number;
+  worstSecond: number;
+  perSecondP99Ms: (number | null)[];
   /** Share of the sent invocations that left more than 1 ms late. */
   lateOver1ms: number;
   outcomes: Record<string, number>;
@@ -39,7 +44,8 @@ export interface Generator {
   closedLoop?: boolean;
   /** Why it cannot run here, or undefined when it can. */
   missing(): string | undefined;
-  run(load: Load): Promise<{ run: TimedRun; lateness?: Lateness }>;
+  /** pacing: what the run chose and why (faasload's manifest). */
+  run(load: Load): Promise<{ run: TimedRun; lateness?: Lateness; pacing?: string }>;
 }
 
 export const PEERS_PREFIX =

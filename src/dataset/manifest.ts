@@ -67,10 +67,28 @@ export interface Manifest {
   warnings: string[];
 }
 
+export interface WarmUpFacts {
+  /** Throw-away invocations run through the dispatcher, the send path and the row path. */
+  invocations: number;
+  /** Whether the platform ran its own send path (and opened its connections), else a no-op one. */
+  sendPath: 'platform' | 'none';
+  durationMs: number;
+  /** CPU of this process (all its threads) over the warm-up. */
+  cpuMs: number;
+}
+
 export interface DispatchFacts {
   pacing: string;
   pacingReason: string;
   warmupMs: number;
+  /** What was warmed before time zero (throw-away work, not in the dataset), and how long it took. */
+  warmedBeforeStart?: WarmUpFacts;
+  /**
+   * Start-up: CPU of this process (all its threads) and wall time from the process's start to the
+   * run's time zero: loading the code, reading and planning the trace, deploying, starting the
+   * worker threads (dataset writer, monitors) and the warm-up.
+   */
+  startup?: { cpuMs: number; wallMs: number };
   /** Planned invocations over the planned run time, and sent ones over the run's duration. */
   requestedPerS: number;
   achievedPerS: number;

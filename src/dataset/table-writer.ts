@@ -137,6 +137,20 @@ export class TableWriter implements TableSink<Row> {
   }
 
   /**
+   * Runs add()'s path on `rows` and drops them: nothing is counted, staged or written. For a
+   * warm-up before the first add() (the JIT compiles the table's appendRow); ignored afterwards.
+   */
+  rehearse(rows: readonly Row[]): void {
+    if (this.added > 0 || this.closed) return;
+    const stager = this.stager;
+    for (const row of rows) {
+      if (stager.n === stager.capacity) stager.clear();
+      stager.append(row);
+    }
+    stager.clear();
+  }
+
+  /**
    * Appends a record batch built elsewhere (merge, conversions): its columns must be the
    * table's, in order, with the same types. Rows added before it are flushed first.
    */

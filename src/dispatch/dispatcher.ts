@@ -145,22 +145,22 @@ export async function dispatch(
     stats.fired++;
     inFlight++;
     onFire?.(scheduledAtUs, firedAtUs);
-    invoke(arrival, invokeSignal)
-      .catch(
-        (err: unknown): InvocationResult => ({
-          outcome: 'error',
-          sentAtUs: firedAtUs,
-          endedAtUs: clock.nowUs(),
-          error: `adapter failed: ${err instanceof Error ? err.message : String(err)}`,
-        }),
-      )
-      .then((result) => {
-        try {
-          onRecord({ arrival, scheduledAtUs, firedAtUs, phase, result });
-        } finally {
-          if (--inFlight === 0) allSettled?.();
-        }
-      });
+    const settle = (result: InvocationResult) => {
+      try {
+        onRecord({ arrival, scheduledAtUs, firedAtUs, phase, result });
+      } finally {
+        if (--inFlight === 0) allSettled?.();
+      }
+    };
+    // One then() with both callbacks: one promise per invocation instead of two.
+    invoke(arrival, invokeSignal).then(settle, (err: unknown) =>
+      settle({
+        outcome: 'error',
+        sentAtUs: firedAtUs,
+        endedAtUs: clock.nowUs(),
+        error: `adapter failed: ${err instanceof Error ? err.message : String(err)}`,
+      }),
+    );
   }
   if (inFlight > 0) await new Promise<void>((resolve) => (allSettled = resolve));
   stats.endUs = clock.nowUs();

@@ -1,4 +1,4 @@
-import { availableParallelism, loadavg } from 'node:os';
+import { cpus } from 'node:os';
 import { setTimeout as sleep, setImmediate as yieldToLoop } from 'node:timers/promises';
 import { epochUs } from '../util/time.js';
 import type { Clock } from './clock.js';
@@ -11,7 +11,8 @@ import type { Clock } from './clock.js';
  *   event loop (setImmediate), so network I/O is served between polls, and spinning through the
  *   last 50 µs. Typically within tens of microseconds on a free core, at the cost of that core
  *   while it polls (all the time when arrivals are less than 2 ms apart).
- * - auto: precise when the host has a core to spare for polling, timer otherwise (see choosePacing).
+ * - auto: precise when the free cores hold the dispatcher's thread polling at the plan's peak rate,
+ *   timer otherwise (see choosePacing).
  * Both never fire early.
  */
 export type Pacing = 'timer' | 'precise';
@@ -59,30 +60,73 @@ export class PacedClock implements Clock {
   }
 }
 
-export interface HostLoad {
+/** What `--pacing auto` decides from: the plan's peak rate and the host's free cores. */
+export interface PacingInputs {
+  /** The plan's highest count of invocations in one second of the run. */
+  peakPerS: number;
+  /** Cores free for the run: idle, plus those this process used itself (see CpuWindow). */
+  freeCores: number;
   cpus: number;
-  /** 1-minute load average. */
-  load1: number;
 }
 
 /**
- * Resolves `--pacing auto`: precise when, beside the load already on the host, a core and a half
- * are idle (one for the dispatcher to poll with, the rest for its I/O); timer otherwise. Polling
- * costs nothing extra when arrivals are dense (the event loop is busy anyway) and little when
- * they are sparse, so the planned rate does not change the choice; a core to spare does.
+ * Estimated CPU the dispatcher's thread spends per invocation sent (the send path, the row path,
+ * the live accounting): the order of magnitude the pacing benchmark measures at 2,000-5,000/s
+ * (npm run bench -- pacing), rounded up.
  */
-export function choosePacing(
-  choice: PacingChoice,
-  host: HostLoad = { cpus: availableParallelism(), load1: loadavg()[0] ?? 0 },
-): { pacing: Pacing; reason: string } {
+export const SEND_CPU_US = 50;
+/** Cores left over, past the dispatcher's thread, for the writer thread, GC and a local target. */
+export const SPARE_CORES = 0.5;
+
+/**
+ * Resolves `--pacing auto`, a pure function of the plan's peak rate and the free cores. precise
+ * keeps the dispatcher's thread polling POLL_US before each arrival: at the peak that is
+ * min(1, peak x POLL_US) of a core, plus the sending itself (peak x SEND_CPU_US), and the thread
+ * is only whole while it has a core to itself. So precise when the free cores hold the
+ * dispatcher's thread at the peak plus SPARE_CORES; timer otherwise (a sleeping thread is woken
+ * promptly on a busy host, a polling one is time-sliced). A sparse plan costs little polling and
+ * gets precise even on a busy host; a dense one needs a whole free core. The reason says why.
+ */
+export function choosePacing(choice: PacingChoice, inputs: PacingInputs): { pacing: Pacing; reason: string } {
   if (choice !== 'auto') return { pacing: choice, reason: `--pacing ${choice}` };
-  const idle = host.cpus - host.load1;
-  return idle >= 1.5
-    ? { pacing: 'precise', reason: `auto: ${idle.toFixed(1)} of ${host.cpus} cores idle` }
-    : {
-        pacing: 'timer',
-        reason: `auto: ${Math.max(0, idle).toFixed(1)} of ${host.cpus} cores idle, none to spare for polling`,
-      };
+  const { peakPerS, freeCores, cpus } = inputs;
+  const pollCores = Math.min(1, (peakPerS * POLL_US) / 1e6);
+  const dispatcherCores = Math.min(1, pollCores + (peakPerS * SEND_CPU_US) / 1e6);
+  const needCores = dispatcherCores + SPARE_CORES;
+  const facts = `plan peak ${Math.round(peakPerS)}/s: precise needs ${dispatcherCores.toFixed(2)} core for the dispatcher's thread + ${SPARE_CORES} spare; ${Math.max(0, freeCores).toFixed(1)} of ${cpus} cores free`;
+  return freeCores >= needCores
+    ? { pacing: 'precise', reason: `auto: ${facts}` }
+    : { pacing: 'timer', reason: `auto: ${facts}, too few to poll` };
+}
+
+/**
+ * Measures the cores free on the host from its creation to free(): the idle time of every CPU
+ * (os.cpus()) plus the CPU this process used meanwhile (its own threads will be the run's, so
+ * they count as free), over the wall time. Linux and macOS report idle time; elsewhere the
+ * result is 0 idle (then only this process's use counts).
+ */
+export class CpuWindow {
+  private readonly idle0 = idleMs();
+  private readonly own0 = process.cpuUsage();
+  private readonly t0 = performance.now();
+
+  elapsedMs(): number {
+    return performance.now() - this.t0;
+  }
+
+  freeCores(): number {
+    const wallMs = this.elapsedMs();
+    if (wallMs <= 0) return 0;
+    const own = process.cpuUsage(this.own0);
+    const freeMs = idleMs() - this.idle0 + (own.user + own.system) / 1000;
+    return Math.min(cpus().length, freeMs / wallMs);
+  }
+}
+
+function idleMs(): number {
+  let ms = 0;
+  for (const c of cpus()) ms += c.times.idle;
+  return ms;
 }
 
 export function createClock(pacing: Pacing): PacedClock {

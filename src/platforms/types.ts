@@ -72,5 +72,24 @@ export interface PlatformAdapter {
   readonly address: string;
   deploy(fns: readonly FunctionSpec[], signal: AbortSignal): Promise<void>;
   invoke(fn: FunctionSpec, arrival: Arrival, signal: AbortSignal): Promise<InvocationResult>;
+  /**
+   * Optional, called after deploy() and before the run's time zero: opens what the plan will need
+   * (connections) and returns a throw-away invoke that runs the adapter's own send path without
+   * reaching any function, for the replay to warm the code with (its results are dropped), or
+   * undefined when the adapter has none. Never rejects for platform failures (the run reports them).
+   */
+  warm?(fns: readonly FunctionSpec[], plan: WarmPlan, signal: AbortSignal): Promise<WarmInvoker | undefined>;
   teardown(): Promise<void>;
+}
+
+/** What an adapter's warm() knows of the plan. */
+export interface WarmPlan {
+  /** The plan's highest count of invocations in one second of the run. */
+  peakPerS: number;
+}
+
+/** The throw-away send path of PlatformAdapter.warm(); close() releases what it opened for itself. */
+export interface WarmInvoker {
+  invoke(fn: FunctionSpec, arrival: Arrival, signal: AbortSignal): Promise<InvocationResult>;
+  close(): Promise<void>;
 }

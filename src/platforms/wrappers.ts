@@ -34,6 +34,8 @@ function wrap(inner: PlatformAdapter, invoke: PlatformAdapter['invoke']): Platfo
     address: inner.address,
     deploy: (fns, signal) => inner.deploy(fns, signal),
     invoke,
+    // The throw-away send path is the inner adapter's: warm-up sends are neither retried nor traced.
+    ...(inner.warm ? { warm: inner.warm.bind(inner) } : {}),
     teardown: () => inner.teardown(),
   };
 }

@@ -1,3 +1,4 @@
+import { cpus } from 'node:os';
 import { setTimeout as sleepMs } from 'node:timers/promises';
 import { INVOCATIONS_COLUMNS, INVOCATIONS_SCHEMA_VERSION, invocationRow } from '../dataset/invocations.js';
 import {
@@ -5,6 +6,7 @@ import {
   MANIFEST_VERSION,
   type Manifest,
   traceFileFacts,
+  type WarmUpFacts,
   writeManifest,
 } from '../dataset/manifest.js';
 import { TableWriter } from '../dataset/table-writer.js';
@@ -17,8 +19,7 @@ import {
   type InvocationRecord,
 } from '../dispatch/dispatcher.js';
 import { type LagAlert, LIVE_DEFAULTS, LiveStats } from '../dispatch/live.js';
-import { choosePacing, createClock, type PacingChoice } from '../dispatch/pacing.js';
-import { addInvocationCounters } from '../monitor/perf-invocations.js';
+import { CpuWindow, choosePacing, createClock, type PacingChoice } from '../dispatch/pacing.js';
 import { type RunningMonitors, startMonitors } from '../monitor/run.js';
 import { gapWarning, MONITOR_DEFAULTS, type MonitorOptions, resolveMonitorConfig } from '../monitor/set.js';
 import type { RuntimeChoice } from '../platforms/local/runtime.js';
@@ -35,6 +36,10 @@ import { loadPlan, type TracePlanOptions } from './load-plan.js';
 import { functionSpecs } from './names.js';
 import { createRunDir, makeRunId } from './run-dir.js';
 import { checkStartAt, DEFAULT_START_TOLERANCE_MS, waitForStart } from './start-at.js';
+import { warmUp } from './warm-up.js';
+
+/** --pacing auto: the free cores are measured over start-up (plan, deploy), this long at least. */
+export const FREE_CORES_WINDOW_MS = 250;
 
 /**
  * The whole configuration of a replay: one typed object; defaults live in REPLAY_DEFAULTS and,
@@ -57,7 +62,7 @@ export interface ReplayOptions extends TracePlanOptions, WrapperOptions {
   knative?: PlatformOptions['knative'];
   openfaas?: PlatformOptions['openfaas'];
   lambda?: PlatformOptions['lambda'];
-  /** How the dispatcher waits (see pacing.ts); auto resolves from the host's idle cores. */
+  /** How the dispatcher waits (see pacing.ts); auto resolves from the plan's peak rate and the free cores. */
   pacing?: PacingChoice;
   maxInFlight?: number;
   /** Invocations later than this when their turn comes are dropped instead of sent. */
@@ -132,6 +137,9 @@ export interface ReplayResult {
 export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   const o = { ...REPLAY_DEFAULTS, ...stripUndefined(options) };
   const log = o.log ?? (() => {});
+  // Free cores, for --pacing auto: measured from here to the end of deploy (this process's own
+  // work counts as free: its threads are the run's).
+  const cpuWindow = o.pacing === 'auto' && !o.clock ? new CpuWindow() : undefined;
   // Before planning and deploying: a common start that has already passed fails at once.
   if (o.startAtMs !== undefined)
     checkStartAt(o.startAtMs, o.clock ? o.clock.nowUs() / 1000 : Date.now(), o.startToleranceMs);
@@ -144,8 +152,15 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   const shard = 'shard' in schedule ? schedule.shard : undefined;
   const deployed = shard ? shard.functions.map((fn) => specs[fn]!) : specs;
   const { planned, perSecond } = plannedPerSecond(schedule);
-  const chosen = choosePacing(o.pacing);
-  const pacing = o.clock ? { pacing: 'caller', reason: 'a clock given by the caller' } : chosen;
+  let peakPerS = 0;
+  for (const n of perSecond) if (n > peakPerS) peakPerS = n;
+  /** Resolved after deploy, when the free cores are known. */
+  let pacing: { pacing: string; reason: string } = {
+    pacing: o.clock ? 'caller' : o.pacing,
+    reason: o.clock ? 'a clock given by the caller' : 'not resolved: the run stopped before it started',
+  };
+  let warmedBeforeStart: WarmUpFacts | undefined;
+  let startup: { cpuMs: number; wallMs: number } | undefined;
 
   const runId = makeRunId(o.trace, startedAt);
   const dir = await createRunDir(o.out, o.resultsDir, runId);
@@ -164,7 +179,6 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     ...(o.lambda ? { lambda: o.lambda } : {}),
   };
   const platform = withWrappers(o.platformAdapter ?? createPlatform(o.platform, platformOptions), o);
-  const clock = o.clock ?? createClock(chosen.pacing);
   const warnings = [...(trace.warnings ?? [])];
   const {
     signal,
@@ -244,7 +258,6 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     log(
       `replaying ${planned} invocations of ${deployed.length} functions over ${(schedule.spanUs / 1e6).toFixed(1)} s on ${platform.kind} -> ${dir}`,
     );
-    log(`pacing: ${pacing.pacing} (${pacing.reason})`);
     if (shard || o.startAtMs !== undefined)
       manifest.clockOffset = await estimateClockOffset({ url: platform.address });
     try {
@@ -253,6 +266,58 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
       // Stopped while deploying: nothing is fired, every invocation is recorded as cancelled.
       if (!stop.signal.aborted) throw e;
     }
+    let clock: Clock;
+    if (o.clock) clock = o.clock;
+    else {
+      const leftMs = FREE_CORES_WINDOW_MS - (cpuWindow?.elapsedMs() ?? FREE_CORES_WINDOW_MS);
+      if (leftMs > 0) await sleepMs(leftMs);
+      const freeCores = cpuWindow?.freeCores() ?? 0;
+      const chosen = choosePacing(o.pacing, { peakPerS, freeCores, cpus: cpus().length });
+      pacing = chosen;
+      clock = createClock(chosen.pacing);
+    }
+    // Before time zero: the writer thread running, the connections open, the code compiled.
+    const warmStartMs = performance.now();
+    const warmStartCpu = process.cpuUsage();
+    await writer.drain();
+    const warmInvoker = stop.signal.aborted
+      ? undefined
+      : await platform.warm?.(deployed, { peakPerS }, stop.signal);
+    const throwAwayLive = new LiveStats({ startUs: clock.nowUs(), requestedPerSecond: [] });
+    const throwAwayCollector = new SummaryCollector();
+    let warmed = 0;
+    try {
+      warmed = await warmUp({
+        arrivals: schedule.arrivals(),
+        ...(warmInvoker ? { invoke: (a, s) => warmInvoker.invoke(specs[a.fn]!, a, s) } : {}),
+        clock,
+        onFire: (scheduledAtUs, firedAtUs) => throwAwayLive.fired(scheduledAtUs, firedAtUs),
+        onRecord: (record) => {
+          writer.rehearse([invocationRow(record, specs)]);
+          throwAwayCollector.add(record);
+          throwAwayLive.settled(record);
+        },
+        signal: stop.signal,
+        // A caller's clock (a test's fake) may not move by itself: nothing waits on it.
+        ...(o.clock ? { spanUs: 0 } : {}),
+      });
+    } finally {
+      await warmInvoker?.close();
+    }
+    warmedBeforeStart = {
+      invocations: warmed,
+      sendPath: warmInvoker ? 'platform' : 'none',
+      durationMs: Math.round(performance.now() - warmStartMs),
+      cpuMs: cpuMsSince(warmStartCpu),
+    };
+    startup = {
+      cpuMs: cpuMsSince(),
+      wallMs: Math.round(performance.now()),
+    };
+    // Logged as the run starts (tests and scripts take it as the start).
+    log(
+      `pacing: ${pacing.pacing} (${pacing.reason}); warmed in ${warmedBeforeStart.durationMs} ms; start-up ${startup.cpuMs} ms of CPU`,
+    );
     let startUs = clock.nowUs();
     if (o.startAtMs !== undefined && manifest.startAt) {
       log(`waiting for --start-at ${manifest.startAt.at}`);
@@ -340,7 +405,12 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     };
     if (live && !tableError) manifest.tables.timeline = await writeTimeline(dir, runId, live);
     // Per-activation counter deltas need both tables closed (the perf monitor's and invocations).
-    if (!tableError) await addInvocationCounters(dir, runId, manifest, warnings);
+    // Loaded only when the perf monitor wrote counters: it brings parquet-wasm into this thread,
+    // a start-up cost every run would pay otherwise.
+    if (!tableError && manifest.tables.counters) {
+      const { addInvocationCounters } = await import('../monitor/perf-invocations.js');
+      await addInvocationCounters(dir, runId, manifest, warnings);
+    }
     summary ??= collector.summary(0);
     manifest.counts = {
       ...manifest.counts,
@@ -352,6 +422,8 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
       pacing: pacing.pacing,
       pacingReason: pacing.reason,
       warmupMs: o.warmupMs,
+      ...(warmedBeforeStart ? { warmedBeforeStart } : {}),
+      ...(startup ? { startup } : {}),
       requestedPerS: schedule.spanUs > 0 ? planned / (schedule.spanUs / 1e6) : 0,
       achievedPerS: stats && summary.durationS > 0 ? summary.sent / summary.durationS : 0,
       droppedLate: stats?.droppedLate ?? 0,
@@ -374,6 +446,12 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   if (tableError) throw tableError;
   log(formatSummary(summary));
   return { dir, summary, manifest };
+}
+
+/** CPU milliseconds of this process (all its threads) since `from`, or since it started. */
+function cpuMsSince(from?: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(from);
+  return Math.round((used.user + used.system) / 1000);
 }
 
 /** Stops the monitors into the manifest: their tables, costs and gaps; a failure is a warning. */

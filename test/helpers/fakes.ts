@@ -28,7 +28,7 @@ export class FakePlatform implements PlatformAdapter {
   deployed: FunctionSpec[] = [];
   invoked: { fn: string; arrival: Arrival; atUs: number }[] = [];
   tornDown = false;
-  private warm = new Set<string>();
+  private warmed = new Set<string>();
 
   constructor(
     private readonly clock: Clock,
@@ -42,8 +42,8 @@ export class FakePlatform implements PlatformAdapter {
   async invoke(fn: FunctionSpec, arrival: Arrival): Promise<InvocationResult> {
     const sentAtUs = this.clock.nowUs();
     this.invoked.push({ fn: fn.name, arrival, atUs: sentAtUs });
-    const coldStart = !this.warm.has(fn.name);
-    this.warm.add(fn.name);
+    const coldStart = !this.warmed.has(fn.name);
+    this.warmed.add(fn.name);
     return { outcome: 'ok', sentAtUs, endedAtUs: sentAtUs, coldStart, ...this.answer(arrival) };
   }
 

@@ -89,7 +89,7 @@ export function builder(y: Argv) {
         choices: PACING_CHOICES,
         default: REPLAY_DEFAULTS.pacing,
         describe:
-          'How to wait for fire times: precise polls the last 2 ms (tens of µs, a core while polling), timer sleeps (≤ ~1 ms late, low CPU), auto = precise if 1.5 cores are idle',
+          "How to wait for fire times: precise polls the last 2 ms (tens of µs, a core while polling), timer sleeps (≤ ~1 ms late, low CPU), auto = precise if the free cores hold the dispatcher's polling at the plan's peak rate plus half a core",
         group: 'Dispatch:',
       },
       'max-in-flight': {
@@ -113,7 +113,7 @@ export function builder(y: Argv) {
         type: 'string',
         default: '0s',
         describe:
-          "The plan's first part that warms connections and the JIT: marked warmup, left out of the figures",
+          "A measured warm-up: the plan's first part, marked warmup, left out of the figures (connections, JIT and writer are warmed before time zero anyway)",
         group: 'Dispatch:',
       },
       'lag-share': {

@@ -198,6 +198,11 @@ export interface Sender {
   ): Promise<Reply>;
   /** Requests in flight get CLOSE_GRACE_MS to finish, then are destroyed. */
   close(why: string): Promise<void>;
+  /**
+   * Optional: opens connections until `count` are open (at most the pool's size); resolves when
+   * those are connected or have failed, never rejects.
+   */
+  preconnect?(count: number): Promise<void>;
 }
 
 export function undiciSender(pool: Pool): Sender {

@@ -104,6 +104,19 @@ export class H1Pool implements Sender {
     });
   }
 
+  /** Opens connections until `count` are open or opening (at most `connections`); see Sender. */
+  preconnect(count: number): Promise<void> {
+    const opening: Promise<void>[] = [];
+    const more = Math.min(count, this.o.connections) - this.conns.size - this.connecting;
+    for (let i = 0; i < more && !this.closed; i++) opening.push(new Promise((done) => this.open(done)));
+    return Promise.all(opening).then(() => undefined);
+  }
+
+  /** Connections open (connected), for tests and warm-up checks. */
+  get openConnections(): number {
+    return this.conns.size;
+  }
+
   /** Stops taking requests; those in flight get graceMs, then every connection is destroyed. */
   async close(why: string, graceMs = CLOSE_GRACE_MS): Promise<void> {
     this.closed = true;
@@ -144,7 +157,8 @@ export class H1Pool implements Sender {
     return undefined;
   }
 
-  private open(): void {
+  /** Opens one connection; `done` (preconnect) is called once it is connected or has failed. */
+  private open(done?: () => void): void {
     this.connecting++;
     const socket = connect({ host: this.host, port: this.port, noDelay: true });
     const timer = setTimeout(
@@ -154,6 +168,7 @@ export class H1Pool implements Sender {
     const onError = (e: Error) => {
       clearTimeout(timer);
       this.connecting--;
+      done?.();
       // The first waiting request learns why; the others try again with a new connection.
       const p = this.next();
       if (p) this.fail(p, 'transport', `${this.o.origin}: ${describe(e)}`);
@@ -166,6 +181,7 @@ export class H1Pool implements Sender {
       this.connecting--;
       const conn = new Conn(socket, this);
       this.conns.add(conn);
+      done?.();
       if (this.closed) {
         socket.destroy();
         return;
@@ -263,6 +279,14 @@ export class H1Pool implements Sender {
 }
 
 type BodyMode = 'none' | 'length' | 'chunked' | 'close';
+
+/** Where the line that starts at `from` ends (its CR LF), or the text's end. */
+function endOfLine(text: string, from: number): number {
+  const eol = text.indexOf('\r\n', from);
+  return eol < 0 ? text.length : eol;
+}
+
+const isDigit = (c: number) => c >= 0x30 && c <= 0x39;
 
 /** One socket and the parser of the answer to its current request. */
 class Conn {
@@ -393,24 +417,46 @@ class Conn {
     }
   }
 
+  /**
+   * The status line and headers (no regular expression, no split: this runs once per answer).
+   * Status line: `HTTP/1.0` or `HTTP/1.1`, a space, three digits, then nothing or a space and
+   * the reason phrase.
+   */
   private readHead(text: string, p: Pending): void {
-    const lines = text.split('\r\n');
-    const m = /^HTTP\/1\.([01]) (\d{3})(?: (.*))?$/.exec(lines[0]!);
-    if (!m) throw new Error(`bad status line '${lines[0]!.slice(0, 80)}'`);
-    this.status = Number(m[2]);
-    this.statusText = m[3] ?? '';
+    const statusEnd = endOfLine(text, 0);
+    const statusLine = text.slice(0, statusEnd);
+    const minor = statusLine.charCodeAt(7);
+    if (
+      statusLine.length < 12 ||
+      !statusLine.startsWith('HTTP/1.') ||
+      (minor !== 0x30 && minor !== 0x31) ||
+      statusLine.charCodeAt(8) !== 0x20 ||
+      !isDigit(statusLine.charCodeAt(9)) ||
+      !isDigit(statusLine.charCodeAt(10)) ||
+      !isDigit(statusLine.charCodeAt(11)) ||
+      (statusLine.length > 12 && statusLine.charCodeAt(12) !== 0x20)
+    )
+      throw new Error(`bad status line '${statusLine.slice(0, 80)}'`);
+    this.status =
+      (statusLine.charCodeAt(9) - 0x30) * 100 +
+      (statusLine.charCodeAt(10) - 0x30) * 10 +
+      (statusLine.charCodeAt(11) - 0x30);
+    this.statusText = statusLine.length > 13 ? statusLine.slice(13) : '';
     const headers: Record<string, string> = {};
-    for (let i = 1; i < lines.length; i++) {
-      const line = lines[i]!;
-      const colon = line.indexOf(':');
-      if (colon <= 0) throw new Error(`bad header line '${line.slice(0, 80)}'`);
-      const name = line.slice(0, colon).trim().toLowerCase();
-      const value = line.slice(colon + 1).trim();
-      headers[name] = headers[name] === undefined ? value : `${headers[name]}, ${value}`;
+    for (let at = statusEnd + 2; at < text.length; ) {
+      const eol = endOfLine(text, at);
+      const colon = text.indexOf(':', at);
+      if (colon <= at || colon >= eol)
+        throw new Error(`bad header line '${text.slice(at, eol).slice(0, 80)}'`);
+      const name = text.slice(at, colon).trim().toLowerCase();
+      const value = text.slice(colon + 1, eol).trim();
+      const before = headers[name];
+      headers[name] = before === undefined ? value : `${before}, ${value}`;
+      at = eol + 2;
     }
     this.headers = headers;
     const connection = (headers.connection ?? '').toLowerCase();
-    this.closeAfter = connection.includes('close') || (m[1] === '0' && !connection.includes('keep-alive'));
+    this.closeAfter = connection.includes('close') || (minor === 0x30 && !connection.includes('keep-alive'));
     if (this.status < 200) return;
     this.keep = p.keepBytes(this.status);
     if (p.req.method === 'HEAD' || this.status === 204 || this.status === 304) this.mode = 'none';

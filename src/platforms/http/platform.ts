@@ -15,12 +15,21 @@ import { Pool } from 'undici';
 import { FaasloadError } from '../../errors.js';
 import type { Arrival } from '../../schedule/types.js';
 import { epochUs } from '../../util/time.js';
-import type { FunctionSpec, InvocationResult, PlatformAdapter } from '../types.js';
+import type { FunctionSpec, InvocationResult, PlatformAdapter, WarmInvoker, WarmPlan } from '../types.js';
 import { type Sender, undiciSender } from './exchange.js';
 import { H1Pool } from './h1.js';
 import { type HttpPlatformOptions, type ResolvedHttpOptions, resolveHttpOptions } from './options.js';
 import { send } from './request.js';
 import { templateValues } from './template.js';
+import { startWarmTarget } from './warm-target.js';
+
+/**
+ * warm(): connections opened per origin before the run, as many as answers taking this long would
+ * keep busy at the plan's peak rate (Little's law), at least 1 and at most --connections.
+ */
+export const WARM_ANSWER_MS = 5;
+/** warm(): origins are looked for among this many functions at most (templates rarely vary the host). */
+const WARM_FUNCTIONS = 1000;
 
 function messageOf(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
@@ -66,10 +75,61 @@ export class HttpPlatform implements PlatformAdapter {
   }
 
   /** One request for the invocation; never rejects (see send() in request.ts for the outcomes). */
-  async invoke(fn: FunctionSpec, arrival: Arrival, signal: AbortSignal): Promise<InvocationResult> {
-    const failed = (outcome: 'error' | 'cancelled', error: string): InvocationResult => {
+  invoke(fn: FunctionSpec, arrival: Arrival, signal: AbortSignal): Promise<InvocationResult> {
+    return this.sendThrough(fn, arrival, signal, (origin) => this.pool(origin));
+  }
+
+  /**
+   * Before time zero: opens the connections the plan will need on every http: origin of the
+   * functions (WARM_ANSWER_MS at the peak rate; https: origins open theirs at the first send),
+   * and returns a throw-away invoke that builds each request as invoke() does and sends it through
+   * the same client to a server of this process (warm-target.ts), never to the target. A failed
+   * connection is left for the run to report.
+   */
+  async warm(
+    fns: readonly FunctionSpec[],
+    plan: WarmPlan,
+    signal: AbortSignal,
+  ): Promise<WarmInvoker | undefined> {
+    if (this.closed || signal.aborted) return undefined;
+    const origins = new Set<string>();
+    for (const fn of fns.slice(0, WARM_FUNCTIONS)) {
+      try {
+        origins.add(this.options.url.target(templateValues(fn, { seq: 0, fn: 0, atUs: 0 })).origin);
+      } catch {
+        // a template that cannot be filled fails each invocation, in the run
+      }
+    }
+    const count = Math.min(
+      this.options.connections,
+      Math.max(1, Math.ceil((plan.peakPerS * WARM_ANSWER_MS) / 1000)),
+    );
+    await Promise.all([...origins].map((origin) => this.pool(origin).preconnect?.(count)));
+    const target = await startWarmTarget();
+    const pool = new H1Pool({
+      origin: target.origin,
+      connections: Math.min(count, 8),
+      connectTimeoutMs: this.options.connectTimeoutMs,
+    });
+    return {
+      invoke: (fn, arrival, s) => this.sendThrough(fn, arrival, s, () => pool),
+      close: async () => {
+        await pool.close('the warm-up is over', 0);
+        await target.close();
+      },
+    };
+  }
+
+  /** Not async: send()'s promise is returned as it is, without one more promise per request. */
+  private sendThrough(
+    fn: FunctionSpec,
+    arrival: Arrival,
+    signal: AbortSignal,
+    senderFor: (origin: string) => Sender,
+  ): Promise<InvocationResult> {
+    const failed = (outcome: 'error' | 'cancelled', error: string): Promise<InvocationResult> => {
       const now = epochUs();
-      return { outcome, sentAtUs: now, endedAtUs: now, error };
+      return Promise.resolve({ outcome, sentAtUs: now, endedAtUs: now, error });
     };
     if (this.closed) return failed('error', 'the http platform has been torn down');
     if (signal.aborted) return failed('cancelled', 'aborted before it was sent');
@@ -86,7 +146,7 @@ export class HttpPlatform implements PlatformAdapter {
       headers = { ...headers, authorization: target.authorization };
     }
     return send(
-      this.pool(target.origin),
+      senderFor(target.origin),
       {
         origin: target.origin,
         path: target.path,
