@@ -25,19 +25,35 @@ export function ecdfRows(
     if (i + 1 < n && sorted[i + 1] === sorted[i]) continue;
     points.push([sorted[i]!, (i + 1) / n]);
   }
+  return cdfRows(points, series, maxPoints);
+}
+
+/**
+ * Rows of a CDF given as points [value, fraction of values <= value], ascending (one per distinct
+ * value, or per bucket of a sketch: see ValueSketch.cdf), thinned and started at 0 as ecdfRows
+ * does; `scale` multiplies the values (µs to ms).
+ */
+export function cdfRows(
+  points: readonly (readonly [number, number])[],
+  series?: { field: string; name: string },
+  maxPoints = CDF_MAX_POINTS,
+  scale = 1,
+): FigureRow[] {
   let kept = points;
   if (points.length > maxPoints) {
-    kept = [];
+    const thinned: (readonly [number, number])[] = [];
     let next = 0;
     for (const [i, p] of points.entries()) {
       if (i === 0 || i === points.length - 1 || p[1] >= next) {
-        kept.push(p);
+        thinned.push(p);
         next = p[1] + 1 / maxPoints;
       }
     }
+    kept = thinned;
   }
-  if (n > 0) kept.unshift([sorted[0]!, 0]);
-  return kept.map(([value, fraction]) =>
-    series ? { value, fraction, [series.field]: series.name } : { value, fraction },
-  );
+  if (points.length > 0) kept = [[points[0]![0], 0], ...kept];
+  return kept.map(([v, fraction]) => {
+    const value = v * scale;
+    return series ? { value, fraction, [series.field]: series.name } : { value, fraction };
+  });
 }
