@@ -72,7 +72,7 @@ function cdfFigure(
   scale = 1,
 ): Figure {
   const rows = series.flatMap(([s, sketch]) =>
-    cdfRows(sketch.cdf(), { field: 'series', name: s }, undefined, scale),
+    cdfRows(sketch.cdf(), { series: { field: 'series', name: s }, scale, start: sketch.min }),
   );
   const approximate = series.some(([, sketch]) => sketch.approximate);
   if (approximate)

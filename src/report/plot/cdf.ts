@@ -25,20 +25,19 @@ export function ecdfRows(
     if (i + 1 < n && sorted[i + 1] === sorted[i]) continue;
     points.push([sorted[i]!, (i + 1) / n]);
   }
-  return cdfRows(points, series, maxPoints);
+  return cdfRows(points, { ...(series ? { series } : {}), maxPoints });
 }
 
 /**
  * Rows of a CDF given as points [value, fraction of values <= value], ascending (one per distinct
- * value, or per bucket of a sketch: see ValueSketch.cdf), thinned and started at 0 as ecdfRows
- * does; `scale` multiplies the values (µs to ms).
+ * value, or per bucket of a sketch: see ValueSketch.cdf), thinned and started at fraction 0 as
+ * ecdfRows does: at `start` (the smallest value; default the first point's), `scale` times.
  */
 export function cdfRows(
   points: readonly (readonly [number, number])[],
-  series?: { field: string; name: string },
-  maxPoints = CDF_MAX_POINTS,
-  scale = 1,
+  o: { series?: { field: string; name: string }; maxPoints?: number; scale?: number; start?: number } = {},
 ): FigureRow[] {
+  const maxPoints = o.maxPoints ?? CDF_MAX_POINTS;
   let kept = points;
   if (points.length > maxPoints) {
     const thinned: (readonly [number, number])[] = [];
@@ -51,7 +50,9 @@ export function cdfRows(
     }
     kept = thinned;
   }
-  if (points.length > 0) kept = [[points[0]![0], 0], ...kept];
+  if (points.length > 0) kept = [[o.start ?? points[0]![0], 0], ...kept];
+  const scale = o.scale ?? 1;
+  const series = o.series;
   return kept.map(([v, fraction]) => {
     const value = v * scale;
     return series ? { value, fraction, [series.field]: series.name } : { value, fraction };
