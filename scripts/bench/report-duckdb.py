@@ -15,6 +15,7 @@ Used by the report/DuckDB interop test and `npm run bench -- report`.
 """
 
 import json
+import math
 import sys
 
 import duckdb
@@ -29,8 +30,6 @@ def bin_seconds(span_s):
     for b in NICE_BINS_S:
         if span_s / b <= MAX_BINS:
             return b
-    import math
-
     return math.ceil(span_s / MAX_BINS / 3600) * 3600
 
 
