@@ -5,7 +5,7 @@
  *   npm run bench -- pacing --seconds 3  one suite; the other arguments go to each suite named
  *
  * Suites: parse (trace-parse.ts), plan (plan-rate.ts), pacing (pacing.ts), platform (platform.ts),
- * simulate (simulate.ts), monitor (monitor.ts). Before pacing,
+ * simulate (simulate.ts), monitor (monitor.ts), report (report.ts). Before pacing,
  * scripts/bench/peers.sh installs its peers outside the repository (a peer it cannot install is
  * reported as 'not installed'); FAASLOAD_BENCH_NO_INSTALL=1 skips that step.
  */
@@ -27,6 +27,7 @@ const SUITES: Record<string, { script: string; args: string[] }> = {
   simulate: { script: 'simulate.js', args: ['--dir', DAY_DIR] },
   counters: { script: 'counters.js', args: [] },
   monitor: { script: 'monitor.js', args: [] },
+  report: { script: 'report.js', args: [] },
 };
 
 const argv = process.argv.slice(2);

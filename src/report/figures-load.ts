@@ -1,22 +1,21 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { type Table, tableFromIPC } from 'apache-arrow';
-import { readParquet } from 'parquet-wasm';
+import type { RecordBatch } from 'apache-arrow';
+import { parquetBatches, parquetFacts } from '../dataset/parquet-read.js';
 import { FaasloadError } from '../errors.js';
 
 /**
- * A run folder read for the report: the manifest as JSON, and each table's columns on demand.
- * Tables are read whole into memory (Arrow), so a report of a run of millions of invocations
- * takes hundreds of MB; the figures keep only what they draw.
+ * A run folder opened for the report: the manifest as JSON, and each table as its Parquet
+ * footer (rows, columns). Tables are never read whole: the report streams them batch by batch
+ * (scan), so its memory does not grow with the run (see run-aggregate.ts).
  */
 export interface RunTable {
+  readonly path: string;
   readonly rows: number;
   has(name: string): boolean;
-  /** A numeric, timestamp (µs since the epoch) or boolean (1/0) column; null cells are NaN. Shared: do not modify. */
-  num(name: string): Float64Array;
-  /** A text column; null cells are null. */
-  str(name: string): (string | null)[];
+  /** The table's batches with these of its columns (those it has), in file order. */
+  scan(columns: readonly string[]): AsyncIterable<RecordBatch>;
 }
 
 export interface RunData {
@@ -44,65 +43,36 @@ export interface RunManifestFacts {
   warnings?: readonly string[];
 }
 
-class ArrowRunTable implements RunTable {
-  /** Columns already converted: figures ask for the same ones several times. */
-  private readonly nums = new Map<string, Float64Array>();
-  private readonly strs = new Map<string, (string | null)[]>();
+/** Rows per batch read: a few MB of columns at a time. */
+const SCAN_BATCH_ROWS = 65_536;
+
+class ParquetRunTable implements RunTable {
   constructor(
-    private readonly table: Table,
-    private readonly file: string,
+    readonly path: string,
+    readonly rows: number,
+    private readonly columns: ReadonlySet<string>,
   ) {}
-  get rows(): number {
-    return this.table.numRows;
-  }
   has(name: string): boolean {
-    return this.table.getChild(name) !== null;
+    return this.columns.has(name);
   }
-  private child(name: string) {
-    const c = this.table.getChild(name);
-    if (c === null) throw new FaasloadError('E_DATASET', `${this.file}: no column '${name}'`);
-    return c;
-  }
-  num(name: string): Float64Array {
-    const cached = this.nums.get(name);
-    if (cached) return cached;
-    const c = this.child(name);
-    const out = new Float64Array(c.length);
-    const values = c.toArray() as ArrayLike<number | bigint | boolean | null>;
-    for (let i = 0; i < c.length; i++) {
-      const v = values[i];
-      out[i] = v === null || v === undefined ? Number.NaN : Number(v);
+  async *scan(columns: readonly string[]): AsyncIterable<RecordBatch> {
+    const wanted = columns.filter((c) => this.columns.has(c));
+    try {
+      yield* parquetBatches(this.path, { batchRows: SCAN_BATCH_ROWS, columns: wanted });
+    } catch (err) {
+      if (err instanceof FaasloadError) throw err;
+      throw new FaasloadError('E_DATASET', `${this.path}: not a readable Parquet file (${String(err)})`, {
+        cause: err,
+      });
     }
-    if (c.nullCount > 0) for (let i = 0; i < c.length; i++) if (!c.isValid(i)) out[i] = Number.NaN;
-    this.nums.set(name, out);
-    return out;
-  }
-  str(name: string): (string | null)[] {
-    const cached = this.strs.get(name);
-    if (cached) return cached;
-    const c = this.child(name);
-    const values = c.toArray() as ArrayLike<unknown>;
-    const out: (string | null)[] = new Array(c.length);
-    for (let i = 0; i < c.length; i++) {
-      const v = values[i];
-      out[i] = v === null || v === undefined ? null : String(v);
-    }
-    if (c.nullCount > 0) for (let i = 0; i < c.length; i++) if (!c.isValid(i)) out[i] = null;
-    this.strs.set(name, out);
-    return out;
   }
 }
 
-/** Reads one Parquet file; a missing one is undefined, an unreadable one an E_DATASET error. */
+/** Opens one Parquet file (its footer only); a missing one is undefined, an unreadable one an E_DATASET error. */
 export async function readRunTable(path: string): Promise<RunTable | undefined> {
   if (!existsSync(path)) return undefined;
-  try {
-    return new ArrowRunTable(tableFromIPC(readParquet(await readFile(path)).intoIPCStream()), path);
-  } catch (err) {
-    throw new FaasloadError('E_DATASET', `${path}: not a readable Parquet file (${String(err)})`, {
-      cause: err,
-    });
-  }
+  const facts = await parquetFacts(path);
+  return new ParquetRunTable(path, facts.rows, new Set(facts.schema.fields.map((f) => f.name)));
 }
 
 /**

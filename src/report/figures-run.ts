@@ -1,5 +1,17 @@
-import type { RunData, RunTable } from './figures-load.js';
-import { ecdfRows, type Figure, type FigureRow, rowsOffLogAxes } from './plot/index.js';
+import { BatchColumns } from './batch-columns.js';
+import type { RunData } from './figures-load.js';
+import { cdfRows, type Figure, type FigureRow, rowsOffLogAxes } from './plot/index.js';
+import {
+  aggregateRuns,
+  BinMeans,
+  binSeconds,
+  MAX_BINS,
+  type RunAggregate,
+  sampleBinMs,
+  sampleTable,
+  TOP_SERIES,
+} from './run-aggregate.js';
+import type { ValueSketch } from './sketch.js';
 
 /**
  * The figures of a run report, computed from the run's tables (data only; html.ts and
@@ -8,99 +20,31 @@ import { ecdfRows, type Figure, type FigureRow, rowsOffLogAxes } from './plot/in
  *
  * Time axes are seconds since the run's first planned invocation (min scheduled_at), the same
  * origin for every table of a run. Rates are per second, averaged over bins chosen so that a
- * figure has at most MAX_BINS bins (1, 2, 5, 10, 15, 30 s, 1, 2, 5, 10 min...).
+ * figure has at most MAX_BINS bins (1, 2, 5, 10, 15, 30 s, 1, 2, 5, 10 min...); monitor samples
+ * are averaged per bin of 100 ms and up, also at most MAX_BINS over the run. Tables are read
+ * batch by batch (run-aggregate.ts): CDFs come from sketches whose error sketch.ts states.
  */
 export interface RunFigures {
   figures: Figure[];
   /** Figures not drawn, and why (no monitor tables, no failures). */
   skipped: { name: string; reason: string }[];
+  /** Per run, what the figures were drawn from (the summary table reads it too). */
+  aggregates: RunAggregate[];
 }
 
-export const MAX_BINS = 300;
-/** Per-function and per-instance figures show the busiest ones only. */
-export const TOP_SERIES = 8;
+export { binSeconds, MAX_BINS, TOP_SERIES };
 
-const NICE_BINS_S = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600];
-
-/** The bin width for a span: the smallest nice width giving at most MAX_BINS bins. */
-export function binSeconds(spanS: number): number {
-  return NICE_BINS_S.find((b) => spanS / b <= MAX_BINS) ?? Math.ceil(spanS / MAX_BINS / 3600) * 3600;
-}
-
-/** The origin of a run's time axes: its first planned invocation, µs since the epoch. */
-export function runOriginUs(run: RunData): number {
-  let t0 = Number.POSITIVE_INFINITY;
-  for (const t of run.invocations.num('scheduled_at')) if (t < t0) t0 = t;
-  return Number.isFinite(t0) ? t0 : 0;
-}
-
-interface Prepared {
-  run: RunData;
-  t0: number;
-  scheduled: Float64Array;
-  sent: Float64Array;
-  ended: Float64Array;
-  outcome: (string | null)[];
-  target: (string | null)[];
-  measured: boolean[];
-  /** Seconds from the first planned invocation to the last event. */
-  spanS: number;
-}
-
-function prepare(run: RunData): Prepared {
-  const inv = run.invocations;
-  const t0 = runOriginUs(run);
-  const scheduled = inv.num('scheduled_at');
-  const sent = inv.num('sent_at');
-  const ended = inv.num('ended_at');
-  const phase = inv.has('phase') ? inv.str('phase') : null;
-  let last = t0;
-  for (const xs of [scheduled, sent, ended]) for (const t of xs) if (t > last) last = t;
-  return {
-    run,
-    t0,
-    scheduled,
-    sent,
-    ended,
-    outcome: inv.str('outcome'),
-    target: inv.str('target'),
-    measured: Array.from({ length: inv.rows }, (_, i) => phase?.[i] !== 'warmup'),
-    spanS: (last - t0) / 1e6,
-  };
-}
-
-/** Counts of `times` (µs since the epoch) per bin from t0, as rates per second. */
-function perSecond(
-  times: Float64Array,
-  t0: number,
-  binS: number,
-  bins: number,
-  keep?: (i: number) => boolean,
-) {
-  const counts = new Float64Array(bins);
-  times.forEach((t, i) => {
-    if (Number.isNaN(t) || (keep && !keep(i))) return;
-    const b = Math.floor((t - t0) / 1e6 / binS);
-    if (b >= 0 && b < bins) counts[b]!++;
-  });
-  return counts.map((c) => c / binS);
-}
+type Prepared = RunAggregate;
+const labelOf = (p: Prepared) => p.scan.run.label;
 
 function requestsFigure(ps: Prepared[], compare: boolean): Figure {
-  const spanS = Math.max(1, ...ps.map((p) => p.spanS));
-  const binS = binSeconds(spanS);
-  const bins = Math.ceil(spanS / binS) || 1;
+  const binS = ps[0]!.requests.planned.binS;
   const rows: FigureRow[] = [];
   for (const p of ps) {
-    const kinds: [string, Float64Array][] = [
-      ['planned', p.scheduled],
-      ['sent', p.sent],
-      ['completed', p.ended],
-    ];
-    for (const [kind, times] of kinds) {
+    for (const kind of ['planned', 'sent', 'completed'] as const) {
       if (compare && kind === 'sent') continue;
-      const rates = perSecond(times, p.t0, binS, bins);
-      const series = compare ? `${p.run.label}: ${kind}` : kind;
+      const rates = p.requests[kind].rates();
+      const series = compare ? `${labelOf(p)}: ${kind}` : kind;
       rates.forEach((r, b) => {
         rows.push({ second: b * binS, per_second: r, series });
       });
@@ -122,11 +66,18 @@ function cdfFigure(
   name: string,
   title: string,
   axisTitle: string,
-  series: [string, Float64Array][],
+  series: [string, ValueSketch][],
   seriesTitle: string,
   note: string,
+  scale = 1,
 ): Figure {
-  const rows = series.flatMap(([s, values]) => ecdfRows(values, { field: 'series', name: s }));
+  const rows = series.flatMap(([s, sketch]) =>
+    cdfRows(sketch.cdf(), { series: { field: 'series', name: s }, scale, start: sketch.min }),
+  );
+  const approximate = series.some(([, sketch]) => sketch.approximate);
+  if (approximate)
+    note +=
+      ' Past 65,536 values a series is a histogram: each point is the top of a bucket 1/1024 of its value wide (exact below 2,048 µs), at its exact fraction.';
   const fig: Figure = {
     name,
     title,
@@ -142,77 +93,52 @@ function cdfFigure(
   return fig;
 }
 
-/** Values of a column over the measured-phase invocations that were sent (NaN dropped later). */
-function sentValues(p: Prepared, column: string, scale: number, keep?: (i: number) => boolean): Float64Array {
-  const xs = p.run.invocations.num(column);
-  const out: number[] = [];
-  xs.forEach((x, i) => {
-    if (p.measured[i] && !Number.isNaN(p.sent[i]!) && !Number.isNaN(x) && (!keep || keep(i)))
-      out.push(x * scale);
-  });
-  return Float64Array.from(out);
-}
-
-/** The busiest targets of a run (most planned invocations), at most TOP_SERIES. */
-function busiest(names: readonly (string | null)[], top = TOP_SERIES): string[] {
-  const counts = new Map<string, number>();
-  for (const n of names) if (n !== null) counts.set(n, (counts.get(n) ?? 0) + 1);
-  return [...counts.entries()]
-    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
-    .slice(0, top)
-    .map(([n]) => n);
-}
-
 function latenessFigure(ps: Prepared[], compare: boolean): Figure {
   return cdfFigure(
     'lateness-cdf',
     'Lateness: sent_at - scheduled_at',
     'lateness (µs)',
-    ps.map((p) => [compare ? p.run.label : 'all', sentValues(p, 'lateness_us', 1)]),
+    ps.map((p) => [compare ? labelOf(p) : 'all', p.lateness]),
     compare ? 'run' : '',
     'Sent invocations of the measured phase (warm-up left out).',
   );
 }
 
 function latencyFigure(ps: Prepared[], compare: boolean): Figure {
-  const series: [string, Float64Array][] = [];
+  const series: [string, ValueSketch][] = [];
   let note = 'Latency from send to answer, sent invocations of the measured phase.';
   for (const p of ps) {
-    series.push([compare ? p.run.label : 'all functions', sentValues(p, 'latency_us', 1e-3)]);
+    series.push([compare ? labelOf(p) : 'all functions', p.latency]);
     if (compare) continue;
-    const top = busiest(p.target);
-    for (const t of top) series.push([t, sentValues(p, 'latency_us', 1e-3, (i) => p.target[i] === t)]);
-    const all = new Set(p.target.filter((t) => t !== null)).size;
-    if (all > top.length) note += ` Per function: the ${top.length} busiest of ${all}.`;
+    const top = p.latencyByTarget.filter(([, s]) => s.count > 0);
+    series.push(...top);
+    if (p.targets > p.latencyByTarget.length)
+      note += ` Per function: the ${p.latencyByTarget.length} busiest of ${p.targets}.`;
   }
-  return cdfFigure('latency-cdf', 'Latency', 'latency (ms)', series, compare ? 'run' : 'function', note);
+  return cdfFigure(
+    'latency-cdf',
+    'Latency',
+    'latency (ms)',
+    series,
+    compare ? 'run' : 'function',
+    note,
+    1e-3,
+  );
 }
 
 function coldStartFigure(ps: Prepared[], compare: boolean): Figure | string {
   const rows: FigureRow[] = [];
   for (const p of ps) {
-    if (!p.run.invocations.has('cold_start')) continue;
-    const cold = p.run.invocations.num('cold_start');
-    const per = new Map<string, { planned: number; known: number; cold: number }>();
-    p.target.forEach((t, i) => {
-      if (t === null) return;
-      const s = per.get(t) ?? { planned: 0, known: 0, cold: 0 };
-      s.planned++;
-      if (!Number.isNaN(p.sent[i]!) && !Number.isNaN(cold[i]!)) {
-        s.known++;
-        s.cold += cold[i]!;
-      }
-      per.set(t, s);
-    });
-    const minutes = Math.max(p.spanS, 1) / 60;
-    for (const [fn, s] of per) {
+    if (!p.coldByTarget) continue;
+    const minutes = Math.max(p.scan.spanS, 1) / 60;
+    for (const [fn, s] of p.coldByTarget) {
       if (s.known === 0) continue;
       rows.push({
         function: fn,
         per_minute: s.planned / minutes,
         cold_share: s.cold / s.known,
         invocations: s.planned,
-        ...(compare ? { run: p.run.label } : {}),
+        ...(compare ? { run: labelOf(p) } : {}),
       });
     }
   }
@@ -229,32 +155,19 @@ function coldStartFigure(ps: Prepared[], compare: boolean): Figure | string {
   };
 }
 
-/** Kind of a failed invocation: the outcome, with the HTTP status for errors. */
-function failureKinds(p: Prepared): (string | null)[] {
-  const status = p.run.invocations.has('http_status') ? p.run.invocations.num('http_status') : null;
-  return p.outcome.map((o, i) => {
-    if (o === null || o === 'ok') return null;
-    const s = status?.[i];
-    return o === 'error' && s !== undefined && !Number.isNaN(s) ? `error ${s}` : o;
-  });
-}
-
 function errorsFigure(ps: Prepared[], compare: boolean): Figure | string {
-  const spanS = Math.max(1, ...ps.map((p) => p.spanS));
-  const binS = binSeconds(spanS);
-  const bins = Math.ceil(spanS / binS) || 1;
+  const binS = ps[0]!.requests.planned.binS;
   const rows: FigureRow[] = [];
   for (const p of ps) {
-    const kinds = failureKinds(p);
-    const names = [...new Set(kinds.filter((k) => k !== null))].sort();
-    // A failure is placed at its answer, or at its planned time when it was never sent.
-    const at = p.ended.map((t, i) => (Number.isNaN(t) ? p.scheduled[i]! : t));
+    const names = [...p.failures.keys()].sort();
     for (const k of names) {
-      const rates = perSecond(at, p.t0, binS, bins, (i) => kinds[i] === k);
-      rates.forEach((r, b) => {
-        if (compare || r > 0)
-          rows.push({ second: b * binS, per_second: r, kind: compare ? `${p.run.label}: ${k}` : k });
-      });
+      p.failures
+        .get(k)!
+        .rates()
+        .forEach((r, b) => {
+          if (compare || r > 0)
+            rows.push({ second: b * binS, per_second: r, kind: compare ? `${labelOf(p)}: ${k}` : k });
+        });
     }
   }
   if (rows.length === 0) return 'no invocation failed, timed out, was dropped or cancelled';
@@ -270,66 +183,59 @@ function errorsFigure(ps: Prepared[], compare: boolean): Figure | string {
   };
 }
 
-/** Per-interval rate of a cumulative counter, per series (instances); first sample of each has none. */
-function rates(
-  time: Float64Array,
-  key: (string | null)[],
-  counter: Float64Array,
-  perUs: number,
-): Map<string, [number, number][]> {
-  const order = Array.from(time.keys()).sort((a, b) => time[a]! - time[b]!);
-  const last = new Map<string, [number, number]>();
-  const out = new Map<string, [number, number][]>();
-  for (const i of order) {
-    const k = key[i];
-    if (k === null || k === undefined || Number.isNaN(counter[i]!)) continue;
-    const prev = last.get(k);
-    last.set(k, [time[i]!, counter[i]!]);
-    if (!prev || time[i]! <= prev[0]) continue;
-    const list = out.get(k) ?? [];
-    list.push([time[i]!, (counter[i]! - prev[1]) / (time[i]! - prev[0]) / perUs]);
-    out.set(k, list);
-  }
-  return out;
-}
-
-function instanceFigures(p: Prepared): Figure[] | string {
-  const table: RunTable | undefined = p.run.containerSamples ?? p.run.processSamples;
-  if (!table) return 'no container_samples or process_samples table: run with the docker or process monitor';
-  const source = p.run.containerSamples ? 'container_samples' : 'process_samples';
+/**
+ * The instance figures of one run: invocations sent per bin, CPU (cores, from cpu_total_ns
+ * differences between consecutive samples of an instance) and memory per bin of samples, for the
+ * busiest instances. The sample table is streamed; samples of an instance must come in time
+ * order (monitors write them so): a sample not later than the instance's previous one is skipped.
+ */
+async function instanceFigures(p: Prepared): Promise<Figure[] | string> {
+  const found = sampleTable(p.scan.run);
+  if (!found) return 'no container_samples or process_samples table: run with the docker or process monitor';
+  const { table, source } = found;
   for (const c of ['time', 'instance_id', 'cpu_total_ns', 'memory_usage_bytes'])
     if (!table.has(c)) return `${source} has no column ${c}`;
-  const time = table.num('time');
-  const instance = table.str('instance_id');
-  const invInstance = p.run.invocations.has('instance_id') ? p.run.invocations.str('instance_id') : [];
-  const top = busiest(invInstance);
+  const top = p.instanceInvocations.map(([id]) => id);
   if (top.length === 0) return 'no invocation names its instance';
-  const topSet = new Set(top);
-  const cpu = rates(time, instance, table.num('cpu_total_ns'), 1e3);
-  const mem = table.num('memory_usage_bytes');
-  const cpuRows: FigureRow[] = [];
-  const memRows: FigureRow[] = [];
-  for (const id of top)
-    for (const [t, v] of cpu.get(id) ?? [])
-      cpuRows.push({ second: (t - p.t0) / 1e6, cores: v, instance: id });
-  const order = Array.from(time.keys()).sort((a, b) => time[a]! - time[b]!);
-  for (const i of order) {
-    const id = instance[i];
-    if (id && topSet.has(id) && !Number.isNaN(mem[i]!))
-      memRows.push({ second: (time[i]! - p.t0) / 1e6, mb: mem[i]! / 2 ** 20, instance: id });
+  const binMs = sampleBinMs(Math.max(1, p.scan.spanS));
+  const cpu = new Map(top.map((id) => [id, new BinMeans(p.scan.t0, binMs)]));
+  const mem = new Map(top.map((id) => [id, new BinMeans(p.scan.t0, binMs)]));
+  const last = new Map<string, [timeUs: number, ns: number]>();
+  const cols = new BatchColumns();
+  for await (const b of table.scan(['time', 'instance_id', 'cpu_total_ns', 'memory_usage_bytes'])) {
+    const time = cols.num(b, 'time')!;
+    const ids = cols.ids(b, 'instance_id')!;
+    const names = cols.names('instance_id');
+    const ns = cols.num(b, 'cpu_total_ns')!;
+    const bytes = cols.num(b, 'memory_usage_bytes')!;
+    for (let i = 0; i < b.numRows; i++) {
+      const id = ids[i]! >= 0 ? names[ids[i]!]! : undefined;
+      const cpuBins = id ? cpu.get(id) : undefined;
+      if (!id || !cpuBins) continue;
+      const t = time[i]!;
+      const prev = last.get(id);
+      if (prev && !(t > prev[0])) continue;
+      mem.get(id)!.add(t, bytes[i]! / 2 ** 20);
+      if (Number.isNaN(ns[i]!)) continue;
+      last.set(id, [t, ns[i]!]);
+      if (prev) cpuBins.add(t, (ns[i]! - prev[1]) / (t - prev[0]) / 1e3);
+    }
   }
-  const spanS = Math.max(1, p.spanS);
-  const binS = binSeconds(spanS);
-  const bins = Math.ceil(spanS / binS) || 1;
+  const binS = p.requests.planned.binS;
   const invRows: FigureRow[] = [];
-  for (const id of top) {
-    perSecond(p.sent, p.t0, binS, bins, (i) => invInstance[i] === id).forEach((r, b) => {
+  for (const [id, bins] of p.instanceInvocations)
+    bins.rates().forEach((r, b) => {
       invRows.push({ second: b * binS, per_second: r, instance: id });
     });
+  const cpuRows: FigureRow[] = [];
+  const memRows: FigureRow[] = [];
+  for (const id of top) {
+    for (const [second, cores] of cpu.get(id)!.points()) cpuRows.push({ second, cores, instance: id });
+    for (const [second, mb] of mem.get(id)!.points()) memRows.push({ second, mb, instance: id });
   }
   const x = { field: 'second', title: 'time since the first planned invocation (s)' };
   const series = { field: 'instance', title: 'instance' };
-  const note = `The ${top.length} instances that ran the most invocations; samples from ${source}.`;
+  const note = `The ${top.length} instances that ran the most invocations; samples from ${source}, averaged per ${binMs / 1000} s.`;
   return [
     {
       name: 'instance-invocations',
@@ -366,49 +272,61 @@ function instanceFigures(p: Prepared): Figure[] | string {
 
 const HOST_CPU_STATES = ['user', 'nice', 'system', 'idle', 'iowait', 'irq', 'softirq', 'steal'];
 
-function hostFigures(ps: Prepared[], compare: boolean): Figure[] | string {
+/**
+ * Host CPU (busy, user and system shares between consecutive samples) and memory, averaged per
+ * bin of samples. Streamed: samples must come in time order (the host monitor writes them so);
+ * one not later than the previous is skipped.
+ */
+async function hostFigures(ps: Prepared[], compare: boolean): Promise<Figure[] | string> {
   const cpuRows: FigureRow[] = [];
   const memRows: FigureRow[] = [];
+  const binMs = sampleBinMs(Math.max(1, ...ps.map((p) => p.scan.spanS)));
   for (const p of ps) {
-    const h = p.run.hostSamples;
+    const h = p.scan.run.hostSamples;
     if (!h?.has('time')) continue;
-    const time = h.num('time');
-    const cols = HOST_CPU_STATES.filter((s) => h.has(`cpu_${s}_ms`)).map(
-      (s) => [s, h.num(`cpu_${s}_ms`)] as const,
-    );
-    const order = Array.from(time.keys()).sort((a, b) => time[a]! - time[b]!);
-    const label = (s: string) => (compare ? `${p.run.label}: ${s}` : s);
-    for (let k = 1; k < order.length; k++) {
-      const [a, b] = [order[k - 1]!, order[k]!];
-      const d = (xs: Float64Array) => xs[b]! - xs[a]!;
-      const total = cols.reduce((s, [, xs]) => s + d(xs), 0);
-      if (!(total > 0)) continue;
-      const get = (name: string) => cols.find(([s]) => s === name)?.[1];
-      const idle =
-        d(get('idle') ?? new Float64Array(time.length)) + d(get('iowait') ?? new Float64Array(time.length));
-      const second = (time[b]! - p.t0) / 1e6;
-      cpuRows.push({ second, share: 1 - idle / total, series: label('busy') });
-      if (!compare) {
-        for (const s of ['user', 'system']) {
-          const xs = get(s);
-          if (xs) cpuRows.push({ second, share: d(xs) / total, series: s });
+    const states = HOST_CPU_STATES.filter((s) => h.has(`cpu_${s}_ms`));
+    const label = (s: string) => (compare ? `${labelOf(p)}: ${s}` : s);
+    const shown = compare ? ['busy'] : ['busy', ...['user', 'system'].filter((s) => states.includes(s))];
+    const shares = new Map(shown.map((s) => [s, new BinMeans(p.scan.t0, binMs)]));
+    const used = new BinMeans(p.scan.t0, binMs);
+    const cols = new BatchColumns();
+    let prevTime = Number.NaN;
+    const prev = new Float64Array(states.length);
+    const cur = new Float64Array(states.length);
+    const memColumns = ['mem_total_bytes', 'mem_available_bytes', 'mem_free_bytes'];
+    for await (const b of h.scan(['time', ...states.map((s) => `cpu_${s}_ms`), ...memColumns])) {
+      const time = cols.num(b, 'time')!;
+      const cpu = states.map((s) => cols.num(b, `cpu_${s}_ms`)!);
+      const total = cols.num(b, 'mem_total_bytes');
+      const avail = cols.num(b, 'mem_available_bytes');
+      const free = cols.num(b, 'mem_free_bytes');
+      for (let i = 0; i < b.numRows; i++) {
+        const t = time[i]!;
+        if (!(t > prevTime) && !Number.isNaN(prevTime)) continue;
+        for (let k = 0; k < states.length; k++) cur[k] = cpu[k]![i]!;
+        if (!Number.isNaN(prevTime)) {
+          let all = 0;
+          for (let k = 0; k < states.length; k++) all += cur[k]! - prev[k]!;
+          if (all > 0) {
+            const d = (s: string) => {
+              const k = states.indexOf(s);
+              return k < 0 ? 0 : cur[k]! - prev[k]!;
+            };
+            shares.get('busy')!.add(t, 1 - (d('idle') + d('iowait')) / all);
+            for (const s of shown) if (s !== 'busy') shares.get(s)!.add(t, d(s) / all);
+          }
+        }
+        prev.set(cur);
+        prevTime = t;
+        if (total) {
+          const left = avail && !Number.isNaN(avail[i]!) ? avail[i]! : (free?.[i] ?? Number.NaN);
+          if (!Number.isNaN(left)) used.add(t, (total[i]! - left) / 2 ** 20);
         }
       }
     }
-    if (h.has('mem_total_bytes')) {
-      const total = h.num('mem_total_bytes');
-      const avail = h.has('mem_available_bytes') ? h.num('mem_available_bytes') : null;
-      const free = h.has('mem_free_bytes') ? h.num('mem_free_bytes') : null;
-      for (const i of order) {
-        const left = avail && !Number.isNaN(avail[i]!) ? avail[i]! : (free?.[i] ?? Number.NaN);
-        if (!Number.isNaN(left))
-          memRows.push({
-            second: (time[i]! - p.t0) / 1e6,
-            mb: (total[i]! - left) / 2 ** 20,
-            series: label('used'),
-          });
-      }
-    }
+    for (const [s, bins] of shares)
+      for (const [second, share] of bins.points()) cpuRows.push({ second, share, series: label(s) });
+    for (const [second, mb] of used.points()) memRows.push({ second, mb, series: label('used') });
   }
   if (cpuRows.length === 0 && memRows.length === 0) return 'no host_samples table: run with the host monitor';
   const x = { field: 'second', title: 'time since the first planned invocation (s)' };
@@ -422,7 +340,7 @@ function hostFigures(ps: Prepared[], compare: boolean): Figure[] | string {
       y: { field: 'share', title: 'share of all cores', format: '%', domain: [0, 1] },
       series: { field: 'series', title: '' },
       rows: cpuRows,
-      note: 'From host_samples (/proc/stat): busy = 1 - (idle + iowait) / all, per sampling interval.',
+      note: `From host_samples (/proc/stat): busy = 1 - (idle + iowait) / all, per sampling interval, averaged per ${binMs / 1000} s.`,
     });
   if (memRows.length > 0)
     figs.push({
@@ -433,7 +351,7 @@ function hostFigures(ps: Prepared[], compare: boolean): Figure[] | string {
       y: { field: 'mb', title: 'memory used (MB)', zero: true },
       series: { field: 'series', title: '' },
       rows: memRows,
-      note: 'MemTotal - MemAvailable (MemFree where MemAvailable is missing), from host_samples.',
+      note: `MemTotal - MemAvailable (MemFree where MemAvailable is missing), from host_samples, averaged per ${binMs / 1000} s.`,
     });
   return figs;
 }
@@ -441,9 +359,10 @@ function hostFigures(ps: Prepared[], compare: boolean): Figure[] | string {
 /**
  * The figures of one run, or of several overlaid (`runs.length > 1`). Every figure the data
  * allows is drawn; the others are listed in `skipped` with the reason (the report shows it).
+ * Reads the tables batch by batch: memory does not grow with the runs' rows.
  */
-export function runFigures(runs: readonly RunData[]): RunFigures {
-  const ps = runs.map(prepare);
+export async function runFigures(runs: readonly RunData[]): Promise<RunFigures> {
+  const ps = await aggregateRuns(runs);
   const compare = runs.length > 1;
   const figures: Figure[] = [
     requestsFigure(ps, compare),
@@ -458,8 +377,8 @@ export function runFigures(runs: readonly RunData[]): RunFigures {
   add('cold-start-share', coldStartFigure(ps, compare));
   if (compare)
     skipped.push({ name: 'instance figures', reason: 'per instance, so in each run’s own report' });
-  else add('instance figures', instanceFigures(ps[0]!));
-  add('host figures', hostFigures(ps, compare));
+  else add('instance figures', await instanceFigures(ps[0]!));
+  add('host figures', await hostFigures(ps, compare));
   add('errors-over-time', errorsFigure(ps, compare));
-  return { figures, skipped };
+  return { figures, skipped, aggregates: ps };
 }

@@ -1,6 +1,7 @@
-import type { RunData } from './figures-load.js';
+import type { RunAggregate } from './run-aggregate.js';
+import type { ValueSketch } from './sketch.js';
 
-/** The summary table of a report: one run's counts and exact quantiles, from its rows. */
+/** The summary table of a report: one run's counts and quantiles, aggregated batch by batch. */
 export interface RunReportSummary {
   label: string;
   planned: number;
@@ -12,7 +13,10 @@ export interface RunReportSummary {
   /** Seconds from the first planned invocation to the last answer. */
   durationS: number;
   sentPerS: number;
-  /** Nearest-rank quantiles over sent invocations of the measured phase, µs; null when none. */
+  /**
+   * Nearest-rank quantiles over sent invocations of the measured phase, µs; null when none. Exact
+   * up to 65,536 values, then at most 1/1024 above the exact one (ValueSketch); max always exact.
+   */
   latenessUs: SummaryQuantiles | null;
   latencyUs: SummaryQuantiles | null;
   latencyFromScheduleUs: SummaryQuantiles | null;
@@ -26,59 +30,28 @@ export interface SummaryQuantiles {
   max: number;
 }
 
-/** Nearest-rank quantiles of the non-NaN values (a sorted copy; `values` is left as is). */
-export function quantiles(values: Float64Array): SummaryQuantiles | null {
-  const xs = values.filter((x) => !Number.isNaN(x)).sort();
-  const n = xs.length;
-  if (n === 0) return null;
-  const at = (q: number) => xs[Math.min(n - 1, Math.max(0, Math.ceil(q * n) - 1))]!;
-  return { p50: at(0.5), p90: at(0.9), p99: at(0.99), p999: at(0.999), max: xs[n - 1]! };
+/** The summary's quantiles from a sketch (nearest rank; see ValueSketch for its error); null when empty. */
+export function quantiles(sketch: ValueSketch): SummaryQuantiles | null {
+  const q = sketch.quantiles([0.5, 0.9, 0.99, 0.999]);
+  if (!q) return null;
+  return { p50: q[0]!, p90: q[1]!, p99: q[2]!, p999: q[3]!, max: sketch.max };
 }
 
-export function summarizeRun(run: RunData): RunReportSummary {
-  const inv = run.invocations;
-  const outcome = inv.str('outcome');
-  const sentAt = inv.num('sent_at');
-  const scheduled = inv.num('scheduled_at');
-  const ended = inv.num('ended_at');
-  const phase = inv.has('phase') ? inv.str('phase') : null;
-  const cold = inv.has('cold_start') ? inv.num('cold_start') : null;
-  const outcomes: Record<string, number> = { ok: 0, error: 0, timeout: 0, dropped: 0, cancelled: 0 };
-  let sent = 0;
-  let coldStarts = 0;
-  let coldKnown = 0;
-  let first = Number.POSITIVE_INFINITY;
-  let last = Number.NEGATIVE_INFINITY;
-  for (let i = 0; i < inv.rows; i++) {
-    const o = outcome[i] ?? 'unknown';
-    outcomes[o] = (outcomes[o] ?? 0) + 1;
-    first = Math.min(first, scheduled[i]!);
-    for (const t of [scheduled[i]!, sentAt[i]!, ended[i]!]) if (t > last) last = t;
-    if (Number.isNaN(sentAt[i]!)) continue;
-    sent++;
-    if (cold && !Number.isNaN(cold[i]!)) {
-      coldKnown++;
-      coldStarts += cold[i]!;
-    }
-  }
-  const measured = (column: string) => {
-    if (!inv.has(column)) return null;
-    const xs = inv.num(column);
-    return quantiles(xs.filter((_, i) => phase?.[i] !== 'warmup' && !Number.isNaN(sentAt[i]!)));
-  };
-  const durationS = inv.rows > 0 ? (last - first) / 1e6 : 0;
+/** The summary of one run, from what its report aggregated (run-aggregate.ts). */
+export function summarizeRun(agg: RunAggregate): RunReportSummary {
+  const durationS = agg.scan.spanS;
   return {
-    label: run.label,
-    planned: inv.rows,
-    sent,
-    outcomes,
-    coldStarts,
-    coldShare: coldKnown > 0 ? coldStarts / coldKnown : null,
+    label: agg.scan.run.label,
+    planned: agg.planned,
+    sent: agg.sent,
+    outcomes: { ...agg.outcomes },
+    coldStarts: agg.coldStarts,
+    coldShare: agg.coldKnown > 0 ? agg.coldStarts / agg.coldKnown : null,
     durationS,
-    sentPerS: durationS > 0 ? sent / durationS : 0,
-    latenessUs: measured('lateness_us'),
-    latencyUs: measured('latency_us'),
-    latencyFromScheduleUs: measured('latency_from_schedule_us'),
+    sentPerS: durationS > 0 ? agg.sent / durationS : 0,
+    latenessUs: quantiles(agg.lateness),
+    latencyUs: quantiles(agg.latency),
+    latencyFromScheduleUs: agg.latencyFromSchedule ? quantiles(agg.latencyFromSchedule) : null,
   };
 }
 

@@ -39,7 +39,7 @@ async function build(
   facts: [string, string][],
   options: ReportOptions,
 ): Promise<ReportResult> {
-  const { figures, skipped } = runFigures(runs);
+  const { figures, skipped, aggregates } = await runFigures(runs);
   const written = await writeFigures(figuresDir, figures, { png: options.png ?? true });
   const base = join(html, '..');
   const htmlFigures: HtmlFigure[] = [];
@@ -54,7 +54,7 @@ async function build(
       files,
     });
   }
-  const summaries = runs.map(summarizeRun);
+  const summaries = aggregates.map(summarizeRun);
   const table = summaryTable(summaries);
   const warnings = runs.flatMap((r) =>
     (r.manifest.warnings ?? []).map((w) => (runs.length > 1 ? `${r.label}: ${w}` : w)),

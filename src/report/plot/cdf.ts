@@ -25,19 +25,36 @@ export function ecdfRows(
     if (i + 1 < n && sorted[i + 1] === sorted[i]) continue;
     points.push([sorted[i]!, (i + 1) / n]);
   }
+  return cdfRows(points, { ...(series ? { series } : {}), maxPoints });
+}
+
+/**
+ * Rows of a CDF given as points [value, fraction of values <= value], ascending (one per distinct
+ * value, or per bucket of a sketch: see ValueSketch.cdf), thinned and started at fraction 0 as
+ * ecdfRows does: at `start` (the smallest value; default the first point's), `scale` times.
+ */
+export function cdfRows(
+  points: readonly (readonly [number, number])[],
+  o: { series?: { field: string; name: string }; maxPoints?: number; scale?: number; start?: number } = {},
+): FigureRow[] {
+  const maxPoints = o.maxPoints ?? CDF_MAX_POINTS;
   let kept = points;
   if (points.length > maxPoints) {
-    kept = [];
+    const thinned: (readonly [number, number])[] = [];
     let next = 0;
     for (const [i, p] of points.entries()) {
       if (i === 0 || i === points.length - 1 || p[1] >= next) {
-        kept.push(p);
+        thinned.push(p);
         next = p[1] + 1 / maxPoints;
       }
     }
+    kept = thinned;
   }
-  if (n > 0) kept.unshift([sorted[0]!, 0]);
-  return kept.map(([value, fraction]) =>
-    series ? { value, fraction, [series.field]: series.name } : { value, fraction },
-  );
+  if (points.length > 0) kept = [[o.start ?? points[0]![0], 0], ...kept];
+  const scale = o.scale ?? 1;
+  const series = o.series;
+  return kept.map(([v, fraction]) => {
+    const value = v * scale;
+    return series ? { value, fraction, [series.field]: series.name } : { value, fraction };
+  });
 }

@@ -19,7 +19,7 @@
  * Kinds: line, step (CDFs), scatter, stacked-bar; scales linear, log, symlog, band. A Figure is
  * plain data: build its rows first, check them in tests, then draw.
  */
-export { CDF_MAX_POINTS, ecdfRows } from './cdf.js';
+export { CDF_MAX_POINTS, cdfRows, ecdfRows } from './cdf.js';
 export { toCsv } from './csv.js';
 export {
   type Axis,
