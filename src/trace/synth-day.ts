@@ -7,6 +7,12 @@ import { AZURE2019_ID_COLUMNS } from './azure2019-invocations.js';
 import { DURATION_PERCENTILES, MEMORY_PERCENTILES } from './azure2019-join.js';
 import { BufferedFile } from './buffered-file.js';
 import { MAX_DURATION_MS, MEDIAN_DURATION_MS, pickTrigger, synthIdentities } from './synth.js';
+import {
+  DIURNAL_PEAK_MINUTE,
+  PERCENTILE_Z,
+  RAW_DURATIONS_HEADER,
+  RAW_MEMORY_HEADER,
+} from './synth-percentiles.js';
 import { below, lognormal, normal, poisson, shuffle } from './synth-random.js';
 
 /**
@@ -73,22 +79,9 @@ const TIMER_PERIODS: ReadonlyArray<readonly [minutes: number, weight: number]> =
   [240, 0.05],
   [1440, 0.05],
 ];
-/** The diurnal peak, minute of the day (14:00), and the range of per-function depths. */
-const PEAK_MINUTE = 840;
+/** The range of per-function diurnal depths. */
 const MIN_DEPTH = 0.2;
 const MAX_DEPTH = 0.8;
-/** z-scores of the duration and memory percentile columns; 0 and 100 taken at ±3σ. */
-const Z: Readonly<Record<number, number>> = {
-  0: -3,
-  1: -2.326,
-  5: -1.645,
-  25: -0.674,
-  50: 0,
-  75: 0.674,
-  95: 1.645,
-  99: 2.326,
-  100: 3,
-};
 
 /**
  * Writes one synthetic day in the raw Azure 2019 layout into `outDir`:
@@ -134,7 +127,7 @@ export async function synthesizeAzure2019Day(
 
   // Invocations: one row at a time.
   const diurnal = new Float64Array(minutes);
-  for (let t = 0; t < minutes; t++) diurnal[t] = Math.cos((2 * Math.PI * (t - PEAK_MINUTE)) / 1440);
+  for (let t = 0; t < minutes; t++) diurnal[t] = Math.cos((2 * Math.PI * (t - DIURNAL_PEAK_MINUTE)) / 1440);
   const totals = new Float64Array(n);
   const row = new Uint32Array(minutes);
   let invocations = 0;
@@ -187,9 +180,7 @@ export async function synthesizeAzure2019Day(
   const dayJitter = new Random(seed, hash32(`azure2019-day/durations/${day}`));
   const durations = await BufferedFile.create(files.durations, 1024);
   try {
-    durations.text(
-      `HashOwner,HashApp,HashFunction,Average,Count,Minimum,Maximum,${DURATION_PERCENTILES.map((p) => `percentile_Average_${p}`).join(',')}\n`,
-    );
+    durations.text(RAW_DURATIONS_HEADER);
     const median = new Float64Array(n);
     const sigma = new Float64Array(n);
     for (let fn = 0; fn < n; fn++) {
@@ -202,7 +193,7 @@ export async function synthesizeAzure2019Day(
     )) {
       const m = median[fn]! * Math.exp(0.1 * normal(dayJitter));
       const s = sigma[fn]!;
-      const at = (p: number) => Math.min(MAX_DURATION_MS, Math.round(m * Math.exp(s * Z[p]!)));
+      const at = (p: number) => Math.min(MAX_DURATION_MS, Math.round(m * Math.exp(s * PERCENTILE_Z[p]!)));
       const average = Math.round(Math.min(MAX_DURATION_MS, m * Math.exp((s * s) / 2)));
       const points = DURATION_PERCENTILES.map(at);
       durations.text(
@@ -220,16 +211,14 @@ export async function synthesizeAzure2019Day(
     const appMedian = Array.from({ length: apps }, () => lognormal(memoryModel, 150, 0.6));
     const mem = await BufferedFile.create(files.memory, 1024);
     try {
-      mem.text(
-        `HashOwner,HashApp,SampleCount,AverageAllocatedMb,${MEMORY_PERCENTILES.map((p) => `AverageAllocatedMb_pct${p}`).join(',')}\n`,
-      );
+      mem.text(RAW_MEMORY_HEADER);
       const order = rng(`memory-order/${day}`);
       for (const app of shuffle(
         order,
         Array.from({ length: apps }, (_, i) => i),
       )) {
         const m = appMedian[app]!;
-        const at = (p: number) => Math.max(1, Math.round(m * Math.exp(0.15 * Z[p]!)));
+        const at = (p: number) => Math.max(1, Math.round(m * Math.exp(0.15 * PERCENTILE_Z[p]!)));
         const samples = 1000 + below(order, 100_000);
         mem.text(
           `${ownerIds[ownerOf[app]!]},${appIds[app]},${samples},${Math.round(m * 1.01)},${MEMORY_PERCENTILES.map(at).join(',')}\n`,

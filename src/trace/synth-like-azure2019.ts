@@ -8,6 +8,12 @@ import { DURATION_PERCENTILES, MEMORY_PERCENTILES } from './azure2019-join.js';
 import { BufferedFile } from './buffered-file.js';
 import { AZURE2019_PAPER, type PaperTrigger } from './paper-azure2019.js';
 import { synthIdentities } from './synth.js';
+import {
+  DIURNAL_PEAK_MINUTE,
+  PERCENTILE_Z,
+  RAW_DURATIONS_HEADER,
+  RAW_MEMORY_HEADER,
+} from './synth-percentiles.js';
 import { below, normal, normalQuantile, poisson, shuffle } from './synth-random.js';
 
 /**
@@ -62,8 +68,6 @@ export interface SynthLikeAzure2019Result {
 export const RATE_CAP_PER_DAY = 5_000_000;
 /** Depth of the diurnal cycle: the trough hour has 1 - depth of the mean hour's volume. */
 export const DIURNAL_DEPTH = 0.5;
-/** The diurnal peak, minute of the day (14:00). */
-const PEAK_MINUTE = 840;
 /** Share of the eligible apps (non-timer functions, rate below the next constant) that are bursty. */
 export const BURSTY_SHARE = 0.1;
 const BURST_MAX_RATE_PER_DAY = 10_000;
@@ -75,18 +79,6 @@ const FUNCTION_WEIGHT_SIGMA = 1;
 const MAX_APP_SIZE = 2500;
 /** Execution-time averages are capped at Azure's longest timeout, 10 minutes. */
 const MAX_AVERAGE_MS = 600_000;
-/** z-scores of the duration and memory percentile columns; 0 and 100 taken at ±3σ. */
-const Z: Readonly<Record<number, number>> = {
-  0: -3,
-  1: -2.326,
-  5: -1.645,
-  25: -0.674,
-  50: 0,
-  75: 0.674,
-  95: 1.645,
-  99: 2.326,
-  100: 3,
-};
 
 /** Trigger groups in a fixed order (the files name them in lower case, as the public trace does). */
 const TRIGGERS = Object.keys(AZURE2019_PAPER.triggers) as PaperTrigger[];
@@ -457,7 +449,7 @@ export async function synthesizeLikeAzure2019(
 
   const diurnal = new Float64Array(minutes);
   for (let t = 0; t < minutes; t++) {
-    diurnal[t] = 1 + DIURNAL_DEPTH * Math.cos((2 * Math.PI * (t - PEAK_MINUTE)) / 1440);
+    diurnal[t] = 1 + DIURNAL_DEPTH * Math.cos((2 * Math.PI * (t - DIURNAL_PEAK_MINUTE)) / 1440);
   }
   const burst = new Float64Array(minutes);
   const row = new Uint32Array(minutes);
@@ -505,9 +497,7 @@ export async function synthesizeLikeAzure2019(
   const dayJitter = new Random(seed, hash32(`azure2019-like/durations/${day}`));
   const durations = await BufferedFile.create(files.durations, 1024);
   try {
-    durations.text(
-      `HashOwner,HashApp,HashFunction,Average,Count,Minimum,Maximum,${DURATION_PERCENTILES.map((p) => `percentile_Average_${p}`).join(',')}\n`,
-    );
+    durations.text(RAW_DURATIONS_HEADER);
     for (const fn of shuffle(
       rng(`row-order/${day}`),
       Array.from({ length: n }, (_, i) => i),
@@ -515,7 +505,7 @@ export async function synthesizeLikeAzure2019(
       const s = durationSigma[fn]!;
       const average = Math.min(MAX_AVERAGE_MS, averageMs[fn]! * Math.exp(0.05 * normal(dayJitter)));
       const median = average * Math.exp((-s * s) / 2);
-      const at = (p: number) => ms(median * Math.exp(s * Z[p]!));
+      const at = (p: number) => ms(median * Math.exp(s * PERCENTILE_Z[p]!));
       const points = DURATION_PERCENTILES.map(at);
       durations.text(
         `${idPrefix(fn)},${ms(average)},${totals[fn]},${at(0)},${at(100)},${points.join(',')}\n`,
@@ -529,16 +519,14 @@ export async function synthesizeLikeAzure2019(
   if (files.memory !== undefined) {
     const mem = await BufferedFile.create(files.memory, 1024);
     try {
-      mem.text(
-        `HashOwner,HashApp,SampleCount,AverageAllocatedMb,${MEMORY_PERCENTILES.map((p) => `AverageAllocatedMb_pct${p}`).join(',')}\n`,
-      );
+      mem.text(RAW_MEMORY_HEADER);
       const order = rng(`memory-order/${day}`);
       for (const app of shuffle(
         order,
         Array.from({ length: apps }, (_, i) => i),
       )) {
         const m = appMemoryMb[app]!;
-        const at = (p: number) => (m * Math.exp(0.15 * Z[p]!)).toFixed(1);
+        const at = (p: number) => (m * Math.exp(0.15 * PERCENTILE_Z[p]!)).toFixed(1);
         mem.text(
           `${ownerIds[ownerOf[app]!]},${appIds[app]},${1000 + below(order, 100_000)},${m.toFixed(1)},${MEMORY_PERCENTILES.map(at).join(',')}\n`,
         );
