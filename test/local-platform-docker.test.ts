@@ -83,7 +83,7 @@ describe('local platform on the docker runtime', {
 
   test('an action past its memory limit is an error, and the platform keeps serving', async () => {
     const p = await platform();
-    const big = await p.invoke(F1, arrival(0, 400), never); // limit: 64 MB + the runtime's 64 MB
+    const big = await p.invoke(F1, arrival(0, 400), never); // limit: 64 MB's size class, 128 MB
     assert.equal(big.outcome, 'error');
     assert.match(big.error ?? '', /memory/i);
     const small = await p.invoke(F1, arrival(0, 16), never);

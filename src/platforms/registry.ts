@@ -20,6 +20,8 @@ export interface PlatformOptions {
   runtime?: RuntimeChoice;
   /** Embedded platform: idle instances of each function started at deploy. */
   prewarm?: number;
+  /** Embedded platform: memory size classes, MB ascending (local/memory.ts). */
+  memoryClassesMb?: readonly number[];
   /** --platform http: the URL template and request shape (its invokeTimeoutMs is the one above). */
   http?: Omit<HttpPlatformOptions, 'invokeTimeoutMs'>;
   /** --platform openwhisk: where and how; apiHost, auth and namespace default to ~/.wskprops; tenants. */

@@ -48,6 +48,8 @@ export interface ReplayOptions extends TracePlanOptions, WrapperOptions {
   runtime?: RuntimeChoice;
   /** Embedded platform: idle instances of each function started before the run (a provisioned pool). */
   prewarm?: number;
+  /** Embedded platform: memory size classes, MB ascending (platforms/local/memory.ts). */
+  memoryClassesMb?: readonly number[];
   /** --platform http: the endpoint and request shape. */
   http?: PlatformOptions['http'];
   /** --platform openwhisk: the API host, key and namespace (else ~/.wskprops), blocking or not. */
@@ -155,6 +157,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     maxInstances: o.maxInstances,
     runtime: o.runtime,
     ...(o.prewarm !== undefined ? { prewarm: o.prewarm } : {}),
+    ...(o.memoryClassesMb !== undefined ? { memoryClassesMb: o.memoryClassesMb } : {}),
     ...(o.http ? { http: o.http } : {}),
     ...(o.openwhisk ? { openwhisk: o.openwhisk } : {}),
     ...(o.knative ? { knative: o.knative } : {}),

@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { FaasloadError } from '../../errors.js';
 import { MAX_TIMER_MS } from '../option-checks.js';
+import { DEFAULT_MEMORY_CLASSES_MB, memoryClassProblems } from './memory.js';
 import { RUNTIME_CHOICES, type RuntimeChoice } from './runtime.js';
 
 export interface LocalPlatformOptions {
@@ -42,6 +43,16 @@ export interface LocalPlatformOptions {
   runtime?: RuntimeChoice;
   /** Idle instances of each function started at deploy (a provisioned pool). Default 0. */
   prewarm?: number;
+  /**
+   * Memory size classes in MB, ascending: an instance's memory limit is the smallest class at or
+   * above its function's memory (see memory.ts). Default DEFAULT_MEMORY_CLASSES_MB.
+   */
+  memoryClassesMb?: readonly number[];
+  /**
+   * How process instances are held to their memory limit: their own memory cgroup where this
+   * process may make one, else an RSS watchdog ('auto'); or one of them (for tests). Default auto.
+   */
+  processMemoryLimit?: 'auto' | 'cgroup' | 'watchdog';
 }
 
 export type ResolvedLocalOptions = Required<LocalPlatformOptions>;
@@ -57,6 +68,8 @@ export const LOCAL_PLATFORM_DEFAULTS = {
   nice: 10,
   runtime: 'process',
   prewarm: 0,
+  memoryClassesMb: DEFAULT_MEMORY_CLASSES_MB,
+  processMemoryLimit: 'auto',
 } as const;
 
 /** The proxy compiled beside this module: dist/src/platforms/local/ → dist/src/runtime/proxy.js. */
@@ -78,6 +91,8 @@ export function resolveLocalOptions(options: LocalPlatformOptions = {}): Resolve
     proxyPath: options.proxyPath ?? defaultProxyPath(),
     runtime: options.runtime ?? LOCAL_PLATFORM_DEFAULTS.runtime,
     prewarm: options.prewarm ?? LOCAL_PLATFORM_DEFAULTS.prewarm,
+    memoryClassesMb: options.memoryClassesMb ?? LOCAL_PLATFORM_DEFAULTS.memoryClassesMb,
+    processMemoryLimit: options.processMemoryLimit ?? LOCAL_PLATFORM_DEFAULTS.processMemoryLimit,
   };
   const problems: string[] = [];
   if (!Number.isInteger(resolved.nice) || resolved.nice < 0 || resolved.nice > 19) {
@@ -111,6 +126,11 @@ export function resolveLocalOptions(options: LocalPlatformOptions = {}): Resolve
   if (typeof resolved.proxyPath !== 'string' || resolved.proxyPath === '') problems.push('proxyPath: empty');
   if (!RUNTIME_CHOICES.includes(resolved.runtime))
     problems.push(`runtime: '${String(resolved.runtime)}' is not one of ${RUNTIME_CHOICES.join(', ')}`);
+  problems.push(...memoryClassProblems(resolved.memoryClassesMb));
+  if (!['auto', 'cgroup', 'watchdog'].includes(resolved.processMemoryLimit))
+    problems.push(
+      `processMemoryLimit: '${String(resolved.processMemoryLimit)}' is not auto, cgroup or watchdog`,
+    );
   if (problems.length > 0) {
     throw new FaasloadError('E_USAGE', `invalid local platform options: ${problems.join('; ')}`);
   }

@@ -9,8 +9,10 @@
  * per-function time limit (LocalFunctionSpec.timeoutMs), activation logs (the action's stdout and
  * stderr, cut per activation as OpenWhisk does; none for a function whose concurrency is above 1,
  * whose activations' output interleaves).
- * The OpenWhisk-compatible REST API over it is ../openwhisk-server. Not yet: memory limits on the
- * process runtime (FunctionSpec.memoryMb is enforced by containers only).
+ * The OpenWhisk-compatible REST API over it is ../openwhisk-server. Memory: an instance's limit
+ * is its function's size class (memory.ts), enforced by the container, or for a process by its
+ * own memory cgroup or an RSS watchdog (memory-limit.ts); an OOM kill is an 'error' whose message
+ * says so plainly.
  *
  * Measurements follow OpenWhisk's invoker: initMs spans launch to the end of /init (cold starts
  * only); execMs spans the /run request, as seen from this process.
@@ -26,6 +28,7 @@ import { reportedCpuMs } from '../action-usage.js';
 import type { FunctionSpec, InvocationResult, Outcome, PlatformAdapter } from '../types.js';
 import { type ActionAnswer, InstanceFailure } from './instance.js';
 import { announceInstance } from './instance-channel.js';
+import { sizeClassMb } from './memory.js';
 import { type LocalPlatformOptions, type ResolvedLocalOptions, resolveLocalOptions } from './options.js';
 import { IdlePool } from './pool.js';
 import { createRuntime, type FunctionInstance, type InstanceRuntime } from './runtime.js';
@@ -562,6 +565,11 @@ export class LocalPlatform implements PlatformAdapter {
     }
   }
 
+  /** The memory limit of the function's instances: the size class of its memory (memory.ts). */
+  memoryLimitOf(fn: FunctionSpec): number {
+    return sizeClassMb(this.functions.get(fn.name)?.memoryMb ?? fn.memoryMb, this.options.memoryClassesMb);
+  }
+
   /** The function's own time limit for /init and /run, or the platform's. */
   private timeLimitOf(fn: FunctionSpec): number {
     const own = (this.functions.get(fn.name) as LocalFunctionSpec | undefined)?.timeoutMs;
@@ -580,7 +588,7 @@ export class LocalPlatform implements PlatformAdapter {
       instance = this.runtime.launch({
         id: `${fn.name}-${this.nextInstance++}`,
         functionName: fn.name,
-        memoryMb: fn.memoryMb,
+        memoryLimitMb: this.memoryLimitOf(fn),
         concurrency: this.concurrencyOf(fn.name),
         logLimitBytes: (this.functions.get(fn.name) as LocalFunctionSpec | undefined)?.logLimitBytes,
       });
