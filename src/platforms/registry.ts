@@ -22,6 +22,8 @@ export interface PlatformOptions {
   prewarm?: number;
   /** Embedded platform: memory size classes, MB ascending (local/memory.ts). */
   memoryClassesMb?: readonly number[];
+  /** Embedded platform: the cap on a function's time limit raised to cover its trace durations. */
+  maxTimeLimitMs?: number;
   /** --platform http: the URL template and request shape (its invokeTimeoutMs is the one above). */
   http?: Omit<HttpPlatformOptions, 'invokeTimeoutMs'>;
   /** --platform openwhisk: where and how; apiHost, auth and namespace default to ~/.wskprops; tenants. */

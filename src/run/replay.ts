@@ -50,6 +50,8 @@ export interface ReplayOptions extends TracePlanOptions, WrapperOptions {
   prewarm?: number;
   /** Embedded platform: memory size classes, MB ascending (platforms/local/memory.ts). */
   memoryClassesMb?: readonly number[];
+  /** Embedded platform: the cap on a function's time limit raised to cover its trace durations. */
+  maxTimeLimitMs?: number;
   /** --platform http: the endpoint and request shape. */
   http?: PlatformOptions['http'];
   /** --platform openwhisk: the API host, key and namespace (else ~/.wskprops), blocking or not. */
@@ -158,6 +160,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     runtime: o.runtime,
     ...(o.prewarm !== undefined ? { prewarm: o.prewarm } : {}),
     ...(o.memoryClassesMb !== undefined ? { memoryClassesMb: o.memoryClassesMb } : {}),
+    ...(o.maxTimeLimitMs !== undefined ? { maxTimeLimitMs: o.maxTimeLimitMs } : {}),
     ...(o.http ? { http: o.http } : {}),
     ...(o.openwhisk ? { openwhisk: o.openwhisk } : {}),
     ...(o.knative ? { knative: o.knative } : {}),

@@ -14,6 +14,12 @@ export interface LocalPlatformOptions {
    * is 'timeout' and the instance is killed. Default 60 000.
    */
   invokeTimeoutMs?: number;
+  /**
+   * The platform's cap on a function's time limit. A function whose invocations ask for longer
+   * durations than invokeTimeoutMs gets a limit that covers them (see LocalPlatform), up to this.
+   * Default 300 000: OpenWhisk's largest action timeout (5 minutes).
+   */
+  maxTimeLimitMs?: number;
   /** Time limit from spawning an instance to its proxy's ready line. Default 10 000. */
   startTimeoutMs?: number;
   /** Between SIGTERM and SIGKILL when an instance is killed. Default 1 000. */
@@ -62,6 +68,7 @@ export type ResolvedLocalOptions = Required<LocalPlatformOptions>;
 export const LOCAL_PLATFORM_DEFAULTS = {
   keepAliveMs: 600_000,
   invokeTimeoutMs: 60_000,
+  maxTimeLimitMs: 300_000,
   startTimeoutMs: 10_000,
   killGraceMs: 1_000,
   maxInstances: 64,
@@ -82,6 +89,7 @@ export function resolveLocalOptions(options: LocalPlatformOptions = {}): Resolve
   const resolved: ResolvedLocalOptions = {
     keepAliveMs: options.keepAliveMs ?? LOCAL_PLATFORM_DEFAULTS.keepAliveMs,
     invokeTimeoutMs: options.invokeTimeoutMs ?? LOCAL_PLATFORM_DEFAULTS.invokeTimeoutMs,
+    maxTimeLimitMs: options.maxTimeLimitMs ?? LOCAL_PLATFORM_DEFAULTS.maxTimeLimitMs,
     startTimeoutMs: options.startTimeoutMs ?? LOCAL_PLATFORM_DEFAULTS.startTimeoutMs,
     killGraceMs: options.killGraceMs ?? LOCAL_PLATFORM_DEFAULTS.killGraceMs,
     maxInstances: options.maxInstances ?? LOCAL_PLATFORM_DEFAULTS.maxInstances,
@@ -105,7 +113,7 @@ export function resolveLocalOptions(options: LocalPlatformOptions = {}): Resolve
   if (!Number.isInteger(resolved.prewarm) || resolved.prewarm < 0)
     problems.push(`prewarm: ${String(resolved.prewarm)} is not an integer >= 0`);
   const checkMs = (
-    name: 'keepAliveMs' | 'invokeTimeoutMs' | 'startTimeoutMs' | 'killGraceMs',
+    name: 'keepAliveMs' | 'invokeTimeoutMs' | 'maxTimeLimitMs' | 'startTimeoutMs' | 'killGraceMs',
     min: number,
     infinityOk: boolean,
   ) => {
@@ -120,6 +128,7 @@ export function resolveLocalOptions(options: LocalPlatformOptions = {}): Resolve
   };
   checkMs('keepAliveMs', 0, true);
   checkMs('invokeTimeoutMs', 1, false);
+  checkMs('maxTimeLimitMs', 1, false);
   checkMs('startTimeoutMs', 1, false);
   checkMs('killGraceMs', 0, false);
   if (typeof resolved.nodePath !== 'string' || resolved.nodePath === '') problems.push('nodePath: empty');

@@ -64,6 +64,12 @@ export interface LocalFunctionSpec extends FunctionSpec {
   logLimitBytes?: number;
 }
 
+/**
+ * A function's time limit covers its longest requested duration times `factor` plus `plusMs`:
+ * room for the page writing, a cold JIT and a CPU shared with other instances.
+ */
+const TIME_LIMIT_SLACK = { factor: 1.5, plusMs: 1_000 } as const;
+
 /** How long, after an answer, the activation's end-of-log markers are awaited. */
 const LOG_WAIT_MS = 200;
 
@@ -197,6 +203,8 @@ export class LocalPlatform implements PlatformAdapter {
   /** Cold starts under way whose instance will have free slots, per function. */
   private readonly startingSlots = new Map<string, Set<StartingSlots>>();
   private nextInstance = 1;
+  /** The longest duration each function's invocations have asked for (ms), for its time limit. */
+  private readonly longestMs = new Map<string, number>();
   /** Invocations waiting for an instance, first come first served. */
   private readonly waiters: Waiter[] = [];
   /** Cold starts under way. */
@@ -346,7 +354,10 @@ export class LocalPlatform implements PlatformAdapter {
     const { instance, coldStart, initMs, waitMs } = lease;
     const cold = initMs === undefined ? { coldStart, waitMs } : { coldStart, initMs, waitMs };
 
-    const timeoutMs = this.timeLimitOf(fn);
+    const timeoutMs = this.timeLimitOf(
+      fn,
+      typeof value.durationMs === 'number' ? value.durationMs : undefined,
+    );
     const body = {
       value,
       namespace: '_',
@@ -570,10 +581,23 @@ export class LocalPlatform implements PlatformAdapter {
     return sizeClassMb(this.functions.get(fn.name)?.memoryMb ?? fn.memoryMb, this.options.memoryClassesMb);
   }
 
-  /** The function's own time limit for /init and /run, or the platform's. */
-  private timeLimitOf(fn: FunctionSpec): number {
+  /**
+   * The function's time limit for /init and /run: its own (LocalFunctionSpec.timeoutMs) or the
+   * platform's invokeTimeoutMs, raised to cover the longest duration its invocations have asked
+   * for so far (requestedMs included) with TIME_LIMIT_SLACK, up to maxTimeLimitMs: a function that
+   * runs as long as its trace says is not cut by a default meant for the unknown.
+   */
+  private timeLimitOf(fn: FunctionSpec, requestedMs?: number): number {
     const own = (this.functions.get(fn.name) as LocalFunctionSpec | undefined)?.timeoutMs;
-    return own !== undefined && own > 0 ? own : this.options.invokeTimeoutMs;
+    const base = own !== undefined && own > 0 ? own : this.options.invokeTimeoutMs;
+    let longest = this.longestMs.get(fn.name) ?? 0;
+    if (requestedMs !== undefined && Number.isFinite(requestedMs) && requestedMs > longest) {
+      longest = requestedMs;
+      this.longestMs.set(fn.name, longest);
+    }
+    if (longest === 0) return base;
+    const cover = Math.ceil(longest * TIME_LIMIT_SLACK.factor + TIME_LIMIT_SLACK.plusMs);
+    return Math.max(base, Math.min(this.options.maxTimeLimitMs, cover));
   }
 
   /**
