@@ -13,6 +13,18 @@ export function capacityFlags<T>(y: Argv<T>, group?: string) {
         "Embedded platform: memory size classes (MB, ascending); an instance's limit is the smallest at or above its function's memory (OpenWhisk's 128-512 MB, doubled up to 4096)",
       ...(group ? { group } : {}),
     },
+    'pool-memory': {
+      type: 'number',
+      describe:
+        "Embedded platform: MB the memory limits of live instances add up to at most; past it idle ones are evicted (least recently used) or invocations wait. Default: half the host's memory",
+      ...(group ? { group } : {}),
+    },
+    'max-starting': {
+      type: 'number',
+      describe:
+        'Embedded platform: cold starts under way at once, all functions together. Default: one per CPU (process), four per CPU (docker)',
+      ...(group ? { group } : {}),
+    },
     'max-time-limit': {
       type: 'string',
       default: '5m',
@@ -23,17 +35,21 @@ export function capacityFlags<T>(y: Argv<T>, group?: string) {
   });
 }
 
+type CapacityOptions = Pick<
+  LocalPlatformOptions,
+  'memoryClassesMb' | 'maxTimeLimitMs' | 'poolMemoryMb' | 'maxStarting'
+>;
+
 export interface CapacityArgs {
   'memory-classes': string;
+  'pool-memory'?: number | undefined;
+  'max-starting'?: number | undefined;
   'max-time-limit': string;
 }
 
 /** The capacity options the flags give; problems go to `errors`. */
-export function toCapacityOptions(
-  args: CapacityArgs,
-  errors: string[],
-): Pick<LocalPlatformOptions, 'memoryClassesMb' | 'maxTimeLimitMs'> {
-  const o: Pick<LocalPlatformOptions, 'memoryClassesMb' | 'maxTimeLimitMs'> = {};
+export function toCapacityOptions(args: CapacityArgs, errors: string[]): CapacityOptions {
+  const o: CapacityOptions = {};
   try {
     o.memoryClassesMb = parseMemoryClasses(args['memory-classes']);
   } catch (e) {
@@ -41,5 +57,14 @@ export function toCapacityOptions(
   }
   const capUs = durationFlag(args['max-time-limit'], '--max-time-limit', errors);
   if (capUs !== undefined) o.maxTimeLimitMs = capUs / 1000;
+  for (const [flag, key] of [
+    ['pool-memory', 'poolMemoryMb'],
+    ['max-starting', 'maxStarting'],
+  ] as const) {
+    const v = args[flag];
+    if (v === undefined) continue;
+    if (Number.isInteger(v) && v > 0) o[key] = v;
+    else errors.push(`--${flag}: expected a positive integer, got ${v}`);
+  }
   return o;
 }

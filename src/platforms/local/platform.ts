@@ -25,11 +25,16 @@ import type { Arrival } from '../../schedule/types.js';
 import { epochUs } from '../../util/time.js';
 import { invocationValue } from '../../workload/binding.js';
 import { reportedCpuMs } from '../action-usage.js';
-import type { FunctionSpec, InvocationResult, Outcome, PlatformAdapter } from '../types.js';
-import { type ActionAnswer, InstanceFailure } from './instance.js';
-import { announceInstance } from './instance-channel.js';
+import type { FunctionSpec, InvocationResult, Outcome, PlatformAdapter, WaitReason } from '../types.js';
+import { type ActionAnswer, type ExitInfo, InstanceFailure } from './instance.js';
+import { announceInstance, announceLifecycle, type LifecycleEvent } from './instance-channel.js';
 import { sizeClassMb } from './memory.js';
-import { type LocalPlatformOptions, type ResolvedLocalOptions, resolveLocalOptions } from './options.js';
+import {
+  defaultMaxStarting,
+  type LocalPlatformOptions,
+  type ResolvedLocalOptions,
+  resolveLocalOptions,
+} from './options.js';
 import { IdlePool } from './pool.js';
 import { createRuntime, type FunctionInstance, type InstanceRuntime } from './runtime.js';
 
@@ -91,14 +96,24 @@ export interface LocalPlatformStats {
   started: number;
   /** Cold starts that failed (spawn, ready line or /init). */
   failedStarts: number;
-  /** Instances killed because their keep-alive ran out. */
+  /** Instances killed because their keep-alive ran out or to make room (evictedForRoom). */
   evicted: number;
+  /** Idle instances removed, least recently used first, to make room for a cold start. */
+  evictedForRoom: number;
   /** Instances killed after a failure, a timeout or an abort, or found dead. */
   discarded: number;
   /** Processes not yet exited, whatever their state; idle and busy are subsets. */
   alive: number;
   idle: number;
   busy: number;
+  /** Sum of the memory limits of instances not stopping (MB): what the pool holds. */
+  usedMemoryMb: number;
+}
+
+/** Why an instance ended on its own, for its lifecycle event. */
+function exitReason(info: ExitInfo): string {
+  if (info.error) return `could not start: ${info.error.message}`;
+  return info.signal !== null ? `killed by ${info.signal}` : `exited with code ${String(info.code)}`;
 }
 
 function messageOf(e: unknown): string {
@@ -142,6 +157,7 @@ interface Lease {
   initMs?: number;
   /** Time spent waiting for a free instance or a start slot. */
   waitMs: number;
+  waitReason: WaitReason;
 }
 
 interface Waiter {
@@ -153,6 +169,8 @@ interface Waiter {
   leave(): void;
   /** A cold start whose free slot this waiter waits for, rather than starting another instance. */
   awaits?: StartingSlots;
+  /** What it was last blocked on (undefined: not blocked yet). */
+  blocked?: Exclude<WaitReason, 'none'>;
 }
 
 /** The slots an instance being started will have beyond its first activation (concurrency - 1). */
@@ -161,11 +179,20 @@ interface StartingSlots {
   settled: boolean;
 }
 
+/** What a wait that ran out waited for, in its error message. */
+const WAITED_FOR = {
+  'an instance': 'an instance',
+  start_slot: 'a start slot (--max-starting)',
+  memory: 'room in the pool (--pool-memory, --max-instances)',
+  instance_busy: 'a slot on an instance of its function',
+} as const;
+
 /** A cold start that failed, with the time the invocation had waited before it. */
 class ColdStartFailure extends Error {
   constructor(
     override readonly cause: unknown,
     readonly waitMs: number,
+    readonly waitReason: WaitReason,
     readonly stage: 'start' | 'init',
   ) {
     super(`cold start: ${messageOf(cause)}`);
@@ -209,15 +236,24 @@ export class LocalPlatform implements PlatformAdapter {
   private readonly waiters: Waiter[] = [];
   /** Cold starts under way. */
   private starting = 0;
-  private counters = { started: 0, failedStarts: 0, evicted: 0, discarded: 0 };
+  private counters = { started: 0, failedStarts: 0, evicted: 0, evictedForRoom: 0, discarded: 0 };
+  /** The memory limit of each live instance (MB), for the pool's accounting. */
+  private readonly limits = new Map<FunctionInstance, number>();
+  /** Sum of `limits` over instances not stopping: what the pool holds. */
+  private usedMemoryMb = 0;
+  /** Instances whose memory is counted in usedMemoryMb. */
+  private readonly accounted = new Set<FunctionInstance>();
   private closed = false;
+  /** maxStarting was given; else it is the runtime's default (defaultMaxStarting). */
+  private readonly maxStartingGiven: boolean;
 
   /** Throws FaasloadError E_USAGE for invalid options. Starts nothing: instances are created on demand. */
   constructor(options: LocalPlatformOptions = {}) {
     this.options = resolveLocalOptions(options);
+    this.maxStartingGiven = options.maxStarting !== undefined;
     this.pool = new IdlePool(this.options.keepAliveMs, (instance) => {
       this.counters.evicted++;
-      this.stop(instance);
+      this.stop(instance, 'keep_alive_expired', `idle for ${this.options.keepAliveMs} ms`);
     });
   }
 
@@ -247,7 +283,8 @@ export class LocalPlatform implements PlatformAdapter {
       this.functions.set(name, fn);
       // New code: idle instances of the old one go now, busy ones when they are released.
       if (before && before.action !== fn.action) {
-        for (let idle = this.pool.take(name); idle; idle = this.pool.take(name)) this.discard(idle);
+        for (let idle = this.pool.take(name); idle; idle = this.pool.take(name))
+          this.discard(idle, 'redeployed');
       }
     }
     await this.prewarm([...byName.values()], signal);
@@ -259,9 +296,11 @@ export class LocalPlatform implements PlatformAdapter {
    * like any idle instance. A start that fails is counted (failedStarts), not thrown.
    */
   private async prewarm(fns: readonly FunctionSpec[], signal: AbortSignal): Promise<void> {
-    const { prewarm, maxInstances } = this.options;
+    const { prewarm, maxInstances, poolMemoryMb } = this.options;
     for (const fn of fns) {
-      for (let n = this.pool.idleOf(fn.name); n < prewarm && this.live.size < maxInstances; n++) {
+      const fits = () =>
+        this.live.size < maxInstances && this.usedMemoryMb + this.memoryLimitOf(fn) <= poolMemoryMb;
+      for (let n = this.pool.idleOf(fn.name); n < prewarm && fits(); n++) {
         try {
           this.release(await this.startInstance(fn, signal));
         } catch {
@@ -274,8 +313,14 @@ export class LocalPlatform implements PlatformAdapter {
   /** Removes a function: its idle instances go now, busy ones when their invocation ends. */
   undeploy(name: string): boolean {
     if (!this.functions.delete(name)) return false;
-    for (let idle = this.pool.take(name); idle; idle = this.pool.take(name)) this.discard(idle);
+    for (let idle = this.pool.take(name); idle; idle = this.pool.take(name)) this.discard(idle, 'redeployed');
     return true;
+  }
+
+  /** Cold starts that may be under way at once: maxStarting, or the runtime's default. */
+  startSlots(): number {
+    if (this.maxStartingGiven || !this.runtime) return this.options.maxStarting;
+    return defaultMaxStarting(this.runtime.kind);
   }
 
   /** Which runtime runs the instances, once deploy() has chosen it. */
@@ -346,13 +391,14 @@ export class LocalPlatform implements PlatformAdapter {
     } catch (e) {
       const cold = e instanceof ColdStartFailure;
       return done(outcomeOf(cold ? e.cause : e, false), {
-        ...(cold ? { coldStart: true, waitMs: e.waitMs } : {}),
+        ...(cold ? { coldStart: true, waitMs: e.waitMs, waitReason: e.waitReason } : {}),
         stage: cold ? e.stage : 'wait',
         error: messageOf(e),
       });
     }
-    const { instance, coldStart, initMs, waitMs } = lease;
-    const cold = initMs === undefined ? { coldStart, waitMs } : { coldStart, initMs, waitMs };
+    const { instance, coldStart, initMs, waitMs, waitReason } = lease;
+    const cold =
+      initMs === undefined ? { coldStart, waitMs, waitReason } : { coldStart, initMs, waitMs, waitReason };
 
     const timeoutMs = this.timeLimitOf(
       fn,
@@ -373,7 +419,7 @@ export class LocalPlatform implements PlatformAdapter {
     } catch (e) {
       const execMs = performance.now() - runAt;
       const logs = this.logsOf(instance, fn, 0);
-      this.discard(instance);
+      this.discard(instance, `/run failed: ${messageOf(e)}`);
       return done(outcomeOf(e, true), {
         ...cold,
         execMs,
@@ -409,7 +455,7 @@ export class LocalPlatform implements PlatformAdapter {
       }
     } else {
       if (answer.status === 502) this.release(instance);
-      else this.discard(instance);
+      else this.discard(instance, `/run answered ${answer.status}`);
       if (isDict(answer.body)) result.result = answer.body;
       result.outcome = 'error';
       result.stage = 'run';
@@ -453,12 +499,26 @@ export class LocalPlatform implements PlatformAdapter {
 
   /**
    * An instance for one invocation, exclusively: a warm one of its function if one is idle, else a
-   * cold start when fewer than maxStarting are under way and there is room (maxInstances, making
-   * room by removing the least recently used idle instance of another function). Otherwise the
-   * invocation waits, first come first served, at most invokeTimeoutMs; waitMs is that wait.
+   * cold start when fewer than maxStarting are under way and there is room in the pool (its memory
+   * class within poolMemoryMb, and fewer than maxInstances; idle instances of any function are
+   * evicted, least recently used first, to make room). Otherwise the invocation waits, at most
+   * invokeTimeoutMs; waitMs is that wait and waitReason what it waited for. An invocation only
+   * waits behind earlier ones of its own function, or behind earlier ones that wait for a start
+   * slot or memory too (cold starts are granted in arrival order): a warm instance is never held
+   * back by another function's cold starts.
    */
   private acquire(fn: FunctionSpec, signal: AbortSignal): Promise<Lease> {
     return new Promise<Lease>((resolve, reject) => {
+      const needMb = this.memoryLimitOf(fn);
+      if (needMb > this.options.poolMemoryMb) {
+        reject(
+          new InstanceFailure(
+            'start',
+            `its memory limit of ${needMb} MB does not fit in the pool's ${this.options.poolMemoryMb} MB`,
+          ),
+        );
+        return;
+      }
       const waiter: Waiter = {
         fn,
         signal,
@@ -477,10 +537,20 @@ export class LocalPlatform implements PlatformAdapter {
       };
       const timer = setTimeout(() => {
         waiter.leave();
-        reject(new InstanceFailure('timeout', `waited ${this.options.invokeTimeoutMs} ms for an instance`));
+        const what = waiter.blocked ?? 'an instance';
+        reject(
+          new InstanceFailure('timeout', `waited ${this.options.invokeTimeoutMs} ms for ${WAITED_FOR[what]}`),
+        );
       }, this.options.invokeTimeoutMs);
-      // Served at once unless others wait already (first come, first served).
-      if (this.waiters.length === 0 && this.serve(waiter, true)) {
+      // Served at once unless an earlier one of its function waits (first come, first served per
+      // function); a cold start, also unless earlier ones wait for a start slot or memory.
+      let ownBefore = false;
+      let coldBefore = false;
+      for (const w of this.waiters) {
+        if (w.fn.name === fn.name) ownBefore = true;
+        if (w.blocked === 'start_slot' || w.blocked === 'memory') coldBefore = true;
+      }
+      if (!ownBefore && this.serve(waiter, true, !coldBefore)) {
         clearTimeout(timer);
         return;
       }
@@ -501,18 +571,20 @@ export class LocalPlatform implements PlatformAdapter {
 
   /**
    * Gives the waiter a warm instance (or a free slot on a busy one) or starts one for it, if
-   * possible now. With concurrency above 1, a waiter rather waits for a free slot of an instance
-   * being started than starts another, as OpenWhisk's container pool does. A waiter served on
-   * arrival (before any wait) gets waitMs 0.
+   * possible now; else records what blocks it. With concurrency above 1, a waiter rather waits for
+   * a free slot of an instance being started than starts another, as OpenWhisk's container pool
+   * does. A waiter served on arrival (before any wait) gets waitMs 0 and waitReason none.
+   * `mayStart` false: a warm instance only (earlier invocations wait for a cold start).
    */
-  private serve(w: Waiter, onArrival = false): boolean {
+  private serve(w: Waiter, onArrival = false, mayStart = true): boolean {
     const waitMs = onArrival ? 0 : performance.now() - w.enqueuedMs;
+    const waitReason: WaitReason = onArrival ? 'none' : (w.blocked ?? 'none');
     const name = w.fn.name;
     const warm = this.takeShared(name) ?? this.pool.take(name);
     if (warm) {
       // A slot reserved on an instance still starting goes back to those behind.
       if (w.awaits && !w.awaits.settled) w.awaits.free++;
-      w.settle({ instance: this.lease(warm), coldStart: false, waitMs });
+      w.settle({ instance: this.lease(warm), coldStart: false, waitMs, waitReason });
       return true;
     }
     if (w.awaits && !w.awaits.settled) return false;
@@ -520,9 +592,22 @@ export class LocalPlatform implements PlatformAdapter {
     if (starting) {
       starting.free--;
       w.awaits = starting;
+      w.blocked = 'instance_busy';
       return false;
     }
-    if (this.closed || this.starting >= this.options.maxStarting || !this.makeRoom()) return false;
+    if (this.closed) return false;
+    if (!mayStart) {
+      w.blocked = 'start_slot';
+      return false;
+    }
+    if (this.starting >= this.startSlots()) {
+      w.blocked = 'start_slot';
+      return false;
+    }
+    if (!this.makeRoom(this.memoryLimitOf(w.fn))) {
+      w.blocked = 'memory';
+      return false;
+    }
     const slots: StartingSlots = { free: this.concurrencyOf(name) - 1, settled: false };
     if (slots.free > 0) setOf(this.startingSlots, name).add(slots);
     const settled = () => {
@@ -532,7 +617,7 @@ export class LocalPlatform implements PlatformAdapter {
     this.coldStart(w.fn, w.signal).then(
       ({ instance, initMs }) => {
         settled();
-        w.settle({ instance: this.lease(instance), coldStart: true, initMs, waitMs });
+        w.settle({ instance: this.lease(instance), coldStart: true, initMs, waitMs, waitReason });
         // Its other slots (concurrency above 1) serve those waiting for them.
         this.pump();
       },
@@ -540,8 +625,8 @@ export class LocalPlatform implements PlatformAdapter {
         settled();
         w.settle(
           e instanceof StageFailure
-            ? new ColdStartFailure(e.cause, waitMs, e.stage)
-            : new ColdStartFailure(e, waitMs, 'start'),
+            ? new ColdStartFailure(e.cause, waitMs, waitReason, e.stage)
+            : new ColdStartFailure(e, waitMs, waitReason, 'start'),
         );
         this.pump();
       },
@@ -549,15 +634,28 @@ export class LocalPlatform implements PlatformAdapter {
     return true;
   }
 
-  /** True if one more instance fits, after removing the least recently used idle one if needed. */
-  private makeRoom(): boolean {
+  /**
+   * True if an instance of needMb fits in the pool (memory and maxInstances), after evicting the
+   * least recently used idle instances if that makes it fit; evicts nothing if it would not.
+   */
+  private makeRoom(needMb: number): boolean {
+    const { poolMemoryMb, maxInstances } = this.options;
     let active = 0;
     for (const state of this.live.values()) if (state !== 'stopping') active++;
-    if (active < this.options.maxInstances) return true;
-    const oldest = this.pool.takeOldest();
-    if (!oldest) return false;
-    this.counters.evicted++;
-    this.stop(oldest);
+    const fits = () => this.usedMemoryMb + needMb <= poolMemoryMb && active < maxInstances;
+    if (fits()) return true;
+    let idleMb = 0;
+    for (const [instance, state] of this.live) if (state === 'idle') idleMb += this.limits.get(instance) ?? 0;
+    if (this.usedMemoryMb - idleMb + needMb > poolMemoryMb || active - this.pool.size >= maxInstances)
+      return false;
+    while (!fits()) {
+      const oldest = this.pool.takeOldest();
+      if (!oldest) return false;
+      this.counters.evicted++;
+      this.counters.evictedForRoom++;
+      this.stop(oldest, 'evicted_for_room', `room for ${needMb} MB`);
+      active--;
+    }
     return true;
   }
 
@@ -621,8 +719,18 @@ export class LocalPlatform implements PlatformAdapter {
       throw e;
     }
     this.live.set(instance, 'starting');
+    const limitMb = this.memoryLimitOf(fn);
+    this.limits.set(instance, limitMb);
+    this.accounted.add(instance);
+    this.usedMemoryMb += limitMb;
     announceInstance({ t: 'start', id: instance.id, functionName: fn.name, pid: instance.pid });
-    void instance.exited.then(() => {
+    void instance.exited.then((info) => {
+      const state = this.live.get(instance);
+      if (state !== undefined && state !== 'stopping' && !this.closed) {
+        this.record(instance, 'crashed', info.oomKilled ? 'out of memory' : exitReason(info));
+      }
+      this.unaccount(instance);
+      this.limits.delete(instance);
       announceInstance({ t: 'exit', id: instance.id });
       this.live.delete(instance);
       this.active.delete(instance);
@@ -652,10 +760,11 @@ export class LocalPlatform implements PlatformAdapter {
       );
       if (answer.status !== 200) throw new Error(`/init answered ${answer.status}: ${errorOf(answer)}`);
       this.initialized.set(instance, action);
+      this.record(instance, 'started', 'cold start');
       return instance;
     } catch (e) {
       this.counters.failedStarts++;
-      this.stop(instance);
+      this.stop(instance, 'discarded', `failed start: ${messageOf(e)}`);
       throw new StageFailure(e, stage);
     }
   }
@@ -679,7 +788,7 @@ export class LocalPlatform implements PlatformAdapter {
     this.active.delete(instance);
     this.shared.get(instance.functionName)?.delete(instance);
     if (this.closed || !instance.alive || !current) {
-      this.discard(instance);
+      this.discard(instance, this.closed ? 'the platform is closing' : !current ? 'redeployed' : 'exited');
       return;
     }
     this.live.set(instance, 'idle');
@@ -687,15 +796,42 @@ export class LocalPlatform implements PlatformAdapter {
     this.pump();
   }
 
-  private discard(instance: FunctionInstance): void {
+  private discard(instance: FunctionInstance, reason = 'unusable'): void {
     this.counters.discarded++;
-    this.stop(instance);
+    this.stop(instance, 'discarded', reason);
   }
 
-  /** Kills without waiting; the instance leaves `live` when its process has exited. */
-  private stop(instance: FunctionInstance): void {
-    if (this.live.has(instance)) this.live.set(instance, 'stopping');
+  /**
+   * Kills without waiting; the instance leaves `live` when its process has exited, and the pool's
+   * memory now. The first stop of a live instance records `event` (if given).
+   */
+  private stop(instance: FunctionInstance, event?: LifecycleEvent, reason = ''): void {
+    const state = this.live.get(instance);
+    if (state !== undefined && state !== 'stopping') {
+      if (event) this.record(instance, event, reason);
+      this.live.set(instance, 'stopping');
+    }
+    this.unaccount(instance);
     void instance.kill(this.options.killGraceMs);
+  }
+
+  /** Gives the instance's memory back to the pool, once. */
+  private unaccount(instance: FunctionInstance): void {
+    const mb = this.limits.get(instance);
+    if (mb === undefined || !this.accounted.has(instance)) return;
+    this.accounted.delete(instance);
+    this.usedMemoryMb -= mb;
+  }
+
+  private record(instance: FunctionInstance, event: LifecycleEvent, reason: string): void {
+    announceLifecycle({
+      atUs: epochUs(),
+      id: instance.id,
+      functionName: instance.functionName,
+      event,
+      reason,
+      memoryLimitMb: this.limits.get(instance) ?? 0,
+    });
   }
 
   /** Counters and current instance numbers. */
@@ -706,7 +842,7 @@ export class LocalPlatform implements PlatformAdapter {
       if (state === 'idle') idle++;
       else if (state === 'busy') busy++;
     }
-    return { ...this.counters, alive: this.live.size, idle, busy };
+    return { ...this.counters, alive: this.live.size, idle, busy, usedMemoryMb: this.usedMemoryMb };
   }
 
   /** The instances whose processes have not exited yet. */
@@ -733,7 +869,7 @@ export class LocalPlatform implements PlatformAdapter {
     }
     this.pool.drain();
     const exits = [...this.live.keys()].map((instance) => {
-      this.stop(instance);
+      this.stop(instance, 'teardown', 'the platform was torn down');
       return instance.exited;
     });
     await Promise.all(exits);
