@@ -5,8 +5,12 @@
  *
  * Modelled: cold starts (launch + ready + /init), warm reuse, keep-alive eviction, as many
  * activations per instance at once as the function's concurrency (default 1), a time limit per
- * /init and /run, a cap on instances and on concurrent cold starts with a FIFO queue (waitMs), a
- * per-function time limit (LocalFunctionSpec.timeoutMs), activation logs (the action's stdout and
+ * /init and /run that covers the durations the function's invocations ask for, a pool budgeted by
+ * memory (the size classes of live instances, idle ones evicted least recently used to make
+ * room) and by instance count, cold starts in parallel up to a number of start slots, waits
+ * (waitMs, waitReason) only for the function's own instances, a start slot or memory, instance
+ * lifecycle events (instance-channel.ts), a per-function time limit
+ * (LocalFunctionSpec.timeoutMs), activation logs (the action's stdout and
  * stderr, cut per activation as OpenWhisk does; none for a function whose concurrency is above 1,
  * whose activations' output interleaves).
  * The OpenWhisk-compatible REST API over it is ../openwhisk-server. Memory: an instance's limit
@@ -545,12 +549,12 @@ export class LocalPlatform implements PlatformAdapter {
       // Served at once unless an earlier one of its function waits (first come, first served per
       // function); a cold start, also unless earlier ones wait for a start slot or memory.
       let ownBefore = false;
-      let coldBefore = false;
+      let coldBefore: 'start_slot' | 'memory' | undefined;
       for (const w of this.waiters) {
         if (w.fn.name === fn.name) ownBefore = true;
-        if (w.blocked === 'start_slot' || w.blocked === 'memory') coldBefore = true;
+        if (w.blocked === 'start_slot' || w.blocked === 'memory') coldBefore ??= w.blocked;
       }
-      if (!ownBefore && this.serve(waiter, true, !coldBefore)) {
+      if (!ownBefore && this.serve(waiter, true, coldBefore)) {
         clearTimeout(timer);
         return;
       }
@@ -574,9 +578,10 @@ export class LocalPlatform implements PlatformAdapter {
    * possible now; else records what blocks it. With concurrency above 1, a waiter rather waits for
    * a free slot of an instance being started than starts another, as OpenWhisk's container pool
    * does. A waiter served on arrival (before any wait) gets waitMs 0 and waitReason none.
-   * `mayStart` false: a warm instance only (earlier invocations wait for a cold start).
+   * `coldBefore`: earlier invocations wait for that to start an instance; this one then takes a
+   * warm instance only, or waits behind them.
    */
-  private serve(w: Waiter, onArrival = false, mayStart = true): boolean {
+  private serve(w: Waiter, onArrival = false, coldBefore?: 'start_slot' | 'memory'): boolean {
     const waitMs = onArrival ? 0 : performance.now() - w.enqueuedMs;
     const waitReason: WaitReason = onArrival ? 'none' : (w.blocked ?? 'none');
     const name = w.fn.name;
@@ -596,8 +601,8 @@ export class LocalPlatform implements PlatformAdapter {
       return false;
     }
     if (this.closed) return false;
-    if (!mayStart) {
-      w.blocked = 'start_slot';
+    if (coldBefore) {
+      w.blocked = coldBefore;
       return false;
     }
     if (this.starting >= this.startSlots()) {
