@@ -277,7 +277,9 @@ describe('catalog function synthetic', { timeout: TEST_TIMEOUT_MS * 2 }, () => {
     assert.deepEqual(value, { durationMs: 30, memoryMb: 2 });
     const result = await action.run<SyntheticResult>(value);
     assert.ok(result.execMs >= 30, String(result.execMs));
-    assert.equal(result.memoryMb, 2);
+    // 2 MB is below the runtime's own footprint: nothing to add to it.
+    assert.equal(result.writtenMb, 0);
+    assert.ok(result.runtimeMb > 2, String(result.runtimeMb));
   });
 });
 

@@ -3,7 +3,7 @@ import type { ColumnSpec } from './columns.js';
 import type { Row } from './table-writer.js';
 
 /** Bumped whenever a column is added, removed or changes meaning. */
-export const INVOCATIONS_SCHEMA_VERSION = '4';
+export const INVOCATIONS_SCHEMA_VERSION = '5';
 
 /** invocations: one row per planned invocation, dropped and cancelled ones included. */
 export const INVOCATIONS_COLUMNS: readonly ColumnSpec[] = [
@@ -52,6 +52,12 @@ export const INVOCATIONS_COLUMNS: readonly ColumnSpec[] = [
   { name: 'http_status', kind: 'int32', nullable: true, doc: "the platform's HTTP status" },
   { name: 'cold_start', kind: 'bool', nullable: true, doc: 'the platform started an instance for it' },
   { name: 'wait_ms', kind: 'float64', nullable: true, doc: 'platform-reported queueing time, ms' },
+  {
+    name: 'wait_reason',
+    kind: 'utf8',
+    nullable: true,
+    doc: 'embedded platform: what it waited for: none | start_slot (cold starts at their cap) | memory (pool full, nothing idle to evict) | instance_busy (a slot of its own function)',
+  },
   {
     name: 'init_ms',
     kind: 'float64',
@@ -129,6 +135,7 @@ export function invocationRow(record: InvocationRecord, names: readonly { id: st
     http_status: result.httpStatus,
     cold_start: result.coldStart,
     wait_ms: result.waitMs,
+    wait_reason: result.waitReason,
     init_ms: result.initMs,
     exec_ms: result.execMs,
     activation_id: result.activationId,

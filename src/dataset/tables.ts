@@ -2,6 +2,7 @@ import { EXECUTIONS_COLUMNS, EXECUTIONS_SCHEMA_VERSION } from '../generate/table
 import { PERF_SCHEMA_VERSION, PERF_TABLES } from '../monitor/perf-schemas.js';
 import { MONITOR_SCHEMA_VERSION, MONITOR_TABLES } from '../monitor/schemas.js';
 import type { ColumnSpec } from './columns.js';
+import { INSTANCE_EVENTS_COLUMNS, INSTANCE_EVENTS_SCHEMA_VERSION } from './instance-events.js';
 import { INVOCATIONS_COLUMNS, INVOCATIONS_SCHEMA_VERSION } from './invocations.js';
 import { TIMELINE_COLUMNS, TIMELINE_SCHEMA_VERSION } from './timeline.js';
 
@@ -25,6 +26,12 @@ export const TABLES: readonly TableDefinition[] = [
     version: INVOCATIONS_SCHEMA_VERSION,
     doc: 'One row per planned invocation, dropped and cancelled ones included, so that planned = rows.',
     columns: INVOCATIONS_COLUMNS,
+  },
+  {
+    name: 'instance_events',
+    version: INSTANCE_EVENTS_SCHEMA_VERSION,
+    doc: "One row per lifecycle event of an embedded platform's instance: started, evicted for room, keep-alive expired, crashed, discarded, teardown, with the reason.",
+    columns: INSTANCE_EVENTS_COLUMNS,
   },
   {
     name: 'timeline',

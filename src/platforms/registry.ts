@@ -20,6 +20,14 @@ export interface PlatformOptions {
   runtime?: RuntimeChoice;
   /** Embedded platform: idle instances of each function started at deploy. */
   prewarm?: number;
+  /** Embedded platform: memory size classes, MB ascending (local/memory.ts). */
+  memoryClassesMb?: readonly number[];
+  /** Embedded platform: the cap on a function's time limit raised to cover its trace durations. */
+  maxTimeLimitMs?: number;
+  /** Embedded platform: MB the memory limits of live instances add up to at most. */
+  poolMemoryMb?: number;
+  /** Embedded platform: cold starts under way at once. */
+  maxStarting?: number;
   /** --platform http: the URL template and request shape (its invokeTimeoutMs is the one above). */
   http?: Omit<HttpPlatformOptions, 'invokeTimeoutMs'>;
   /** --platform openwhisk: where and how; apiHost, auth and namespace default to ~/.wskprops; tenants. */

@@ -38,6 +38,14 @@ export interface ActionCode {
  */
 export type Outcome = 'ok' | 'error' | 'timeout' | 'dropped' | 'cancelled';
 
+/**
+ * What an invocation waited for before an instance took it: none (served at once), a start slot
+ * (the cold starts under way were at their cap), memory (the pool was full, nothing idle to
+ * evict, or the instance cap was reached), or an instance of its own function (a slot on one that
+ * was starting, with concurrency above 1).
+ */
+export type WaitReason = 'none' | 'start_slot' | 'memory' | 'instance_busy';
+
 /** What a platform reports about one invocation. Times are wall-clock epoch microseconds. */
 export interface InvocationResult {
   outcome: Outcome;
@@ -48,6 +56,8 @@ export interface InvocationResult {
   coldStart?: boolean;
   /** Platform-reported: queueing before an instance took it, instance init, execution. */
   waitMs?: number;
+  /** Embedded platform: what it waited for (see WaitReason). */
+  waitReason?: WaitReason;
   initMs?: number;
   execMs?: number;
   activationId?: string;

@@ -1,5 +1,6 @@
 import { cpus } from 'node:os';
 import { setTimeout as sleepMs } from 'node:timers/promises';
+import { type InstanceEventsRecorder, recordInstanceEvents } from '../dataset/instance-events.js';
 import { INVOCATIONS_COLUMNS, INVOCATIONS_SCHEMA_VERSION, invocationRow } from '../dataset/invocations.js';
 import {
   hostFacts,
@@ -54,6 +55,14 @@ export interface ReplayOptions extends TracePlanOptions, WrapperOptions {
   runtime?: RuntimeChoice;
   /** Embedded platform: idle instances of each function started before the run (a provisioned pool). */
   prewarm?: number;
+  /** Embedded platform: memory size classes, MB ascending (platforms/local/memory.ts). */
+  memoryClassesMb?: readonly number[];
+  /** Embedded platform: the cap on a function's time limit raised to cover its trace durations. */
+  maxTimeLimitMs?: number;
+  /** Embedded platform: MB the memory limits of live instances add up to at most. */
+  poolMemoryMb?: number;
+  /** Embedded platform: cold starts under way at once. */
+  maxStarting?: number;
   /** --platform http: the endpoint and request shape. */
   http?: PlatformOptions['http'];
   /** --platform openwhisk: the API host, key and namespace (else ~/.wskprops), blocking or not. */
@@ -172,6 +181,10 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     maxInstances: o.maxInstances,
     runtime: o.runtime,
     ...(o.prewarm !== undefined ? { prewarm: o.prewarm } : {}),
+    ...(o.memoryClassesMb !== undefined ? { memoryClassesMb: o.memoryClassesMb } : {}),
+    ...(o.maxTimeLimitMs !== undefined ? { maxTimeLimitMs: o.maxTimeLimitMs } : {}),
+    ...(o.poolMemoryMb !== undefined ? { poolMemoryMb: o.poolMemoryMb } : {}),
+    ...(o.maxStarting !== undefined ? { maxStarting: o.maxStarting } : {}),
     ...(o.http ? { http: o.http } : {}),
     ...(o.openwhisk ? { openwhisk: o.openwhisk } : {}),
     ...(o.knative ? { knative: o.knative } : {}),
@@ -249,12 +262,14 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   let stats: DispatchStats | undefined;
   let summary: RunSummary | undefined;
   let monitors: RunningMonitors | undefined;
+  let instanceEvents: InstanceEventsRecorder | undefined;
   /** The invocations table could not be written (a full disk): the run fails, after its manifest. */
   let tableError: unknown;
   try {
     await writeManifest(dir, manifest);
     // Before deploy, so that instances started then (prewarm) are observed from their creation.
     if (monitorConfig.monitors.length > 0) monitors = await startMonitors(monitorConfig, { dir, runId, log });
+    if (platform.kind === 'local') instanceEvents = recordInstanceEvents(dir, runId);
     log(
       `replaying ${planned} invocations of ${deployed.length} functions over ${(schedule.spanUs / 1e6).toFixed(1)} s on ${platform.kind} -> ${dir}`,
     );
@@ -391,6 +406,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     // The instances' state after the last invocation gets sampled before they are removed.
     if (monitors) await sleepMs(2 * (monitorConfig.sampleIntervalMs ?? MONITOR_DEFAULTS.sampleIntervalMs));
     await platform.teardown();
+    if (instanceEvents) manifest.tables.instance_events = await instanceEvents.close();
     // After teardown, so that the instances' last events (die, destroy) are in.
     if (monitors) await stopMonitors(monitors, manifest, warnings);
     const table = await writer.close().catch((err: unknown) => {

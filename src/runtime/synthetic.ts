@@ -4,24 +4,34 @@
  * and how much memory its function had; this function reproduces both.
  *
  * `main({durationMs, memoryMb})`:
- * - memory: keeps one module-level Buffer of at least memoryMb MiB, allocated on the instance's
- *   first call and re-allocated larger when a later call asks for more (never shrunk). Every call
- *   writes one byte in each 4 KiB page of its first memoryMb MiB, so those pages are resident and
- *   stay so between calls: an instance holds its memory like a real function's heap, and a warm
- *   call touches already-resident pages where a cold one faults them in. The writing stops early
- *   at the activation's deadline (process.env.__OW_DEADLINE, epoch ms), checked once per MiB.
+ * - memory: memoryMb is the instance's resident footprint while it runs, the runtime's own
+ *   included, as a platform measures a function's memory. The call measures the runtime's
+ *   footprint (anonymous resident memory: /proc/self/status RssAnon + RssShmem, what a memory
+ *   cgroup charges, without the node binary's shared pages; process.memoryUsage.rss() where
+ *   /proc is not readable) and holds memoryMb minus that, minus HEADROOM_MB (so that the
+ *   footprint stays within the trace's memory by a few MB, below a limit equal to it), in 1 MiB
+ *   chunks kept at module level: added when a call asks for more, never freed (an instance keeps
+ *   the most its calls asked, like a heap that grew; growing never copies, so the footprint never
+ *   holds an old and a new copy at once). Every call writes one byte in each 4 KiB page of the
+ *   chunks it needs, so they are resident; the writing stops early at the activation's deadline
+ *   (process.env.__OW_DEADLINE, epoch ms), checked once per MiB. A memoryMb below the runtime's
+ *   own footprint (about 10 MB of node) holds that footprint.
  * - time: then busy-computes on one core until durationMs have passed since the call started
  *   (performance.now()), so allocation and page writing count towards the duration. This part is
  *   not bounded by the deadline: the platform enforces its time limit by killing the instance.
- * - returns {execMs, cpuMs, memoryMb, pid}: the time spent in main, the CPU time (user + system)
- *   the process used meanwhile, the MiB written by this call (less than asked only when the
- *   deadline cut the writing short) and the instance's process id.
+ * - returns {execMs, cpuMs, writtenMb, runtimeMb, residentMb, pid}: the time spent in main, the
+ *   CPU time (user + system) the process used meanwhile, the MiB written by this call (less than
+ *   asked only when the deadline cut the writing short), the runtime's footprint it measured, the
+ *   instance's footprint after the writing (MiB, same measure) and the process id.
  *
  * Missing, negative or non-numeric parameters count as 0.
  */
 
 /** The name of the function that SYNTHETIC_ACTION_CODE defines. */
 export const SYNTHETIC_ACTION_MAIN = 'main';
+
+/** MB kept below the trace's memory, for the runtime's transient allocations (see above). */
+export const SYNTHETIC_HEADROOM_MB = 4;
 
 /** What the synthetic function takes (an Arrival's requested duration and memory). */
 export interface SyntheticParams {
@@ -33,34 +43,51 @@ export interface SyntheticParams {
 export interface SyntheticResult {
   execMs: number;
   cpuMs: number;
-  memoryMb: number;
+  writtenMb: number;
+  runtimeMb: number;
+  residentMb: number;
   pid: number;
 }
 
-/** The action's source. Plain ES2020 JavaScript using only Node globals (Buffer, performance, process). */
+/** The action's source. Plain ES2020 JavaScript using only Node globals (Buffer, performance, process, require). */
 export const SYNTHETIC_ACTION_CODE = `'use strict';
 const PAGE_BYTES = 4096;
 const MIB = 1048576;
-let heap = Buffer.alloc(0);
+const HEADROOM_MB = ${SYNTHETIC_HEADROOM_MB};
+// Past this (4 TiB) the call fails (a 502, the instance stays): no platform holds that much.
+const MAX_MB = 4194304;
+const chunks = [];
 let spin = 1;
+
+function residentMb() {
+  try {
+    const status = require('node:fs').readFileSync('/proc/self/status', 'utf8');
+    const kb = (re) => Number((re.exec(status) || [])[1] || 0);
+    return (kb(/^RssAnon:\\s+(\\d+)/m) + kb(/^RssShmem:\\s+(\\d+)/m)) / 1024;
+  } catch (e) {
+    return process.memoryUsage.rss() / MIB;
+  }
+}
 
 function main(params) {
   const started = performance.now();
   const cpu0 = process.cpuUsage();
   const durationMs = Math.max(0, Number(params && params.durationMs) || 0);
   const memoryMb = Math.max(0, Number(params && params.memoryMb) || 0);
-  const bytes = Math.ceil(memoryMb * MIB);
-  if (bytes > heap.length) {
-    heap = Buffer.alloc(0);
-    heap = Buffer.alloc(bytes);
-  }
+  // The chunks are resident (every call writes them): the rest is the runtime's own.
+  const runtimeMb = Math.max(0, residentMb() - chunks.length);
+  const want = memoryMb > 0 ? Math.max(0, Math.floor(memoryMb - HEADROOM_MB - runtimeMb)) : 0;
+  if (want > MAX_MB) throw new RangeError('memoryMb ' + memoryMb + ' is more than an instance can hold');
+  while (chunks.length < want) chunks.push(Buffer.alloc(MIB));
   const deadline = Number(process.env.__OW_DEADLINE) || Infinity;
-  let touched = 0;
-  for (let i = 0; i < bytes; i += PAGE_BYTES) {
-    if (i % MIB === 0 && Date.now() >= deadline) break;
-    heap[i] = (heap[i] + 1) & 0xff;
-    touched = Math.min(bytes, i + PAGE_BYTES);
+  let written = 0;
+  for (let c = 0; c < want; c++) {
+    if (Date.now() >= deadline) break;
+    const chunk = chunks[c];
+    for (let i = 0; i < MIB; i += PAGE_BYTES) chunk[i] = (chunk[i] + 1) & 0xff;
+    written++;
   }
+  const resident = residentMb();
   while (performance.now() - started < durationMs) {
     for (let k = 0; k < 1000; k++) spin = (spin * 48271) % 2147483647;
   }
@@ -68,7 +95,9 @@ function main(params) {
   return {
     execMs: performance.now() - started,
     cpuMs: (cpu.user + cpu.system) / 1000,
-    memoryMb: touched / MIB,
+    writtenMb: written,
+    runtimeMb,
+    residentMb: resident,
     pid: process.pid,
   };
 }

@@ -6,13 +6,14 @@ import {
   type OpenWhiskServerOptions,
   startOpenWhiskServer,
 } from '../../platforms/openwhisk-server/server.js';
+import { capacityFlags, toCapacityOptions } from '../capacity-flags.js';
 import { durationFlag, throwIfErrors } from '../plan-flags.js';
 
 export const command = 'platform';
 export const describe = "Run the embedded platform on its own, behind OpenWhisk's REST API";
 
 function startBuilder(y: Argv) {
-  return y
+  return capacityFlags(y)
     .options({
       port: {
         type: 'number',
@@ -53,6 +54,7 @@ export function toServerOptions(args: StartArgs): OpenWhiskServerOptions {
   if (!(Number.isInteger(args.prewarm) && args.prewarm >= 0))
     errors.push(`--prewarm: expected an integer >= 0, got ${args.prewarm}`);
   const keepAliveUs = durationFlag(args['keep-alive'], '--keep-alive', errors);
+  const capacity = toCapacityOptions(args, errors);
   if (args.auth !== undefined && !/^[0-9a-f-]{36}:[A-Za-z0-9]+$/i.test(args.auth))
     errors.push('--auth: expected UUID:KEY (a UUID, a colon, an alphanumeric key)');
   throwIfErrors(errors);
@@ -61,6 +63,7 @@ export function toServerOptions(args: StartArgs): OpenWhiskServerOptions {
     runtime: args.runtime,
     maxInstances: args['max-instances'],
     prewarm: args.prewarm,
+    ...capacity,
     ...(keepAliveUs !== undefined ? { keepAliveMs: keepAliveUs / 1000 } : {}),
     ...(args.auth !== undefined ? { auth: args.auth } : {}),
   };

@@ -5,6 +5,7 @@ import { RUNTIME_CHOICES } from '../../platforms/local/runtime.js';
 import { PLATFORM_KINDS } from '../../platforms/registry.js';
 import { REPLAY_DEFAULTS, type ReplayOptions, replay } from '../../run/replay.js';
 import { parseStartAt } from '../../run/start-at.js';
+import { capacityFlags, toCapacityOptions } from '../capacity-flags.js';
 import { STOP_EXIT_CODES } from '../exit-codes.js';
 import { KNATIVE_FLAGS, knativeFlags, toKnativeOptions } from '../knative-flags.js';
 import { LAMBDA_FLAGS, lambdaFlags, toLambdaOptions } from '../lambda-flags.js';
@@ -19,8 +20,11 @@ export const command = 'replay <trace>';
 export const describe = 'Replay a trace open-loop on a platform and write its dataset';
 
 export function builder(y: Argv) {
-  return wrapperFlags(
-    workloadFlags(lambdaFlags(openfaasFlags(knativeFlags(monitorFlags(openwhiskFlags(planFlags(y))))))),
+  return capacityFlags(
+    wrapperFlags(
+      workloadFlags(lambdaFlags(openfaasFlags(knativeFlags(monitorFlags(openwhiskFlags(planFlags(y))))))),
+    ),
+    'Platform:',
   )
     .options({
       platform: {
@@ -235,7 +239,9 @@ export function toReplayOptions(args: Args): ReplayOptions {
   const monitor = toMonitorOptions(args, errors);
   const workload = toWorkload(args, errors);
   const wrappers = toWrapperOptions(args, errors);
+  const capacity = toCapacityOptions(args, errors);
   throwIfErrors(errors);
+  Object.assign(options, capacity);
   Object.assign(options, wrappers);
   options.monitor = monitor;
   options.workload = workload;

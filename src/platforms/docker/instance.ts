@@ -33,6 +33,7 @@ import {
   type ActionAnswer,
   type ExitInfo,
   InstanceFailure,
+  outOfMemoryMessage,
   postWithin,
   proxyClient,
 } from '../local/instance.js';
@@ -464,11 +465,11 @@ export class DockerInstance {
   }
 
   private exitFailure(path: string, info: DockerExitInfo): InstanceFailure {
+    if (info.oomKilled) return new InstanceFailure('oom', outOfMemoryMessage(this.memoryMb));
     const stderr = this.stderr;
-    const limit = info.oomKilled && this.memoryMb !== undefined ? ` (limit ${this.memoryMb} MB)` : '';
     return new InstanceFailure(
       'exited',
-      `POST ${path}: the container ${describeDockerExit(info)}${limit}${stderr ? `: ${lastLines(stderr)}` : ''}`,
+      `POST ${path}: the container ${describeDockerExit(info)}${stderr ? `: ${lastLines(stderr)}` : ''}`,
     );
   }
 

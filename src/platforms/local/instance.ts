@@ -11,8 +11,10 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { setPriority } from 'node:os';
 import { Pool } from 'undici';
 import { ActivationLogs, withoutSentinels } from './logs.js';
+import type { InstanceMemoryLimit } from './memory-limit.js';
 
-export type FailureKind = 'start' | 'exited' | 'timeout' | 'aborted' | 'transport';
+/** oom: the instance was killed for exceeding its memory limit (its message says so plainly). */
+export type FailureKind = 'start' | 'exited' | 'oom' | 'timeout' | 'aborted' | 'transport';
 
 /** Why an instance operation failed. `kind` lets the platform choose the outcome. */
 export class InstanceFailure extends Error {
@@ -29,6 +31,14 @@ export interface ExitInfo {
   code: number | null;
   signal: NodeJS.Signals | null;
   error?: Error;
+  /** Killed for exceeding its memory limit (the kernel's OOM killer, or the RSS watchdog). */
+  oomKilled?: boolean;
+}
+
+/** The plain message of an OOM kill, the same for every runtime (no log lines, no exit codes). */
+export function outOfMemoryMessage(limitMb: number | undefined): string {
+  const limit = limitMb === undefined ? 'its memory limit' : `its memory limit of ${limitMb} MB`;
+  return `out of memory: the function exceeded ${limit} and its instance was killed`;
 }
 
 export interface InstanceOptions {
@@ -43,6 +53,9 @@ export interface InstanceOptions {
   concurrency?: number;
   /** Log bytes kept per activation; default OpenWhisk's 10 MB. */
   logLimitBytes?: number;
+  /** Holds the process to its memory limit (memoryLimitMb); default: no limit. */
+  memory?: InstanceMemoryLimit;
+  memoryLimitMb?: number;
 }
 
 /** An answer from the proxy: the HTTP status and the body parsed as JSON (undefined if it was not JSON). */
@@ -159,6 +172,7 @@ export class Instance {
   private client: Pool | undefined;
   private stderrTail = '';
   private killing = false;
+  private readonly memoryLimitMb: number | undefined;
 
   constructor(options: InstanceOptions) {
     this.id = options.id;
@@ -167,11 +181,16 @@ export class Instance {
     this.logs = new ActivationLogs(options.logLimitBytes);
     // stdin is the proxy's lifeline: it exits when this end closes, so it never outlives us.
     // The children get an empty environment apart from PATH: the action's env comes from /init.
-    this.child = spawn(options.nodePath, [options.proxyPath, '--port', '0'], {
+    const memory = options.memory;
+    this.memoryLimitMb = memory ? options.memoryLimitMb : undefined;
+    const command = { command: options.nodePath, args: [options.proxyPath, '--port', '0'] };
+    const { command: file, args } = memory ? memory.wrap(command.command, command.args) : command;
+    this.child = spawn(file, args, {
       stdio: ['pipe', 'pipe', 'pipe'],
       env: process.env.PATH === undefined ? {} : { PATH: process.env.PATH },
     });
     this.pid = this.child.pid;
+    if (this.pid !== undefined) memory?.attach(this.pid, () => this.child.kill('SIGKILL'));
     // Instances yield the CPU to the harness: when the platform shares the load generator's
     // machine, the dispatcher's timers must not queue behind busy functions. All instances get
     // the same niceness, so they compete among themselves as before.
@@ -191,10 +210,17 @@ export class Instance {
         this.exitListeners.clear();
         resolve(info);
       };
-      this.child.once('exit', (code, signal) => done({ code, signal }));
+      this.child.once('exit', (code, signal) => {
+        const oomKilled = signal === 'SIGKILL' && memory?.oomKilled() === true;
+        memory?.release();
+        done(oomKilled ? { code, signal, oomKilled } : { code, signal });
+      });
       // A spawn failure emits 'error' and no 'exit'; later 'error's (a failed kill) change nothing.
       this.child.on('error', (error) => {
-        if (this.child.pid === undefined) done({ code: null, signal: null, error });
+        if (this.child.pid === undefined) {
+          memory?.release();
+          done({ code: null, signal: null, error });
+        }
       });
     });
     this.child.stdin?.on('error', () => undefined);
@@ -319,6 +345,7 @@ export class Instance {
   }
 
   private exitFailure(path: string, info: ExitInfo): InstanceFailure {
+    if (info.oomKilled) return new InstanceFailure('oom', outOfMemoryMessage(this.memoryLimitMb));
     const stderr = this.stderr;
     return new InstanceFailure(
       'exited',

@@ -13,12 +13,23 @@
  */
 export const ACTIVATION_SENTINEL = 'XXX_THE_END_OF_A_WHISK_ACTIVATION_XXX';
 
-/** `text` without the sentinel lines: an instance's stderr tail, for error messages. */
+/**
+ * `text` without the sentinels: an instance's stderr tail, for error messages. A sentinel after
+ * output that did not end its line is cut off that line; a tail that starts inside a sentinel
+ * (the tail is the end of a longer text) loses that first piece.
+ */
 export function withoutSentinels(text: string): string {
-  return text
-    .split('\n')
-    .filter((line) => line.trim() !== ACTIVATION_SENTINEL)
-    .join('\n');
+  const kept: string[] = [];
+  text.split('\n').forEach((line, i) => {
+    if (line.trim() === '') {
+      kept.push(line);
+      return;
+    }
+    const cut = line.replaceAll(ACTIVATION_SENTINEL, '');
+    const t = cut.trim();
+    if (t !== '' && !(i === 0 && ACTIVATION_SENTINEL.endsWith(t))) kept.push(cut);
+  });
+  return kept.join('\n');
 }
 
 export type LogStream = 'stdout' | 'stderr';

@@ -5,12 +5,18 @@
  *
  * Modelled: cold starts (launch + ready + /init), warm reuse, keep-alive eviction, as many
  * activations per instance at once as the function's concurrency (default 1), a time limit per
- * /init and /run, a cap on instances and on concurrent cold starts with a FIFO queue (waitMs), a
- * per-function time limit (LocalFunctionSpec.timeoutMs), activation logs (the action's stdout and
+ * /init and /run that covers the durations the function's invocations ask for, a pool budgeted by
+ * memory (the size classes of live instances, idle ones evicted least recently used to make
+ * room) and by instance count, cold starts in parallel up to a number of start slots, waits
+ * (waitMs, waitReason) only for the function's own instances, a start slot or memory, instance
+ * lifecycle events (instance-channel.ts), a per-function time limit
+ * (LocalFunctionSpec.timeoutMs), activation logs (the action's stdout and
  * stderr, cut per activation as OpenWhisk does; none for a function whose concurrency is above 1,
  * whose activations' output interleaves).
- * The OpenWhisk-compatible REST API over it is ../openwhisk-server. Not yet: memory limits on the
- * process runtime (FunctionSpec.memoryMb is enforced by containers only).
+ * The OpenWhisk-compatible REST API over it is ../openwhisk-server. Memory: an instance's limit
+ * is its function's size class (memory.ts), enforced by the container, or for a process by its
+ * own memory cgroup or an RSS watchdog (memory-limit.ts); an OOM kill is an 'error' whose message
+ * says so plainly.
  *
  * Measurements follow OpenWhisk's invoker: initMs spans launch to the end of /init (cold starts
  * only); execMs spans the /run request, as seen from this process.
@@ -23,10 +29,16 @@ import type { Arrival } from '../../schedule/types.js';
 import { epochUs } from '../../util/time.js';
 import { invocationValue } from '../../workload/binding.js';
 import { reportedCpuMs } from '../action-usage.js';
-import type { FunctionSpec, InvocationResult, Outcome, PlatformAdapter } from '../types.js';
-import { type ActionAnswer, InstanceFailure } from './instance.js';
-import { announceInstance } from './instance-channel.js';
-import { type LocalPlatformOptions, type ResolvedLocalOptions, resolveLocalOptions } from './options.js';
+import type { FunctionSpec, InvocationResult, Outcome, PlatformAdapter, WaitReason } from '../types.js';
+import { type ActionAnswer, type ExitInfo, InstanceFailure } from './instance.js';
+import { announceInstance, announceLifecycle, type LifecycleEvent } from './instance-channel.js';
+import { sizeClassMb } from './memory.js';
+import {
+  defaultMaxStarting,
+  type LocalPlatformOptions,
+  type ResolvedLocalOptions,
+  resolveLocalOptions,
+} from './options.js';
 import { IdlePool } from './pool.js';
 import { createRuntime, type FunctionInstance, type InstanceRuntime } from './runtime.js';
 
@@ -61,6 +73,12 @@ export interface LocalFunctionSpec extends FunctionSpec {
   logLimitBytes?: number;
 }
 
+/**
+ * A function's time limit covers its longest requested duration times `factor` plus `plusMs`:
+ * room for the page writing, a cold JIT and a CPU shared with other instances.
+ */
+const TIME_LIMIT_SLACK = { factor: 1.5, plusMs: 1_000 } as const;
+
 /** How long, after an answer, the activation's end-of-log markers are awaited. */
 const LOG_WAIT_MS = 200;
 
@@ -82,14 +100,24 @@ export interface LocalPlatformStats {
   started: number;
   /** Cold starts that failed (spawn, ready line or /init). */
   failedStarts: number;
-  /** Instances killed because their keep-alive ran out. */
+  /** Instances killed because their keep-alive ran out or to make room (evictedForRoom). */
   evicted: number;
+  /** Idle instances removed, least recently used first, to make room for a cold start. */
+  evictedForRoom: number;
   /** Instances killed after a failure, a timeout or an abort, or found dead. */
   discarded: number;
   /** Processes not yet exited, whatever their state; idle and busy are subsets. */
   alive: number;
   idle: number;
   busy: number;
+  /** Sum of the memory limits of instances not stopping (MB): what the pool holds. */
+  usedMemoryMb: number;
+}
+
+/** Why an instance ended on its own, for its lifecycle event. */
+function exitReason(info: ExitInfo): string {
+  if (info.error) return `could not start: ${info.error.message}`;
+  return info.signal !== null ? `killed by ${info.signal}` : `exited with code ${String(info.code)}`;
 }
 
 function messageOf(e: unknown): string {
@@ -133,6 +161,7 @@ interface Lease {
   initMs?: number;
   /** Time spent waiting for a free instance or a start slot. */
   waitMs: number;
+  waitReason: WaitReason;
 }
 
 interface Waiter {
@@ -144,6 +173,8 @@ interface Waiter {
   leave(): void;
   /** A cold start whose free slot this waiter waits for, rather than starting another instance. */
   awaits?: StartingSlots;
+  /** What it was last blocked on (undefined: not blocked yet). */
+  blocked?: Exclude<WaitReason, 'none'>;
 }
 
 /** The slots an instance being started will have beyond its first activation (concurrency - 1). */
@@ -152,11 +183,20 @@ interface StartingSlots {
   settled: boolean;
 }
 
+/** What a wait that ran out waited for, in its error message. */
+const WAITED_FOR = {
+  'an instance': 'an instance',
+  start_slot: 'a start slot (--max-starting)',
+  memory: 'room in the pool (--pool-memory, --max-instances)',
+  instance_busy: 'a slot on an instance of its function',
+} as const;
+
 /** A cold start that failed, with the time the invocation had waited before it. */
 class ColdStartFailure extends Error {
   constructor(
     override readonly cause: unknown,
     readonly waitMs: number,
+    readonly waitReason: WaitReason,
     readonly stage: 'start' | 'init',
   ) {
     super(`cold start: ${messageOf(cause)}`);
@@ -194,19 +234,30 @@ export class LocalPlatform implements PlatformAdapter {
   /** Cold starts under way whose instance will have free slots, per function. */
   private readonly startingSlots = new Map<string, Set<StartingSlots>>();
   private nextInstance = 1;
+  /** The longest duration each function's invocations have asked for (ms), for its time limit. */
+  private readonly longestMs = new Map<string, number>();
   /** Invocations waiting for an instance, first come first served. */
   private readonly waiters: Waiter[] = [];
   /** Cold starts under way. */
   private starting = 0;
-  private counters = { started: 0, failedStarts: 0, evicted: 0, discarded: 0 };
+  private counters = { started: 0, failedStarts: 0, evicted: 0, evictedForRoom: 0, discarded: 0 };
+  /** The memory limit of each live instance (MB), for the pool's accounting. */
+  private readonly limits = new Map<FunctionInstance, number>();
+  /** Sum of `limits` over instances not stopping: what the pool holds. */
+  private usedMemoryMb = 0;
+  /** Instances whose memory is counted in usedMemoryMb. */
+  private readonly accounted = new Set<FunctionInstance>();
   private closed = false;
+  /** maxStarting was given; else it is the runtime's default (defaultMaxStarting). */
+  private readonly maxStartingGiven: boolean;
 
   /** Throws FaasloadError E_USAGE for invalid options. Starts nothing: instances are created on demand. */
   constructor(options: LocalPlatformOptions = {}) {
     this.options = resolveLocalOptions(options);
+    this.maxStartingGiven = options.maxStarting !== undefined;
     this.pool = new IdlePool(this.options.keepAliveMs, (instance) => {
       this.counters.evicted++;
-      this.stop(instance);
+      this.stop(instance, 'keep_alive_expired', `idle for ${this.options.keepAliveMs} ms`);
     });
   }
 
@@ -236,7 +287,8 @@ export class LocalPlatform implements PlatformAdapter {
       this.functions.set(name, fn);
       // New code: idle instances of the old one go now, busy ones when they are released.
       if (before && before.action !== fn.action) {
-        for (let idle = this.pool.take(name); idle; idle = this.pool.take(name)) this.discard(idle);
+        for (let idle = this.pool.take(name); idle; idle = this.pool.take(name))
+          this.discard(idle, 'redeployed');
       }
     }
     await this.prewarm([...byName.values()], signal);
@@ -248,9 +300,11 @@ export class LocalPlatform implements PlatformAdapter {
    * like any idle instance. A start that fails is counted (failedStarts), not thrown.
    */
   private async prewarm(fns: readonly FunctionSpec[], signal: AbortSignal): Promise<void> {
-    const { prewarm, maxInstances } = this.options;
+    const { prewarm, maxInstances, poolMemoryMb } = this.options;
     for (const fn of fns) {
-      for (let n = this.pool.idleOf(fn.name); n < prewarm && this.live.size < maxInstances; n++) {
+      const fits = () =>
+        this.live.size < maxInstances && this.usedMemoryMb + this.memoryLimitOf(fn) <= poolMemoryMb;
+      for (let n = this.pool.idleOf(fn.name); n < prewarm && fits(); n++) {
         try {
           this.release(await this.startInstance(fn, signal));
         } catch {
@@ -263,8 +317,14 @@ export class LocalPlatform implements PlatformAdapter {
   /** Removes a function: its idle instances go now, busy ones when their invocation ends. */
   undeploy(name: string): boolean {
     if (!this.functions.delete(name)) return false;
-    for (let idle = this.pool.take(name); idle; idle = this.pool.take(name)) this.discard(idle);
+    for (let idle = this.pool.take(name); idle; idle = this.pool.take(name)) this.discard(idle, 'redeployed');
     return true;
+  }
+
+  /** Cold starts that may be under way at once: maxStarting, or the runtime's default. */
+  startSlots(): number {
+    if (this.maxStartingGiven || !this.runtime) return this.options.maxStarting;
+    return defaultMaxStarting(this.runtime.kind);
   }
 
   /** Which runtime runs the instances, once deploy() has chosen it. */
@@ -335,15 +395,19 @@ export class LocalPlatform implements PlatformAdapter {
     } catch (e) {
       const cold = e instanceof ColdStartFailure;
       return done(outcomeOf(cold ? e.cause : e, false), {
-        ...(cold ? { coldStart: true, waitMs: e.waitMs } : {}),
+        ...(cold ? { coldStart: true, waitMs: e.waitMs, waitReason: e.waitReason } : {}),
         stage: cold ? e.stage : 'wait',
         error: messageOf(e),
       });
     }
-    const { instance, coldStart, initMs, waitMs } = lease;
-    const cold = initMs === undefined ? { coldStart, waitMs } : { coldStart, initMs, waitMs };
+    const { instance, coldStart, initMs, waitMs, waitReason } = lease;
+    const cold =
+      initMs === undefined ? { coldStart, waitMs, waitReason } : { coldStart, initMs, waitMs, waitReason };
 
-    const timeoutMs = this.timeLimitOf(fn);
+    const timeoutMs = this.timeLimitOf(
+      fn,
+      typeof value.durationMs === 'number' ? value.durationMs : undefined,
+    );
     const body = {
       value,
       namespace: '_',
@@ -359,7 +423,7 @@ export class LocalPlatform implements PlatformAdapter {
     } catch (e) {
       const execMs = performance.now() - runAt;
       const logs = this.logsOf(instance, fn, 0);
-      this.discard(instance);
+      this.discard(instance, `/run failed: ${messageOf(e)}`);
       return done(outcomeOf(e, true), {
         ...cold,
         execMs,
@@ -395,7 +459,7 @@ export class LocalPlatform implements PlatformAdapter {
       }
     } else {
       if (answer.status === 502) this.release(instance);
-      else this.discard(instance);
+      else this.discard(instance, `/run answered ${answer.status}`);
       if (isDict(answer.body)) result.result = answer.body;
       result.outcome = 'error';
       result.stage = 'run';
@@ -439,12 +503,26 @@ export class LocalPlatform implements PlatformAdapter {
 
   /**
    * An instance for one invocation, exclusively: a warm one of its function if one is idle, else a
-   * cold start when fewer than maxStarting are under way and there is room (maxInstances, making
-   * room by removing the least recently used idle instance of another function). Otherwise the
-   * invocation waits, first come first served, at most invokeTimeoutMs; waitMs is that wait.
+   * cold start when fewer than maxStarting are under way and there is room in the pool (its memory
+   * class within poolMemoryMb, and fewer than maxInstances; idle instances of any function are
+   * evicted, least recently used first, to make room). Otherwise the invocation waits, at most
+   * invokeTimeoutMs; waitMs is that wait and waitReason what it waited for. An invocation only
+   * waits behind earlier ones of its own function, or behind earlier ones that wait for a start
+   * slot or memory too (cold starts are granted in arrival order): a warm instance is never held
+   * back by another function's cold starts.
    */
   private acquire(fn: FunctionSpec, signal: AbortSignal): Promise<Lease> {
     return new Promise<Lease>((resolve, reject) => {
+      const needMb = this.memoryLimitOf(fn);
+      if (needMb > this.options.poolMemoryMb) {
+        reject(
+          new InstanceFailure(
+            'start',
+            `its memory limit of ${needMb} MB does not fit in the pool's ${this.options.poolMemoryMb} MB`,
+          ),
+        );
+        return;
+      }
       const waiter: Waiter = {
         fn,
         signal,
@@ -463,10 +541,20 @@ export class LocalPlatform implements PlatformAdapter {
       };
       const timer = setTimeout(() => {
         waiter.leave();
-        reject(new InstanceFailure('timeout', `waited ${this.options.invokeTimeoutMs} ms for an instance`));
+        const what = waiter.blocked ?? 'an instance';
+        reject(
+          new InstanceFailure('timeout', `waited ${this.options.invokeTimeoutMs} ms for ${WAITED_FOR[what]}`),
+        );
       }, this.options.invokeTimeoutMs);
-      // Served at once unless others wait already (first come, first served).
-      if (this.waiters.length === 0 && this.serve(waiter, true)) {
+      // Served at once unless an earlier one of its function waits (first come, first served per
+      // function); a cold start, also unless earlier ones wait for a start slot or memory.
+      let ownBefore = false;
+      let coldBefore: 'start_slot' | 'memory' | undefined;
+      for (const w of this.waiters) {
+        if (w.fn.name === fn.name) ownBefore = true;
+        if (w.blocked === 'start_slot' || w.blocked === 'memory') coldBefore ??= w.blocked;
+      }
+      if (!ownBefore && this.serve(waiter, true, coldBefore)) {
         clearTimeout(timer);
         return;
       }
@@ -487,18 +575,21 @@ export class LocalPlatform implements PlatformAdapter {
 
   /**
    * Gives the waiter a warm instance (or a free slot on a busy one) or starts one for it, if
-   * possible now. With concurrency above 1, a waiter rather waits for a free slot of an instance
-   * being started than starts another, as OpenWhisk's container pool does. A waiter served on
-   * arrival (before any wait) gets waitMs 0.
+   * possible now; else records what blocks it. With concurrency above 1, a waiter rather waits for
+   * a free slot of an instance being started than starts another, as OpenWhisk's container pool
+   * does. A waiter served on arrival (before any wait) gets waitMs 0 and waitReason none.
+   * `coldBefore`: earlier invocations wait for that to start an instance; this one then takes a
+   * warm instance only, or waits behind them.
    */
-  private serve(w: Waiter, onArrival = false): boolean {
+  private serve(w: Waiter, onArrival = false, coldBefore?: 'start_slot' | 'memory'): boolean {
     const waitMs = onArrival ? 0 : performance.now() - w.enqueuedMs;
+    const waitReason: WaitReason = onArrival ? 'none' : (w.blocked ?? 'none');
     const name = w.fn.name;
     const warm = this.takeShared(name) ?? this.pool.take(name);
     if (warm) {
       // A slot reserved on an instance still starting goes back to those behind.
       if (w.awaits && !w.awaits.settled) w.awaits.free++;
-      w.settle({ instance: this.lease(warm), coldStart: false, waitMs });
+      w.settle({ instance: this.lease(warm), coldStart: false, waitMs, waitReason });
       return true;
     }
     if (w.awaits && !w.awaits.settled) return false;
@@ -506,9 +597,22 @@ export class LocalPlatform implements PlatformAdapter {
     if (starting) {
       starting.free--;
       w.awaits = starting;
+      w.blocked = 'instance_busy';
       return false;
     }
-    if (this.closed || this.starting >= this.options.maxStarting || !this.makeRoom()) return false;
+    if (this.closed) return false;
+    if (coldBefore) {
+      w.blocked = coldBefore;
+      return false;
+    }
+    if (this.starting >= this.startSlots()) {
+      w.blocked = 'start_slot';
+      return false;
+    }
+    if (!this.makeRoom(this.memoryLimitOf(w.fn))) {
+      w.blocked = 'memory';
+      return false;
+    }
     const slots: StartingSlots = { free: this.concurrencyOf(name) - 1, settled: false };
     if (slots.free > 0) setOf(this.startingSlots, name).add(slots);
     const settled = () => {
@@ -518,7 +622,7 @@ export class LocalPlatform implements PlatformAdapter {
     this.coldStart(w.fn, w.signal).then(
       ({ instance, initMs }) => {
         settled();
-        w.settle({ instance: this.lease(instance), coldStart: true, initMs, waitMs });
+        w.settle({ instance: this.lease(instance), coldStart: true, initMs, waitMs, waitReason });
         // Its other slots (concurrency above 1) serve those waiting for them.
         this.pump();
       },
@@ -526,8 +630,8 @@ export class LocalPlatform implements PlatformAdapter {
         settled();
         w.settle(
           e instanceof StageFailure
-            ? new ColdStartFailure(e.cause, waitMs, e.stage)
-            : new ColdStartFailure(e, waitMs, 'start'),
+            ? new ColdStartFailure(e.cause, waitMs, waitReason, e.stage)
+            : new ColdStartFailure(e, waitMs, waitReason, 'start'),
         );
         this.pump();
       },
@@ -535,15 +639,28 @@ export class LocalPlatform implements PlatformAdapter {
     return true;
   }
 
-  /** True if one more instance fits, after removing the least recently used idle one if needed. */
-  private makeRoom(): boolean {
+  /**
+   * True if an instance of needMb fits in the pool (memory and maxInstances), after evicting the
+   * least recently used idle instances if that makes it fit; evicts nothing if it would not.
+   */
+  private makeRoom(needMb: number): boolean {
+    const { poolMemoryMb, maxInstances } = this.options;
     let active = 0;
     for (const state of this.live.values()) if (state !== 'stopping') active++;
-    if (active < this.options.maxInstances) return true;
-    const oldest = this.pool.takeOldest();
-    if (!oldest) return false;
-    this.counters.evicted++;
-    this.stop(oldest);
+    const fits = () => this.usedMemoryMb + needMb <= poolMemoryMb && active < maxInstances;
+    if (fits()) return true;
+    let idleMb = 0;
+    for (const [instance, state] of this.live) if (state === 'idle') idleMb += this.limits.get(instance) ?? 0;
+    if (this.usedMemoryMb - idleMb + needMb > poolMemoryMb || active - this.pool.size >= maxInstances)
+      return false;
+    while (!fits()) {
+      const oldest = this.pool.takeOldest();
+      if (!oldest) return false;
+      this.counters.evicted++;
+      this.counters.evictedForRoom++;
+      this.stop(oldest, 'evicted_for_room', `room for ${needMb} MB`);
+      active--;
+    }
     return true;
   }
 
@@ -562,10 +679,28 @@ export class LocalPlatform implements PlatformAdapter {
     }
   }
 
-  /** The function's own time limit for /init and /run, or the platform's. */
-  private timeLimitOf(fn: FunctionSpec): number {
+  /** The memory limit of the function's instances: the size class of its memory (memory.ts). */
+  memoryLimitOf(fn: FunctionSpec): number {
+    return sizeClassMb(this.functions.get(fn.name)?.memoryMb ?? fn.memoryMb, this.options.memoryClassesMb);
+  }
+
+  /**
+   * The function's time limit for /init and /run: its own (LocalFunctionSpec.timeoutMs) or the
+   * platform's invokeTimeoutMs, raised to cover the longest duration its invocations have asked
+   * for so far (requestedMs included) with TIME_LIMIT_SLACK, up to maxTimeLimitMs: a function that
+   * runs as long as its trace says is not cut by a default meant for the unknown.
+   */
+  private timeLimitOf(fn: FunctionSpec, requestedMs?: number): number {
     const own = (this.functions.get(fn.name) as LocalFunctionSpec | undefined)?.timeoutMs;
-    return own !== undefined && own > 0 ? own : this.options.invokeTimeoutMs;
+    const base = own !== undefined && own > 0 ? own : this.options.invokeTimeoutMs;
+    let longest = this.longestMs.get(fn.name) ?? 0;
+    if (requestedMs !== undefined && Number.isFinite(requestedMs) && requestedMs > longest) {
+      longest = requestedMs;
+      this.longestMs.set(fn.name, longest);
+    }
+    if (longest === 0) return base;
+    const cover = Math.ceil(longest * TIME_LIMIT_SLACK.factor + TIME_LIMIT_SLACK.plusMs);
+    return Math.max(base, Math.min(this.options.maxTimeLimitMs, cover));
   }
 
   /**
@@ -580,7 +715,7 @@ export class LocalPlatform implements PlatformAdapter {
       instance = this.runtime.launch({
         id: `${fn.name}-${this.nextInstance++}`,
         functionName: fn.name,
-        memoryMb: fn.memoryMb,
+        memoryLimitMb: this.memoryLimitOf(fn),
         concurrency: this.concurrencyOf(fn.name),
         logLimitBytes: (this.functions.get(fn.name) as LocalFunctionSpec | undefined)?.logLimitBytes,
       });
@@ -589,8 +724,18 @@ export class LocalPlatform implements PlatformAdapter {
       throw e;
     }
     this.live.set(instance, 'starting');
+    const limitMb = this.memoryLimitOf(fn);
+    this.limits.set(instance, limitMb);
+    this.accounted.add(instance);
+    this.usedMemoryMb += limitMb;
     announceInstance({ t: 'start', id: instance.id, functionName: fn.name, pid: instance.pid });
-    void instance.exited.then(() => {
+    void instance.exited.then((info) => {
+      const state = this.live.get(instance);
+      if (state !== undefined && state !== 'stopping' && !this.closed) {
+        this.record(instance, 'crashed', info.oomKilled ? 'out of memory' : exitReason(info));
+      }
+      this.unaccount(instance);
+      this.limits.delete(instance);
       announceInstance({ t: 'exit', id: instance.id });
       this.live.delete(instance);
       this.active.delete(instance);
@@ -620,10 +765,11 @@ export class LocalPlatform implements PlatformAdapter {
       );
       if (answer.status !== 200) throw new Error(`/init answered ${answer.status}: ${errorOf(answer)}`);
       this.initialized.set(instance, action);
+      this.record(instance, 'started', 'cold start');
       return instance;
     } catch (e) {
       this.counters.failedStarts++;
-      this.stop(instance);
+      this.stop(instance, 'discarded', `failed start: ${messageOf(e)}`);
       throw new StageFailure(e, stage);
     }
   }
@@ -647,7 +793,7 @@ export class LocalPlatform implements PlatformAdapter {
     this.active.delete(instance);
     this.shared.get(instance.functionName)?.delete(instance);
     if (this.closed || !instance.alive || !current) {
-      this.discard(instance);
+      this.discard(instance, this.closed ? 'the platform is closing' : !current ? 'redeployed' : 'exited');
       return;
     }
     this.live.set(instance, 'idle');
@@ -655,15 +801,42 @@ export class LocalPlatform implements PlatformAdapter {
     this.pump();
   }
 
-  private discard(instance: FunctionInstance): void {
+  private discard(instance: FunctionInstance, reason = 'unusable'): void {
     this.counters.discarded++;
-    this.stop(instance);
+    this.stop(instance, 'discarded', reason);
   }
 
-  /** Kills without waiting; the instance leaves `live` when its process has exited. */
-  private stop(instance: FunctionInstance): void {
-    if (this.live.has(instance)) this.live.set(instance, 'stopping');
+  /**
+   * Kills without waiting; the instance leaves `live` when its process has exited, and the pool's
+   * memory now. The first stop of a live instance records `event` (if given).
+   */
+  private stop(instance: FunctionInstance, event?: LifecycleEvent, reason = ''): void {
+    const state = this.live.get(instance);
+    if (state !== undefined && state !== 'stopping') {
+      if (event) this.record(instance, event, reason);
+      this.live.set(instance, 'stopping');
+    }
+    this.unaccount(instance);
     void instance.kill(this.options.killGraceMs);
+  }
+
+  /** Gives the instance's memory back to the pool, once. */
+  private unaccount(instance: FunctionInstance): void {
+    const mb = this.limits.get(instance);
+    if (mb === undefined || !this.accounted.has(instance)) return;
+    this.accounted.delete(instance);
+    this.usedMemoryMb -= mb;
+  }
+
+  private record(instance: FunctionInstance, event: LifecycleEvent, reason: string): void {
+    announceLifecycle({
+      atUs: epochUs(),
+      id: instance.id,
+      functionName: instance.functionName,
+      event,
+      reason,
+      memoryLimitMb: this.limits.get(instance) ?? 0,
+    });
   }
 
   /** Counters and current instance numbers. */
@@ -674,7 +847,7 @@ export class LocalPlatform implements PlatformAdapter {
       if (state === 'idle') idle++;
       else if (state === 'busy') busy++;
     }
-    return { ...this.counters, alive: this.live.size, idle, busy };
+    return { ...this.counters, alive: this.live.size, idle, busy, usedMemoryMb: this.usedMemoryMb };
   }
 
   /** The instances whose processes have not exited yet. */
@@ -701,7 +874,7 @@ export class LocalPlatform implements PlatformAdapter {
     }
     this.pool.drain();
     const exits = [...this.live.keys()].map((instance) => {
-      this.stop(instance);
+      this.stop(instance, 'teardown', 'the platform was torn down');
       return instance.exited;
     });
     await Promise.all(exits);

@@ -8,6 +8,7 @@ import { FaasloadError } from '../../errors.js';
 import type { DockerInstance } from '../docker/instance.js';
 import { type ActionAnswer, type ExitInfo, Instance } from './instance.js';
 import type { ActivationLogs } from './logs.js';
+import { createMemoryLimiter, type MemoryLimiter } from './memory-limit.js';
 import type { ResolvedLocalOptions } from './options.js';
 
 /** What the platform needs of an instance, whatever runs it. */
@@ -40,7 +41,8 @@ export interface InstanceRuntime {
 export interface LaunchOptions {
   id: string;
   functionName: string;
-  memoryMb?: number | undefined;
+  /** The instance's memory limit (its function's size class, see memory.ts). */
+  memoryLimitMb: number;
   /** Activations it runs at once; default 1. */
   concurrency?: number | undefined;
   /** Log bytes kept per activation. */
@@ -52,25 +54,38 @@ function defined<T extends object>(o: T): { [K in keyof T]: Exclude<T[K], undefi
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as never;
 }
 
-/**
- * A container's memory limit is the action's memory plus this much for the runtime itself (node
- * and the proxy take about 40 MB): the synthetic function touches the trace's memory on top of it.
- */
-export const RUNTIME_MEMORY_MB = 64;
-
 /** How long --runtime docker waits for the engine to answer before it is an error. */
 const EXPLICIT_ENGINE_TIMEOUT_MS = 15_000;
 
 export type RuntimeChoice = 'process' | 'docker' | 'auto';
 export const RUNTIME_CHOICES: readonly RuntimeChoice[] = ['process', 'docker', 'auto'];
 
+/** Instances as child processes, each held to its memory limit (memory-limit.ts). */
 class ProcessRuntime implements InstanceRuntime {
   readonly kind = 'process';
+  private limiter: MemoryLimiter | undefined;
   constructor(private readonly o: ResolvedLocalOptions) {}
-  async prepare(): Promise<void> {}
-  launch({ memoryMb: _memoryMb, ...o }: LaunchOptions): FunctionInstance {
+  async prepare(): Promise<void> {
+    const prefer = this.o.processMemoryLimit;
+    this.limiter ??= createMemoryLimiter(prefer === 'auto' ? undefined : prefer);
+  }
+  /** How instances are held to their memory limit, once prepared. */
+  get memoryLimit(): MemoryLimiter['kind'] | undefined {
+    return this.limiter?.kind;
+  }
+  launch({ memoryLimitMb, ...o }: LaunchOptions): FunctionInstance {
     const { nodePath, proxyPath, nice } = this.o;
-    return new Instance({ ...defined(o), nodePath, proxyPath, nice });
+    const memory = this.limiter?.limit(o.id, memoryLimitMb);
+    return new Instance({
+      ...defined(o),
+      nodePath,
+      proxyPath,
+      nice,
+      ...(memory ? { memory, memoryLimitMb } : {}),
+    });
+  }
+  async teardown(): Promise<void> {
+    this.limiter?.close();
   }
 }
 
@@ -106,13 +121,13 @@ export async function createRuntime(
         await docker.ensureRuntimeImage(client, { nodePath: o.nodePath, proxyPath: o.proxyPath, signal })
       ).tag;
     },
-    launch({ memoryMb, ...o }) {
+    launch({ memoryLimitMb, ...o }) {
       if (image === undefined) throw new Error('the docker runtime was not prepared');
       const instance = new docker.DockerInstance({
         ...defined(o),
         docker: client,
         image,
-        ...(memoryMb !== undefined ? { memoryMb: memoryMb + RUNTIME_MEMORY_MB } : {}),
+        memoryMb: memoryLimitMb,
       });
       leftovers.watch(instance);
       return instance;

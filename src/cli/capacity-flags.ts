@@ -1,0 +1,70 @@
+import type { Argv } from 'yargs';
+import { DEFAULT_MEMORY_CLASSES_MB, parseMemoryClasses } from '../platforms/local/memory.js';
+import type { LocalPlatformOptions } from '../platforms/local/options.js';
+import { durationFlag } from './plan-flags.js';
+
+/** The embedded platform's capacity rules, the same for `replay` and `platform start`. */
+export function capacityFlags<T>(y: Argv<T>, group?: string) {
+  return y.options({
+    'memory-classes': {
+      type: 'string',
+      default: DEFAULT_MEMORY_CLASSES_MB.join(','),
+      describe:
+        "Embedded platform: memory size classes (MB, ascending); an instance's limit is the smallest at or above its function's memory (OpenWhisk's 128-512 MB, doubled up to 4096)",
+      ...(group ? { group } : {}),
+    },
+    'pool-memory': {
+      type: 'number',
+      describe:
+        "Embedded platform: MB the memory limits of live instances add up to at most; past it idle ones are evicted (least recently used) or invocations wait. Default: half the host's memory",
+      ...(group ? { group } : {}),
+    },
+    'max-starting': {
+      type: 'number',
+      describe:
+        'Embedded platform: cold starts under way at once, all functions together. Default: one per CPU (process), four per CPU (docker)',
+      ...(group ? { group } : {}),
+    },
+    'max-time-limit': {
+      type: 'string',
+      default: '5m',
+      describe:
+        "Embedded platform: a function whose trace durations pass --timeout gets a time limit that covers them (1.5 x its longest + 1 s), up to this (OpenWhisk's largest action timeout)",
+      ...(group ? { group } : {}),
+    },
+  });
+}
+
+type CapacityOptions = Pick<
+  LocalPlatformOptions,
+  'memoryClassesMb' | 'maxTimeLimitMs' | 'poolMemoryMb' | 'maxStarting'
+>;
+
+export interface CapacityArgs {
+  'memory-classes': string;
+  'pool-memory'?: number | undefined;
+  'max-starting'?: number | undefined;
+  'max-time-limit': string;
+}
+
+/** The capacity options the flags give; problems go to `errors`. */
+export function toCapacityOptions(args: CapacityArgs, errors: string[]): CapacityOptions {
+  const o: CapacityOptions = {};
+  try {
+    o.memoryClassesMb = parseMemoryClasses(args['memory-classes']);
+  } catch (e) {
+    errors.push((e as Error).message);
+  }
+  const capUs = durationFlag(args['max-time-limit'], '--max-time-limit', errors);
+  if (capUs !== undefined) o.maxTimeLimitMs = capUs / 1000;
+  for (const [flag, key] of [
+    ['pool-memory', 'poolMemoryMb'],
+    ['max-starting', 'maxStarting'],
+  ] as const) {
+    const v = args[flag];
+    if (v === undefined) continue;
+    if (Number.isInteger(v) && v > 0) o[key] = v;
+    else errors.push(`--${flag}: expected a positive integer, got ${v}`);
+  }
+  return o;
+}
