@@ -1,4 +1,4 @@
-import { basename, dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { ColumnSpec } from '../dataset/columns.js';
 import { TableWriter } from '../dataset/table-writer.js';
 import { FaasloadError } from '../errors.js';
@@ -34,10 +34,16 @@ export async function writeSchedule(options: TracePlanOptions & { out: string })
     );
   }
   const { plan } = await loadPlan(options);
+  const dir = dirname(options.out);
+  const name = basename(options.out, '.parquet');
   const writer = new TableWriter({
-    dir: dirname(options.out),
-    name: basename(options.out, '.parquet'),
+    dir,
+    name,
     columns: PLAN_COLUMNS,
+    // Offline: planning waits for the disk instead of failing (a day is tens of millions of rows).
+    whenBehind: 'wait',
+    // Not a run folder: nothing for `dataset recover`; the plan is seeded, so it is made again.
+    recovery: `the plan is seeded: remove ${join(dir, `${name}.arrows`)} and run the same faasload schedule again`,
     metadata: {
       'faasload.plan': JSON.stringify(plan.options),
       ...(options.shard ? { 'faasload.shard': JSON.stringify(options.shard) } : {}),
@@ -56,6 +62,7 @@ export async function writeSchedule(options: TracePlanOptions & { out: string })
       };
     }
     writer.add(rows);
+    await writer.writable();
   }
   const table = await writer.close();
   return { file: options.out, rows: table.rows, functions: plan.functions.length, spanUs: plan.spanUs };
