@@ -1,12 +1,13 @@
-import { type FileHandle, mkdir, open } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FaasloadError } from '../errors.js';
 import { hash32, Random } from '../util/random.js';
 import { rawDayNames } from './azure2019-files.js';
 import { AZURE2019_ID_COLUMNS } from './azure2019-invocations.js';
 import { DURATION_PERCENTILES, MEMORY_PERCENTILES } from './azure2019-join.js';
+import { BufferedFile } from './buffered-file.js';
 import { MAX_DURATION_MS, MEDIAN_DURATION_MS, pickTrigger, synthIdentities } from './synth.js';
-import { below, lognormal, normal, shuffle } from './synth-random.js';
+import { below, lognormal, normal, poisson, shuffle } from './synth-random.js';
 
 /**
  * Synthetic Azure 2019 days at full scale (46,000 functions × 1,440 minutes, ~140 MB of
@@ -88,9 +89,6 @@ const Z: Readonly<Record<number, number>> = {
   99: 2.326,
   100: 3,
 };
-
-/** Flush the row buffer past this many bytes. */
-const FLUSH_BYTES = 1 << 20;
 
 /**
  * Writes one synthetic day in the raw Azure 2019 layout into `outDir`:
@@ -289,87 +287,4 @@ function pickPeriod(rng: Random): number {
     if (u < 0) return minutes;
   }
   return TIMER_PERIODS[0]![0];
-}
-
-/**
- * A Poisson deviate: Knuth's product method below a mean of 30 (one uniform per call for the
- * small means that dominate), a rounded normal above (its error is irrelevant at those rates).
- */
-function poisson(rng: Random, mean: number): number {
-  if (mean < 30) {
-    const limit = Math.exp(-mean);
-    let k = 0;
-    let p = rng.next();
-    while (p > limit) {
-      k++;
-      p *= rng.next();
-    }
-    return k;
-  }
-  return Math.max(0, Math.round(mean + Math.sqrt(mean) * normal(rng)));
-}
-
-/**
- * Appends ASCII to a file through one reused buffer. `reserve` bytes must fit between flushes:
- * callers write at most that much between maybeFlush() calls.
- */
-class BufferedFile {
-  written = 0;
-  private pos = 0;
-
-  private constructor(
-    private readonly handle: FileHandle,
-    private readonly buf: Buffer,
-  ) {}
-
-  static async create(path: string, reserve: number): Promise<BufferedFile> {
-    return new BufferedFile(await open(path, 'w'), Buffer.allocUnsafe(FLUSH_BYTES + reserve));
-  }
-
-  text(s: string): void {
-    this.pos += this.buf.write(s, this.pos, 'latin1');
-  }
-
-  byte(b: number): void {
-    this.buf[this.pos++] = b;
-  }
-
-  /** A non-negative integer in decimal. */
-  uint(v: number): void {
-    if (v < 10) {
-      this.buf[this.pos++] = 0x30 + v;
-      return;
-    }
-    let digits = 1;
-    for (let x = v; x >= 10; x = Math.floor(x / 10)) digits++;
-    let at = this.pos + digits;
-    this.pos = at;
-    let x = v;
-    do {
-      this.buf[--at] = 0x30 + (x % 10);
-      x = Math.floor(x / 10);
-    } while (x > 0);
-  }
-
-  async maybeFlush(): Promise<void> {
-    if (this.pos >= FLUSH_BYTES) await this.flush();
-  }
-
-  async close(): Promise<void> {
-    try {
-      await this.flush();
-    } finally {
-      await this.handle.close();
-    }
-  }
-
-  private async flush(): Promise<void> {
-    let at = 0;
-    while (at < this.pos) {
-      const { bytesWritten } = await this.handle.write(this.buf, at, this.pos - at);
-      at += bytesWritten;
-    }
-    this.written += this.pos;
-    this.pos = 0;
-  }
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { FaasloadError } from '../errors.js';
 import { synthesizeAzure2021 } from './synth.js';
 import { synthesizeAzure2019Day } from './synth-day.js';
+import { synthesizeLikeAzure2019 } from './synth-like-azure2019.js';
 import type { TraceFormat } from './types.js';
 
 /** What `faasload trace synth` makes: a synthetic trace written to a folder. */
@@ -19,13 +20,25 @@ export interface SyntheticTraceOptions {
   apps?: number;
   /** Azure 2021: the exact number of rows; default 20 per function. */
   invocations?: number;
+  /**
+   * 'azure2019': a day shaped like the paper's (synth-like-azure2019.ts) instead of the hand-chosen
+   * shape; format azure2019 only, apps follow from the paper's functions-per-app distribution.
+   */
+  like?: SyntheticLike;
 }
+
+/** Published traces a synthetic day can be shaped like. */
+export const SYNTHETIC_LIKE = ['azure2019'] as const;
+export type SyntheticLike = (typeof SYNTHETIC_LIKE)[number];
 
 export interface SyntheticTraceSummary {
   format: 'azure2019' | 'azure2021';
+  like?: SyntheticLike;
   /** Files written, in order. */
   files: string[];
   functions: number;
+  /** Apps of the --like day (the first day's; days share their functions). */
+  apps?: number;
   invocations: number;
   /** Azure 2019: non-empty minute cells over all days. */
   nonEmptyMinutes?: number;
@@ -47,6 +60,7 @@ export const AZURE2021_SYNTH_FILE = 'azure2021.csv';
 export async function writeSyntheticTrace(options: SyntheticTraceOptions): Promise<SyntheticTraceSummary> {
   const { format, seed, functions, minutes, outDir } = options;
   const apps = options.apps ?? Math.ceil(functions / 2.5);
+  if (options.like !== undefined) return writeLike(options);
   if (format === 'azure2019') {
     const days = options.days ?? [1];
     if (days.length === 0) throw new FaasloadError('E_USAGE', 'trace synth: name at least one day');
@@ -82,4 +96,44 @@ export async function writeSyntheticTrace(options: SyntheticTraceOptions): Promi
     'E_USAGE',
     `trace synth: unknown format '${String(format)}' (azure2019 or azure2021)`,
   );
+}
+
+/** `--like azure2019`: the paper-shaped day(s), raw layout. */
+async function writeLike(options: SyntheticTraceOptions): Promise<SyntheticTraceSummary> {
+  const { format, seed, functions, minutes, outDir, like } = options;
+  const errors: string[] = [];
+  if (format !== 'azure2019') errors.push(`--like ${like} writes the azure2019 format, not ${format}`);
+  if (options.apps !== undefined)
+    errors.push(`--apps does not apply with --like ${like}: apps follow from the paper's functions per app`);
+  if (options.invocations !== undefined) errors.push(`--invocations does not apply with --like ${like}`);
+  const days = options.days ?? [1];
+  if (days.length === 0) errors.push('name at least one day');
+  if (errors.length > 0) throw new FaasloadError('E_USAGE', `trace synth: ${errors.join('; ')}`);
+  const files: string[] = [];
+  let invocations = 0;
+  let nonEmptyMinutes = 0;
+  let bytes = 0;
+  let apps: number | undefined;
+  for (const day of days) {
+    const r = await synthesizeLikeAzure2019({ seed, functions, minutes, day, outDir });
+    files.push(
+      r.files.invocations,
+      r.files.durations,
+      ...(r.files.memory === undefined ? [] : [r.files.memory]),
+    );
+    invocations += r.invocations;
+    nonEmptyMinutes += r.nonEmptyMinutes;
+    bytes += r.invocationsBytes;
+    apps ??= r.apps;
+  }
+  return {
+    format: 'azure2019',
+    like: 'azure2019',
+    files,
+    functions,
+    ...(apps === undefined ? {} : { apps }),
+    invocations,
+    nonEmptyMinutes,
+    bytes,
+  };
 }

@@ -1,7 +1,7 @@
 import type { Argv } from 'yargs';
 import { FaasloadError } from '../../errors.js';
 import { parseDays } from '../../trace/days.js';
-import { type SyntheticTraceOptions, writeSyntheticTrace } from '../../trace/synth-files.js';
+import { SYNTHETIC_LIKE, type SyntheticTraceOptions, writeSyntheticTrace } from '../../trace/synth-files.js';
 
 /**
  * `faasload trace synth`: writes a synthetic trace. A subcommand of `trace`: register it inside
@@ -19,6 +19,11 @@ export function builder(y: Argv) {
         default: 'azure2019' as const,
         describe: 'azure2019: raw dNN files, streamed to disk; azure2021: one CSV',
       },
+      like: {
+        choices: SYNTHETIC_LIKE,
+        describe:
+          'azure2019: a day whose marginals match "Serverless in the Wild" (functions per app, triggers, app rates, diurnal baseline, IAT CV, execution time, memory); see docs/traces.md',
+      },
       functions: { type: 'number', default: 46_000, describe: 'Number of functions' },
       minutes: {
         type: 'number',
@@ -32,13 +37,20 @@ export function builder(y: Argv) {
         default: '1',
         describe: 'azure2019: the days to write, e.g. 1, 1-3, 1,4 (days share their functions)',
       },
-      apps: { type: 'number', describe: 'Number of apps; default functions / 2.5' },
+      apps: {
+        type: 'number',
+        describe: 'Number of apps; default functions / 2.5 (with --like: from the paper)',
+      },
       invocations: { type: 'number', describe: 'azure2021: number of rows; default 20 per function' },
       json: { type: 'boolean', default: false, describe: 'Print the summary as JSON on stdout' },
     })
     .example(
       '$0 trace synth --out synthetic-day',
       'a full synthetic Azure 2019 day (46,000 functions, ~140 MB)',
+    )
+    .example(
+      '$0 trace synth --like azure2019 --out paper-day',
+      "a day shaped like the paper's: 46,000 functions, ~440 M invocations",
     )
     .example(
       '$0 trace synth --functions 200 --minutes 60 --day 1-3 --out traces/small',
@@ -68,7 +80,7 @@ export function toSyntheticTraceOptions(args: Args): SyntheticTraceOptions {
   }
   if (args.format !== 'azure2019' && args.day !== '1')
     errors.push('--day applies to --format azure2019 only');
-  if (args.format !== 'azure2021' && args.invocations !== undefined) {
+  if (args.format !== 'azure2021' && args.invocations !== undefined && args.like === undefined) {
     errors.push('--invocations applies to --format azure2021 only');
   }
   if (errors.length > 0) throw new FaasloadError('E_USAGE', errors.join('; '));
@@ -81,6 +93,7 @@ export function toSyntheticTraceOptions(args: Args): SyntheticTraceOptions {
     days,
     ...(args.apps === undefined ? {} : { apps: args.apps }),
     ...(args.invocations === undefined ? {} : { invocations: args.invocations }),
+    ...(args.like === undefined ? {} : { like: args.like }),
   };
 }
 
@@ -92,6 +105,6 @@ export async function handler(args: Args): Promise<void> {
   }
   const mb = (summary.bytes / 1e6).toFixed(1);
   process.stdout.write(
-    `${summary.format}: ${summary.functions} functions, ${summary.invocations} invocations, ${mb} MB\n${summary.files.join('\n')}\n`,
+    `${summary.format}${summary.like ? ` (like ${summary.like})` : ''}: ${summary.functions} functions, ${summary.apps === undefined ? '' : `${summary.apps} apps, `}${summary.invocations} invocations, ${mb} MB\n${summary.files.join('\n')}\n`,
   );
 }
