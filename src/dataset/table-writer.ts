@@ -33,7 +33,9 @@ export interface TableWriterOptions {
   flushIntervalMs?: number;
   /**
    * Bytes of staged batches allowed to wait for the writer thread. Past it the disk (or the
-   * writer thread) is not keeping up: see whenBehind. Default 64 MiB.
+   * writer thread) is not keeping up: see whenBehind. Default 64 MiB (room for a real-time
+   * producer's bursts), 8 MiB with whenBehind 'wait' (a few batches keep the writer thread busy;
+   * more only costs memory: about twice the cap, counting the copies on the writer thread).
    */
   maxPendingBytes?: number;
   /**
@@ -58,6 +60,8 @@ export const TABLE_WRITER_DEFAULTS = {
   batchRows: 8192,
   flushIntervalMs: 1000,
   maxPendingBytes: 64 * 1024 * 1024,
+  /** maxPendingBytes of an offline producer (whenBehind 'wait'). */
+  waitingMaxPendingBytes: 8 * 1024 * 1024,
   whenBehind: 'fail',
   syncIntervalMs: 5000,
 } as const;
@@ -98,7 +102,12 @@ export class TableWriter implements TableSink<Row> {
   private wakers: (() => void)[] = [];
 
   constructor(options: TableWriterOptions) {
-    this.o = { ...TABLE_WRITER_DEFAULTS, ...options };
+    const { waitingMaxPendingBytes, ...defaults } = TABLE_WRITER_DEFAULTS;
+    this.o = {
+      ...defaults,
+      ...(options.whenBehind === 'wait' ? { maxPendingBytes: waitingMaxPendingBytes } : {}),
+      ...options,
+    };
     const metadata = options.metadata ?? {};
     this.schema = arrowSchema(options.columns, new Map(Object.entries(metadata)));
     this.stager = new BatchStager(options.columns, this.o.batchRows);

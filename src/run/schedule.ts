@@ -1,6 +1,6 @@
 import { basename, dirname, join } from 'node:path';
 import type { ColumnSpec } from '../dataset/columns.js';
-import { TableWriter } from '../dataset/table-writer.js';
+import { type Row, TableWriter } from '../dataset/table-writer.js';
 import { FaasloadError } from '../errors.js';
 import { fullSeq } from '../schedule/shard.js';
 import { loadPlan, type TracePlanOptions } from './load-plan.js';
@@ -17,6 +17,9 @@ export const PLAN_COLUMNS: readonly ColumnSpec[] = [
   },
   { name: 'requested_memory_mb', kind: 'float64', nullable: true, doc: 'memory asked of the function, MB' },
 ];
+
+/** Rows handed to the writer at once. */
+const ROWS_PER_ADD = 8192;
 
 export interface ScheduleResult {
   file: string;
@@ -50,19 +53,25 @@ export async function writeSchedule(options: TracePlanOptions & { out: string })
     },
   });
   const ids = plan.functions.map((f) => f.id);
+  // Rows go to the writer ROWS_PER_ADD at a time, in reused objects (add() copies the cells): a
+  // plan batch is up to a minute of a day (hundreds of thousands of arrivals).
+  const rows: Row[] = [];
   for (const b of plan.batches({ reuse: true })) {
-    const rows = new Array(b.length);
-    for (let i = 0; i < b.length; i++) {
-      rows[i] = {
-        seq: fullSeq(b, i),
-        function: ids[b.fn[i]!],
-        scheduled_us: b.atUs[i],
-        requested_duration_ms: Number.isNaN(b.durationMs[i]!) ? null : b.durationMs[i],
-        requested_memory_mb: Number.isNaN(b.memoryMb[i]!) ? null : b.memoryMb[i],
-      };
+    for (let from = 0; from < b.length; from += ROWS_PER_ADD) {
+      const to = Math.min(b.length, from + ROWS_PER_ADD);
+      for (let i = from; i < to; i++) {
+        rows[i - from] ??= {};
+        const row = rows[i - from]!;
+        row.seq = fullSeq(b, i);
+        row.function = ids[b.fn[i]!];
+        row.scheduled_us = b.atUs[i];
+        row.requested_duration_ms = Number.isNaN(b.durationMs[i]!) ? null : b.durationMs[i];
+        row.requested_memory_mb = Number.isNaN(b.memoryMb[i]!) ? null : b.memoryMb[i];
+      }
+      rows.length = to - from;
+      writer.add(rows);
+      await writer.writable();
     }
-    writer.add(rows);
-    await writer.writable();
   }
   const table = await writer.close();
   return { file: options.out, rows: table.rows, functions: plan.functions.length, spanUs: plan.spanUs };
