@@ -119,6 +119,47 @@ describe('TableWriter', () => {
     assert.equal(scan.rows, 300);
   });
 
+  it('makes an offline producer wait for a writer it outruns, where a real-time one fails', async () => {
+    const probe = new BatchStager(COLUMNS, 100);
+    const batchBytes = stagedBuffers(probe.take()).reduce((n, b) => n + b.byteLength, 0);
+    // A producer three batches ahead of the writer at every step, against a cap of one batch.
+    const produce = async (whenBehind: 'fail' | 'wait') => {
+      const dir = await tmp();
+      const errors: FaasloadError[] = [];
+      const w = new TableWriter({
+        dir,
+        name: 't',
+        columns: COLUMNS,
+        batchRows: 100,
+        maxPendingBytes: batchBytes,
+        whenBehind,
+        onError: (e) => errors.push(e),
+      });
+      let maxAfterWait = 0;
+      for (let step = 0; step < 20; step++) {
+        w.add(Array.from({ length: 300 }, (_, i) => ({ id: 300 * step + i })));
+        await w.writable();
+        maxAfterWait = Math.max(maxAfterWait, w.pendingBytes);
+      }
+      return { w, dir, errors, maxAfterWait };
+    };
+    const offline = await produce('wait');
+    assert.deepEqual(offline.errors, []);
+    assert.ok(offline.maxAfterWait <= batchBytes, `${offline.maxAfterWait} bytes pending after writable()`);
+    assert.equal((await offline.w.close()).rows, 6000);
+    const ids = rowsOf(await readParquetTable(join(offline.dir, 't.parquet'))).map((r) => Number(r.id));
+    assert.deepEqual(
+      ids,
+      Array.from({ length: 6000 }, (_, i) => i),
+    );
+
+    const realTime = await produce('fail');
+    assert.equal(realTime.errors.length, 1);
+    assert.match(realTime.errors[0]!.message, /the writer is not keeping up/);
+    await assert.rejects(realTime.w.close(), /rows after it could not be written/);
+    assert.ok(realTime.w.counts.lost > 0);
+  });
+
   it('keeps the stream and says why when the Parquet file cannot be written', async () => {
     const dir = await tmp();
     // A folder where the Parquet writer wants its .partial file: both the streaming writer and

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -243,5 +243,16 @@ describe('faasload schedule --shard', () => {
     const r = await runCli(['schedule', AZURE2019_DIR, '--shard', '3/3', '--out', join(dir, 'x.parquet')]);
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /--shard 3\/3: the index counts from 0/);
+  });
+
+  it('says how to get a plan back that could not be written, naming its file, not a run folder', async () => {
+    const out = join(dir, 'stuck', 'plan.parquet');
+    // A folder where the Parquet writer wants its .partial file: the plan cannot be finished.
+    await mkdir(`${out}.partial`, { recursive: true });
+    const r = await runCli(['schedule', AZURE2019_DIR, '--to', '2m', '--out', out]);
+    assert.equal(r.code, 5, r.stderr);
+    assert.match(r.stderr, /plan\.parquet: could not write Parquet/);
+    assert.match(r.stderr, /remove .*stuck\/plan\.arrows and run the same faasload schedule again/);
+    assert.doesNotMatch(r.stderr, /dataset recover/);
   });
 });

@@ -48,6 +48,36 @@ function simulateOne(
 }
 
 describe('simulate: the model on hand-computed cases', () => {
+  it('takes the right pending instance when an older idle one expires below it', () => {
+    // A (0 s) and B (0.5 s) run 1 s each on two instances. A's instance is kept 1 s, B's is
+    // pre-warmed 10 s after its end. At 5 s, C finds B's pre-warm pending above A's expired
+    // instance: it cancels that pre-warm (cold) and takes B's instance.
+    const windows: [prewarmUs: number, keepAliveUs: number][] = [
+      [0, 1 * S],
+      [10 * S, 10 * S],
+      [0, 1 * S],
+    ];
+    let call = 0;
+    const scripted: KeepAlivePolicy = {
+      name: 'scripted',
+      start: () => ({
+        onInvocation(_g: number, _atUs: number, _idleUs: number, w: Windows) {
+          [w.prewarmUs, w.keepAliveUs] = windows[call++]!;
+        },
+      }),
+    };
+    const { sim, cold, instance } = simulateOne(
+      scripted,
+      [0, 0.5 * S, 5 * S],
+      { coldStartMs: 0, horizonUs: 60 * S },
+      1000,
+    );
+    assert.deepEqual(cold, [1, 1, 1]);
+    assert.equal(instance[2], instance[1]);
+    // A's instance loaded over [1 s, 2 s), C's over [6 s, 7 s).
+    assert.equal(sim.wastedMbUs[0], 2 * MEM * S);
+  });
+
   // Gaps: 5 min, 15 min, 1 min, 39 min; zero-length executions; a 100 ms cold start; 70 min horizon.
   const times = [0, 5 * MIN, 20 * MIN, 21 * MIN, 60 * MIN];
   const model = { coldStartMs: 100, horizonUs: 70 * MIN };

@@ -18,13 +18,15 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 /** dist/scripts/bench/ → the repository. */
 const REPO = resolve(HERE, '..', '..', '..');
 const DAY_DIR = join(process.env.TMPDIR || tmpdir(), 'faasload-bench-day');
+/** simulate's day: `trace synth --like azure2019` (~439 M invocations). */
+const PAPER_DAY_DIR = join(process.env.TMPDIR || tmpdir(), 'faasload-bench-paper-day');
 const SUITES: Record<string, { script: string; args: string[] }> = {
   parse: { script: 'trace-parse.js', args: ['--dir', DAY_DIR] },
   plan: { script: 'plan-rate.js', args: ['--dir', DAY_DIR] },
   pacing: { script: 'pacing.js', args: [] },
   platform: { script: 'platform.js', args: [] },
   dataset: { script: 'dataset.js', args: [] },
-  simulate: { script: 'simulate.js', args: ['--dir', DAY_DIR] },
+  simulate: { script: 'simulate.js', args: ['--dir', PAPER_DAY_DIR] },
   counters: { script: 'counters.js', args: [] },
   monitor: { script: 'monitor.js', args: [] },
   report: { script: 'report.js', args: [] },

@@ -120,6 +120,9 @@ export async function mergeRuns(runs: readonly string[], out: string): Promise<M
         [METADATA_KEYS.runId]: runId,
         'faasload.merged_from': manifests.map((m) => m.runId).join(','),
       },
+      whenBehind: 'wait',
+      // The manifest comes last: out is not a run folder yet, and the runs merged are untouched.
+      recovery: `remove ${out} and run the same faasload dataset merge again`,
     });
     const fields = writer.schema.fields;
     for (let i = 0; i < runs.length; i++) {
@@ -132,7 +135,7 @@ export async function mergeRuns(runs: readonly string[], out: string): Promise<M
         const children = [runColumn, ...batch.data.children];
         const data = makeData({ type: new Struct(fields), length: batch.numRows, nullCount: 0, children });
         writer.addBatch(new RecordBatch(writer.schema, data));
-        await writer.drain();
+        await writer.writable();
       }
     }
     const table = await writer.close();

@@ -33,10 +33,23 @@ export interface TableWriterOptions {
   flushIntervalMs?: number;
   /**
    * Bytes of staged batches allowed to wait for the writer thread. Past it the disk (or the
-   * writer thread) is not keeping up: the writer fails (onError) instead of growing memory.
-   * Default 64 MiB.
+   * writer thread) is not keeping up: see whenBehind. Default 64 MiB (room for a real-time
+   * producer's bursts), 8 MiB with whenBehind 'wait' (a few batches keep the writer thread busy;
+   * more only costs memory: about twice the cap, counting the copies on the writer thread).
    */
   maxPendingBytes?: number;
+  /**
+   * Past maxPendingBytes: 'fail' (a real-time producer such as a replay, which cannot slow
+   * down: the table fails through onError instead of growing memory), or 'wait' (an offline
+   * producer: batches are still accepted, and the producer awaits writable() after each add(),
+   * so memory stays within maxPendingBytes plus one add()). Default 'fail'.
+   */
+  whenBehind?: 'fail' | 'wait';
+  /**
+   * How the rows kept after a failure are had back, for the error close() throws. Default
+   * `faasload dataset recover <dir>`: only right when dir is a run folder (it has a manifest).
+   */
+  recovery?: string;
   /** The stream is flushed to stable storage (fdatasync) at most this often. Default 5 s. */
   syncIntervalMs?: number;
   /** Called once, at the first failure (full disk, write error, disk too slow). */
@@ -47,6 +60,9 @@ export const TABLE_WRITER_DEFAULTS = {
   batchRows: 8192,
   flushIntervalMs: 1000,
   maxPendingBytes: 64 * 1024 * 1024,
+  /** maxPendingBytes of an offline producer (whenBehind 'wait'). */
+  waitingMaxPendingBytes: 8 * 1024 * 1024,
+  whenBehind: 'fail',
   syncIntervalMs: 5000,
 } as const;
 
@@ -59,7 +75,7 @@ export const TABLE_WRITER_DEFAULTS = {
  * every flushIntervalMs) is handed whole to this thread's writer thread (writer-thread.ts), which
  * encodes it as Arrow, appends it to the stream and feeds the Parquet writer: the caller's thread
  * never encodes or waits for the disk. Bounded memory: at most maxPendingBytes of batches wait to
- * be written. A failure (ENOSPC, EIO, a disk or writer too slow) is reported once through onError
+ * be written, unless an offline producer waits for writable(). A failure (ENOSPC, EIO, a disk or writer too slow) is reported once through onError
  * and by close(); the stream is cut back to its last complete batch, rows added afterwards are
  * counted as lost, and nothing already written is lost.
  */
@@ -68,7 +84,8 @@ export class TableWriter implements TableSink<Row> {
   readonly arrowsPath: string;
   private readonly stager: BatchStager;
   private readonly timer: NodeJS.Timeout;
-  private readonly o: Required<Omit<TableWriterOptions, 'metadata' | 'onError'>> & TableWriterOptions;
+  private readonly o: Required<Omit<TableWriterOptions, 'metadata' | 'onError' | 'recovery'>> &
+    TableWriterOptions;
   private readonly thread = writerThread();
   private readonly id: number;
   private pending = 0;
@@ -81,9 +98,16 @@ export class TableWriter implements TableSink<Row> {
   /** drain() and close() calls waiting for their answer, by token (close is token 0). */
   private readonly waiting = new Map<number, (answer?: string) => void>();
   private nextToken = 1;
+  /** writable() calls waiting for the pending bytes to fall under the cap. */
+  private wakers: (() => void)[] = [];
 
   constructor(options: TableWriterOptions) {
-    this.o = { ...TABLE_WRITER_DEFAULTS, ...options };
+    const { waitingMaxPendingBytes, ...defaults } = TABLE_WRITER_DEFAULTS;
+    this.o = {
+      ...defaults,
+      ...(options.whenBehind === 'wait' ? { maxPendingBytes: waitingMaxPendingBytes } : {}),
+      ...options,
+    };
     const metadata = options.metadata ?? {};
     this.schema = arrowSchema(options.columns, new Map(Object.entries(metadata)));
     this.stager = new BatchStager(options.columns, this.o.batchRows);
@@ -184,9 +208,9 @@ export class TableWriter implements TableSink<Row> {
     this.thread.send({ op: 'batch', table: this.id, batch, bytes }, buffers);
   }
 
-  /** Counts bytes waiting for the disk; past maxPendingBytes, fails the table instead. */
+  /** Counts bytes waiting for the disk; past maxPendingBytes, fails the table unless whenBehind is 'wait'. */
   private reserve(bytes: number, rows: number): boolean {
-    if (this.pending + bytes > this.o.maxPendingBytes) {
+    if (this.o.whenBehind === 'fail' && this.pending + bytes > this.o.maxPendingBytes) {
       this.lost += rows;
       const message = `the writer is not keeping up (a slow disk, or no CPU to spare): ${(this.pending / 1048576).toFixed(1)} MiB of batches are waiting to be written (limit ${(this.o.maxPendingBytes / 1048576).toFixed(1)} MiB)`;
       this.fail(message);
@@ -204,9 +228,11 @@ export class TableWriter implements TableSink<Row> {
         this.pending -= m.bytes;
         if (m.ok) this.written += m.rows;
         else this.lost += m.rows;
+        if (this.pending <= this.o.maxPendingBytes) this.wake();
         return;
       case 'failed':
         this.fail(m.message);
+        this.wake();
         if (m.threadDied) {
           this.threadDied = true;
           for (const done of this.waiting.values()) done();
@@ -232,6 +258,22 @@ export class TableWriter implements TableSink<Row> {
       this.waiting.set(token, () => resolve());
       this.thread.send({ op: 'drain', table: this.id, token });
     });
+  }
+
+  /**
+   * Resolves once the batches waiting for the writer thread hold at most maxPendingBytes (at
+   * once after a failure: add() then only counts rows as lost). Backpressure for an offline
+   * producer (whenBehind 'wait'): `writer.add(rows); await writer.writable();`.
+   */
+  writable(): Promise<void> {
+    if (this.failure || this.threadDied || this.pending <= this.o.maxPendingBytes) return Promise.resolve();
+    return new Promise((resolve) => this.wakers.push(resolve));
+  }
+
+  private wake(): void {
+    const wakers = this.wakers;
+    this.wakers = [];
+    for (const w of wakers) w();
   }
 
   private fail(message: string): void {
@@ -261,14 +303,14 @@ export class TableWriter implements TableSink<Row> {
       const lost = this.lost > 0 ? `; ${this.lost} rows after it could not be written` : '';
       throw new FaasloadError(
         'E_DATASET',
-        `${this.failure.message}; ${this.written} rows are kept in complete batches (faasload dataset recover ${dir})${lost}`,
+        `${this.failure.message}; ${this.written} rows are kept in complete batches (${this.o.recovery ?? `faasload dataset recover ${dir}`})${lost}`,
         { cause: this.failure },
       );
     }
     if (parquetError !== undefined) {
       throw new FaasloadError(
         'E_DATASET',
-        `${parquetPath}: could not write Parquet (${parquetError}); the rows are kept in ${this.arrowsPath} (faasload dataset recover ${dir})`,
+        `${parquetPath}: could not write Parquet (${parquetError}); the rows are kept in ${this.arrowsPath} (${this.o.recovery ?? `faasload dataset recover ${dir}`})`,
       );
     }
     return { table: name, rows: this.written, file: `${name}.parquet` };

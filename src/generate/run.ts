@@ -112,6 +112,10 @@ export async function generate(o: GenerateOptions): Promise<GenerateResult> {
     name: `part-${String(session).padStart(4, '0')}`,
     columns: EXECUTIONS_COLUMNS,
     metadata: { 'faasload.schema_version': EXECUTIONS_SCHEMA_VERSION, 'faasload.plan_sha256': planSha256 },
+    // Offline: a worker waits for the disk (writable()) instead of failing the part.
+    whenBehind: 'wait',
+    // A part is not a run folder: the next session recovers it and goes on.
+    recovery: `faasload generate ${o.planPath} --out ${o.out} --resume recovers this part and goes on`,
   });
   const signal = o.signal ?? new AbortController().signal;
   let rows = 0;
@@ -178,6 +182,7 @@ export async function generate(o: GenerateOptions): Promise<GenerateResult> {
             r,
           ),
         ]);
+        await writer.writable();
         rows++;
         doneCount++;
         if (r.outcome !== 'ok') errors++;

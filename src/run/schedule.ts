@@ -1,6 +1,6 @@
-import { basename, dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { ColumnSpec } from '../dataset/columns.js';
-import { TableWriter } from '../dataset/table-writer.js';
+import { type Row, TableWriter } from '../dataset/table-writer.js';
 import { FaasloadError } from '../errors.js';
 import { type PlanLoad, PlanLoadCounter, planLoad } from '../report/plan-load.js';
 import { fullSeq } from '../schedule/shard.js';
@@ -18,6 +18,9 @@ export const PLAN_COLUMNS: readonly ColumnSpec[] = [
   },
   { name: 'requested_memory_mb', kind: 'float64', nullable: true, doc: 'memory asked of the function, MB' },
 ];
+
+/** Rows handed to the writer at once. */
+const ROWS_PER_ADD = 8192;
 
 export interface ScheduleResult {
   file: string;
@@ -51,30 +54,43 @@ export async function writeSchedule(options: TracePlanOptions & { out: string })
     );
   }
   const { plan } = await loadPlan(options);
+  const dir = dirname(options.out);
+  const name = basename(options.out, '.parquet');
   const writer = new TableWriter({
-    dir: dirname(options.out),
-    name: basename(options.out, '.parquet'),
+    dir,
+    name,
     columns: PLAN_COLUMNS,
+    // Offline: planning waits for the disk instead of failing (a day is tens of millions of rows).
+    whenBehind: 'wait',
+    // Not a run folder: nothing for `dataset recover`; the plan is seeded, so it is made again.
+    recovery: `the plan is seeded: remove ${join(dir, `${name}.arrows`)} and run the same faasload schedule again`,
     metadata: {
       'faasload.plan': JSON.stringify(plan.options),
       ...(options.shard ? { 'faasload.shard': JSON.stringify(options.shard) } : {}),
     },
   });
   const ids = plan.functions.map((f) => f.id);
+  // Rows go to the writer ROWS_PER_ADD at a time, in reused objects (add() copies the cells): a
+  // plan batch is up to a minute of a day (hundreds of thousands of arrivals).
+  const rows: Row[] = [];
   const load = new PlanLoadCounter(plan.spanUs);
   for (const b of plan.batches({ reuse: true })) {
     load.add(b);
-    const rows = new Array(b.length);
-    for (let i = 0; i < b.length; i++) {
-      rows[i] = {
-        seq: fullSeq(b, i),
-        function: ids[b.fn[i]!],
-        scheduled_us: b.atUs[i],
-        requested_duration_ms: Number.isNaN(b.durationMs[i]!) ? null : b.durationMs[i],
-        requested_memory_mb: Number.isNaN(b.memoryMb[i]!) ? null : b.memoryMb[i],
-      };
+    for (let from = 0; from < b.length; from += ROWS_PER_ADD) {
+      const to = Math.min(b.length, from + ROWS_PER_ADD);
+      for (let i = from; i < to; i++) {
+        rows[i - from] ??= {};
+        const row = rows[i - from]!;
+        row.seq = fullSeq(b, i);
+        row.function = ids[b.fn[i]!];
+        row.scheduled_us = b.atUs[i];
+        row.requested_duration_ms = Number.isNaN(b.durationMs[i]!) ? null : b.durationMs[i];
+        row.requested_memory_mb = Number.isNaN(b.memoryMb[i]!) ? null : b.memoryMb[i];
+      }
+      rows.length = to - from;
+      writer.add(rows);
+      await writer.writable();
     }
-    writer.add(rows);
   }
   const table = await writer.close();
   return {

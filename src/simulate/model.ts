@@ -257,6 +257,8 @@ export class Simulator {
           if (t >= unloadAt) {
             this.expire(j, u, loadedAt, unloadAt);
             stack.splice(s, 1);
+            // The pending instance, found above s, moved down one place.
+            if (pending >= 0) pending--;
           } else if (t >= loadedAt) {
             this.wastedMbUs[u]! += this.iMem[j]! * (t - loadedAt);
             if (s === stack.length - 1) stack.pop();

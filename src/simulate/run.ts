@@ -189,12 +189,14 @@ export async function simulate(options: SimulateOptions): Promise<SimulateResult
     warnings,
   };
   await writeManifest(dir, manifest);
+  // Offline: the simulation waits for the disk (writable()) instead of failing when it outruns it.
   const writerOf = (name: string, columns: readonly ColumnSpec[]) =>
     new TableWriter({
       dir,
       name,
       columns,
       metadata: { 'faasload.schema_version': SIM_SCHEMA_VERSION, 'faasload.run_id': runId },
+      whenBehind: 'wait',
     });
 
   const ids = plan.functions.map((f) => f.id);
@@ -247,7 +249,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulateResult
           }
           rows.length = to - from;
           perInvocation.add(rows);
-          await drained(perInvocation);
+          await perInvocation.writable();
         }
       }
       count += n;
@@ -357,29 +359,6 @@ export async function simulate(options: SimulateOptions): Promise<SimulateResult
 
 /** Rows handed to the per-invocation table at once. */
 const ROWS_PER_ADD = 8192;
-
-/**
- * Rows the writer may hold before the simulation waits for the disk (the writer fails past 64
- * MiB of pending batches; a row with Azure's 200-character function ids is ~250 bytes).
- */
-const MAX_UNWRITTEN_ROWS = 32 * 1024;
-
-/**
- * Lets the table's writes catch up: the simulation runs synchronously batch after batch and
- * would otherwise outrun the disk. Uses the writer's counts where it has them; else a turn of
- * the event loop per batch.
- */
-async function drained(w: TableWriter): Promise<void> {
-  const counts = () => (w as Partial<{ counts: { added: number; written: number; lost: number } }>).counts;
-  const c = counts();
-  if (!c) return new Promise((r) => setImmediate(r));
-  if (c.added - c.written - c.lost <= MAX_UNWRITTEN_ROWS) return;
-  while (true) {
-    const now = counts()!;
-    if (now.added - now.written - now.lost <= MAX_UNWRITTEN_ROWS / 4) return;
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
 
 async function addTable(
   manifest: Manifest,
