@@ -11,41 +11,14 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { type CgroupMount, cgroupOf, controllerMount } from '../util/cgroup-hierarchy.js';
 
-export interface PerfCgroupMount {
-  /** Where the hierarchy perf uses is mounted. */
-  path: string;
-  /** v1: the perf_event controller's own hierarchy; v2: the unified one. */
-  version: 1 | 2;
-}
+/** The hierarchy perf's -G resolves against. */
+export type PerfCgroupMount = CgroupMount;
 
 /** The hierarchy perf's -G resolves against, from /proc/self/mountinfo; undefined when none. */
 export function perfCgroupMount(mountinfo?: string): PerfCgroupMount | undefined {
-  let text = mountinfo;
-  if (text === undefined) {
-    try {
-      text = readFileSync('/proc/self/mountinfo', 'utf8');
-    } catch {
-      return undefined;
-    }
-  }
-  let v2: string | undefined;
-  for (const line of text.split('\n')) {
-    // <id> <parent> <maj:min> <root> <mount point> <options> [optional...] - <fstype> <source> <super options>
-    const [left, right] = line.split(' - ');
-    if (!left || !right) continue;
-    const mountPoint = left.split(' ')[4];
-    const [fstype, , superOptions] = right.split(' ');
-    if (!mountPoint) continue;
-    if (fstype === 'cgroup' && (superOptions ?? '').split(',').includes('perf_event'))
-      return { path: unescapeMount(mountPoint), version: 1 };
-    if (fstype === 'cgroup2' && v2 === undefined) v2 = unescapeMount(mountPoint);
-  }
-  return v2 === undefined ? undefined : { path: v2, version: 2 };
-}
-
-function unescapeMount(p: string): string {
-  return p.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8)));
+  return controllerMount('perf_event', mountinfo);
 }
 
 /**
@@ -53,22 +26,7 @@ function unescapeMount(p: string): string {
  * /proc/<pid>/cgroup; undefined when the process is gone or not in that hierarchy.
  */
 export function processCgroup(pid: number, mount: PerfCgroupMount, procCgroup?: string): string | undefined {
-  let text = procCgroup;
-  if (text === undefined) {
-    try {
-      text = readFileSync(`/proc/${pid}/cgroup`, 'utf8');
-    } catch {
-      return undefined;
-    }
-  }
-  for (const line of text.split('\n')) {
-    const m = /^(\d+):([^:]*):(.*)$/.exec(line);
-    if (!m) continue;
-    const matches =
-      mount.version === 2 ? m[1] === '0' && m[2] === '' : m[2]!.split(',').includes('perf_event');
-    if (matches) return m[3]!.replace(/^\//, '');
-  }
-  return undefined;
+  return cgroupOf(pid, 'perf_event', mount, procCgroup);
 }
 
 /** A name usable as one cgroup folder: [A-Za-z0-9_.-], at most 100 characters. */

@@ -24,6 +24,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { cgroupName } from '../../monitor/perf-cgroup.js';
+import { type CgroupMount, cgroupOf, controllerMount } from '../../util/cgroup-hierarchy.js';
 
 /** How one instance is held to its limit. */
 export interface InstanceMemoryLimit {
@@ -47,48 +48,16 @@ export interface MemoryLimiter {
 
 export const WATCHDOG_INTERVAL_MS = 100;
 
-interface MemoryMount {
-  path: string;
-  version: 1 | 2;
-}
+type MemoryMount = CgroupMount;
 
 /** The memory controller's hierarchy (v1 `memory`, else the v2 unified one), from mountinfo. */
 export function memoryCgroupMount(mountinfo?: string): MemoryMount | undefined {
-  let text = mountinfo;
-  try {
-    text ??= readFileSync('/proc/self/mountinfo', 'utf8');
-  } catch {
-    return undefined;
-  }
-  let v2: string | undefined;
-  for (const line of text.split('\n')) {
-    const [left, right] = line.split(' - ');
-    if (!left || !right) continue;
-    const mountPoint = left.split(' ')[4];
-    const [fstype, , superOptions] = right.split(' ');
-    if (!mountPoint) continue;
-    if (fstype === 'cgroup' && (superOptions ?? '').split(',').includes('memory'))
-      return { path: mountPoint, version: 1 };
-    if (fstype === 'cgroup2' && v2 === undefined) v2 = mountPoint;
-  }
-  return v2 === undefined ? undefined : { path: v2, version: 2 };
+  return controllerMount('memory', mountinfo);
 }
 
 /** This process's cgroup in the hierarchy, relative to its mount ('' for the root). */
 function ownCgroup(mount: MemoryMount): string {
-  let text: string;
-  try {
-    text = readFileSync('/proc/self/cgroup', 'utf8');
-  } catch {
-    return '';
-  }
-  for (const line of text.split('\n')) {
-    const m = /^(\d+):([^:]*):(.*)$/.exec(line);
-    if (!m) continue;
-    const matches = mount.version === 2 ? m[1] === '0' && m[2] === '' : m[2]!.split(',').includes('memory');
-    if (matches) return m[3]!.replace(/^\//, '');
-  }
-  return '';
+  return cgroupOf('self', 'memory', mount) ?? '';
 }
 
 /** The `key N` counter of a flat-keyed cgroup file; 0 when absent or unreadable. */
