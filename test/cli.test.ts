@@ -71,7 +71,7 @@ describe('faasload CLI errors', () => {
 
   it('refuses an --out folder that already holds files (exit 2)', async () => {
     const out = join(dir, 'taken');
-    await runCli(['replay', AZURE2021_FILE, '--to', '1s', '--out', out]);
+    await runCli(['replay', AZURE2021_FILE, '--to', '1s', '--max-duration', '50ms', '--out', out]);
     const r = await runCli(['replay', AZURE2021_FILE, '--to', '1s', '--out', out]);
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /not empty/);
