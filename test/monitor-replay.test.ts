@@ -101,8 +101,9 @@ function checkSamples(invocations: Row[], samples: Row[]) {
   assert.ok(busy.length >= 2);
   const mem = invocations.find((r) => n(r.requested_memory_mb) === 96)!;
   const peak = Math.max(...ofInstance(mem.instance_id).map((r) => n(r.memory_rss_bytes)));
+  // The trace's memory is the instance's footprint while it runs, runtime included (within 8 MB).
   assert.ok(
-    peak >= 96 * 2 ** 20,
+    Math.abs(peak - 96 * 2 ** 20) <= 8 * 2 ** 20,
     `the 96 MB invocation's instance peaks at ${(peak / 2 ** 20).toFixed(0)} MB rss`,
   );
   return { cpuMs, fnCpuMs, execMs };
