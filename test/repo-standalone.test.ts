@@ -45,10 +45,16 @@ describe('the repository stands alone', () => {
   });
 
   it('has no source, test or script that reaches outside the repository', () => {
-    const outside = /\.\.\/shared|'\.\.', *'shared'|FAASLOAD_SHARED/;
+    // The sibling folder the project was once developed beside, and the variable that pointed at it
+    // (spelt in pieces, so that this file does not name them itself).
+    const up = '..';
+    const sibling = `${up}/shared`;
+    const outside = new RegExp(
+      `${sibling.replaceAll('.', '\\.')}|'\\.\\.', *'shared'|${['FAASLOAD', 'SHARED'].join('_')}`,
+    );
     const offenders = ['src', 'test', 'scripts', 'bin']
       .flatMap((d) => filesUnder(join(REPO_ROOT, d)))
-      .filter((f) => /\.(ts|js|sh|mjs)$/.test(f) && !f.endsWith('repo-standalone.test.ts'))
+      .filter((f) => /\.(ts|js|sh|mjs)$/.test(f))
       .filter((f) => outside.test(readFileSync(f, 'utf8')))
       .map((f) => relative(REPO_ROOT, f));
     assert.deepEqual(offenders, []);
