@@ -1,17 +1,16 @@
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import { FaasloadError } from '../errors.js';
 import { hash32, Random } from '../util/random.js';
-import { rawDayNames } from './azure2019-files.js';
 import { AZURE2019_ID_COLUMNS } from './azure2019-invocations.js';
 import { DURATION_PERCENTILES, MEMORY_PERCENTILES } from './azure2019-join.js';
 import { BufferedFile } from './buffered-file.js';
 import { MAX_DURATION_MS, MEDIAN_DURATION_MS, pickTrigger, synthIdentities } from './synth.js';
 import {
   DIURNAL_PEAK_MINUTE,
+  idPrefixer,
   PERCENTILE_Z,
   RAW_DURATIONS_HEADER,
   RAW_MEMORY_HEADER,
+  rawDayFiles,
 } from './synth-percentiles.js';
 import { below, lognormal, normal, poisson, shuffle } from './synth-random.js';
 
@@ -98,7 +97,8 @@ export async function synthesizeAzure2019Day(
   const rng = (aspect: string) => new Random(seed, hash32(`azure2019-day/${aspect}`));
 
   // Functions: depend on the seed only.
-  const { ownerIds, appIds, funcIds, ownerOf, appOf } = synthIdentities(rng, n, apps, owners);
+  const identities = synthIdentities(rng, n, apps, owners);
+  const { ownerIds, appIds, ownerOf, appOf } = identities;
   const triggerRng = rng('triggers');
   const triggers = Array.from({ length: n }, () => pickTrigger(triggerRng));
   const model = rng('rates');
@@ -112,18 +112,8 @@ export async function synthesizeAzure2019Day(
     period[fn] = pickPeriod(model);
     phase[fn] = below(model, period[fn]!);
   }
-  const idPrefix = (fn: number) => {
-    const app = appOf[fn]!;
-    return `${ownerIds[ownerOf[app]!]},${appIds[app]},${funcIds[fn]}`;
-  };
-
-  await mkdir(outDir, { recursive: true });
-  const names = rawDayNames(day);
-  const files: SynthAzure2019DayResult['files'] = {
-    invocations: join(outDir, names.invocations),
-    durations: join(outDir, names.durations),
-    ...(memory ? { memory: join(outDir, names.memory) } : {}),
-  };
+  const idPrefix = idPrefixer(identities, appOf);
+  const files: SynthAzure2019DayResult['files'] = await rawDayFiles(outDir, day, memory);
 
   // Invocations: one row at a time.
   const diurnal = new Float64Array(minutes);

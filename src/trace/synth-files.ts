@@ -64,21 +64,9 @@ export async function writeSyntheticTrace(options: SyntheticTraceOptions): Promi
   if (format === 'azure2019') {
     const days = options.days ?? [1];
     if (days.length === 0) throw new FaasloadError('E_USAGE', 'trace synth: name at least one day');
-    const files: string[] = [];
-    let invocations = 0;
-    let nonEmptyMinutes = 0;
-    let bytes = 0;
-    for (const day of days) {
-      const r = await synthesizeAzure2019Day({ seed, functions, minutes, apps, day, outDir });
-      files.push(
-        r.files.invocations,
-        r.files.durations,
-        ...(r.files.memory === undefined ? [] : [r.files.memory]),
-      );
-      invocations += r.invocations;
-      nonEmptyMinutes += r.nonEmptyMinutes;
-      bytes += r.invocationsBytes;
-    }
+    const { files, invocations, nonEmptyMinutes, bytes } = await writeDays(days, (day) =>
+      synthesizeAzure2019Day({ seed, functions, minutes, apps, day, outDir }),
+    );
     return { format, files, functions, invocations, nonEmptyMinutes, bytes };
   }
   if (format === 'azure2021') {
@@ -109,23 +97,12 @@ async function writeLike(options: SyntheticTraceOptions): Promise<SyntheticTrace
   const days = options.days ?? [1];
   if (days.length === 0) errors.push('name at least one day');
   if (errors.length > 0) throw new FaasloadError('E_USAGE', `trace synth: ${errors.join('; ')}`);
-  const files: string[] = [];
-  let invocations = 0;
-  let nonEmptyMinutes = 0;
-  let bytes = 0;
   let apps: number | undefined;
-  for (const day of days) {
+  const { files, invocations, nonEmptyMinutes, bytes } = await writeDays(days, async (day) => {
     const r = await synthesizeLikeAzure2019({ seed, functions, minutes, day, outDir });
-    files.push(
-      r.files.invocations,
-      r.files.durations,
-      ...(r.files.memory === undefined ? [] : [r.files.memory]),
-    );
-    invocations += r.invocations;
-    nonEmptyMinutes += r.nonEmptyMinutes;
-    bytes += r.invocationsBytes;
     apps ??= r.apps;
-  }
+    return r;
+  });
   return {
     format: 'azure2019',
     like: 'azure2019',
@@ -136,4 +113,31 @@ async function writeLike(options: SyntheticTraceOptions): Promise<SyntheticTrace
     nonEmptyMinutes,
     bytes,
   };
+}
+
+interface DayWritten {
+  files: { invocations: string; durations: string; memory?: string };
+  invocations: number;
+  nonEmptyMinutes: number;
+  invocationsBytes: number;
+}
+
+/** Writes each day in turn with `writeDay`, and adds up their files and counts. */
+async function writeDays(days: readonly number[], writeDay: (day: number) => Promise<DayWritten>) {
+  const files: string[] = [];
+  let invocations = 0;
+  let nonEmptyMinutes = 0;
+  let bytes = 0;
+  for (const day of days) {
+    const r = await writeDay(day);
+    files.push(
+      r.files.invocations,
+      r.files.durations,
+      ...(r.files.memory === undefined ? [] : [r.files.memory]),
+    );
+    invocations += r.invocations;
+    nonEmptyMinutes += r.nonEmptyMinutes;
+    bytes += r.invocationsBytes;
+  }
+  return { files, invocations, nonEmptyMinutes, bytes };
 }

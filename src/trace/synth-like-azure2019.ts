@@ -1,8 +1,5 @@
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import { FaasloadError } from '../errors.js';
 import { hash32, Random } from '../util/random.js';
-import { rawDayNames } from './azure2019-files.js';
 import { AZURE2019_ID_COLUMNS } from './azure2019-invocations.js';
 import { DURATION_PERCENTILES, MEMORY_PERCENTILES } from './azure2019-join.js';
 import { BufferedFile } from './buffered-file.js';
@@ -10,9 +7,11 @@ import { AZURE2019_PAPER, type PaperTrigger } from './paper-azure2019.js';
 import { synthIdentities } from './synth.js';
 import {
   DIURNAL_PEAK_MINUTE,
+  idPrefixer,
   PERCENTILE_Z,
   RAW_DURATIONS_HEADER,
   RAW_MEMORY_HEADER,
+  rawDayFiles,
 } from './synth-percentiles.js';
 import { below, normal, normalQuantile, poisson, shuffle } from './synth-random.js';
 
@@ -433,19 +432,10 @@ export async function synthesizeLikeAzure2019(
   const { appOf, appStart, trigger, ratePerDay, bursty, averageMs, durationSigma, appMemoryMb } = model;
   const apps = appMemoryMb.length;
   const rng = (aspect: string) => new Random(seed, hash32(`azure2019-like/${aspect}`));
-  const { ownerIds, appIds, funcIds, ownerOf } = synthIdentities(rng, n, apps, Math.ceil(apps / 2));
-  const idPrefix = (fn: number) => {
-    const app = appOf[fn]!;
-    return `${ownerIds[ownerOf[app]!]},${appIds[app]},${funcIds[fn]}`;
-  };
-
-  await mkdir(outDir, { recursive: true });
-  const names = rawDayNames(day);
-  const files: SynthLikeAzure2019Result['files'] = {
-    invocations: join(outDir, names.invocations),
-    durations: join(outDir, names.durations),
-    ...(memory ? { memory: join(outDir, names.memory) } : {}),
-  };
+  const identities = synthIdentities(rng, n, apps, Math.ceil(apps / 2));
+  const { ownerIds, appIds, ownerOf } = identities;
+  const idPrefix = idPrefixer(identities, appOf);
+  const files: SynthLikeAzure2019Result['files'] = await rawDayFiles(outDir, day, memory);
 
   const diurnal = new Float64Array(minutes);
   for (let t = 0; t < minutes; t++) {
