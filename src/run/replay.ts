@@ -20,7 +20,13 @@ import {
   type InvocationRecord,
 } from '../dispatch/dispatcher.js';
 import { type LagAlert, LIVE_DEFAULTS, LiveStats } from '../dispatch/live.js';
-import { CpuWindow, choosePacing, createClock, type PacingChoice } from '../dispatch/pacing.js';
+import {
+  CpuWindow,
+  choosePacing,
+  createClock,
+  type PacedClock,
+  type PacingChoice,
+} from '../dispatch/pacing.js';
 import { type RunningMonitors, startMonitors } from '../monitor/run.js';
 import { gapWarning, MONITOR_DEFAULTS, type MonitorOptions, resolveMonitorConfig } from '../monitor/set.js';
 import type { RuntimeChoice } from '../platforms/local/runtime.js';
@@ -260,6 +266,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   const alerts: LagAlert[] = [];
   let live: LiveStats | undefined;
   let stats: DispatchStats | undefined;
+  let pacedClock: PacedClock | undefined;
   let summary: RunSummary | undefined;
   let monitors: RunningMonitors | undefined;
   let instanceEvents: InstanceEventsRecorder | undefined;
@@ -289,7 +296,8 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
       const freeCores = cpuWindow?.freeCores() ?? 0;
       const chosen = choosePacing(o.pacing, { peakPerS, freeCores, cpus: cpus().length });
       pacing = chosen;
-      clock = createClock(chosen.pacing);
+      pacedClock = createClock(chosen.pacing);
+      clock = pacedClock;
     }
     // Before time zero: the writer thread running, the connections open, the code compiled.
     const warmStartMs = performance.now();
@@ -403,6 +411,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
       warnings.push(`the plan yielded ${stats.planned} invocations but counted ${planned}`);
     }
   } finally {
+    await pacedClock?.close();
     // The instances' state after the last invocation gets sampled before they are removed.
     if (monitors) await sleepMs(2 * (monitorConfig.sampleIntervalMs ?? MONITOR_DEFAULTS.sampleIntervalMs));
     await platform.teardown();

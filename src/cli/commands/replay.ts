@@ -93,7 +93,7 @@ export function builder(y: Argv) {
         choices: PACING_CHOICES,
         default: REPLAY_DEFAULTS.pacing,
         describe:
-          "How to wait for fire times: precise polls the last 2 ms (tens of µs, a core while polling), timer sleeps (≤ ~1 ms late, low CPU), auto = precise if the free cores hold the dispatcher's polling at the plan's peak rate plus half a core",
+          "How to wait for fire times: precise wakes to the µs from a wake thread (tens of µs late, ~100 µs of CPU a wait), timer sleeps to the ms (≤ ~1 ms late, least CPU), auto = precise if the free cores hold the dispatcher at the plan's peak rate plus half a core",
         group: 'Dispatch:',
       },
       'max-in-flight': {
