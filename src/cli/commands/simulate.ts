@@ -5,7 +5,7 @@ import { FaasloadError } from '../../errors.js';
 import { MODEL_DEFAULTS, type UnitKind } from '../../simulate/model.js';
 import type { PolicyFactory } from '../../simulate/policy.js';
 import { registerPolicy } from '../../simulate/registry.js';
-import { type SimulateOptions, type SimulateResult, simulate } from '../../simulate/run.js';
+import type { SimulateOptions, SimulateResult } from '../../simulate/run.js';
 import { durationFlag, planFlags, throwIfErrors, toTracePlanOptions } from '../plan-flags.js';
 
 export const command = 'simulate [trace]';
@@ -149,6 +149,8 @@ export async function handler(args: Args): Promise<void> {
   if (args['max-instances'] !== undefined) options.maxInstances = args['max-instances'];
   if (args.calibrate !== undefined) options.calibrate = args.calibrate;
   if (args.out !== undefined) options.out = args.out;
+  // Loaded here: its figures bring the plotting libraries, which other commands never need.
+  const { simulate } = await import('../../simulate/run.js');
   const r = await simulate(options);
   process.stdout.write(args.json ? `${JSON.stringify(jsonResult(r))}\n` : formatResult(r));
 }
