@@ -5,10 +5,10 @@ import { arch, cpus, platform, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { LagAlert } from '../dispatch/live.js';
 import { FaasloadError } from '../errors.js';
-import type { MonitorsFact } from '../monitor/types.js';
 import type { ClockOffsetFact } from '../util/clock-offset.js';
 import type { Quantiles } from '../util/histogram.js';
 import type { ColumnSpec } from './columns.js';
+import type { MonitorsFact } from './monitors-fact.js';
 
 export const MANIFEST_VERSION = '1';
 
