@@ -1,17 +1,20 @@
 /**
  * Failure kinds (src/platforms/failure.ts): set where the failure is known (the embedded platform,
- * the HTTP client, OpenWhisk activation records) and decided on by the retry wrapper.
+ * the HTTP client, OpenWhisk activation records), decided on by the retry wrapper, written to the
+ * dataset row and counted by the run's summary.
  */
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, test } from 'node:test';
-import { failureOfStatus } from '../src/platforms/failure.js';
+import { invocationRow } from '../src/dataset/invocations.js';
+import { FAILURE_KINDS, failureOfStatus } from '../src/platforms/failure.js';
 import { HttpPlatform } from '../src/platforms/http/index.js';
 import { readActivation } from '../src/platforms/openwhisk/activation.js';
 import { createPlatform } from '../src/platforms/registry.js';
-import type { FunctionSpec } from '../src/platforms/types.js';
+import type { FunctionSpec, InvocationResult } from '../src/platforms/types.js';
 import { withRetry } from '../src/platforms/wrappers.js';
+import { formatSummary, SummaryCollector } from '../src/report/summary.js';
 
 const never = new AbortController().signal;
 const arrival = { seq: 0, fn: 0, atUs: 0 };
@@ -118,4 +121,26 @@ test('HTTP statuses and OpenWhisk activation records map to kinds', () => {
     response: { status: 'whisk internal error', success: false, result: {} },
   });
   assert.equal(noCode.failure, 'platform');
+});
+
+test('the failure kind reaches the dataset row (null when ok) and the summary counts each kind', () => {
+  const names = [{ id: 'f', name: 'f' }];
+  const record = (result: InvocationResult) => ({
+    arrival,
+    scheduledAtUs: 0,
+    firedAtUs: 0,
+    phase: 'measure' as const,
+    result,
+  });
+  const ok = record({ outcome: 'ok', sentAtUs: 1, endedAtUs: 2 });
+  const refused = record({ outcome: 'error', sentAtUs: 1, endedAtUs: 2, failure: 'connect', error: 'x' });
+  const init = record({ outcome: 'error', sentAtUs: 1, endedAtUs: 2, failure: 'init', error: 'y' });
+  assert.equal(invocationRow(ok, names).failure, null);
+  assert.equal(invocationRow(refused, names).failure, 'connect');
+  const summary = new SummaryCollector();
+  for (const r of [ok, refused, refused, init]) summary.add(r);
+  const s = summary.summary(1);
+  assert.deepEqual(Object.keys(s.failures), [...FAILURE_KINDS]);
+  assert.deepEqual([s.failures.connect, s.failures.init, s.failures.timeout], [2, 1, 0]);
+  assert.match(formatSummary(s), /failures by kind: connect 2 {2}init 1\n/);
 });
