@@ -1,4 +1,7 @@
 import type { Arrival } from '../schedule/types.js';
+import type { FailureKind } from './failure.js';
+
+export type { FailureKind } from './failure.js';
 
 /** What a platform needs to deploy one function of the plan. */
 export interface FunctionSpec {
@@ -69,6 +72,9 @@ export interface InvocationResult {
   cpuMs?: number;
   /** Sends it took, when retries are on (platforms/wrappers.ts). */
   attempts?: number;
+  /** Why it failed (see failure.ts): set whenever outcome is not 'ok', by whoever knows; behaviour is decided on it. */
+  failure?: FailureKind;
+  /** What went wrong, for people: never parsed. */
   error?: string;
 }
 

@@ -1,3 +1,4 @@
+import { FAILURE_KINDS } from '../platforms/failure.js';
 import type { RunAggregate } from './run-aggregate.js';
 import type { ValueSketch } from './sketch.js';
 
@@ -7,6 +8,8 @@ export interface RunReportSummary {
   planned: number;
   sent: number;
   outcomes: Record<string, number>;
+  /** Failed invocations per failure kind; empty for a dataset without the `failure` column. */
+  failureKinds: Record<string, number>;
   coldStarts: number;
   /** Cold starts over sent invocations whose cold_start is known; null when none is. */
   coldShare: number | null;
@@ -45,6 +48,7 @@ export function summarizeRun(agg: RunAggregate): RunReportSummary {
     planned: agg.planned,
     sent: agg.sent,
     outcomes: { ...agg.outcomes },
+    failureKinds: { ...agg.failureKinds },
     coldStarts: agg.coldStarts,
     coldShare: agg.coldKnown > 0 ? agg.coldStarts / agg.coldKnown : null,
     durationS,
@@ -66,11 +70,13 @@ export function summaryTable(summaries: readonly RunReportSummary[]): string[][]
       return x ? `${ms(x.p50)} / ${ms(x.p99)} / ${ms(x.p999)} / ${ms(x.max)}` : 'n/a';
     });
   const outcomes = [...new Set(summaries.flatMap((s) => Object.keys(s.outcomes)))];
+  const kinds = FAILURE_KINDS.filter((k) => summaries.some((s) => (s.failureKinds[k] ?? 0) > 0));
   return [
     row('run', (s) => s.label),
     row('planned', (s) => String(s.planned)),
     row('sent', (s) => String(s.sent)),
     ...outcomes.map((o) => row(o, (s) => String(s.outcomes[o] ?? 0))),
+    ...kinds.map((k) => row(`failure: ${k}`, (s) => String(s.failureKinds[k] ?? 0))),
     row('cold starts', (s) =>
       s.coldShare === null ? 'n/a' : `${s.coldStarts} (${(100 * s.coldShare).toFixed(1)}% of sent)`,
     ),

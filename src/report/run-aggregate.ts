@@ -155,6 +155,8 @@ export interface RunAggregate {
   planned: number;
   sent: number;
   outcomes: Record<string, number>;
+  /** Invocations that were not ok, per failure kind (the `failure` column; empty for a dataset without it). */
+  failureKinds: Record<string, number>;
   coldStarts: number;
   coldKnown: number;
   /** Over sent invocations of the measured phase (warm-up left out), µs. */
@@ -189,6 +191,7 @@ export async function aggregateRun(
     planned: 0,
     sent: 0,
     outcomes: { ok: 0, error: 0, timeout: 0, dropped: 0, cancelled: 0 },
+    failureKinds: {},
     coldStarts: 0,
     coldKnown: 0,
     lateness: new ValueSketch(),
@@ -221,6 +224,7 @@ export async function aggregateRun(
     'latency_from_schedule_us',
     'cold_start',
     'http_status',
+    'failure',
   ];
   if (topInstance.size > 0) columns.push('instance_id');
   const failureBins = (kind: string) => {
@@ -242,6 +246,8 @@ export async function aggregateRun(
     const cold = cols.num(b, 'cold_start');
     const status = cols.num(b, 'http_status');
     const outcome = cols.ids(b, 'outcome')!;
+    const failure = cols.ids(b, 'failure');
+    const failureNames = failure ? cols.names('failure') : [];
     const target = cols.ids(b, 'target')!;
     const phase = cols.ids(b, 'phase');
     const instance = topInstance.size > 0 ? cols.ids(b, 'instance_id') : null;
@@ -276,6 +282,11 @@ export async function aggregateRun(
           s.known++;
           s.cold += c;
         }
+      }
+      const fid = failure ? failure[i]! : -1;
+      if (fid >= 0) {
+        const kind = failureNames[fid]!;
+        agg.failureKinds[kind] = (agg.failureKinds[kind] ?? 0) + 1;
       }
       if (oid >= 0 && o !== 'ok') {
         const st = status ? status[i]! : Number.NaN;

@@ -1,4 +1,5 @@
 import type { InvocationRecord } from '../dispatch/dispatcher.js';
+import { emptyFailureCounts, FAILURE_KINDS, type FailureCounts } from '../platforms/failure.js';
 import type { Outcome } from '../platforms/types.js';
 import { microsHistogram, type Quantiles, quantilesOf } from '../util/histogram.js';
 
@@ -6,6 +7,8 @@ export interface RunSummary {
   planned: number;
   sent: number;
   outcomes: Record<Outcome, number>;
+  /** Invocations that were not ok, by failure kind (platforms/failure.ts); every kind present. */
+  failures: FailureCounts;
   coldStarts: number;
   /** Invocations of the warm-up phase: counted above, left out of the quantiles below. */
   warmup: number;
@@ -31,6 +34,7 @@ export class SummaryCollector {
     dropped: 0,
     cancelled: 0,
   };
+  private readonly failures = emptyFailureCounts();
   private readonly lateness = microsHistogram();
   private readonly latency = microsHistogram();
   private readonly latencyFromSchedule = microsHistogram();
@@ -39,6 +43,7 @@ export class SummaryCollector {
     const { result } = record;
     this.planned++;
     this.outcomes[result.outcome]++;
+    if (result.outcome !== 'ok' && result.failure !== undefined) this.failures[result.failure]++;
     if (record.phase === 'warmup') this.warmup++;
     if (result.outcome === 'dropped' || result.outcome === 'cancelled') return;
     this.sent++;
@@ -54,6 +59,7 @@ export class SummaryCollector {
       planned: this.planned,
       sent: this.sent,
       outcomes: { ...this.outcomes },
+      failures: { ...this.failures },
       coldStarts: this.coldStarts,
       warmup: this.warmup,
       latenessUs: quantilesOf(this.lateness),
@@ -76,6 +82,8 @@ export function formatSummary(s: RunSummary): string {
   const q = (label: string, x: Quantiles | null) => {
     if (x) lines.push(`${label} p50 ${ms(x.p50)}  p99 ${ms(x.p99)}  p99.9 ${ms(x.p999)}  max ${ms(x.max)}`);
   };
+  const failures = FAILURE_KINDS.filter((k) => s.failures[k] > 0).map((k) => `${k} ${s.failures[k]}`);
+  if (failures.length > 0) lines.push(`failures by kind: ${failures.join('  ')}`);
   if (s.warmup > 0) lines.push(`warm-up: ${s.warmup} invocations, left out of the figures below`);
   q('lateness            ', s.latenessUs);
   q('latency (from send) ', s.latencyUs);

@@ -21,6 +21,7 @@ import { FaasloadError } from '../../errors.js';
 import type { Arrival } from '../../schedule/types.js';
 import { epochUs } from '../../util/time.js';
 import { VERSION } from '../../version.js';
+import { failureOfStatus } from '../failure.js';
 import { closePools, exchange, type Reply, unansweredResult } from '../http/exchange.js';
 import type { FunctionSpec, InvocationResult, PlatformAdapter } from '../types.js';
 import { knativeService, serviceYaml } from './manifest.js';
@@ -138,7 +139,13 @@ export class KnativePlatform implements PlatformAdapter {
   async invoke(fn: FunctionSpec, arrival: Arrival, signal: AbortSignal): Promise<InvocationResult> {
     const now = epochUs();
     if (this.closed)
-      return { outcome: 'error', sentAtUs: now, endedAtUs: now, error: 'the knative platform was torn down' };
+      return {
+        outcome: 'error',
+        sentAtUs: now,
+        endedAtUs: now,
+        failure: 'client',
+        error: 'the knative platform was torn down',
+      };
     const o = this.options;
     const body = JSON.stringify({
       ...arrival.params,
@@ -179,6 +186,7 @@ export class KnativePlatform implements PlatformAdapter {
     if (instance) result.instanceId = instance;
     if (reply.status < 200 || reply.status >= 300) {
       result.outcome = 'error';
+      result.failure = failureOfStatus(reply.status);
       const text = reply.body.trim().slice(0, 300);
       result.error = `HTTP ${reply.status}${text ? `: ${text}` : ''}`;
     }

@@ -29,6 +29,7 @@ import type { Arrival } from '../../schedule/types.js';
 import { epochUs } from '../../util/time.js';
 import { invocationValue } from '../../workload/binding.js';
 import { reportedCpuMs } from '../action-usage.js';
+import type { FailureKind } from '../failure.js';
 import type { FunctionSpec, InvocationResult, Outcome, PlatformAdapter, WaitReason } from '../types.js';
 import { type ActionAnswer, type ExitInfo, InstanceFailure } from './instance.js';
 import { announceInstance, announceLifecycle, type LifecycleEvent } from './instance-channel.js';
@@ -78,6 +79,9 @@ export interface LocalFunctionSpec extends FunctionSpec {
  * room for the page writing, a cold JIT and a CPU shared with other instances.
  */
 const TIME_LIMIT_SLACK = { factor: 1.5, plusMs: 1_000 } as const;
+
+/** The runtime proxy's answer when the action threw or returned no dictionary (OpenWhisk's 502). */
+const ACTION_FAILED_STATUS = 502;
 
 /** How long, after an answer, the activation's end-of-log markers are awaited. */
 const LOG_WAIT_MS = 200;
@@ -136,6 +140,29 @@ function isDict(x: unknown): x is Record<string, unknown> {
 }
 
 /** The proxy's `{"error": ...}`, or the status alone. */
+/**
+ * The failure kind of an instance failure at a step: a time limit → timeout; an abort → cancelled
+ * before /run was sent, aborted after; an OOM kill → oom; an instance that exited → the function's
+ * fault at /init (init) or /run (application), the platform's before; a failure to start or reach
+ * the instance → platform; anything else at /init (an answer other than 200) → init.
+ */
+function failureOf(e: unknown, stage: FailureStage): FailureKind {
+  if (!(e instanceof InstanceFailure)) return stage === 'init' ? 'init' : 'platform';
+  switch (e.kind) {
+    case 'timeout':
+      return 'timeout';
+    case 'aborted':
+      return stage === 'run' ? 'aborted' : 'cancelled';
+    case 'oom':
+      return 'oom';
+    case 'exited':
+      return stage === 'run' ? 'application' : stage === 'init' ? 'init' : 'platform';
+    case 'start':
+    case 'transport':
+      return 'platform';
+  }
+}
+
 function errorOf(answer: ActionAnswer): string {
   const body = answer.body;
   if (isDict(body) && body.error !== undefined) {
@@ -346,7 +373,13 @@ export class LocalPlatform implements PlatformAdapter {
       value = invocationValue(fn, arrival);
     } catch (e) {
       const atUs = epochUs();
-      return { outcome: 'error', sentAtUs: atUs, endedAtUs: atUs, error: `parameters: ${messageOf(e)}` };
+      return {
+        outcome: 'error',
+        sentAtUs: atUs,
+        endedAtUs: atUs,
+        failure: 'client',
+        error: `parameters: ${messageOf(e)}`,
+      };
     }
     return this.run(fn, value, signal);
   }
@@ -372,7 +405,7 @@ export class LocalPlatform implements PlatformAdapter {
     try {
       return await this.runOnInstance(fn, value, signal, activationId, done);
     } catch (e) {
-      return done('error', { error: `local platform: ${messageOf(e)}` });
+      return done('error', { failure: 'platform', error: `local platform: ${messageOf(e)}` });
     }
   }
 
@@ -383,20 +416,24 @@ export class LocalPlatform implements PlatformAdapter {
     activationId: string,
     done: (outcome: Outcome, fields: Partial<LocalInvocationResult>) => LocalInvocationResult,
   ): Promise<LocalInvocationResult> {
-    if (this.closed) return done('error', { error: 'the local platform has been torn down' });
+    if (this.closed)
+      return done('error', { failure: 'client', error: 'the local platform has been torn down' });
     if (!this.functions.has(fn.name)) {
-      return done('error', { error: `function '${fn.name}' is not deployed` });
+      return done('error', { failure: 'not_found', error: `function '${fn.name}' is not deployed` });
     }
-    if (signal.aborted) return done('cancelled', { error: 'aborted before it was sent' });
+    if (signal.aborted)
+      return done('cancelled', { failure: 'cancelled', error: 'aborted before it was sent' });
 
     let lease: Lease;
     try {
       lease = await this.acquire(fn, signal);
     } catch (e) {
       const cold = e instanceof ColdStartFailure;
+      const stage = cold ? e.stage : 'wait';
       return done(outcomeOf(cold ? e.cause : e, false), {
         ...(cold ? { coldStart: true, waitMs: e.waitMs, waitReason: e.waitReason } : {}),
-        stage: cold ? e.stage : 'wait',
+        stage,
+        failure: failureOf(cold ? e.cause : e, stage),
         error: messageOf(e),
       });
     }
@@ -431,6 +468,7 @@ export class LocalPlatform implements PlatformAdapter {
         ...(instance.containerId !== undefined ? { containerId: instance.containerId } : {}),
         ...(await logs),
         stage: 'run',
+        failure: failureOf(e, 'run'),
         error: messageOf(e),
       });
     }
@@ -455,14 +493,17 @@ export class LocalPlatform implements PlatformAdapter {
         if (cpuMs !== undefined) result.cpuMs = cpuMs;
       } else {
         result.outcome = 'error';
+        result.failure = 'platform';
         result.error = `/run answered ${answer.status} without a JSON object`;
       }
     } else {
-      if (answer.status === 502) this.release(instance);
+      if (answer.status === ACTION_FAILED_STATUS) this.release(instance);
       else this.discard(instance, `/run answered ${answer.status}`);
       if (isDict(answer.body)) result.result = answer.body;
       result.outcome = 'error';
       result.stage = 'run';
+      // 502: the action threw or returned no dictionary; another status: the proxy is not in the state we think.
+      result.failure = answer.status === ACTION_FAILED_STATUS ? 'application' : 'platform';
       result.error = errorOf(answer);
     }
     return Object.assign(result, await logs);

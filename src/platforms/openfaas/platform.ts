@@ -25,6 +25,7 @@ import type { Arrival } from '../../schedule/types.js';
 import { onAbort } from '../../util/abort.js';
 import { epochUs } from '../../util/time.js';
 import { VERSION } from '../../version.js';
+import { failureOfStatus } from '../failure.js';
 import { closePools, exchange, type Reply, unansweredResult } from '../http/exchange.js';
 import type { FunctionSpec, InvocationResult, PlatformAdapter } from '../types.js';
 import {
@@ -264,6 +265,7 @@ export class OpenFaasPlatform implements PlatformAdapter {
         outcome: 'error',
         sentAtUs: now,
         endedAtUs: now,
+        failure: 'client',
         error: 'the openfaas platform was torn down',
       };
     const o = this.options;
@@ -306,7 +308,12 @@ export class OpenFaasPlatform implements PlatformAdapter {
     if (callId) result.activationId = callId;
     if (reply.status < 200 || reply.status >= 300) {
       const text = reply.body.trim().slice(0, 300);
-      return { ...result, outcome: 'error', error: `HTTP ${reply.status}${text ? `: ${text}` : ''}` };
+      return {
+        ...result,
+        outcome: 'error',
+        failure: failureOfStatus(reply.status),
+        error: `HTTP ${reply.status}${text ? `: ${text}` : ''}`,
+      };
     }
     if (!asyncCall) {
       const seconds = Number(reply.headers['x-duration-seconds']);
@@ -314,13 +321,21 @@ export class OpenFaasPlatform implements PlatformAdapter {
         result.execMs = seconds * 1000;
       return result;
     }
-    if (!callId) return { ...result, outcome: 'error', error: `HTTP ${reply.status} without an X-Call-Id` };
+    if (!callId) {
+      return {
+        ...result,
+        outcome: 'error',
+        failure: 'platform',
+        error: `HTTP ${reply.status} without an X-Call-Id`,
+      };
+    }
     const cb = await this.awaitCallback(callId, deadline - performance.now(), signal);
     if (cb === 'timeout' || cb === 'aborted') {
       return {
         ...result,
         outcome: cb === 'timeout' ? 'timeout' : 'error',
         endedAtUs: epochUs(),
+        failure: cb,
         error: cb === 'timeout' ? `no callback within ${o.invokeTimeoutMs} ms` : 'aborted',
       };
     }
@@ -328,6 +343,8 @@ export class OpenFaasPlatform implements PlatformAdapter {
     if (cb.durationMs !== undefined) result.execMs = cb.durationMs;
     if (cb.status < 200 || cb.status >= 300) {
       result.outcome = 'error';
+      // The function's own status; 0 is the callback this adapter gave up at its teardown.
+      result.failure = cb.status === TORN_DOWN_STATUS ? 'client' : 'application';
       const text = cb.body.trim().slice(0, 300);
       result.error = `function status ${cb.status}${text ? `: ${text}` : ''}`;
     }
@@ -378,7 +395,7 @@ export class OpenFaasPlatform implements PlatformAdapter {
         );
       }
       for (const done of [...this.waiting.values()])
-        done({ status: 0, durationMs: undefined, body: 'torn down', atUs: epochUs() });
+        done({ status: TORN_DOWN_STATUS, durationMs: undefined, body: 'torn down', atUs: epochUs() });
       if (this.callbackServer) {
         const s = this.callbackServer;
         s.closeAllConnections();
@@ -395,6 +412,9 @@ export class OpenFaasPlatform implements PlatformAdapter {
     return out;
   }
 }
+
+/** The status of a callback that never came because the adapter was torn down. */
+const TORN_DOWN_STATUS = 0;
 
 function header(req: IncomingMessage, name: string): string | undefined {
   const v = req.headers[name];

@@ -33,6 +33,7 @@ import { onAbort } from '../../util/abort.js';
 import { epochUs } from '../../util/time.js';
 import { VERSION } from '../../version.js';
 import { invocationValue } from '../../workload/binding.js';
+import { type FailureKind, failureOfStatus } from '../failure.js';
 import { closePools, unansweredResult } from '../http/exchange.js';
 import type { FunctionSpec, InvocationResult, PlatformAdapter } from '../types.js';
 import { clip, isActivationRecord, parseObject, readActivation, resultOf } from './activation.js';
@@ -283,13 +284,13 @@ export class OpenWhiskPlatform implements PlatformAdapter {
   /** One invocation (see the module comment). Never rejects. */
   async invoke(fn: FunctionSpec, arrival: Arrival, signal: AbortSignal): Promise<InvocationResult> {
     const deadlineMs = performance.now() + this.options.invokeTimeoutMs;
-    if (this.closed) return failed('error', 'the openwhisk platform has been torn down');
-    if (signal.aborted) return failed('cancelled', 'aborted before it was sent');
+    if (this.closed) return failed('error', 'client', 'the openwhisk platform has been torn down');
+    if (signal.aborted) return failed('cancelled', 'cancelled', 'aborted before it was sent');
     let value: Record<string, unknown>;
     try {
       value = invocationValue(fn, arrival);
     } catch (e) {
-      return failed('error', `parameters: ${(e as Error).message}`);
+      return failed('error', 'client', `parameters: ${(e as Error).message}`);
     }
     const path = `${this.actionPath(fn.name)}?blocking=${this.options.blocking}`;
     const reply = await request(
@@ -315,6 +316,7 @@ export class OpenWhiskPlatform implements PlatformAdapter {
           sentAtUs,
           endedAtUs,
           httpStatus: status,
+          failure: 'platform',
           error: 'HTTP 202 without an activationId',
         };
       }
@@ -323,8 +325,9 @@ export class OpenWhiskPlatform implements PlatformAdapter {
     if (isActivationRecord(body))
       return resultOf(readActivation(body), { sentAtUs, endedAtUs, httpStatus: status });
     const base = { sentAtUs, endedAtUs, httpStatus: status };
-    if (status === 408) return { ...base, outcome: 'timeout', error: this.statusText(status, reply.body) };
-    return { ...base, outcome: 'error', error: this.statusText(status, reply.body) };
+    const failure = failureOfStatus(status);
+    const outcome = failure === 'timeout' ? 'timeout' : 'error';
+    return { ...base, outcome, failure, error: this.statusText(status, reply.body) };
   }
 
   /**
@@ -341,10 +344,11 @@ export class OpenWhiskPlatform implements PlatformAdapter {
     const o = this.options;
     const path = this.activationPath(id);
     const base = { sentAtUs, httpStatus, activationId: id };
-    const stopped = (error: string): InvocationResult => ({
+    const stopped = (failure: FailureKind, error: string): InvocationResult => ({
       ...base,
       outcome: 'error',
       endedAtUs: epochUs(),
+      failure,
       error,
     });
     let wait = o.pollIntervalMs;
@@ -352,8 +356,8 @@ export class OpenWhiskPlatform implements PlatformAdapter {
     for (;;) {
       let left = deadlineMs - performance.now();
       if (left <= 0) break;
-      if (!(await sleep(Math.min(wait, left), signal))) return stopped('aborted');
-      if (this.closed) return stopped('the openwhisk platform was torn down');
+      if (!(await sleep(Math.min(wait, left), signal))) return stopped('aborted', 'aborted');
+      if (this.closed) return stopped('client', 'the openwhisk platform was torn down');
       wait = Math.min(wait * POLL_BACKOFF, o.pollMaxIntervalMs);
       left = deadlineMs - performance.now();
       if (left <= 0) break;
@@ -363,7 +367,7 @@ export class OpenWhiskPlatform implements PlatformAdapter {
         Math.min(left, o.requestTimeoutMs),
         signal,
       );
-      if (reply.kind === 'cancelled' || reply.kind === 'aborted') return stopped('aborted');
+      if (reply.kind === 'cancelled' || reply.kind === 'aborted') return stopped('aborted', 'aborted');
       if (reply.kind !== 'answer') {
         lastProblem = this.redact(reply.message);
         continue;
@@ -378,13 +382,14 @@ export class OpenWhiskPlatform implements PlatformAdapter {
         continue;
       }
       const text = this.statusText(reply.status, reply.body);
-      if (reply.status === 401 || reply.status === 403) return stopped(`polling: ${text}`);
+      if (reply.status === 401 || reply.status === 403) return stopped('platform', `polling: ${text}`);
       lastProblem = text;
     }
     return {
       ...base,
       outcome: 'timeout',
       endedAtUs: epochUs(),
+      failure: 'timeout',
       error: `no activation record within ${o.invokeTimeoutMs} ms${lastProblem ? ` (last poll: ${lastProblem})` : ''}`,
     };
   }
@@ -496,9 +501,9 @@ export class OpenWhiskPlatform implements PlatformAdapter {
   }
 }
 
-function failed(outcome: 'error' | 'cancelled', error: string): InvocationResult {
+function failed(outcome: 'error' | 'cancelled', failure: FailureKind, error: string): InvocationResult {
   const now = epochUs();
-  return { outcome, sentAtUs: now, endedAtUs: now, error };
+  return { outcome, sentAtUs: now, endedAtUs: now, failure, error };
 }
 
 /** Waits ms; resolves false at once if the signal aborts. */

@@ -85,7 +85,13 @@ export class OpenWhiskTenantsPlatform implements OpenWhiskAdapter {
     const p = this.platforms[this.tenantOf(fn)];
     if (!p) {
       const now = epochUs();
-      return Promise.resolve({ outcome: 'error', sentAtUs: now, endedAtUs: now, error: 'no tenant' });
+      return Promise.resolve({
+        outcome: 'error',
+        sentAtUs: now,
+        endedAtUs: now,
+        failure: 'client',
+        error: 'no tenant',
+      });
     }
     return p.invoke(fn, arrival, signal);
   }

@@ -68,7 +68,14 @@ export class WorkerPlatform<K extends keyof WorkerPlatformKinds> implements Plat
       const r = await this.call({ t: 'invoke', fn, arrival }, id);
       const endedAtUs = epochUs();
       if (r.t === 'err' || !r.result) {
-        return { outcome: 'error', sentAtUs, endedAtUs, error: r.t === 'err' ? r.message : 'no result' };
+        // The worker is gone or the platform threw: the platform failed, not the function.
+        return {
+          outcome: 'error',
+          sentAtUs,
+          endedAtUs,
+          failure: 'platform',
+          error: r.t === 'err' ? r.message : 'no result',
+        };
       }
       return { ...r.result, sentAtUs, endedAtUs };
     } finally {
