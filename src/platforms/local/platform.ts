@@ -31,6 +31,7 @@ import { invocationValue } from '../../workload/binding.js';
 import { reportedCpuMs } from '../action-usage.js';
 import type { FailureKind } from '../failure.js';
 import type { FunctionSpec, InvocationResult, Outcome, PlatformAdapter, WaitReason } from '../types.js';
+import { coldStartBlock, fitsAfterEvictingIdle, fitsInPool } from './capacity-rules.js';
 import { type ActionAnswer, type ExitInfo, InstanceFailure } from './instance.js';
 import { announceInstance, announceLifecycle, type LifecycleEvent } from './instance-channel.js';
 import { sizeClassMb } from './memory.js';
@@ -642,16 +643,11 @@ export class LocalPlatform implements PlatformAdapter {
       return false;
     }
     if (this.closed) return false;
-    if (coldBefore) {
-      w.blocked = coldBefore;
-      return false;
-    }
-    if (this.starting >= this.startSlots()) {
-      w.blocked = 'start_slot';
-      return false;
-    }
-    if (!this.makeRoom(this.memoryLimitOf(w.fn))) {
-      w.blocked = 'memory';
+    const block = coldStartBlock(coldBefore, this.starting, this.startSlots(), () =>
+      this.makeRoom(this.memoryLimitOf(w.fn)),
+    );
+    if (block) {
+      w.blocked = block;
       return false;
     }
     const slots: StartingSlots = { free: this.concurrencyOf(name) - 1, settled: false };
@@ -685,14 +681,14 @@ export class LocalPlatform implements PlatformAdapter {
    * least recently used idle instances if that makes it fit; evicts nothing if it would not.
    */
   private makeRoom(needMb: number): boolean {
-    const { poolMemoryMb, maxInstances } = this.options;
     let active = 0;
     for (const state of this.live.values()) if (state !== 'stopping') active++;
-    const fits = () => this.usedMemoryMb + needMb <= poolMemoryMb && active < maxInstances;
+    const fits = () => fitsInPool({ memoryMb: this.usedMemoryMb, instances: active }, this.options, needMb);
     if (fits()) return true;
     let idleMb = 0;
     for (const [instance, state] of this.live) if (state === 'idle') idleMb += this.limits.get(instance) ?? 0;
-    if (this.usedMemoryMb - idleMb + needMb > poolMemoryMb || active - this.pool.size >= maxInstances)
+    const use = { memoryMb: this.usedMemoryMb, instances: active };
+    if (!fitsAfterEvictingIdle(use, { memoryMb: idleMb, instances: this.pool.size }, this.options, needMb))
       return false;
     while (!fits()) {
       const oldest = this.pool.takeOldest();
