@@ -63,6 +63,12 @@ export async function handler(args: Args): Promise<void> {
     `${r.rows} invocations of ${r.functions} functions over ${(r.spanUs / 1e6).toFixed(1)} s${written ? ` -> ${written.file}` : ''}`,
   ];
   if (capacity) lines.push(`per second: ${formatPlanLoad(capacity.load)}`, ...capacity.lines);
-  const json = { ...r, ...(capacity ? { load: capacity.load, needs: capacity.needs } : {}) };
+  const json = {
+    rows: r.rows,
+    functions: r.functions,
+    spanUs: r.spanUs,
+    ...(written ? { file: written.file, load: written.load } : {}),
+    ...(capacity ? { load: capacity.load, needs: capacity.needs } : {}),
+  };
   process.stdout.write(args.json ? `${JSON.stringify(json)}\n` : `${lines.join('\n')}\n`);
 }
