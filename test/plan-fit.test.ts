@@ -77,9 +77,22 @@ describe('the scale that fits', () => {
       1,
       needsAt(1),
     );
-    // 10 cores at scale 1, 2 here: 0.2.
-    assert.deepEqual(asked, [0.2]);
+    // 10 cores at scale 1, 2 here: 0.2 fits; bisections between 0.2 and 1 find no larger one.
+    assert.deepEqual(asked, [0.2, 0.6, 0.4, 0.3, 0.25]);
     assert.equal(r.scale, 0.2);
+    assert.deepEqual(excesses(r.needs!, capacity), []);
+  });
+
+  it('bisects back up when the first fit is below the largest (instances shrink less than the rate)', () => {
+    // Cores fit below 0.2; instances (8 at scale 1) fit at or below 0.5 only: the first step
+    // (by the worse ratio, 0.2) fits, and four bisections between 0.2 and 1 find 0.5.
+    const at = (s: number) => ({ ...needsAt(s), peakCores: 2 * s, peakInstances: s <= 0.5 ? 4 : 8 });
+    const r = fitScale(at, capacity, 1, { ...at(1), peakCores: 10 });
+    assert.equal(r.scale, 0.5);
+    assert.deepEqual(
+      r.tried.map((t) => t.scale),
+      [0.2, 0.6, 0.4, 0.5, 0.55],
+    );
     assert.deepEqual(excesses(r.needs!, capacity), []);
   });
 

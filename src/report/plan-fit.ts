@@ -54,8 +54,9 @@ export interface FitResult {
   tried: { scale: number; exceeded: ExcessKind[] }[];
 }
 
-/** Steps of the search at most. */
+/** Steps of the search down at most, then of the bisection back up. */
 const MAX_TRIES = 12;
+const BISECTIONS = 4;
 /** Below this a scale is not worth proposing: the plan would be almost empty. */
 const MIN_SCALE = 1e-4;
 
@@ -70,9 +71,11 @@ export function roundDown2(x: number): number {
  * A scale under which the plan fits, from `scale` (the plan's own) down: each step scales by the
  * worst ratio of capacity to need (cores and cold starts follow the scale; instances and memory
  * under a keep-alive less than proportionally), rounded down to two significant digits, and
- * measures the plan again (needsAt: a plan made at that scale, with the same seed). Gives up
- * after MAX_TRIES steps or below MIN_SCALE: instances kept alive by many functions invoked
- * rarely do not go away with the rate.
+ * measures the plan again (needsAt: a plan made at that scale, with the same seed). Once one
+ * fits, a few bisections between it and the last that did not look for a larger one that fits
+ * (instances and memory shrink less than the rate, so the first fit can be well below the
+ * largest). Only a scale measured to fit is returned. Gives up after MAX_TRIES steps down or below
+ * MIN_SCALE: instances kept alive by many functions invoked rarely do not go away with the rate.
  */
 export function fitScale(
   needsAt: (scale: number) => PlanNeeds,
@@ -83,16 +86,36 @@ export function fitScale(
   const tried: FitResult['tried'] = [];
   let current = needs;
   let s = scale;
+  let above = scale;
   for (let i = 0; i < MAX_TRIES; i++) {
     const over = excesses(current, capacity);
     if (i > 0) tried.push({ scale: s, exceeded: over.map((e) => e.kind) });
-    if (over.length === 0) return { scale: s, needs: current, tried };
+    if (over.length === 0) return i === 0 ? { scale: s, needs: current, tried } : bisect(s, current, above);
     const ratio = Math.min(...over.map((e) => e.have / e.need));
     let next = roundDown2(s * ratio);
     if (next >= s) next = roundDown2(s * 0.9);
     if (next < MIN_SCALE) break;
+    above = s;
     s = next;
     current = needsAt(s);
   }
   return { tried };
+
+  function bisect(fits: number, fitNeeds: PlanNeeds, fails: number): FitResult {
+    let lo = fits;
+    let loNeeds = fitNeeds;
+    let hi = fails;
+    for (let i = 0; i < BISECTIONS; i++) {
+      const mid = roundDown2((lo + hi) / 2);
+      if (mid <= lo || mid >= hi) break;
+      const n = needsAt(mid);
+      const over = excesses(n, capacity);
+      tried.push({ scale: mid, exceeded: over.map((e) => e.kind) });
+      if (over.length === 0) {
+        lo = mid;
+        loNeeds = n;
+      } else hi = mid;
+    }
+    return { scale: lo, needs: loNeeds, tried };
+  }
 }

@@ -77,21 +77,18 @@ export function assessNeeds(
   const fact: NeedsFact = { needs, capacity, exceeded };
   if (exceeded.length === 0) return { fact, plan };
   const scaleFrom = options.scale ?? 1;
-  let fitted: Plan | ShardPlan | undefined;
   const found = fitScale(
-    (scale) => {
-      fitted = planTrace(trace, { ...options, scale });
-      return measure(fitted);
-    },
+    (scale) => measure(planTrace(trace, { ...options, scale })),
     capacity,
     scaleFrom,
     needs,
   );
-  if (found.scale === undefined || !found.needs || !fitted) return { fact, plan };
+  if (found.scale === undefined || !found.needs) return { fact, plan };
   fact.fittingScale = found.scale;
   if (!fit) return { fact, plan };
   fact.fit = { scaleFrom, scale: found.scale, needs: found.needs };
-  return { fact, plan: fitted };
+  // Plans are seeded: the same options give the plan that was measured.
+  return { fact, plan: planTrace(trace, { ...options, scale: found.scale }) };
 }
 
 /** The lines printed before a run: the needs, what they exceed and the scale that fits. */
