@@ -133,12 +133,14 @@ describe('replay --fit', () => {
 
   it('replays at the scale that fits and records it with the needs before and after', async () => {
     const clock = createClock('precise');
+    const lines: string[] = [];
     const r = await replay({
       ...base,
       fit: true,
       out: join(await tmp(), 'run'),
       clock,
       platformAdapter: new PooledFakePlatform(clock),
+      log: (l) => lines.push(l),
     });
     const needs = r.manifest.needs!;
     const fit = needs.fit!;
@@ -150,6 +152,11 @@ describe('replay --fit', () => {
     assert.equal(plan.scale, fit.scale);
     assert.equal(r.manifest.counts.planned, fit.needs.invocations);
     assert.ok(fit.needs.invocations < needs.needs.invocations);
+    const warned = lines.findIndex((l) => l.includes(`--fit applied --scale ${fit.scale} (was 1)`));
+    const after = lines.findIndex((l) =>
+      l.startsWith(`needs at --scale ${fit.scale}: instances under the keep-alive`),
+    );
+    assert.ok(warned >= 0 && after > warned, lines.join('\n'));
   });
 
   it('is refused for a platform that does not run its instances here', async () => {

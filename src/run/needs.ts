@@ -91,12 +91,15 @@ export function assessNeeds(
   return { fact, plan: planTrace(trace, { ...options, scale: found.scale }) };
 }
 
-/** The lines printed before a run: the needs, what they exceed and the scale that fits. */
-export function formatNeedsFact(f: NeedsFact): { lines: string[]; warnings: string[] } {
+/**
+ * The lines printed before a run: the needs and what there is, the warning when they exceed it
+ * (with the scale that fits), and with --fit the needs at the scale applied.
+ */
+export function formatNeedsFact(f: NeedsFact): { lines: string[]; warnings: string[]; fitted: string[] } {
   const lines = formatPlanNeeds(f.needs).map((l) => `needs: ${l}`);
   const c = f.capacity;
   const warnings: string[] = [];
-  if (!c) return { lines, warnings };
+  if (!c) return { lines, warnings, fitted: [] };
   lines.push(
     `have: ${c.cores} cores, ${c.memoryMb} MB of instance memory (${c.memoryFrom}), --max-instances ${c.maxInstances}`,
   );
@@ -109,6 +112,11 @@ export function formatNeedsFact(f: NeedsFact): { lines: string[]; warnings: stri
         : 'no --scale fits: lower --keep-alive, keep fewer --functions, or raise --pool-memory / --max-instances';
     warnings.push(`the plan does not fit: ${what}. ${advice}`);
   }
-  if (f.fit) lines.push(...formatPlanNeeds(f.fit.needs).map((l) => `needs at --scale ${f.fit!.scale}: ${l}`));
-  return { lines, warnings };
+  return { lines, warnings, fitted: fittedLines(f) };
+}
+
+/** With --fit: the needs at the scale applied, printed after the warning. */
+function fittedLines(f: NeedsFact): string[] {
+  const fit = f.fit;
+  return fit ? formatPlanNeeds(fit.needs).map((l) => `needs at --scale ${fit.scale}: ${l}`) : [];
 }

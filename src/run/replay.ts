@@ -218,6 +218,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   const needsText = formatNeedsFact(assessed.fact);
   for (const line of needsText.lines) log(line);
   for (const w of needsText.warnings) log(`warning: ${w}`);
+  for (const line of needsText.fitted) log(line);
   warnings.push(...needsText.warnings);
   const specs = functionSpecs(schedule.functions, o.workload, schedule.options.seed);
   // A shard deploys and fires only its functions; their names are those of the unsharded run.
