@@ -30,7 +30,15 @@ import { epochUs } from '../../util/time.js';
 import { invocationValue } from '../../workload/binding.js';
 import { reportedCpuMs } from '../action-usage.js';
 import type { FailureKind } from '../failure.js';
-import type { FunctionSpec, InvocationResult, Outcome, PlatformAdapter, WaitReason } from '../types.js';
+import type {
+  FunctionSpec,
+  InvocationResult,
+  Outcome,
+  PaceReporter,
+  PlatformAdapter,
+  PlatformPressure,
+  WaitReason,
+} from '../types.js';
 import { coldStartBlock, fitsAfterEvictingIdle, fitsInPool } from './capacity-rules.js';
 import { type ActionAnswer, type ExitInfo, InstanceFailure } from './instance.js';
 import { announceInstance, announceLifecycle, type LifecycleEvent } from './instance-channel.js';
@@ -241,7 +249,7 @@ class StageFailure extends Error {
   }
 }
 
-export class LocalPlatform implements PlatformAdapter {
+export class LocalPlatform implements PlatformAdapter, PaceReporter {
   readonly kind = 'local';
   readonly address = 'in-process';
 
@@ -885,6 +893,23 @@ export class LocalPlatform implements PlatformAdapter {
       else if (state === 'busy') busy++;
     }
     return { ...this.counters, alive: this.live.size, idle, busy, usedMemoryMb: this.usedMemoryMb };
+  }
+
+  /** PaceReporter: what waiting invocations wait for, start slots, the pool's memory and instances. */
+  async pressure(): Promise<PlatformPressure> {
+    const waiting = { start_slot: 0, memory: 0, instance_busy: 0 };
+    for (const w of this.waiters) if (w.blocked !== undefined) waiting[w.blocked]++;
+    let instances = 0;
+    for (const state of this.live.values()) if (state !== 'stopping') instances++;
+    return {
+      waiting,
+      starting: this.starting,
+      startSlots: this.startSlots(),
+      usedMemoryMb: this.usedMemoryMb,
+      poolMemoryMb: this.options.poolMemoryMb,
+      instances,
+      maxInstances: this.options.maxInstances,
+    };
   }
 
   /** The instances whose processes have not exited yet. */

@@ -3,7 +3,13 @@ import { FaasloadError } from '../../errors.js';
 import type { Arrival } from '../../schedule/types.js';
 import { onAbort } from '../../util/abort.js';
 import { epochUs } from '../../util/time.js';
-import type { FunctionSpec, InvocationResult, PlatformAdapter } from '../types.js';
+import type {
+  FunctionSpec,
+  InvocationResult,
+  PaceReporter,
+  PlatformAdapter,
+  PlatformPressure,
+} from '../types.js';
 import type { Reply, Request, WorkerData, WorkerPlatformKinds } from './protocol.js';
 
 /** A request without its id (Omit distributed over the union). */
@@ -15,7 +21,7 @@ type RequestBody = Request extends infer R ? (R extends Request ? Omit<R, 'id'> 
  * not know. sentAtUs and endedAtUs are taken here, on the dispatcher's thread and clock: when the
  * request is handed over and when its answer is back (a message hop costs tens of µs).
  */
-export class WorkerPlatform<K extends keyof WorkerPlatformKinds> implements PlatformAdapter {
+export class WorkerPlatform<K extends keyof WorkerPlatformKinds> implements PlatformAdapter, PaceReporter {
   readonly address = 'in-process';
   private readonly worker: Worker;
   private nextId = 1;
@@ -67,7 +73,7 @@ export class WorkerPlatform<K extends keyof WorkerPlatformKinds> implements Plat
     try {
       const r = await this.call({ t: 'invoke', fn, arrival }, id);
       const endedAtUs = epochUs();
-      if (r.t === 'err' || !r.result) {
+      if (r.t !== 'ok' || !r.result) {
         // The worker is gone or the platform threw: the platform failed, not the function.
         return {
           outcome: 'error',
@@ -81,6 +87,16 @@ export class WorkerPlatform<K extends keyof WorkerPlatformKinds> implements Plat
     } finally {
       unsubscribe();
     }
+  }
+
+  /** The worker's platform's pressure (every kind that runs in a worker reports it). */
+  async pressure(): Promise<PlatformPressure> {
+    const r = await this.call({ t: 'pressure' });
+    if (r.t === 'pressure') return r.pressure;
+    throw new FaasloadError(
+      r.t === 'err' ? (r.code ?? 'E_PLATFORM') : 'E_PLATFORM',
+      r.t === 'err' ? r.message : 'no pressure in the reply',
+    );
   }
 
   async teardown(): Promise<void> {
