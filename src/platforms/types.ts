@@ -45,7 +45,8 @@ export type Outcome = 'ok' | 'error' | 'timeout' | 'dropped' | 'cancelled';
  * What an invocation waited for before an instance took it: none (served at once), a start slot
  * (the cold starts under way were at their cap), memory (the pool was full, nothing idle to
  * evict, or the instance cap was reached), or an instance of its own function (a slot on one that
- * was starting, with concurrency above 1).
+ * was starting, with concurrency above 1, or a busy one that came free before its own cold start
+ * ended).
  */
 export type WaitReason = 'none' | 'start_slot' | 'memory' | 'instance_busy';
 

@@ -211,6 +211,8 @@ interface Waiter {
   awaits?: StartingSlots;
   /** What it was last blocked on (undefined: not blocked yet). */
   blocked?: Exclude<WaitReason, 'none'>;
+  /** Its lease (or failure) has been given: by its own cold start, or by an instance that came free first. */
+  served?: boolean;
 }
 
 /** The slots an instance being started will have beyond its first activation (concurrency - 1). */
@@ -269,6 +271,11 @@ export class LocalPlatform implements PlatformAdapter, PaceReporter {
   private readonly shared = new Map<string, Set<FunctionInstance>>();
   /** Cold starts under way whose instance will have free slots, per function. */
   private readonly startingSlots = new Map<string, Set<StartingSlots>>();
+  /**
+   * Invocations whose own cold start is under way, per function, in arrival order: an instance of
+   * their function that comes free before the start ends goes to the first of them (see release()).
+   */
+  private readonly startsFor = new Map<string, Waiter[]>();
   private nextInstance = 1;
   /** The longest duration each function's invocations have asked for (ms), for its time limit. */
   private readonly longestMs = new Map<string, number>();
@@ -559,7 +566,9 @@ export class LocalPlatform implements PlatformAdapter, PaceReporter {
    * invokeTimeoutMs; waitMs is that wait and waitReason what it waited for. An invocation only
    * waits behind earlier ones of its own function, or behind earlier ones that wait for a start
    * slot or memory too (cold starts are granted in arrival order): a warm instance is never held
-   * back by another function's cold starts.
+   * back by another function's cold starts. An invocation whose cold start is under way takes an
+   * instance of its function that comes free first (coldStart false, waitReason instance_busy);
+   * its start still ends, into the next invocation of its function or the idle pool.
    */
   private acquire(fn: FunctionSpec, signal: AbortSignal): Promise<Lease> {
     return new Promise<Lease>((resolve, reject) => {
@@ -660,24 +669,40 @@ export class LocalPlatform implements PlatformAdapter, PaceReporter {
     }
     const slots: StartingSlots = { free: this.concurrencyOf(name) - 1, settled: false };
     if (slots.free > 0) setOf(this.startingSlots, name).add(slots);
+    const waiting = this.startsFor.get(name) ?? [];
+    waiting.push(w);
+    this.startsFor.set(name, waiting);
     const settled = () => {
       slots.settled = true;
       this.startingSlots.get(name)?.delete(slots);
+      const at = waiting.indexOf(w);
+      if (at >= 0) waiting.splice(at, 1);
+      if (waiting.length === 0 && this.startsFor.get(name) === waiting) this.startsFor.delete(name);
     };
     this.coldStart(w.fn, w.signal).then(
       ({ instance, initMs }) => {
         settled();
+        if (w.served) {
+          // The invocation took an instance that came free first: this one goes to the next
+          // invocation of its function, or idle, as a prewarmed instance does.
+          this.release(instance);
+          return;
+        }
+        w.served = true;
         w.settle({ instance: this.lease(instance), coldStart: true, initMs, waitMs, waitReason });
         // Its other slots (concurrency above 1) serve those waiting for them.
         this.pump();
       },
       (e: unknown) => {
         settled();
-        w.settle(
-          e instanceof StageFailure
-            ? new ColdStartFailure(e.cause, waitMs, waitReason, e.stage)
-            : new ColdStartFailure(e, waitMs, waitReason, 'start'),
-        );
+        if (!w.served) {
+          w.served = true;
+          w.settle(
+            e instanceof StageFailure
+              ? new ColdStartFailure(e.cause, waitMs, waitReason, e.stage)
+              : new ColdStartFailure(e, waitMs, waitReason, 'start'),
+          );
+        }
         this.pump();
       },
     );
@@ -839,6 +864,21 @@ export class LocalPlatform implements PlatformAdapter, PaceReporter {
     this.shared.get(instance.functionName)?.delete(instance);
     if (this.closed || !instance.alive || !current) {
       this.discard(instance, this.closed ? 'the platform is closing' : !current ? 'redeployed' : 'exited');
+      return;
+    }
+    // An invocation of its function waiting for its own cold start takes it now (the start, when
+    // it ends, serves the next one or goes idle): no invocation waits for a start longer than
+    // for an instance of its function to come free.
+    const waiting = this.startsFor.get(instance.functionName)?.find((w) => !w.served);
+    if (waiting) {
+      waiting.served = true;
+      const waitMs = performance.now() - waiting.enqueuedMs;
+      waiting.settle({
+        instance: this.lease(instance),
+        coldStart: false,
+        waitMs,
+        waitReason: 'instance_busy',
+      });
       return;
     }
     this.live.set(instance, 'idle');
