@@ -28,6 +28,8 @@ export interface ActivationFields {
   execMs?: number;
   instanceId?: string;
   cpuMs?: number;
+  /** A successful activation's response.result, when a JSON object (generate reads its targets). */
+  result?: Json;
   error?: string;
 }
 
@@ -105,6 +107,7 @@ export function readActivation(record: Json): ActivationFields {
   if (typeof instance === 'string' || typeof instance === 'number') out.instanceId = String(instance);
   const cpuMs = success ? reportedCpuMs(response.result) : undefined;
   if (cpuMs !== undefined) out.cpuMs = cpuMs;
+  if (success && isObject(response.result)) out.result = response.result;
   if (!success) {
     const result = response.result;
     const detail = isObject(result) && 'error' in result ? errorText(result.error) : undefined;
