@@ -119,6 +119,25 @@ export const INVOCATIONS_COLUMNS: readonly ColumnSpec[] = [
     nullable: true,
     doc: 'sends it took with --retries; null when retries are off',
   },
+  {
+    name: 'invoked_via',
+    kind: 'utf8',
+    nullable: true,
+    doc: 'how it was made (--invoke-via): direct (the action invoked) | trigger (a trigger fired, its rule invoked the action); null if not sent',
+  },
+  {
+    name: 'trigger_activation_id',
+    kind: 'utf8',
+    nullable: true,
+    doc: "invoked_via trigger: the trigger's own activation id",
+    encoding: 'plain',
+  },
+  {
+    name: 'trigger_ms',
+    kind: 'float64',
+    nullable: true,
+    doc: "invoked_via trigger: platform-reported delay from the trigger's activation to the start of the action's, ms",
+  },
 ];
 
 /** Maps a settled invocation to its row; `names` gives each function's trace id and target. */
@@ -155,5 +174,8 @@ export function invocationRow(record: InvocationRecord, names: readonly { id: st
     max_memory_mb: result.maxMemoryMb,
     cpu_ms: result.cpuMs,
     attempts: result.attempts,
+    invoked_via: sent ? (result.invokedVia ?? 'direct') : null,
+    trigger_activation_id: result.triggerActivationId,
+    trigger_ms: result.triggerMs,
   };
 }

@@ -50,6 +50,9 @@ export type Outcome = 'ok' | 'error' | 'timeout' | 'dropped' | 'cancelled';
  */
 export type WaitReason = 'none' | 'start_slot' | 'memory' | 'instance_busy';
 
+/** direct: the function's action was invoked; trigger: a trigger was fired, a rule ran the action. */
+export type InvokeVia = 'direct' | 'trigger';
+
 /** What a platform reports about one invocation. Times are wall-clock epoch microseconds. */
 export interface InvocationResult {
   outcome: Outcome;
@@ -73,6 +76,11 @@ export interface InvocationResult {
   cpuMs?: number;
   /** Sends it took, when retries are on (platforms/wrappers.ts). */
   attempts?: number;
+  /** How it was made (platforms/triggers.ts); absent: directly. */
+  invokedVia?: InvokeVia;
+  /** Fired through a trigger: the trigger's activation, and the platform-reported delay from it to the action's start, ms. */
+  triggerActivationId?: string;
+  triggerMs?: number;
   /** Why it failed (see failure.ts): set whenever outcome is not 'ok', by whoever knows; behaviour is decided on it. */
   failure?: FailureKind;
   /** What went wrong, for people: never parsed. */

@@ -40,6 +40,7 @@ import type { Schedule } from '../schedule/types.js';
 import { DEFAULT_DUPLICATE_POLICY } from '../trace/types.js';
 import { estimateClockOffset } from '../util/clock-offset.js';
 import { VERSION } from '../version.js';
+import { type InvokeViaChoice, resolveInvokeVia, withInvokeVia } from './invoke-via.js';
 import { loadPlan, type TracePlanOptions } from './load-plan.js';
 import { functionSpecs } from './names.js';
 import { assessNeeds, formatNeedsFact, machineCapacity } from './needs.js';
@@ -104,6 +105,8 @@ export interface ReplayOptions extends TracePlanOptions, WrapperOptions {
   progress?: ProgressTarget;
   /** What each trace function runs: ['synthetic'] (default) or catalog functions, bound in turn. */
   workload?: readonly string[];
+  /** How each invocation is made: directly, through a trigger, or by the trace's trigger (invoke-via.ts). */
+  invokeVia?: InvokeViaChoice;
   /** Which monitors observe the run and how often (src/monitor); default per platform and runtime. */
   monitor?: MonitorOptions;
   /** --start-at: the run's time 0, epoch ms, shared by the shards of one replay (see start-at.ts). */
@@ -143,6 +146,7 @@ export const REPLAY_DEFAULTS = {
   startToleranceMs: DEFAULT_START_TOLERANCE_MS,
   resultsDir: 'results',
   onDuplicate: DEFAULT_DUPLICATE_POLICY,
+  invokeVia: 'direct',
 } as const;
 
 export interface ReplayResult {
@@ -197,14 +201,14 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     ...(o.openfaas ? { openfaas: o.openfaas } : {}),
     ...(o.lambda ? { lambda: o.lambda } : {}),
   };
-  const platform = withWrappers(o.platformAdapter ?? createPlatform(o.platform, platformOptions), o);
+  const adapter = o.platformAdapter ?? createPlatform(o.platform, platformOptions);
   const warnings = [...(trace.warnings ?? [])];
   // The plan's needs, before anything is fired; against this machine and the pool when the
   // platform runs its instances here (it reports its pool: PaceReporter).
-  const pressure = platform.pressure?.bind(platform);
+  const pressure = adapter.pressure?.bind(adapter);
   if (o.fit && !pressure)
     warnings.push(
-      `--fit: the ${platform.kind} platform does not run its instances here; the plan is not scaled`,
+      `--fit: the ${adapter.kind} platform does not run its instances here; the plan is not scaled`,
     );
   const needsSettings = {
     keepAliveMs: o.keepAliveMs,
@@ -233,6 +237,15 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   const { planned, perSecond } = plannedPerSecond(schedule);
   let peakPerS = 0;
   for (const n of perSecond) if (n > peakPerS) peakPerS = n;
+  let via: ReturnType<typeof resolveInvokeVia>;
+  try {
+    via = resolveInvokeVia(o.invokeVia, schedule.functions, specs, adapter);
+  } catch (e) {
+    await adapter.teardown();
+    throw e;
+  }
+  if (via.warning) warnings.push(via.warning);
+  const platform = withWrappers(withInvokeVia(adapter, via.viaTrigger), o);
   const {
     signal,
     hardSignal,

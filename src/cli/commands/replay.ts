@@ -3,6 +3,7 @@ import type { Argv } from 'yargs';
 import { PACING_CHOICES } from '../../dispatch/pacing.js';
 import { RUNTIME_CHOICES } from '../../platforms/local/runtime.js';
 import { PLATFORM_KINDS } from '../../platforms/registry.js';
+import { INVOKE_VIA_CHOICES } from '../../run/invoke-via.js';
 import { REPLAY_DEFAULTS, type ReplayOptions, replay } from '../../run/replay.js';
 import { parseStartAt } from '../../run/start-at.js';
 import { capacityFlags, toCapacityOptions } from '../capacity-flags.js';
@@ -62,6 +63,13 @@ export function builder(y: Argv) {
         default: '10s',
         describe: 'TCP connect timeout',
         group: 'HTTP platform:',
+      },
+      'invoke-via': {
+        choices: INVOKE_VIA_CHOICES,
+        default: REPLAY_DEFAULTS.invokeVia,
+        describe:
+          'How each invocation is made: direct (invoke the action), trigger (fire a trigger whose rule invokes it; platforms with triggers: openwhisk), auto (functions with a timer, queue or event trigger in the trace through a trigger where the platform has triggers, the rest directly)',
+        group: 'Platform:',
       },
       'keep-alive': {
         type: 'string',
@@ -263,6 +271,7 @@ export function toReplayOptions(args: Args): ReplayOptions {
   options.maxBurst = args['max-burst'];
   options.lagShare = args['lag-share'];
   options.abortOnLag = args['abort-on-lag'];
+  options.invokeVia = args['invoke-via'];
   if (keepAliveMs !== undefined) options.keepAliveMs = keepAliveMs;
   if (timeoutMs !== undefined) options.invokeTimeoutMs = timeoutMs;
   if (maxLatenessMs !== undefined) options.maxLatenessMs = maxLatenessMs;
