@@ -96,6 +96,23 @@ describe('the scale that fits', () => {
     assert.deepEqual(excesses(r.needs!, capacity), []);
   });
 
+  it('gives up rather than propose a scale that leaves no invocation', () => {
+    const r = fitScale(
+      (s) => ({ ...needsAt(s), invocations: s < 0.5 ? 0 : 10, peakCores: 10 }),
+      capacity,
+      1,
+      {
+        ...needsAt(1),
+        peakCores: 10,
+      },
+    );
+    assert.equal(r.scale, undefined);
+    assert.deepEqual(
+      r.tried.map((t) => t.scale),
+      [0.2],
+    );
+  });
+
   it('gives up when the rate does not bring the instances down', () => {
     const r = fitScale((s) => ({ ...needsAt(s), peakInstances: 10 }), capacity, 1, {
       ...needsAt(1),
@@ -108,7 +125,14 @@ describe('the scale that fits', () => {
 });
 
 describe('replay --fit', () => {
-  const base = { trace: AZURE2021_FILE, speed: 1000, maxInstances: 4, poolMemoryMb: 1024 } as const;
+  // Durations warped with the speed: the cores fit, the instances of 31 functions do not.
+  const base = {
+    trace: AZURE2021_FILE,
+    speed: 1000,
+    warpDurations: true,
+    maxInstances: 4,
+    poolMemoryMb: 1024,
+  } as const;
 
   it('says the plan does not fit, and the --scale that would, without applying it', async () => {
     const clock = createClock('precise');
@@ -151,7 +175,7 @@ describe('replay --fit', () => {
     const plan = (r.manifest.config as { plan: { scale: number } }).plan;
     assert.equal(plan.scale, fit.scale);
     assert.equal(r.manifest.counts.planned, fit.needs.invocations);
-    assert.ok(fit.needs.invocations < needs.needs.invocations);
+    assert.ok(fit.needs.invocations > 0 && fit.needs.invocations < needs.needs.invocations);
     const warned = lines.findIndex((l) => l.includes(`--fit applied --scale ${fit.scale} (was 1)`));
     const after = lines.findIndex((l) =>
       l.startsWith(`needs at --scale ${fit.scale}: instances under the keep-alive`),
@@ -176,7 +200,18 @@ describe('replay --fit', () => {
 
 describe('schedule --capacity', () => {
   it('prints the needs and, in JSON, the same numbers', async () => {
-    const args = ['schedule', AZURE2021_FILE, '--capacity', '--speed', '100', '--max-instances', '2'];
+    const unwarped = await runCli(['schedule', AZURE2021_FILE, '--capacity', '--speed', '100']);
+    assert.match(unwarped.stdout, /No --scale fits \(one leaving any invocation\): shorten the durations/);
+    const args = [
+      'schedule',
+      AZURE2021_FILE,
+      '--capacity',
+      '--speed',
+      '100',
+      '--warp-durations',
+      '--max-instances',
+      '2',
+    ];
     const text = await runCli(args);
     assert.equal(text.code, 0, text.stderr);
     assert.match(text.stdout, /needs: cores of function work: peak [\d.]+ \(the minute from 0 s\)/);

@@ -74,8 +74,10 @@ export function roundDown2(x: number): number {
  * measures the plan again (needsAt: a plan made at that scale, with the same seed). Once one
  * fits, a few bisections between it and the last that did not look for a larger one that fits
  * (instances and memory shrink less than the rate, so the first fit can be well below the
- * largest). Only a scale measured to fit is returned. Gives up after MAX_TRIES steps down or below
- * MIN_SCALE: instances kept alive by many functions invoked rarely do not go away with the rate.
+ * largest). Only a scale measured to fit, with invocations left, is returned. Gives up after
+ * MAX_TRIES steps down, below MIN_SCALE, or when the plan is empty: instances kept alive by many
+ * functions invoked rarely do not go away with the rate, nor does one invocation longer than
+ * the cores can run in a minute.
  */
 export function fitScale(
   needsAt: (scale: number) => PlanNeeds,
@@ -90,6 +92,8 @@ export function fitScale(
   for (let i = 0; i < MAX_TRIES; i++) {
     const over = excesses(current, capacity);
     if (i > 0) tried.push({ scale: s, exceeded: over.map((e) => e.kind) });
+    // An empty plan fits anything: a scale that leaves nothing to run is no answer.
+    if (i > 0 && current.invocations === 0) break;
     if (over.length === 0) return i === 0 ? { scale: s, needs: current, tried } : bisect(s, current, above);
     const ratio = Math.min(...over.map((e) => e.have / e.need));
     let next = roundDown2(s * ratio);
@@ -111,7 +115,7 @@ export function fitScale(
       const n = needsAt(mid);
       const over = excesses(n, capacity);
       tried.push({ scale: mid, exceeded: over.map((e) => e.kind) });
-      if (over.length === 0) {
+      if (over.length === 0 && n.invocations > 0) {
         lo = mid;
         loNeeds = n;
       } else hi = mid;

@@ -109,7 +109,7 @@ export function formatNeedsFact(f: NeedsFact): { lines: string[]; warnings: stri
       ? `--fit applied --scale ${f.fit.scale} (was ${f.fit.scaleFrom})`
       : f.fittingScale !== undefined
         ? `--scale ${f.fittingScale} would fit (--fit applies it)`
-        : 'no --scale fits: lower --keep-alive, keep fewer --functions, or raise --pool-memory / --max-instances';
+        : 'No --scale fits (one leaving any invocation): shorten the durations (--warp-durations, --max-duration), lower --keep-alive, keep fewer --functions, or raise --pool-memory / --max-instances';
     warnings.push(`the plan does not fit: ${what}. ${advice}`);
   }
   return { lines, warnings, fitted: fittedLines(f) };
