@@ -33,9 +33,10 @@ import { onAbort } from '../../util/abort.js';
 import { epochUs } from '../../util/time.js';
 import { VERSION } from '../../version.js';
 import { invocationValue } from '../../workload/binding.js';
+import type { ManifestDeployable } from '../capabilities.js';
 import { type FailureKind, failureOfStatus } from '../failure.js';
 import { closePools, unansweredResult } from '../http/exchange.js';
-import type { FunctionSpec, InvocationResult, PlatformAdapter } from '../types.js';
+import type { FunctionSpec, InvocationResult } from '../types.js';
 import { clip, isActivationRecord, parseObject, readActivation, resultOf } from './activation.js';
 import type { KeyValue, Manifest, ManifestAction, ManifestLimits } from './manifest.js';
 import {
@@ -63,7 +64,7 @@ export interface ActionPut {
 /** Actions listed per request (OpenWhisk's largest page). */
 const LIST_PAGE = 200;
 
-export class OpenWhiskPlatform implements PlatformAdapter {
+export class OpenWhiskPlatform implements ManifestDeployable {
   readonly kind = 'openwhisk';
   /** The API host (scheme, host, port, path prefix), without credentials. */
   readonly address: string;
@@ -72,6 +73,8 @@ export class OpenWhiskPlatform implements PlatformAdapter {
    * actions teardown could not delete. Never contains the key.
    */
   readonly notices: string[] = [];
+  /** What the last teardown could not delete (also a notice). */
+  teardownFailure: string | undefined;
 
   private readonly options: ResolvedOpenWhiskOptions;
   private readonly invokePool: Pool;
@@ -437,9 +440,8 @@ export class OpenWhiskPlatform implements PlatformAdapter {
     if (failures.length > 0) {
       const shown = failures.slice(0, 5).join(', ');
       const more = failures.length > 5 ? ` and ${failures.length - 5} more` : '';
-      this.notices.push(
-        `openwhisk: teardown could not delete ${failures.length} action(s) at ${this.address}${unreachable ? ` (unreachable: ${unreachable})` : ''}: ${shown}${more}`,
-      );
+      this.teardownFailure = `openwhisk: teardown could not delete ${failures.length} action(s) at ${this.address}${unreachable ? ` (unreachable: ${unreachable})` : ''}: ${shown}${more}`;
+      this.notices.push(this.teardownFailure);
     }
     await closePools([this.invokePool, this.controlPool], 'the openwhisk platform was torn down');
   }
