@@ -30,6 +30,7 @@ import {
 } from '../dispatch/pacing.js';
 import { type RunningMonitors, startMonitors } from '../monitor/run.js';
 import { gapWarning, MONITOR_DEFAULTS, type MonitorOptions, resolveMonitorConfig } from '../monitor/set.js';
+import { announcesInstances } from '../platforms/capabilities.js';
 import type { RuntimeChoice } from '../platforms/local/runtime.js';
 import { createPlatform, type PlatformOptions } from '../platforms/registry.js';
 import type { PlatformAdapter } from '../platforms/types.js';
@@ -202,6 +203,8 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     ...(o.lambda ? { lambda: o.lambda } : {}),
   };
   const adapter = o.platformAdapter ?? createPlatform(o.platform, platformOptions);
+  // Capabilities are the adapter's: the wrappers forward PlatformAdapter only.
+  const recordsInstances = announcesInstances(adapter);
   const warnings = [...(trace.warnings ?? [])];
   // The plan's needs, before anything is fired; against this machine and the pool when the
   // platform runs its instances here (it reports its pool: PaceReporter).
@@ -324,7 +327,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     await writeManifest(dir, manifest);
     // Before deploy, so that instances started then (prewarm) are observed from their creation.
     if (monitorConfig.monitors.length > 0) monitors = await startMonitors(monitorConfig, { dir, runId, log });
-    if (platform.kind === 'local') instanceEvents = recordInstanceEvents(dir, runId);
+    if (recordsInstances) instanceEvents = recordInstanceEvents(dir, runId);
     log(
       `replaying ${planned} invocations of ${deployed.length} functions over ${(schedule.spanUs / 1e6).toFixed(1)} s on ${platform.kind} -> ${dir}`,
     );

@@ -21,9 +21,10 @@ import { FaasloadError } from '../../errors.js';
 import type { Arrival } from '../../schedule/types.js';
 import { epochUs } from '../../util/time.js';
 import { VERSION } from '../../version.js';
+import type { Deployable } from '../capabilities.js';
 import { failureOfStatus } from '../failure.js';
 import { closePools, exchange, type Reply, unansweredResult } from '../http/exchange.js';
-import type { FunctionSpec, InvocationResult, PlatformAdapter } from '../types.js';
+import type { FunctionSpec, InvocationResult } from '../types.js';
 import { knativeService, serviceYaml } from './manifest.js';
 import {
   type KnativePlatformOptions,
@@ -34,10 +35,12 @@ import {
 /** Bytes of an error answer kept for the message. */
 const EXCERPT_BYTES = 512;
 
-export class KnativePlatform implements PlatformAdapter {
+export class KnativePlatform implements Deployable {
   readonly kind = 'knative';
   readonly address: string;
   readonly notices: string[] = [];
+  /** What the last teardown could not delete (also a notice). */
+  teardownFailure: string | undefined;
   private readonly options: ResolvedKnativeOptions;
   private readonly pool: Pool;
   private applied = false;
@@ -204,7 +207,8 @@ export class KnativePlatform implements PlatformAdapter {
           );
           this.applied = false;
         } catch (e) {
-          this.notices.push(`knative: could not delete the Services: ${(e as Error).message}`);
+          this.teardownFailure = `knative: could not delete the Services: ${(e as Error).message}`;
+          this.notices.push(this.teardownFailure);
         }
       }
       await closePools([this.pool], 'the knative platform was torn down');

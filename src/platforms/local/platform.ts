@@ -29,16 +29,9 @@ import type { Arrival } from '../../schedule/types.js';
 import { epochUs } from '../../util/time.js';
 import { invocationValue } from '../../workload/binding.js';
 import { reportedCpuMs } from '../action-usage.js';
+import type { ActionInvocationResult, AnnouncesInstances, ReturnsActionResults } from '../capabilities.js';
 import type { FailureKind } from '../failure.js';
-import type {
-  FunctionSpec,
-  InvocationResult,
-  Outcome,
-  PaceReporter,
-  PlatformAdapter,
-  PlatformPressure,
-  WaitReason,
-} from '../types.js';
+import type { FunctionSpec, Outcome, PaceReporter, PlatformPressure, WaitReason } from '../types.js';
 import { coldStartBlock, fitsAfterEvictingIdle, fitsInPool } from './capacity-rules.js';
 import { type ActionAnswer, type ExitInfo, InstanceFailure } from './instance.js';
 import { announceInstance, announceLifecycle, type LifecycleEvent } from './instance-channel.js';
@@ -53,7 +46,7 @@ import { IdlePool } from './pool.js';
 import { createRuntime, type FunctionInstance, type InstanceRuntime } from './runtime.js';
 
 /** An InvocationResult plus, when the action answered with an object, that object. */
-export interface LocalInvocationResult extends InvocationResult {
+export interface LocalInvocationResult extends ActionInvocationResult {
   /**
    * The action's JSON result (for the synthetic function: {execMs, cpuMs, memoryMb, pid}); also the
    * proxy's `{"error": ...}` when /run answered 502 (the action threw or returned no dictionary).
@@ -251,9 +244,11 @@ class StageFailure extends Error {
   }
 }
 
-export class LocalPlatform implements PlatformAdapter, PaceReporter {
+export class LocalPlatform implements ReturnsActionResults, AnnouncesInstances, PaceReporter {
   readonly kind = 'local';
   readonly address = 'in-process';
+  readonly returnsActionResults = true;
+  readonly announcesInstances = true;
 
   private readonly options: ResolvedLocalOptions;
   private readonly functions = new Map<string, FunctionSpec>();

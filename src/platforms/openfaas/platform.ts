@@ -25,9 +25,10 @@ import type { Arrival } from '../../schedule/types.js';
 import { onAbort } from '../../util/abort.js';
 import { epochUs } from '../../util/time.js';
 import { VERSION } from '../../version.js';
+import type { Deployable } from '../capabilities.js';
 import { failureOfStatus } from '../failure.js';
 import { closePools, exchange, type Reply, unansweredResult } from '../http/exchange.js';
-import type { FunctionSpec, InvocationResult, PlatformAdapter } from '../types.js';
+import type { FunctionSpec, InvocationResult } from '../types.js';
 import {
   type OpenFaasPlatformOptions,
   type ResolvedOpenFaasOptions,
@@ -58,10 +59,12 @@ interface Callback {
 const MAX_EARLY = 10_000;
 const KEEP_BYTES = 64 * 1024;
 
-export class OpenFaasPlatform implements PlatformAdapter {
+export class OpenFaasPlatform implements Deployable {
   readonly kind = 'openfaas';
   readonly address: string;
   readonly notices: string[] = [];
+  /** What the last teardown could not delete (also a notice). */
+  teardownFailure: string | undefined;
   private readonly options: ResolvedOpenFaasOptions;
   private readonly invokePool: Pool;
   private readonly controlPool: Pool;
@@ -390,9 +393,8 @@ export class OpenFaasPlatform implements PlatformAdapter {
       }
       this.deployed.clear();
       if (failures.length > 0) {
-        this.notices.push(
-          `openfaas: teardown could not delete ${failures.length} function(s) at ${this.address}: ${failures.slice(0, 5).join(', ')}`,
-        );
+        this.teardownFailure = `openfaas: teardown could not delete ${failures.length} function(s) at ${this.address}: ${failures.slice(0, 5).join(', ')}`;
+        this.notices.push(this.teardownFailure);
       }
       for (const done of [...this.waiting.values()])
         done({ status: TORN_DOWN_STATUS, durationMs: undefined, body: 'torn down', atUs: epochUs() });

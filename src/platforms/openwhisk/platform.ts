@@ -33,11 +33,12 @@ import { onAbort } from '../../util/abort.js';
 import { epochUs } from '../../util/time.js';
 import { VERSION } from '../../version.js';
 import { invocationValue } from '../../workload/binding.js';
+import type { ManifestDeployable } from '../capabilities.js';
 import { type FailureKind, failureOfStatus } from '../failure.js';
 import { closePools, unansweredResult } from '../http/exchange.js';
 import type { SequenceCapable } from '../sequences.js';
 import type { TriggerCapable } from '../triggers.js';
-import type { FunctionSpec, InvocationResult, PlatformAdapter } from '../types.js';
+import type { FunctionSpec, InvocationResult } from '../types.js';
 import { clip, isActivationRecord, parseObject, readActivation, resultOf } from './activation.js';
 import type { KeyValue, Manifest, ManifestAction, ManifestLimits } from './manifest.js';
 import {
@@ -65,7 +66,7 @@ export interface ActionPut {
 /** Actions listed per request (OpenWhisk's largest page). */
 const LIST_PAGE = 200;
 
-export class OpenWhiskPlatform implements PlatformAdapter, TriggerCapable, SequenceCapable {
+export class OpenWhiskPlatform implements ManifestDeployable, TriggerCapable, SequenceCapable {
   readonly kind = 'openwhisk';
   /** The API host (scheme, host, port, path prefix), without credentials. */
   readonly address: string;
@@ -315,7 +316,8 @@ export class OpenWhiskPlatform implements PlatformAdapter, TriggerCapable, Seque
     | { record: Record<string, unknown>; sentAtUs: number; endedAtUs: number; httpStatus: number }
     | { failed: InvocationResult }
   > {
-    if (this.closed) return { failed: failed('error', 'client', 'the openwhisk platform has been torn down') };
+    if (this.closed)
+      return { failed: failed('error', 'client', 'the openwhisk platform has been torn down') };
     if (signal.aborted) return { failed: failed('cancelled', 'cancelled', 'aborted before it was sent') };
     let value: Record<string, unknown>;
     try {
@@ -344,7 +346,12 @@ export class OpenWhiskPlatform implements PlatformAdapter, TriggerCapable, Seque
       const id = body?.activationId;
       if (typeof id !== 'string' || id === '') {
         return {
-          failed: { ...base, outcome: 'error', failure: 'platform', error: 'HTTP 202 without an activationId' },
+          failed: {
+            ...base,
+            outcome: 'error',
+            failure: 'platform',
+            error: 'HTTP 202 without an activationId',
+          },
         };
       }
       const found = await this.pollRecord(id, sentAtUs, status, deadlineMs, signal);
@@ -529,7 +536,8 @@ export class OpenWhiskPlatform implements PlatformAdapter, TriggerCapable, Seque
   async fire(fn: FunctionSpec, arrival: Arrival, signal: AbortSignal): Promise<InvocationResult> {
     const deadlineMs = performance.now() + this.options.invokeTimeoutMs;
     const via = { invokedVia: 'trigger' as const };
-    if (this.closed) return { ...failed('error', 'client', 'the openwhisk platform has been torn down'), ...via };
+    if (this.closed)
+      return { ...failed('error', 'client', 'the openwhisk platform has been torn down'), ...via };
     if (signal.aborted) return { ...failed('cancelled', 'cancelled', 'aborted before it was sent'), ...via };
     let value: Record<string, unknown>;
     try {
@@ -560,7 +568,13 @@ export class OpenWhiskPlatform implements PlatformAdapter, TriggerCapable, Seque
         status === 204
           ? `trigger ${trigger} has no active rule (HTTP 204)`
           : this.statusText(status, reply.body);
-      return { ...base, endedAtUs, outcome: 'error', failure: status === 204 ? 'not_found' : failureOfStatus(status), error: why };
+      return {
+        ...base,
+        endedAtUs,
+        outcome: 'error',
+        failure: status === 204 ? 'not_found' : failureOfStatus(status),
+        error: why,
+      };
     }
     const withTrigger = { ...via, triggerActivationId: triggerId };
     const fired = await this.pollRecord(triggerId, sentAtUs, status, deadlineMs, signal);

@@ -3,13 +3,8 @@ import { FaasloadError } from '../../errors.js';
 import type { Arrival } from '../../schedule/types.js';
 import { onAbort } from '../../util/abort.js';
 import { epochUs } from '../../util/time.js';
-import type {
-  FunctionSpec,
-  InvocationResult,
-  PaceReporter,
-  PlatformAdapter,
-  PlatformPressure,
-} from '../types.js';
+import type { ActionInvocationResult, AnnouncesInstances, ReturnsActionResults } from '../capabilities.js';
+import type { FunctionSpec, PaceReporter, PlatformPressure } from '../types.js';
 import type { Reply, Request, WorkerData, WorkerPlatformKinds } from './protocol.js';
 
 /** A request without its id (Omit distributed over the union). */
@@ -21,8 +16,13 @@ type RequestBody = Request extends infer R ? (R extends Request ? Omit<R, 'id'> 
  * not know. sentAtUs and endedAtUs are taken here, on the dispatcher's thread and clock: when the
  * request is handed over and when its answer is back (a message hop costs tens of µs).
  */
-export class WorkerPlatform<K extends keyof WorkerPlatformKinds> implements PlatformAdapter, PaceReporter {
+export class WorkerPlatform<K extends keyof WorkerPlatformKinds>
+  implements ReturnsActionResults, AnnouncesInstances, PaceReporter
+{
   readonly address = 'in-process';
+  /** The adapters that run in a worker (the embedded platform) have both: their results cross as they are. */
+  readonly returnsActionResults = true;
+  readonly announcesInstances = true;
   private readonly worker: Worker;
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (r: Reply) => void }>();
@@ -66,7 +66,7 @@ export class WorkerPlatform<K extends keyof WorkerPlatformKinds> implements Plat
     if (r.t === 'err') throw new FaasloadError(r.code ?? 'E_PLATFORM', r.message);
   }
 
-  async invoke(fn: FunctionSpec, arrival: Arrival, signal: AbortSignal): Promise<InvocationResult> {
+  async invoke(fn: FunctionSpec, arrival: Arrival, signal: AbortSignal): Promise<ActionInvocationResult> {
     const sentAtUs = epochUs();
     const id = this.nextId++;
     const unsubscribe = onAbort(signal, () => this.worker.postMessage({ t: 'abort', id } satisfies Request));
