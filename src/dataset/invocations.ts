@@ -4,7 +4,7 @@ import type { ColumnSpec } from './columns.js';
 import type { Row } from './table-writer.js';
 
 /** Bumped whenever a column is added, removed or changes meaning. */
-export const INVOCATIONS_SCHEMA_VERSION = '6';
+export const INVOCATIONS_SCHEMA_VERSION = '7';
 
 /** invocations: one row per planned invocation, dropped and cancelled ones included. */
 export const INVOCATIONS_COLUMNS: readonly ColumnSpec[] = [
