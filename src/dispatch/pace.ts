@@ -1,5 +1,6 @@
 import { cpus } from 'node:os';
-import type { PaceReporter, PlatformPressure } from '../platforms/types.js';
+import type { PaceReporter } from '../platforms/capabilities.js';
+import type { PlatformPressure } from '../platforms/types.js';
 
 /**
  * When the platform, not the plan, sets the pace of a run: invocations queued for a start slot,
@@ -88,7 +89,7 @@ export class PaceWatch {
   private current: PaceLimit[] = [];
 
   constructor(
-    private readonly source: PaceReporter,
+    private readonly source: Pick<PaceReporter, 'pressure'>,
     private readonly cpu: { busyShare(): number; cores: number } = new HostCpu(),
   ) {}
 

@@ -87,7 +87,7 @@ export interface InvocationResult {
   error?: string;
 }
 
-/** What a platform's pool is doing now (PaceReporter): what invocations wait for, and its limits. */
+/** What a platform's pool is doing now (capabilities.ts, PaceReporter): what invocations wait for, and its limits. */
 export interface PlatformPressure {
   /** Invocations waiting for an instance now, by what they wait for. */
   waiting: Record<Exclude<WaitReason, 'none'>, number>;
@@ -103,21 +103,11 @@ export interface PlatformPressure {
 }
 
 /**
- * Optional capability of a platform whose instances run on this machine under a pool (the
- * embedded one): it reports the pool's state, so that a run can tell when the platform, not the
- * plan, sets the pace, and a plan's needs can be set against this machine. Cheap; may be called
- * every second.
- */
-export interface PaceReporter {
-  pressure(): Promise<PlatformPressure>;
-}
-
-/**
  * One adapter per platform kind, in the style of undici's Dispatcher.
  * invoke() never rejects for platform failures: they become the result's outcome.
- * Optional capabilities: warm() below, pressure() (PaceReporter).
+ * Optional: warm() below; other capabilities are interfaces in capabilities.ts.
  */
-export interface PlatformAdapter extends Partial<PaceReporter> {
+export interface PlatformAdapter {
   readonly kind: string;
   /** Where it is, for the manifest (never credentials). */
   readonly address: string;

@@ -36,7 +36,6 @@ function wrap(inner: PlatformAdapter, invoke: PlatformAdapter['invoke']): Platfo
     invoke,
     // The throw-away send path is the inner adapter's: warm-up sends are neither retried nor traced.
     ...(inner.warm ? { warm: inner.warm.bind(inner) } : {}),
-    ...(inner.pressure ? { pressure: inner.pressure.bind(inner) } : {}),
     teardown: () => inner.teardown(),
   };
 }

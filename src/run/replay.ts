@@ -30,7 +30,7 @@ import {
 } from '../dispatch/pacing.js';
 import { type RunningMonitors, startMonitors } from '../monitor/run.js';
 import { gapWarning, MONITOR_DEFAULTS, type MonitorOptions, resolveMonitorConfig } from '../monitor/set.js';
-import { announcesInstances } from '../platforms/capabilities.js';
+import { announcesInstances, reportsPace } from '../platforms/capabilities.js';
 import type { RuntimeChoice } from '../platforms/local/runtime.js';
 import { createPlatform, type PlatformOptions } from '../platforms/registry.js';
 import type { PlatformAdapter } from '../platforms/types.js';
@@ -208,7 +208,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   const warnings = [...(trace.warnings ?? [])];
   // The plan's needs, before anything is fired; against this machine and the pool when the
   // platform runs its instances here (it reports its pool: PaceReporter).
-  const pressure = adapter.pressure?.bind(adapter);
+  const pressure = reportsPace(adapter) ? () => adapter.pressure() : undefined;
   if (o.fit && !pressure)
     warnings.push(
       `--fit: the ${adapter.kind} platform does not run its instances here; the plan is not scaled`,

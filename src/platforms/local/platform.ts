@@ -29,9 +29,14 @@ import type { Arrival } from '../../schedule/types.js';
 import { epochUs } from '../../util/time.js';
 import { invocationValue } from '../../workload/binding.js';
 import { reportedCpuMs } from '../action-usage.js';
-import type { ActionInvocationResult, AnnouncesInstances, ReturnsActionResults } from '../capabilities.js';
+import type {
+  ActionInvocationResult,
+  AnnouncesInstances,
+  PaceReporter,
+  ReturnsActionResults,
+} from '../capabilities.js';
 import type { FailureKind } from '../failure.js';
-import type { FunctionSpec, Outcome, PaceReporter, PlatformPressure, WaitReason } from '../types.js';
+import type { FunctionSpec, Outcome, PlatformPressure, WaitReason } from '../types.js';
 import { coldStartBlock, fitsAfterEvictingIdle, fitsInPool } from './capacity-rules.js';
 import { type ActionAnswer, type ExitInfo, InstanceFailure } from './instance.js';
 import { announceInstance, announceLifecycle, type LifecycleEvent } from './instance-channel.js';

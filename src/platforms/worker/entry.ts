@@ -1,14 +1,14 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { FaasloadError } from '../../errors.js';
+import type { PaceReporter } from '../capabilities.js';
 import { LocalPlatform } from '../local/platform.js';
-import type { PaceReporter, PlatformAdapter } from '../types.js';
 import type { Reply, Request, WorkerData } from './protocol.js';
 
 /** Runs one platform adapter in this worker thread and answers the host's requests. */
 const data = workerData as WorkerData;
 const FACTORIES = { local: (o: WorkerData['options']) => new LocalPlatform(o) } satisfies Record<
   WorkerData['kind'],
-  (o: WorkerData['options']) => PlatformAdapter & PaceReporter
+  (o: WorkerData['options']) => PaceReporter
 >;
 const platform = FACTORIES[data.kind](data.options);
 const port = parentPort!;

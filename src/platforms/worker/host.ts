@@ -3,8 +3,13 @@ import { FaasloadError } from '../../errors.js';
 import type { Arrival } from '../../schedule/types.js';
 import { onAbort } from '../../util/abort.js';
 import { epochUs } from '../../util/time.js';
-import type { ActionInvocationResult, AnnouncesInstances, ReturnsActionResults } from '../capabilities.js';
-import type { FunctionSpec, PaceReporter, PlatformPressure } from '../types.js';
+import type {
+  ActionInvocationResult,
+  AnnouncesInstances,
+  PaceReporter,
+  ReturnsActionResults,
+} from '../capabilities.js';
+import type { FunctionSpec, PlatformPressure } from '../types.js';
 import type { Reply, Request, WorkerData, WorkerPlatformKinds } from './protocol.js';
 
 /** A request without its id (Omit distributed over the union). */
