@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { onAbort } from '../util/abort.js';
 
 /**
  * Wakes this thread's event loop at a deadline, to the microsecond, without holding a core: a
@@ -14,7 +15,9 @@ export class WakeThread {
   private readonly seq = new Int32Array(this.shared, 0, 1);
   private readonly deadlineNs = new BigInt64Array(this.shared, 8, 1);
   private readonly worker: Worker;
-  private pending: { seq: number; resolve: (woken: boolean) => void } | undefined;
+  private pending:
+    | { seq: number; resolve: (woken: boolean) => void; unsubscribe: (() => void) | undefined }
+    | undefined;
   private closed = false;
 
   constructor() {
@@ -39,16 +42,13 @@ export class WakeThread {
     const seq = this.request(deadline);
     this.worker.ref();
     return new Promise<boolean>((resolve) => {
-      this.pending = { seq, resolve };
-      signal?.addEventListener(
-        'abort',
-        () => {
-          if (this.pending?.seq !== seq) return;
-          this.settle(false);
-          this.request(0n);
-        },
-        { once: true },
-      );
+      const unsubscribe = signal
+        ? onAbort(signal, () => {
+            this.settle(false);
+            this.request(0n);
+          })
+        : undefined;
+      this.pending = { seq, resolve, unsubscribe };
     });
   }
 
@@ -72,6 +72,7 @@ export class WakeThread {
     const p = this.pending;
     if (!p) return;
     this.pending = undefined;
+    p.unsubscribe?.();
     this.worker.unref();
     p.resolve(woken);
   }
