@@ -78,6 +78,8 @@ export interface SimulateOptions extends Partial<TracePlanOptions> {
   memoryClassesMb?: readonly number[];
   poolMemoryMb?: number;
   maxStarting?: number;
+  /** platformModel local: how long an invocation may wait for an instance (the platform's invocation timeout). */
+  waitTimeoutMs?: number;
   /** platformModel local: the runtime whose default start slots apply. Default process (or the run's). */
   runtime?: 'process' | 'docker';
   coldStartMs?: number;
@@ -213,6 +215,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulateResult
               defaultDurationMs: model.defaultDurationMs,
               horizonUs,
               record: options.invocations ?? true,
+              waitTimeoutMs: capacity!.waitTimeoutMs,
               ...(calibration && (options.calibrateTiming ?? 'measured') === 'measured'
                 ? { measured: calibration.measured }
                 : {}),
@@ -555,6 +558,7 @@ function planOnly(o: SimulateOptions): TracePlanOptions {
     memoryClassesMb: _classes,
     poolMemoryMb: _pool,
     maxStarting: _starting,
+    waitTimeoutMs: _waitTimeout,
     runtime: _runtime,
     figures: _figures,
     calibrate: _calibrate,
@@ -578,6 +582,7 @@ function localCapacity(o: SimulateOptions, cal: RunCalibration | undefined): Run
     poolMemoryMb: o.poolMemoryMb ?? c?.poolMemoryMb ?? defaultPoolMemoryMb(),
     maxStarting: o.maxStarting ?? c?.maxStarting ?? defaultMaxStarting(runtime),
     maxInstances: o.maxInstances ?? c?.maxInstances ?? LOCAL_PLATFORM_DEFAULTS.maxInstances,
+    waitTimeoutMs: o.waitTimeoutMs ?? c?.waitTimeoutMs ?? LOCAL_PLATFORM_DEFAULTS.invokeTimeoutMs,
   };
 }
 
