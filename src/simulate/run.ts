@@ -203,6 +203,11 @@ export async function simulate(options: SimulateOptions): Promise<SimulateResult
   const { trace, plan } = await loadPlan(planOptions);
   const units = simulationUnits(plan.functions, unit);
   const horizonUs = plan.spanUs;
+  // Measured timing is indexed by seq, which is the plan position only for an unsharded run.
+  const measuredTiming =
+    calibration && (options.calibrateTiming ?? 'measured') === 'measured' && planOptions.shard === undefined
+      ? calibration.measured
+      : undefined;
   const platformSims =
     platformModel === 'local'
       ? policies.map(
@@ -216,9 +221,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulateResult
               horizonUs,
               record: options.invocations ?? true,
               waitTimeoutMs: capacity!.waitTimeoutMs,
-              ...(calibration && (options.calibrateTiming ?? 'measured') === 'measured'
-                ? { measured: calibration.measured }
-                : {}),
+              ...(measuredTiming ? { measured: measuredTiming } : {}),
             }),
         )
       : [];
@@ -419,6 +422,9 @@ export async function simulate(options: SimulateOptions): Promise<SimulateResult
     }
     if ((sims[0]?.missingMemory ?? 0) > 0) {
       warnings.push(`${sims[0]!.missingMemory} invocations had no memory: ${model.defaultMemoryMb} MB taken`);
+    }
+    if (calibration && platformModel === 'local' && planOptions.shard !== undefined) {
+      warnings.push("the run is a shard: the plan's timing and the run's median costs are used");
     }
     if (calibration?.maxInstances !== undefined && platformModel === 'ideal') {
       warnings.push(
