@@ -171,6 +171,9 @@ describe('simulate: the CLI refuses bad input with a clear message', () => {
     [['--cold-start', 'soon'], /--cold-start: 'soon' is not a duration/],
     [['--concurrency', '0'], /--concurrency must be an integer >= 1 or inf/],
     [['--policy', 'fixed:10m', '--policy', 'fixed:10m'], /fixed:10m is given twice/],
+    [['--platform-model', 'local', '--unit', 'app'], /--platform-model local has instances per function/],
+    [['--platform-model', 'local', '--memory-classes', '256,128'], /128 does not come after 256/],
+    [['--pool-memory', '0'], /--pool-memory: expected a positive integer, got 0/],
   ] as const) {
     it(`${args.join(' ')}: exit 2`, async () => {
       const r = await runCli(['simulate', AZURE2021_FILE, ...args, '--out', join(tmp, 'x')]);

@@ -39,6 +39,7 @@ function simulateLocal(
     defaultDurationMs: 0,
     horizonUs: 100 * S,
     record: true,
+    waitTimeoutMs: Number.POSITIVE_INFINITY,
     ...options,
   });
   const n = arrivals.length;
@@ -148,6 +149,24 @@ describe('simulate --platform-model local: the embedded platform on hand-compute
     assert.deepEqual(r.waitMs, [1000, 900 + 1000, 700]);
     assert.equal(r.instance[2], r.instance[0]);
     assert.equal(r.sim.waited.start_slot, 2);
+  });
+
+  it('an invocation that waits past the timeout leaves the queue without running', () => {
+    // One start slot, starts take 1 s, waits end after 0.5 s: b (0.1 s) gives up at 0.6 s; c
+    // (0.8 s) gets the slot at 1 s.
+    const r = simulateLocal(
+      [128, 128, 128],
+      [
+        [A, 0, 0],
+        [B, 0.1, 0],
+        [C, 0.8, 0],
+      ],
+      { maxStarting: 1, coldStartMs: 1000, waitTimeoutMs: 500 },
+    );
+    assert.deepEqual(r.cold, [1, 0, 1]);
+    assert.deepEqual(r.instance.slice(1, 2), [-1]);
+    assert.deepEqual([...r.sim.timedOut], [0, 1, 0]);
+    assert.deepEqual(r.waitMs, [1000, 500, 200 + 1000]);
   });
 
   it('starts the keep-alive when the execution ends; an instance is busy through its start', () => {

@@ -48,6 +48,8 @@ export interface RunCapacity {
   poolMemoryMb: number;
   maxStarting: number;
   maxInstances: number;
+  /** How long an invocation could wait for an instance (the run's invocation timeout). */
+  waitTimeoutMs: number;
 }
 
 export const CALIBRATION_COLUMNS: readonly ColumnSpec[] = [
@@ -218,5 +220,9 @@ function runCapacity(manifest: RunManifest, warnings: string[]): RunCapacity | u
       typeof config.maxStarting === 'number' ? config.maxStarting : defaultMaxStarting(runtime, cpus),
     maxInstances:
       typeof config.maxInstances === 'number' ? config.maxInstances : LOCAL_PLATFORM_DEFAULTS.maxInstances,
+    waitTimeoutMs:
+      typeof config.invokeTimeoutMs === 'number'
+        ? config.invokeTimeoutMs
+        : LOCAL_PLATFORM_DEFAULTS.invokeTimeoutMs,
   };
 }

@@ -46,6 +46,11 @@ export interface PlatformModelOptions {
   horizonUs: number;
   /** Keep each invocation's result for resultsOf(). */
   record: boolean;
+  /**
+   * How long an invocation may wait for an instance before it fails (the platform's
+   * invokeTimeoutMs); Infinity: it waits as long as it takes.
+   */
+  waitTimeoutMs: number;
   /** Calibration: the replayed run's timing of each invocation, instead of the plan's and the medians. */
   measured?: MeasuredTiming;
 }
@@ -87,6 +92,10 @@ interface Waiter {
   prewarmUs: number;
   keepAliveUs: number;
   blocked: ColdStartBlock | undefined;
+  /** Served, or timed out: no longer waiting. */
+  settled: boolean;
+  /** Its wait timeout is scheduled. */
+  timer: boolean;
 }
 
 enum Kind {
@@ -95,6 +104,7 @@ enum Kind {
   ExecEnd = 1,
   Reload = 2,
   Expire = 3,
+  WaitTimeout = 4,
 }
 
 interface Event {
@@ -102,10 +112,10 @@ interface Event {
   /** Tie-break: events at the same time in the order they were scheduled. */
   order: number;
   kind: Kind;
-  /** Absent for Arrive. */
+  /** Absent for Arrive and WaitTimeout. */
   instance?: Instance;
   version: number;
-  /** Arrive: the invocation; StartDone: the invocation it was started for. */
+  /** Arrive, WaitTimeout: the invocation; StartDone: the invocation it was started for. */
   waiter?: Waiter;
 }
 
@@ -123,6 +133,8 @@ export class PlatformSimulator implements SimulationModel {
   evictedForRoom = 0;
   /** Invocations that waited, by what they last waited for. */
   readonly waited = { start_slot: 0, memory: 0, own_function: 0 };
+  /** Per unit: invocations that waited past waitTimeoutMs (they never ran; not cold starts). */
+  readonly timedOut: Float64Array;
   missingDurations = 0;
   missingMemory = 0;
 
@@ -176,6 +188,7 @@ export class PlatformSimulator implements SimulationModel {
     this.wastedMbUs = new Float64Array(n);
     this.queuedUs = new Float64Array(n);
     this.instancesCreated = new Float64Array(n);
+    this.timedOut = new Float64Array(n);
     this.busyUntil = new Float64Array(n).fill(-1);
     this.memOf = Float64Array.from(options.functionMemoryMb, (m) => sizeClassMb(m, options.memoryClassesMb));
     this.idle = Array.from({ length: n }, () => []);
@@ -223,6 +236,8 @@ export class PlatformSimulator implements SimulationModel {
         prewarmUs: 0,
         keepAliveUs: 0,
         blocked: undefined,
+        settled: false,
+        timer: false,
       };
       if (w.atUs === t) this.arrive(w);
       else push(this.events, { atUs: w.atUs, order: this.order++, kind: Kind.Arrive, version: 0, waiter: w });
@@ -276,6 +291,10 @@ export class PlatformSimulator implements SimulationModel {
       this.nowUs = e.atUs;
       if (e.kind === Kind.Arrive) {
         this.arrive(e.waiter!);
+        continue;
+      }
+      if (e.kind === Kind.WaitTimeout) {
+        this.timeOut(e.waiter!);
         continue;
       }
       if (e.version !== e.instance!.version) continue;
@@ -332,9 +351,38 @@ export class PlatformSimulator implements SimulationModel {
     let j = 0;
     for (let k = 0; k < this.waiters.length; k++) {
       const w = this.waiters[k]!;
-      if (!this.serve(w, now)) this.waiters[j++] = w;
+      if (this.serve(w, now)) {
+        w.settled = true;
+        continue;
+      }
+      this.waiters[j++] = w;
+      if (!w.timer && Number.isFinite(this.o.waitTimeoutMs)) {
+        // The platform's wait timer runs from the invocation's arrival.
+        w.timer = true;
+        push(this.events, {
+          atUs: w.atUs + this.o.waitTimeoutMs * 1000,
+          order: this.order++,
+          kind: Kind.WaitTimeout,
+          version: 0,
+          waiter: w,
+        });
+      }
     }
     this.waiters.length = j;
+  }
+
+  /** The invocation's wait ran out: it leaves the queue without running (outcome timeout). */
+  private timeOut(w: Waiter): void {
+    if (w.settled) return;
+    w.settled = true;
+    removeFrom(this.waiters, w);
+    this.timedOut[w.fn]!++;
+    this.queuedUs[w.fn]! += this.nowUs - w.atUs;
+    if (!this.o.record) return;
+    this.rCold[w.index] = 0;
+    this.rWaitUs[w.index] = this.nowUs - w.atUs;
+    this.rExecUs[w.index] = 0;
+    this.rInstance[w.index] = -1;
   }
 
   private serve(w: Waiter, now: number): boolean {

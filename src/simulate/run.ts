@@ -78,6 +78,8 @@ export interface SimulateOptions extends Partial<TracePlanOptions> {
   memoryClassesMb?: readonly number[];
   poolMemoryMb?: number;
   maxStarting?: number;
+  /** platformModel local: how long an invocation may wait for an instance (the platform's invocation timeout). */
+  waitTimeoutMs?: number;
   /** platformModel local: the runtime whose default start slots apply. Default process (or the run's). */
   runtime?: 'process' | 'docker';
   coldStartMs?: number;
@@ -201,6 +203,11 @@ export async function simulate(options: SimulateOptions): Promise<SimulateResult
   const { trace, plan } = await loadPlan(planOptions);
   const units = simulationUnits(plan.functions, unit);
   const horizonUs = plan.spanUs;
+  // Measured timing is indexed by seq, which is the plan position only for an unsharded run.
+  const measuredTiming =
+    calibration && (options.calibrateTiming ?? 'measured') === 'measured' && planOptions.shard === undefined
+      ? calibration.measured
+      : undefined;
   const platformSims =
     platformModel === 'local'
       ? policies.map(
@@ -213,9 +220,8 @@ export async function simulate(options: SimulateOptions): Promise<SimulateResult
               defaultDurationMs: model.defaultDurationMs,
               horizonUs,
               record: options.invocations ?? true,
-              ...(calibration && (options.calibrateTiming ?? 'measured') === 'measured'
-                ? { measured: calibration.measured }
-                : {}),
+              waitTimeoutMs: capacity!.waitTimeoutMs,
+              ...(measuredTiming ? { measured: measuredTiming } : {}),
             }),
         )
       : [];
@@ -417,6 +423,9 @@ export async function simulate(options: SimulateOptions): Promise<SimulateResult
     if ((sims[0]?.missingMemory ?? 0) > 0) {
       warnings.push(`${sims[0]!.missingMemory} invocations had no memory: ${model.defaultMemoryMb} MB taken`);
     }
+    if (calibration && platformModel === 'local' && planOptions.shard !== undefined) {
+      warnings.push("the run is a shard: the plan's timing and the run's median costs are used");
+    }
     if (calibration?.maxInstances !== undefined && platformModel === 'ideal') {
       warnings.push(
         `the calibration run capped instances at ${calibration.maxInstances} over all functions; the model has no cap across functions`,
@@ -555,6 +564,7 @@ function planOnly(o: SimulateOptions): TracePlanOptions {
     memoryClassesMb: _classes,
     poolMemoryMb: _pool,
     maxStarting: _starting,
+    waitTimeoutMs: _waitTimeout,
     runtime: _runtime,
     figures: _figures,
     calibrate: _calibrate,
@@ -578,6 +588,7 @@ function localCapacity(o: SimulateOptions, cal: RunCalibration | undefined): Run
     poolMemoryMb: o.poolMemoryMb ?? c?.poolMemoryMb ?? defaultPoolMemoryMb(),
     maxStarting: o.maxStarting ?? c?.maxStarting ?? defaultMaxStarting(runtime),
     maxInstances: o.maxInstances ?? c?.maxInstances ?? LOCAL_PLATFORM_DEFAULTS.maxInstances,
+    waitTimeoutMs: o.waitTimeoutMs ?? c?.waitTimeoutMs ?? LOCAL_PLATFORM_DEFAULTS.invokeTimeoutMs,
   };
 }
 
