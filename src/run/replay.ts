@@ -426,23 +426,25 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     // When the platform, not the plan, sets the pace: sampled once a second, each kind said once.
     const pace = pressure ? new PaceWatch({ pressure }) : undefined;
     let paceChecking = false;
-    const paceChecker = setInterval(() => {
-      if (!pace || paceChecking) return;
-      paceChecking = true;
-      const second = Math.floor((clock.nowUs() - startUs) / 1e6);
-      void pace
-        .check(second)
-        .then((raised) => {
-          for (const alert of raised) {
-            log(`warning: at ${alert.second} s the platform sets the pace: ${alert.message}`);
-            warnings.push(`the platform set the pace at ${alert.second} s: ${alert.message}`);
-          }
-        })
-        .finally(() => {
-          paceChecking = false;
-        });
-    }, 1000);
-    paceChecker.unref();
+    const paceChecker = pace
+      ? setInterval(() => {
+          if (paceChecking) return;
+          paceChecking = true;
+          const second = Math.floor((clock.nowUs() - startUs) / 1e6);
+          void pace
+            .check(second)
+            .then((raised) => {
+              for (const alert of raised) {
+                log(`warning: at ${alert.second} s the platform sets the pace: ${alert.message}`);
+                warnings.push(`the platform set the pace at ${alert.second} s: ${alert.message}`);
+              }
+            })
+            .finally(() => {
+              paceChecking = false;
+            });
+        }, 1000)
+      : undefined;
+    paceChecker?.unref();
     const progress = o.progress
       ? startProgress({
           target: o.progress,
