@@ -5,6 +5,7 @@
  *   npm run bench -- pacing --seconds 3  one suite; the other arguments go to each suite named
  *
  * Suites: parse (trace-parse.ts), plan (plan-rate.ts), pacing (pacing.ts), platform (platform.ts),
+ * platform-fleet (platform-fleet.ts: 500 functions' idle instances, minutes of wall time),
  * simulate (simulate.ts), monitor (monitor.ts), report (report.ts). Before pacing,
  * scripts/bench/peers.sh installs its peers outside the repository (a peer it cannot install is
  * reported as 'not installed'); FAASLOAD_BENCH_NO_INSTALL=1 skips that step.
@@ -25,6 +26,7 @@ const SUITES: Record<string, { script: string; args: string[] }> = {
   plan: { script: 'plan-rate.js', args: ['--dir', DAY_DIR] },
   pacing: { script: 'pacing.js', args: [] },
   platform: { script: 'platform.js', args: [] },
+  'platform-fleet': { script: 'platform-fleet.js', args: [] },
   dataset: { script: 'dataset.js', args: [] },
   simulate: { script: 'simulate.js', args: ['--dir', PAPER_DAY_DIR] },
   counters: { script: 'counters.js', args: [] },
