@@ -68,6 +68,13 @@ export interface DockerInstanceOptions {
   concurrency?: number;
   /** Log bytes kept per activation; default OpenWhisk's 10 MB. */
   logLimitBytes?: number;
+  /**
+   * Host files mounted read-only over the image's copies of them (e.g. the node binary, see
+   * image.ts sharedHostFiles): every container then maps the same file, whose pages the host
+   * caches once, where vfs storage gives each container its own copy, cached once per container.
+   * The engine must run on this host. Default: none.
+   */
+  sharedFiles?: readonly { host: string; container: string }[];
 }
 
 /** How the container ended. `code` is the process's exit code (137 = SIGKILL, then `signal` says so). */
@@ -253,6 +260,9 @@ export class DockerInstance {
           ...(memory === undefined ? {} : { Memory: memory, MemorySwap: memory }),
           ...(options.nanoCpus === undefined ? {} : { NanoCpus: options.nanoCpus }),
           ...(options.cpuShares === undefined ? {} : { CpuShares: options.cpuShares }),
+          ...(options.sharedFiles?.length
+            ? { Binds: options.sharedFiles.map((f) => `${f.host}:${f.container}:ro`) }
+            : {}),
         },
         ...this.api(),
       });

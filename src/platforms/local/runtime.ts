@@ -112,6 +112,7 @@ export async function createRuntime(
     throw new FaasloadError('E_PLATFORM', `--runtime docker: no Docker engine answers (${engine.reason})`);
   }
   let image: string | undefined;
+  let sharedFiles: { host: string; container: string }[] = [];
   const leftovers = new Leftovers(client);
   return {
     kind: 'docker',
@@ -120,6 +121,9 @@ export async function createRuntime(
       image = (
         await docker.ensureRuntimeImage(client, { nodePath: o.nodePath, proxyPath: o.proxyPath, signal })
       ).tag;
+      // The engine answers on this host (instances listen on its 127.0.0.1): containers map the
+      // host's node, cached once for all of them.
+      sharedFiles = await docker.sharedHostFiles(o.nodePath);
     },
     launch({ memoryLimitMb, ...o }) {
       if (image === undefined) throw new Error('the docker runtime was not prepared');
@@ -128,6 +132,7 @@ export async function createRuntime(
         docker: client,
         image,
         memoryMb: memoryLimitMb,
+        sharedFiles,
       });
       leftovers.watch(instance);
       return instance;
