@@ -23,8 +23,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { INVOCATIONS_COLUMNS } from '../../src/dataset/invocations.js';
-import { type Row, TableWriter } from '../../src/dataset/table-writer.js';
+import { INVOCATIONS_COLUMNS, type InvocationRow } from '../../src/dataset/invocations.js';
+import { TableWriter } from '../../src/dataset/table-writer.js';
 
 const { values } = parseArgs({
   options: {
@@ -68,7 +68,7 @@ function rng(seed: number) {
 }
 
 /** A pool of rows built before timing, reused with a fresh seq and times (the writer's cost only). */
-function rowPool(profile: string, size: number): Row[] {
+function rowPool(profile: string, size: number): InvocationRow[] {
   const r = rng(42);
   const hex = () =>
     Math.floor(r() * 4294967296)
@@ -105,6 +105,15 @@ function rowPool(profile: string, size: number): Row[] {
       requested_duration_ms: Math.round(r() * 1000) / 100,
       requested_memory_mb: 128 * (1 + Math.floor(r() * 4)),
       error: error ? 'application error' : null,
+      failure: error ? 'application' : null,
+      wait_reason: null,
+      billed_ms: null,
+      max_memory_mb: null,
+      cpu_ms: null,
+      attempts: null,
+      invoked_via: 'direct',
+      trigger_activation_id: null,
+      trigger_ms: null,
     };
   });
 }
@@ -133,7 +142,7 @@ async function child(profile: string): Promise<Result> {
       flushMs.push(performance.now() - t);
     };
     const startUs = 1_764_000_000_000_000;
-    const one: Row[] = [pool[0]!];
+    const one: InvocationRow[] = [pool[0]!];
     const cpu0 = process.cpuUsage();
     const caller0 = threadCpuS();
     const t0 = performance.now();

@@ -17,10 +17,14 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { INVOCATIONS_COLUMNS, INVOCATIONS_SCHEMA_VERSION } from '../../src/dataset/invocations.js';
+import {
+  INVOCATIONS_COLUMNS,
+  INVOCATIONS_SCHEMA_VERSION,
+  type InvocationRow,
+} from '../../src/dataset/invocations.js';
 import { hostFacts, MANIFEST_VERSION, type Manifest, writeManifest } from '../../src/dataset/manifest.js';
-import { type Row, TableWriter } from '../../src/dataset/table-writer.js';
-import { TIMELINE_COLUMNS, TIMELINE_SCHEMA_VERSION } from '../../src/dataset/timeline.js';
+import { TableWriter } from '../../src/dataset/table-writer.js';
+import { TIMELINE_COLUMNS, TIMELINE_SCHEMA_VERSION, type TimelineRow } from '../../src/dataset/timeline.js';
 import { actionNames } from '../../src/run/names.js';
 import { plan } from '../../src/schedule/plan.js';
 import { readTrace } from '../../src/trace/read.js';
@@ -89,7 +93,7 @@ export async function writeSyntheticRun(o: SyntheticRunOptions): Promise<{ rows:
   // A standard normal from two uniforms (Box-Muller).
   const z = (seq: number, k: number) =>
     Math.sqrt(-2 * Math.log(1 - u(seq, k))) * Math.cos(2 * Math.PI * u(seq, k + 1));
-  const one: Row[] = [];
+  const one: InvocationRow[] = [];
   outer: for (const b of schedule.batches({ reuse: true })) {
     for (let i = 0; i < b.length; i++) {
       if (n >= o.rows) break outer;
@@ -144,6 +148,7 @@ export async function writeSyntheticRun(o: SyntheticRunOptions): Promise<{ rows:
         http_status: sent ? status : null,
         cold_start: sent ? cold : null,
         wait_ms: sent ? Math.round(u(seq, 7) * 200) / 100 : null,
+        wait_reason: null,
         init_ms: cold ? 85 + Math.round(u(seq, 8) * 100) / 10 : null,
         exec_ms: sent && outcome !== 'timeout' ? durationMs : null,
         activation_id: null,
@@ -163,6 +168,9 @@ export async function writeSyntheticRun(o: SyntheticRunOptions): Promise<{ rows:
         max_memory_mb: null,
         cpu_ms: sent && outcome !== 'timeout' ? durationMs * 0.9 : null,
         attempts: null,
+        invoked_via: sent ? 'direct' : null,
+        trigger_activation_id: null,
+        trigger_ms: null,
       };
       writer.add(one);
       n++;
@@ -181,7 +189,7 @@ export async function writeSyntheticRun(o: SyntheticRunOptions): Promise<{ rows:
     columns: TIMELINE_COLUMNS,
     metadata: metadata(TIMELINE_SCHEMA_VERSION),
   });
-  const timelineRows: Row[] = [];
+  const timelineRows: TimelineRow[] = [];
   for (let s = 0; s <= Math.min(spanS, seconds - 1); s++) {
     timelineRows.push({
       second: s,

@@ -36,6 +36,26 @@ export interface ColumnSpec {
 
 export type CellValue = number | string | boolean | null | undefined;
 
+/** The value a row gives for a column kind: timestamps, int64 and int32 as numbers. */
+export type CellOf<K extends ColumnKind> = K extends 'utf8' ? string : K extends 'bool' ? boolean : number;
+
+/** A row of any table: what a writer of a schema known only as ColumnSpec[] takes. */
+export type AnyRow = Record<string, CellValue>;
+
+/**
+ * The row type of a schema written `[...] as const satisfies readonly ColumnSpec[]`: one key per
+ * column, its kind's TS type, null or undefined allowed where the column is nullable. Every key is
+ * required (a nullable one may be null), so a misspelled or forgotten column is a compile error.
+ * A schema typed only as ColumnSpec[] (its length unknown) gives AnyRow.
+ */
+export type RowOf<C extends readonly ColumnSpec[]> = number extends C['length']
+  ? AnyRow
+  : {
+      -readonly [S in C[number] as S['name']]: S['nullable'] extends true
+        ? CellOf<S['kind']> | null | undefined
+        : CellOf<S['kind']>;
+    };
+
 function arrowType(kind: ColumnKind): DataType {
   switch (kind) {
     case 'int64':

@@ -13,7 +13,7 @@ import { TableWriter } from './table-writer.js';
 /** Bumped whenever a column is added, removed or changes meaning. */
 export const INSTANCE_EVENTS_SCHEMA_VERSION = '1';
 
-export const INSTANCE_EVENTS_COLUMNS: readonly ColumnSpec[] = [
+export const INSTANCE_EVENTS_COLUMNS = [
   { name: 'at', kind: 'timestamp_us', nullable: false, doc: 'when the platform decided it (UTC, µs)' },
   { name: 'instance_id', kind: 'utf8', nullable: false, doc: "the instance (invocations' instance_id)" },
   { name: 'target', kind: 'utf8', nullable: false, doc: 'the action name of its function' },
@@ -35,7 +35,7 @@ export const INSTANCE_EVENTS_COLUMNS: readonly ColumnSpec[] = [
     nullable: false,
     doc: "the instance's memory limit (its size class), MB",
   },
-];
+] as const satisfies readonly ColumnSpec[];
 
 export interface InstanceEventsRecorder {
   /** Stops listening (after a last turn for messages in flight) and writes the table. */

@@ -1,13 +1,12 @@
 import type { InvocationRecord } from '../dispatch/dispatcher.js';
 import { FAILURE_KINDS } from '../platforms/failure.js';
-import type { ColumnSpec } from './columns.js';
-import type { Row } from './table-writer.js';
+import type { ColumnSpec, RowOf } from './columns.js';
 
 /** Bumped whenever a column is added, removed or changes meaning. */
 export const INVOCATIONS_SCHEMA_VERSION = '7';
 
 /** invocations: one row per planned invocation, dropped and cancelled ones included. */
-export const INVOCATIONS_COLUMNS: readonly ColumnSpec[] = [
+export const INVOCATIONS_COLUMNS = [
   {
     name: 'seq',
     kind: 'int64',
@@ -138,10 +137,16 @@ export const INVOCATIONS_COLUMNS: readonly ColumnSpec[] = [
     nullable: true,
     doc: "invoked_via trigger: platform-reported delay from the trigger's activation to the start of the action's, ms",
   },
-];
+] as const satisfies readonly ColumnSpec[];
+
+/** One row of invocations, typed from its schema. */
+export type InvocationRow = RowOf<typeof INVOCATIONS_COLUMNS>;
 
 /** Maps a settled invocation to its row; `names` gives each function's trace id and target. */
-export function invocationRow(record: InvocationRecord, names: readonly { id: string; name: string }[]): Row {
+export function invocationRow(
+  record: InvocationRecord,
+  names: readonly { id: string; name: string }[],
+): InvocationRow {
   const { arrival, result, scheduledAtUs, firedAtUs, phase } = record;
   const sent = result.outcome !== 'dropped' && result.outcome !== 'cancelled';
   const fn = names[arrival.fn]!;

@@ -1,11 +1,12 @@
 import { RecordBatch, type Schema } from 'apache-arrow';
 import { FaasloadError } from '../errors.js';
-import { arrowSchema, type CellValue, type ColumnSpec, ipcStream } from './columns.js';
+import { type AnyRow, arrowSchema, type ColumnSpec, ipcStream, type RowOf } from './columns.js';
 import { BatchStager, stagedBuffers } from './staging.js';
 import type { FromWriter } from './writer-protocol.js';
 import { writerThread } from './writer-thread.js';
 
-export type Row = Record<string, CellValue>;
+/** A row of a table whose schema is known only as ColumnSpec[]; typed schemas give RowOf<schema>. */
+export type Row = AnyRow;
 
 /** k6's Output lifecycle: add() never blocks the caller; close() finishes the table. */
 export interface TableSink<R> {
@@ -21,11 +22,12 @@ export interface TableSummary {
   file: string;
 }
 
-export interface TableWriterOptions {
+export interface TableWriterOptions<C extends readonly ColumnSpec[] = readonly ColumnSpec[]> {
   /** Folder of the run; the table becomes <dir>/<name>.arrows during the run, <name>.parquet after. */
   dir: string;
   name: string;
-  columns: readonly ColumnSpec[];
+  /** The schema; written `as const satisfies readonly ColumnSpec[]`, it types the rows (RowOf). */
+  columns: C;
   /** Key/value metadata written into the schema and the Parquet footer (schema version, run id). */
   metadata?: Record<string, string>;
   /** Rows per Arrow record batch; a batch is also written at least every flushIntervalMs. */
@@ -79,13 +81,15 @@ export const TABLE_WRITER_DEFAULTS = {
  * and by close(); the stream is cut back to its last complete batch, rows added afterwards are
  * counted as lost, and nothing already written is lost.
  */
-export class TableWriter implements TableSink<Row> {
+export class TableWriter<C extends readonly ColumnSpec[] = readonly ColumnSpec[]>
+  implements TableSink<RowOf<C>>
+{
   readonly schema: Schema;
   readonly arrowsPath: string;
   private readonly stager: BatchStager;
   private readonly timer: NodeJS.Timeout;
-  private readonly o: Required<Omit<TableWriterOptions, 'metadata' | 'onError' | 'recovery'>> &
-    TableWriterOptions;
+  private readonly o: Required<Omit<TableWriterOptions<C>, 'metadata' | 'onError' | 'recovery'>> &
+    TableWriterOptions<C>;
   private readonly thread = writerThread();
   private readonly id: number;
   private pending = 0;
@@ -101,7 +105,7 @@ export class TableWriter implements TableSink<Row> {
   /** writable() calls waiting for the pending bytes to fall under the cap. */
   private wakers: (() => void)[] = [];
 
-  constructor(options: TableWriterOptions) {
+  constructor(options: TableWriterOptions<C>) {
     const { waitingMaxPendingBytes, ...defaults } = TABLE_WRITER_DEFAULTS;
     this.o = {
       ...defaults,
@@ -145,7 +149,7 @@ export class TableWriter implements TableSink<Row> {
     return this.failure;
   }
 
-  add(rows: readonly Row[]): void {
+  add(rows: readonly RowOf<C>[]): void {
     this.added += rows.length;
     if (this.failure || this.closed) {
       this.lost += rows.length;
@@ -164,7 +168,7 @@ export class TableWriter implements TableSink<Row> {
    * Runs add()'s path on `rows` and drops them: nothing is counted, staged or written. For a
    * warm-up before the first add() (the JIT compiles the table's appendRow); ignored afterwards.
    */
-  rehearse(rows: readonly Row[]): void {
+  rehearse(rows: readonly RowOf<C>[]): void {
     if (this.added > 0 || this.closed) return;
     const stager = this.stager;
     for (const row of rows) {

@@ -1,6 +1,6 @@
 import { basename, dirname, join } from 'node:path';
-import type { ColumnSpec } from '../dataset/columns.js';
-import { type Row, TableWriter } from '../dataset/table-writer.js';
+import type { ColumnSpec, RowOf } from '../dataset/columns.js';
+import { TableWriter } from '../dataset/table-writer.js';
 import { FaasloadError } from '../errors.js';
 import { type PlanLoad, PlanLoadCounter, planLoad } from '../report/plan-load.js';
 import { fullSeq } from '../schedule/shard.js';
@@ -13,7 +13,7 @@ import {
   type NeedsSettings,
 } from './needs.js';
 
-export const PLAN_COLUMNS: readonly ColumnSpec[] = [
+export const PLAN_COLUMNS = [
   { name: 'seq', kind: 'int64', nullable: false, doc: 'position in the plan, 0-based' },
   { name: 'function', kind: 'utf8', nullable: false, doc: "the trace's function id" },
   { name: 'scheduled_us', kind: 'int64', nullable: false, doc: 'fire time, microseconds from the run start' },
@@ -24,7 +24,10 @@ export const PLAN_COLUMNS: readonly ColumnSpec[] = [
     doc: 'duration asked of the function, ms',
   },
   { name: 'requested_memory_mb', kind: 'float64', nullable: true, doc: 'memory asked of the function, MB' },
-];
+] as const satisfies readonly ColumnSpec[];
+
+/** One row of a written plan, typed from its schema. */
+export type PlanRow = RowOf<typeof PLAN_COLUMNS>;
 
 /** Rows handed to the writer at once. */
 const ROWS_PER_ADD = 8192;
@@ -98,18 +101,24 @@ export async function writeSchedule(options: TracePlanOptions & { out: string })
   const ids = plan.functions.map((f) => f.id);
   // Rows go to the writer ROWS_PER_ADD at a time, in reused objects (add() copies the cells): a
   // plan batch is up to a minute of a day (hundreds of thousands of arrivals).
-  const rows: Row[] = [];
+  const rows: PlanRow[] = [];
   const load = new PlanLoadCounter(plan.spanUs);
   for (const b of plan.batches({ reuse: true })) {
     load.add(b);
     for (let from = 0; from < b.length; from += ROWS_PER_ADD) {
       const to = Math.min(b.length, from + ROWS_PER_ADD);
       for (let i = from; i < to; i++) {
-        rows[i - from] ??= {};
+        rows[i - from] ??= {
+          seq: 0,
+          function: '',
+          scheduled_us: 0,
+          requested_duration_ms: null,
+          requested_memory_mb: null,
+        };
         const row = rows[i - from]!;
         row.seq = fullSeq(b, i);
-        row.function = ids[b.fn[i]!];
-        row.scheduled_us = b.atUs[i];
+        row.function = ids[b.fn[i]!]!;
+        row.scheduled_us = b.atUs[i]!;
         row.requested_duration_ms = Number.isNaN(b.durationMs[i]!) ? null : b.durationMs[i];
         row.requested_memory_mb = Number.isNaN(b.memoryMb[i]!) ? null : b.memoryMb[i];
       }
