@@ -29,6 +29,7 @@ import { constants } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type Dockerode from 'dockerode';
 import type { Pool } from 'undici';
+import { messageOf } from '../../util/message.js';
 import {
   type ActionAnswer,
   type ExitInfo,
@@ -107,10 +108,6 @@ const DEFAULT_API_TIMEOUT_MS = 30_000;
 /** While a removal is in progress elsewhere (409), how often and how long to check for it. */
 const REMOVE_POLL_MS = 100;
 const REMOVE_POLLS = 100;
-
-function messageOf(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
 
 function statusOf(e: unknown): unknown {
   return (e as { statusCode?: unknown }).statusCode;

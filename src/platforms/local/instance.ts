@@ -10,6 +10,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { setPriority } from 'node:os';
 import { Pool } from 'undici';
+import { messageOf } from '../../util/message.js';
 import { ActivationLogs, withoutSentinels } from './logs.js';
 import type { InstanceMemoryLimit } from './memory-limit.js';
 
@@ -149,10 +150,6 @@ export async function postWithin(
 export function describeExit(info: ExitInfo): string {
   if (info.error) return `could not be spawned: ${info.error.message}`;
   return info.signal !== null ? `killed by ${info.signal}` : `exited with code ${info.code}`;
-}
-
-function messageOf(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }
 
 export class Instance {
