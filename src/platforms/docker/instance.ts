@@ -35,7 +35,7 @@ import {
   type ExitInfo,
   InstanceFailure,
   outOfMemoryMessage,
-  postWithin,
+  postToInstance,
   proxyClient,
 } from '../local/instance.js';
 import { ActivationLogs, withoutSentinels } from '../local/logs.js';
@@ -439,26 +439,19 @@ export class DockerInstance {
     timeoutMs: number,
     signal: AbortSignal,
   ): Promise<ActionAnswer> {
-    const client = this.client;
-    if (!client) throw new InstanceFailure('transport', `POST ${path}: the instance is not ready`);
-    if (this.exitInfo) throw this.exitFailure(path, this.exitInfo);
-    let onStop: ((info: DockerExitInfo) => void) | undefined;
-    const stoppedFirst = new Promise<never>((_, reject) => {
-      onStop = (info) => reject(this.exitFailure(path, info));
-      this.stopListeners.add(onStop);
-    });
-    stoppedFirst.catch(() => undefined);
-    try {
-      // A dropped connection is most often the container dying (e.g. OOM): report the stop if it follows.
-      return await postWithin(client, path, payload, timeoutMs, signal, stoppedFirst, async () => {
-        const info =
-          this.exitInfo ??
-          (await Promise.race([stoppedFirst.catch(() => this.exitInfo), delay(STOP_SETTLE_MS)]));
-        return info && this.exitFailure(path, info);
-      });
-    } finally {
-      if (onStop) this.stopListeners.delete(onStop);
-    }
+    return postToInstance(
+      {
+        client: this.client,
+        ended: () => this.exitInfo,
+        endListeners: this.stopListeners,
+        failure: (p, info) => this.exitFailure(p, info),
+        settleMs: STOP_SETTLE_MS,
+      },
+      path,
+      payload,
+      timeoutMs,
+      signal,
+    );
   }
 
   private exitFailure(path: string, info: DockerExitInfo): InstanceFailure {
