@@ -21,7 +21,9 @@ import { FaasloadError } from '../../errors.js';
 import type { Arrival } from '../../schedule/types.js';
 import { epochUs } from '../../util/time.js';
 import { VERSION } from '../../version.js';
+import { excerpt, keepErrorExcerpt } from '../http/excerpt.js';
 import { closePools, exchange, type Reply, unansweredResult } from '../http/exchange.js';
+import { invocationPayload } from '../payload.js';
 import type { FunctionSpec, InvocationResult, PlatformAdapter } from '../types.js';
 import { knativeService, serviceYaml } from './manifest.js';
 import {
@@ -29,9 +31,6 @@ import {
   type ResolvedKnativeOptions,
   resolveKnativeOptions,
 } from './options.js';
-
-/** Bytes of an error answer kept for the message. */
-const EXCERPT_BYTES = 512;
 
 export class KnativePlatform implements PlatformAdapter {
   readonly kind = 'knative';
@@ -129,7 +128,7 @@ export class KnativePlatform implements PlatformAdapter {
         const why =
           code === 'ENOENT'
             ? `${this.options.kubectl} was not found (install kubectl or give its path)`
-            : `${this.options.kubectl} ${args.join(' ')} failed: ${stderr.trim().slice(0, 300) || error.message}`;
+            : `${this.options.kubectl} ${args.join(' ')} failed: ${excerpt(stderr) || error.message}`;
         reject(new FaasloadError('E_PLATFORM', `${what}: ${why}`));
       });
     });
@@ -140,12 +139,7 @@ export class KnativePlatform implements PlatformAdapter {
     if (this.closed)
       return { outcome: 'error', sentAtUs: now, endedAtUs: now, error: 'the knative platform was torn down' };
     const o = this.options;
-    const body = JSON.stringify({
-      ...arrival.params,
-      seq: arrival.seq,
-      durationMs: arrival.durationMs ?? null,
-      memoryMb: arrival.memoryMb ?? null,
-    });
+    const body = invocationPayload(arrival);
     const reply = await exchange(
       this.pool,
       {
@@ -161,7 +155,7 @@ export class KnativePlatform implements PlatformAdapter {
       },
       o.invokeTimeoutMs,
       signal,
-      (status) => (status >= 200 && status < 300 ? 0 : EXCERPT_BYTES),
+      keepErrorExcerpt,
     );
     return this.resultOf(reply, fn);
   }
@@ -179,7 +173,7 @@ export class KnativePlatform implements PlatformAdapter {
     if (instance) result.instanceId = instance;
     if (reply.status < 200 || reply.status >= 300) {
       result.outcome = 'error';
-      const text = reply.body.trim().slice(0, 300);
+      const text = excerpt(reply.body);
       result.error = `HTTP ${reply.status}${text ? `: ${text}` : ''}`;
     }
     return result;

@@ -25,7 +25,9 @@ import type { Arrival } from '../../schedule/types.js';
 import { onAbort } from '../../util/abort.js';
 import { epochUs } from '../../util/time.js';
 import { VERSION } from '../../version.js';
+import { excerpt, keepErrorExcerpt } from '../http/excerpt.js';
 import { closePools, exchange, type Reply, unansweredResult } from '../http/exchange.js';
+import { invocationPayload } from '../payload.js';
 import type { FunctionSpec, InvocationResult, PlatformAdapter } from '../types.js';
 import {
   type OpenFaasPlatformOptions,
@@ -134,7 +136,7 @@ export class OpenFaasPlatform implements PlatformAdapter {
         ? `cannot reach the OpenFaaS gateway at ${this.address}: ${reply.message}`
         : reply.status === 401
           ? `the OpenFaaS gateway at ${this.address} refused the credentials (HTTP 401): check --openfaas-user and the password`
-          : `OpenFaaS gateway at ${this.address}: HTTP ${reply.status}: ${reply.body.trim().slice(0, 300)}`;
+          : `OpenFaaS gateway at ${this.address}: HTTP ${reply.status}: ${excerpt(reply.body)}`;
     return new FaasloadError('E_PLATFORM', this.redact(`${what}: ${text}`));
   }
 
@@ -283,16 +285,11 @@ export class OpenFaasPlatform implements PlatformAdapter {
         path,
         method: 'POST',
         headers,
-        body: JSON.stringify({
-          ...arrival.params,
-          seq: arrival.seq,
-          durationMs: arrival.durationMs ?? null,
-          memoryMb: arrival.memoryMb ?? null,
-        }),
+        body: invocationPayload(arrival),
       },
       o.invokeTimeoutMs,
       signal,
-      (status) => (status >= 200 && status < 300 ? 0 : 512),
+      keepErrorExcerpt,
     );
     if (reply.kind !== 'answer') return unansweredResult(reply, `POST ${this.address}${path}`);
     const { sentAtUs } = reply;
@@ -305,7 +302,7 @@ export class OpenFaasPlatform implements PlatformAdapter {
     const callId = reply.headers['x-call-id'];
     if (callId) result.activationId = callId;
     if (reply.status < 200 || reply.status >= 300) {
-      const text = reply.body.trim().slice(0, 300);
+      const text = excerpt(reply.body);
       return { ...result, outcome: 'error', error: `HTTP ${reply.status}${text ? `: ${text}` : ''}` };
     }
     if (!asyncCall) {
@@ -328,7 +325,7 @@ export class OpenFaasPlatform implements PlatformAdapter {
     if (cb.durationMs !== undefined) result.execMs = cb.durationMs;
     if (cb.status < 200 || cb.status >= 300) {
       result.outcome = 'error';
-      const text = cb.body.trim().slice(0, 300);
+      const text = excerpt(cb.body);
       result.error = `function status ${cb.status}${text ? `: ${text}` : ''}`;
     }
     return result;
