@@ -10,6 +10,7 @@
  * Starting an engine is not done here: scripts/ensure-docker.sh does that, as root, once.
  */
 import Dockerode from 'dockerode';
+import { messageOf } from '../../util/message.js';
 import { INSTANCE_LABEL_VALUE, kindFilter, OWNER_LABEL } from './labels.js';
 
 /** How long detectEngine() waits for each answer by default. */
@@ -29,10 +30,6 @@ export type EngineInfo =
 
 export function connectDocker(options?: Dockerode.DockerOptions): Dockerode {
   return new Dockerode(options);
-}
-
-function messageOf(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }
 
 /** dockerode 5 takes {abortSignal} on these calls; @types/dockerode (written for 4) does not say so. */

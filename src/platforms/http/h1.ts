@@ -18,6 +18,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import { onAbort } from '../../util/abort.js';
+import { messageOf } from '../../util/message.js';
 import { epochUs } from '../../util/time.js';
 import { CLOSE_GRACE_MS, describe, type Exchange, type Reply, type Sender } from './exchange.js';
 
@@ -492,7 +493,7 @@ class Conn {
       const p = this.busy;
       this.busy = undefined;
       this.socket.destroy();
-      if (p) this.pool.lost(this, p, `malformed answer: ${(e as Error).message}`, true);
+      if (p) this.pool.lost(this, p, `malformed answer: ${messageOf(e)}`, true);
     }
   }
 

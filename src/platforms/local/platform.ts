@@ -26,6 +26,7 @@ import { performance } from 'node:perf_hooks';
 import { FaasloadError } from '../../errors.js';
 import { SYNTHETIC_ACTION_CODE, SYNTHETIC_ACTION_MAIN } from '../../runtime/synthetic.js';
 import type { Arrival } from '../../schedule/types.js';
+import { messageOf } from '../../util/message.js';
 import { epochUs } from '../../util/time.js';
 import { invocationValue } from '../../workload/binding.js';
 import { reportedCpuMs } from '../action-usage.js';
@@ -129,10 +130,6 @@ export interface LocalPlatformStats {
 function exitReason(info: ExitInfo): string {
   if (info.error) return `could not start: ${info.error.message}`;
   return info.signal !== null ? `killed by ${info.signal}` : `exited with code ${String(info.code)}`;
-}
-
-function messageOf(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }
 
 /** timeout → 'timeout'; an abort before /run was sent → 'cancelled' (the function never ran); else 'error'. */

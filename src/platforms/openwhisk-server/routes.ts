@@ -9,6 +9,7 @@
  * Called by the HTTP server for every request; handlers never throw (a bug answers 500).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { messageOf } from '../../util/message.js';
 import type { LocalFunctionSpec, LocalPlatform } from '../local/platform.js';
 import { ALARM_FEEDS, ALARMS_NAMESPACE, ALARMS_PACKAGE, AlarmFeeds } from './alarms.js';
 import {
@@ -91,10 +92,6 @@ type Reply = { status: number; body: unknown; headers?: Record<string, string>; 
 
 function isDict(x: unknown): x is Dict {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
-}
-
-function messageOf(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }
 
 function send(res: ServerResponse, reply: Reply): void {
