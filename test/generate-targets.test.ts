@@ -89,6 +89,13 @@ async function largeThenSmall(runtime: 'process' | 'docker'): Promise<void> {
     Number(small!.peak_rss_delta_bytes) < 8 * 1024 * 1024,
     `small delta ${small!.peak_rss_delta_bytes}`,
   );
+  if (runtime === 'process' && process.getuid?.() === 0) {
+    // As root each instance has its own memory cgroup: its peak is reset per execution too.
+    const [cgLarge, cgSmall] = [Number(large!.cgroup_peak_bytes), Number(small!.cgroup_peak_bytes)];
+    assert.ok(cgLarge > LARGE, `cgroup peak of the large execution ${large!.cgroup_peak_bytes}`);
+    assert.ok(cgSmall > 0 && cgSmall < cgLarge - 0.8 * LARGE, `cgroup peaks ${cgSmall} vs ${cgLarge}`);
+  }
+  if (runtime === 'docker') assert.equal(small!.cgroup_peak_bytes, null, 'no cgroup peak on docker');
   for (const row of [large!, small!]) {
     assert.ok(Number(row.function_ms) > 0);
     assert.ok(Number(row.cpu_user_us) + Number(row.cpu_system_us) > 0);
