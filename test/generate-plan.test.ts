@@ -148,6 +148,20 @@ describe('the plan schema', () => {
   });
 });
 
+describe('the worked example of docs/generate.md', () => {
+  test('its plan is valid: 6 functions x 100 distinct inputs x 2 settings, every (input, setting) once', async () => {
+    const { plan } = await readGeneratePlan(join(REPO_ROOT, 'docs', 'generate-example', 'plan.yaml'));
+    const all = [...executions(plan)];
+    assert.equal(all.length, 1200);
+    for (const [fn, f] of plan.functions.entries()) {
+      const mine = all.filter((e) => e.fn === fn);
+      assert.equal(new Set(mine.map((e) => e.inputIndex)).size, 100, f.name);
+      assert.equal(new Set(mine.map((e) => `${e.inputIndex} ${e.setting}`)).size, 200, f.name);
+    }
+    assert.equal(plan.functions.at(-1)!.source.kind, 'folder');
+  });
+});
+
 describe('typed parameters and inputs', () => {
   test('parameters become typed columns: catalog types, user types from their values', () => {
     const plan = parseGeneratePlan(

@@ -18,7 +18,8 @@ import { executions } from '../src/generate/executions.js';
 import { parseGeneratePlan } from '../src/generate/plan.js';
 import { generate } from '../src/generate/run.js';
 import { type OpenWhiskServer, startOpenWhiskServer } from '../src/platforms/openwhisk-server/index.js';
-import { dockerEngine } from './helpers/cannot-run.js';
+import { dockerEngine, need } from './helpers/cannot-run.js';
+import { readParquetTable, rowsOf } from './helpers/parquet.js';
 import { REPO_ROOT } from './helpers/paths.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'faasload-generate-targets-'));
@@ -88,6 +89,13 @@ async function largeThenSmall(runtime: 'process' | 'docker'): Promise<void> {
     Number(small!.peak_rss_delta_bytes) < 8 * 1024 * 1024,
     `small delta ${small!.peak_rss_delta_bytes}`,
   );
+  if (runtime === 'process' && process.getuid?.() === 0) {
+    // As root each instance has its own memory cgroup: its peak is reset per execution too.
+    const [cgLarge, cgSmall] = [Number(large!.cgroup_peak_bytes), Number(small!.cgroup_peak_bytes)];
+    assert.ok(cgLarge > LARGE, `cgroup peak of the large execution ${large!.cgroup_peak_bytes}`);
+    assert.ok(cgSmall > 0 && cgSmall < cgLarge - 0.8 * LARGE, `cgroup peaks ${cgSmall} vs ${cgLarge}`);
+  }
+  if (runtime === 'docker') assert.equal(small!.cgroup_peak_bytes, null, 'no cgroup peak on docker');
   for (const row of [large!, small!]) {
     assert.ok(Number(row.function_ms) > 0);
     assert.ok(Number(row.cpu_user_us) + Number(row.cpu_system_us) > 0);
@@ -149,6 +157,37 @@ functions:
     assert.equal(new Set(rows.map((x) => x.input_id)).size, 3);
     assert.ok(rows.every((x) => Number(x.function_ms) > 0 && Number(x.peak_rss_bytes) > 0));
     assert.ok(rows.every((x) => x.input_sampling === 'distinct'));
+  });
+});
+
+describe('--monitor perf: the counters of each execution', {
+  skip: (await need('perf', 'GENERATE WITH PERF COUNTERS')) ?? false,
+  timeout: 300_000,
+}, () => {
+  test("invocation_counters holds each execution's counter deltas, joined by activation_id", async () => {
+    const planPath = join(dir, 'perf.yaml');
+    writeFileSync(
+      planPath,
+      'functions:\n  - { name: hash, runs: 4, inputs: { count: 4, distinct: true, size: { range_int: [65536, 1048576] } } }\n',
+    );
+    const out = join(dir, 'perf');
+    const r = await generate({
+      planPath,
+      out,
+      platformOptions: { runtime: 'process' },
+      monitor: { monitors: 'perf' },
+    });
+    assert.equal(r.status, 'complete');
+    const rows = await readRows(out);
+    const counters = rowsOf(
+      await readParquetTable(join(out, 'monitors', 'session-0001', 'invocation_counters.parquet')),
+    );
+    for (const x of rows) {
+      const mine = counters.filter((c) => c.activation_id === x.activation_id);
+      const clock = mine.find((c) => c.event === 'task-clock');
+      assert.ok(clock, `execution ${x.index} has its task-clock`);
+      assert.ok(Number(clock.value) > 0 && mine.every((c) => c.instance_id === x.instance_id));
+    }
   });
 });
 

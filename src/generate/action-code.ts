@@ -9,8 +9,10 @@
  * - peakRssBytes: the process's peak resident set during the call. Before the call the wrapper
  *   runs a full garbage collection, array buffers swept inside it (V8's
  *   --no-concurrent-array-buffer-sweeping, set in the instance), so that the garbage of earlier
- *   executions is not counted (outside the measured window); then resets the kernel's peak (echo 5 > /proc/self/clear_refs, Linux >=
- *   4.0); after, getrusage's ru_maxrss is that execution's peak (peakRssMethod 'reset'). Where
+ *   executions is not counted (outside the measured window; one runs after the call too, so
+ *   that the platform's reset of the instance cgroup's peak before the next /run starts clean);
+ *   then it resets the kernel's peak (echo 5 > /proc/self/clear_refs, Linux >= 4.0); after,
+ *   getrusage's ru_maxrss is that execution's peak (peakRssMethod 'reset'). Where
  *   the reset is refused, the peak is known only when the call raised the process's peak
  *   ('raised'), else null ('unknown'). peakRssDeltaBytes: that peak minus the resident set at the
  *   call's start.
@@ -25,8 +27,7 @@
  *
  * A user function's input is made inside the action from (seed, size) by the catalog's
  * generators (workload/prelude.ts), so that no input crosses HTTP and the bytes equal the
- * dataset's input id; main gets `{...params, input: {kind, id, seed, size, sizeBytes, shape,
- * data}}` where data is a Buffer (bytes, text, records: JSON text), RGBA pixels (image) or
+ * dataset's input id; main gets `{...params, input: {kind, seed, size, sizeBytes, shape, data}}` where data is a Buffer (bytes, text, records: JSON text), RGBA pixels (image) or
  * {a, b} Float64Arrays (matrices).
  */
 import { PRELUDE_JS } from '../workload/prelude.js';
@@ -81,6 +82,9 @@ const __faasloadMeasure = (() => {
     const cpu = process.cpuUsage(cpu0);
     const ru1 = process.resourceUsage();
     const io1 = readIo();
+    // And after: what this execution leaves is freed before the platform resets the instance
+    // cgroup's peak for the next one (which happens before the next /run reaches this code).
+    if (gc) gc();
     const raised = ru1.maxRSS > ru0.maxRSS;
     const peak = reset || raised ? ru1.maxRSS * 1024 : null;
     return {

@@ -15,8 +15,11 @@ import { join } from 'node:path';
 import type { ColumnSpec } from '../dataset/columns.js';
 import { arrowsToParquet } from '../dataset/parquet.js';
 import { parquetBatches } from '../dataset/parquet-read.js';
+import { INVOCATION_COUNTERS_COLUMNS, PERF_SCHEMA_VERSION } from '../dataset/perf-tables.js';
 import { TableWriter } from '../dataset/table-writer.js';
 import { FaasloadError } from '../errors.js';
+import { joinCounters } from '../monitor/perf-invocations.js';
+import { type ActivationWindow, activationWindow } from '../monitor/perf-join.js';
 import { type RunningMonitors, startMonitors } from '../monitor/run.js';
 import { type MonitorOptions, resolveMonitorConfig } from '../monitor/set.js';
 import { createPlatform, type PlatformOptions } from '../platforms/registry.js';
@@ -122,6 +125,8 @@ export async function generate(o: GenerateOptions): Promise<GenerateResult> {
   const warnings: string[] = [];
   const monitorTables: string[] = [];
   let monitors: RunningMonitors | undefined;
+  // Each written execution's window on its instance, for the perf counters of that execution.
+  const windows: ActivationWindow[] = [];
   const writer = new TableWriter({
     dir: partsDir,
     name: `part-${String(session).padStart(4, '0')}`,
@@ -202,6 +207,15 @@ export async function generate(o: GenerateOptions): Promise<GenerateResult> {
             r,
           ),
         ]);
+        const w = activationWindow({
+          activationId: r.activationId ?? null,
+          instanceId: r.instanceId ?? null,
+          target: specs[t.fn]!.name,
+          sentUs: r.sentAtUs,
+          endedUs: r.endedAtUs,
+          execMs: r.execMs ?? null,
+        });
+        if (w) windows.push(w);
         await writer.writable();
         rows++;
         doneCount++;
@@ -217,6 +231,15 @@ export async function generate(o: GenerateOptions): Promise<GenerateResult> {
       try {
         const { tables } = await monitors.stop();
         for (const t of Object.values(tables)) monitorTables.push(join('monitors', sessionName, t.file));
+        if (tables.counters) {
+          const file = await executionCounters(
+            join(o.out, 'monitors', sessionName),
+            sessionName,
+            windows,
+            warnings,
+          );
+          if (file) monitorTables.push(join('monitors', sessionName, file));
+        }
       } catch (e) {
         warnings.push(`monitors: ${(e as Error).message}`);
       }
@@ -240,6 +263,40 @@ export async function generate(o: GenerateOptions): Promise<GenerateResult> {
     errors,
   });
   return { out: o.out, session, status, total: order.length, rows, done: doneCount, errors };
+}
+
+/**
+ * With the perf monitor: each execution's counters (the deltas of its instance's counters over
+ * its execution window, monitor/perf-join.ts) as invocation_counters.parquet beside counters,
+ * joined to executions by activation_id. Never throws: a failure is a warning.
+ */
+async function executionCounters(
+  dir: string,
+  sessionName: string,
+  windows: readonly ActivationWindow[],
+  warnings: string[],
+): Promise<string | undefined> {
+  const writer = new TableWriter({
+    dir,
+    name: 'invocation_counters',
+    columns: INVOCATION_COUNTERS_COLUMNS,
+    metadata: { 'faasload.schema_version': PERF_SCHEMA_VERSION, 'faasload.run_id': sessionName },
+  });
+  try {
+    const counts = await joinCounters(join(dir, 'counters.parquet'), windows, (row) =>
+      writer.add([{ ...row }]),
+    );
+    if (counts.uncovered > 0) {
+      warnings.push(
+        `invocation_counters: ${counts.uncovered} (execution, event) pairs left out: their window was not wholly counted`,
+      );
+    }
+    return (await writer.close()).file;
+  } catch (e) {
+    await writer.close().catch(() => undefined);
+    warnings.push(`invocation_counters not written: ${(e as Error).message}`);
+    return undefined;
+  }
 }
 
 /** Catalog and folder functions need a platform faasload deploys code to; `action:` ones a real one. */

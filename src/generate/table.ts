@@ -12,7 +12,7 @@ import type { InvocationResult } from '../platforms/types.js';
 import type { ParamValue } from '../workload/types.js';
 import type { Execution } from './executions.js';
 import type { GeneratePlan } from './plan.js';
-import { actionAnswerOf, type CarriesActionAnswer, targetsOf } from './targets.js';
+import { actionAnswerOf, type CarriesActionAnswer, type CarriesCgroupPeak, targetsOf } from './targets.js';
 
 export const EXECUTIONS_SCHEMA_VERSION = '2';
 
@@ -81,6 +81,12 @@ export const EXECUTIONS_COLUMNS: readonly ColumnSpec[] = [
     'peak_rss_bytes minus the resident memory at the call start, bytes',
   ),
   c('peak_rss_method', 'utf8', true, 'reset (exact), raised (the call raised the peak) or unknown'),
+  c(
+    'cgroup_peak_bytes',
+    'int64',
+    true,
+    "embedded platform, process runtime with a memory cgroup per instance: the cgroup's peak charge during this execution (reset before it), bytes",
+  ),
   c('minor_faults', 'int64', true, 'minor page faults of the call'),
   c('major_faults', 'int64', true, 'major page faults of the call'),
   c('voluntary_ctx_switches', 'int64', true, 'voluntary context switches of the call'),
@@ -127,7 +133,7 @@ export function executionRow(
   e: Execution,
   fn: { tenant: string; platform: string },
   session: number,
-  r: InvocationResult & CarriesActionAnswer,
+  r: InvocationResult & CarriesActionAnswer & CarriesCgroupPeak,
 ): Row {
   const f = plan.functions[e.fn]!;
   const t = targetsOf(r.outcome === 'ok' ? actionAnswerOf(r) : undefined);
@@ -168,6 +174,7 @@ export function executionRow(
     cpu_system_us: t.cpuSystemUs ?? null,
     peak_rss_bytes: t.peakRssBytes ?? null,
     peak_rss_delta_bytes: t.peakRssDeltaBytes ?? null,
+    cgroup_peak_bytes: r.outcome === 'ok' ? (r.cgroupPeakBytes ?? null) : null,
     peak_rss_method: t.peakRssMethod ?? null,
     minor_faults: t.minorFaults ?? null,
     major_faults: t.majorFaults ?? null,

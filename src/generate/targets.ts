@@ -17,6 +17,15 @@ export interface CarriesActionAnswer {
   result?: unknown;
 }
 
+/**
+ * The optional capability of an embedded platform's result: the peak of the instance's memory
+ * cgroup during the execution (LocalInvocationResult.cgroupPeakBytes; the process runtime with a
+ * cgroup per instance).
+ */
+export interface CarriesCgroupPeak {
+  cgroupPeakBytes?: number;
+}
+
 type Dict = Record<string, unknown>;
 const isDict = (x: unknown): x is Dict => typeof x === 'object' && x !== null && !Array.isArray(x);
 

@@ -11,6 +11,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { setPriority } from 'node:os';
 import { Pool } from 'undici';
 import { messageOf } from '../../util/message.js';
+import type { ExecutionMemoryPeak } from './execution-peak.js';
 import { ActivationLogs, withoutSentinels } from './logs.js';
 import type { InstanceMemoryLimit } from './memory-limit.js';
 
@@ -219,6 +220,7 @@ export class Instance {
   private stderrTail = '';
   private killing = false;
   private readonly memoryLimitMb: number | undefined;
+  readonly executionPeak: ExecutionMemoryPeak | undefined;
 
   constructor(options: InstanceOptions) {
     this.id = options.id;
@@ -229,6 +231,7 @@ export class Instance {
     // The children get an empty environment apart from PATH: the action's env comes from /init.
     const memory = options.memory;
     this.memoryLimitMb = memory ? options.memoryLimitMb : undefined;
+    this.executionPeak = memory?.peak;
     const command = { command: options.nodePath, args: [options.proxyPath, '--port', '0'] };
     const { command: file, args } = memory ? memory.wrap(command.command, command.args) : command;
     this.child = spawn(file, args, {

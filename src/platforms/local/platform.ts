@@ -67,6 +67,8 @@ export interface LocalInvocationResult extends ActionInvocationResult {
   containerId?: string;
   /** The action's output during this activation, OpenWhisk-style lines (see ./logs.ts). */
   logs?: string[];
+  /** Peak of the instance's memory cgroup during this /run, bytes (see ./execution-peak.ts). */
+  cgroupPeakBytes?: number;
 }
 
 export type FailureStage = 'wait' | 'start' | 'init' | 'run';
@@ -466,6 +468,9 @@ export class LocalPlatform implements ReturnsActionResults, AnnouncesInstances, 
       // Epoch milliseconds as a string, as OpenWhisk's invoker sends it.
       deadline: String(Date.now() + timeoutMs),
     };
+    // The cgroup's peak starts again for this execution, when it is the instance's only one.
+    const peak = this.concurrencyOf(fn.name) === 1 ? instance.executionPeak : undefined;
+    const peakReset = peak?.reset() === true;
     const runAt = performance.now();
     let answer: ActionAnswer;
     try {
@@ -493,6 +498,8 @@ export class LocalPlatform implements ReturnsActionResults, AnnouncesInstances, 
       ...(instance.containerId !== undefined ? { containerId: instance.containerId } : {}),
       httpStatus: answer.status,
     });
+    const peakBytes = peakReset ? peak?.readBytes() : undefined;
+    if (peakBytes !== undefined) result.cgroupPeakBytes = peakBytes;
 
     // Claimed before the instance is released, so that the next activation's log comes after.
     const logs = this.logsOf(instance, fn, LOG_WAIT_MS);

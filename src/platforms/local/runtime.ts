@@ -6,6 +6,7 @@
 import type Dockerode from 'dockerode';
 import { FaasloadError } from '../../errors.js';
 import type { DockerInstance } from '../docker/instance.js';
+import type { ExecutionMemoryPeak } from './execution-peak.js';
 import { type ActionAnswer, type ExitInfo, Instance } from './instance.js';
 import type { ActivationLogs } from './logs.js';
 import { createMemoryLimiter, type MemoryLimiter } from './memory-limit.js';
@@ -21,6 +22,8 @@ export interface FunctionInstance {
   readonly alive: boolean;
   /** The action's output, cut into one log per activation. */
   readonly logs: ActivationLogs;
+  /** Its memory cgroup's peak, reset per execution, where it has a cgroup of its own. */
+  readonly executionPeak?: ExecutionMemoryPeak | undefined;
   /** Settles (never rejects) once the instance is gone, whoever ended it. */
   readonly exited: Promise<ExitInfo>;
   ready(timeoutMs: number, signal: AbortSignal): Promise<void>;
