@@ -48,13 +48,13 @@ const arrival = { seq: 0, fn: 0, atUs: 0 };
 
 test('which failures are retried: throttling, unavailable, connections; never timeouts or app errors', () => {
   const r = (x: object) => ({ sentAtUs: 0, endedAtUs: 0, ...x }) as never;
-  assert.equal(retryable(r({ outcome: 'error', httpStatus: 429 })), true);
-  assert.equal(retryable(r({ outcome: 'error', httpStatus: 503 })), true);
-  assert.equal(retryable(r({ outcome: 'error', error: 'ECONNRESET' })), true);
-  assert.equal(retryable(r({ outcome: 'error', httpStatus: 502 })), false);
-  assert.equal(retryable(r({ outcome: 'error', httpStatus: 404 })), false);
-  assert.equal(retryable(r({ outcome: 'timeout' })), false);
-  assert.equal(retryable(r({ outcome: 'error', error: 'aborted' })), false);
+  assert.equal(retryable(r({ outcome: 'error', httpStatus: 429, failure: 'capacity' })), true);
+  assert.equal(retryable(r({ outcome: 'error', httpStatus: 503, failure: 'capacity' })), true);
+  assert.equal(retryable(r({ outcome: 'error', failure: 'connect', error: 'ECONNRESET' })), true);
+  assert.equal(retryable(r({ outcome: 'error', httpStatus: 502, failure: 'application' })), false);
+  assert.equal(retryable(r({ outcome: 'error', httpStatus: 404, failure: 'not_found' })), false);
+  assert.equal(retryable(r({ outcome: 'timeout', failure: 'timeout' })), false);
+  assert.equal(retryable(r({ outcome: 'error', failure: 'aborted', error: 'aborted' })), false);
   assert.equal(retryable(r({ outcome: 'ok', httpStatus: 200 })), false);
 });
 

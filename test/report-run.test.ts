@@ -28,7 +28,7 @@ import { naiveCsv } from './helpers/trace-fixtures.js';
  * 1   fa     1000  1002  1022  ok        false fa-1   2 ms, 20 ms
  * 2   fa     2000  2003  2033  ok        false fa-1   3 ms, 30 ms
  * 3   fa     3000  3004  4004  timeout   false fa-1   4 ms, 1000 ms
- * 4   fb     500   501   541   error 502 true  fb-1   1 ms, 40 ms
+ * 4   fb     500   501   541   error 502 true  fb-1   1 ms, 40 ms (failure application)
  * 5   fb     1500  -     -     dropped   null  -
  * plus process_samples of fa-1 (CPU 0, 0.5, 1.5 s; memory 10, 20, 30 MiB at 0, 1, 2 s) and
  * host_samples (user/system/idle ms: 0/0/0, 500/100/1400, 800/200/3000; available 600, 500, 400 MiB of 1000).
@@ -73,6 +73,7 @@ async function makeRun(dir: string, runId: string): Promise<void> {
       latency_us: [new Int64(), [10_000n, 20_000n, 30_000n, 1_000_000n, 40_000n, null]],
       latency_from_schedule_us: [new Int64(), [11_000n, 22_000n, 33_000n, 1_004_000n, 41_000n, null]],
       outcome: [new Utf8(), ['ok', 'ok', 'ok', 'timeout', 'error', 'dropped']],
+      failure: [new Utf8(), [null, null, null, 'timeout', 'application', 'dropped']],
       http_status: [new Int32(), [200, 200, 200, null, 502, null]],
       cold_start: [new Bool(), [true, false, false, false, true, null]],
       exec_ms: [new Float64(), [9, 19, 29, null, 39, null]],
@@ -125,6 +126,7 @@ const ALL_FIGURES = [
   'lateness-cdf',
   'latency-cdf',
   'cold-start-share',
+  'latency-breakdown',
   'instance-invocations',
   'instance-cpu',
   'instance-memory',
@@ -205,6 +207,22 @@ describe('faasload report on a hand-made run', () => {
       ],
     );
 
+    // Sent rows with exec_ms (no wait_ms, init_ms columns: 0): seq 0 and 4 in second 0 (exec 9
+    // and 39, latency 1 ms more each), 1 in second 1 (19), 2 in second 2 (29); seq 3 has none.
+    const breakdown = (await fig('latency-breakdown')).map((x) => [Number(x.second), x.part, Number(x.ms)]);
+    assert.deepEqual(
+      breakdown.filter((x) => x[1] === 'exec' || x[1] === 'other'),
+      [
+        [0, 'exec', 24],
+        [0, 'other', 1],
+        [1, 'exec', 19],
+        [1, 'other', 1],
+        [2, 'exec', 29],
+        [2, 'other', 1],
+      ],
+    );
+    assert.ok(breakdown.filter((x) => x[1] === 'wait' || x[1] === 'init').every((x) => x[2] === 0));
+
     const cpu = (await fig('instance-cpu')).filter((x) => x.instance === 'fa-1');
     assert.deepEqual(
       cpu.map((x) => [Number(x.second), Number(x.cores)]),
@@ -245,8 +263,25 @@ describe('faasload report on a hand-made run', () => {
     assert.equal(s.coldShare, 0.4);
     assert.deepEqual(s.latenessUs, { p50: 2000, p90: 4000, p99: 4000, p999: 4000, max: 4000 });
     assert.equal(s.latencyUs!.max, 1_000_000);
+    // 96 ms of exec and 4 ms of other over 4 rows.
+    assert.deepEqual(s.latencyBreakdown, {
+      invocations: 4,
+      shares: { wait: 0, init: 0, exec: 0.96, other: 0.04 },
+      meanMs: { wait: 0, init: 0, exec: 24, other: 1 },
+    });
+    assert.match(r.text, /latency share wait \/ init \/ exec \/ other\s+0\.0% \/ 0\.0% \/ 96\.0% \/ 4\.0%/);
     assert.match(r.text, /planned\s+6/);
     assert.match(r.text, /cold starts\s+2 \(40\.0% of sent\)/);
+    // Failures broken down by kind (the failure column), in the kinds' order.
+    assert.deepEqual(s.failureKinds, { timeout: 1, application: 1, dropped: 1 });
+    assert.deepEqual(
+      [...r.text.matchAll(/^failure: (\w+)\s+(\d+)$/gm)].map((m) => [m[1], Number(m[2])]),
+      [
+        ['timeout', 1],
+        ['application', 1],
+        ['dropped', 1],
+      ],
+    );
 
     const html = await readFile(r.html, 'utf8');
     assertSelfContained(html);

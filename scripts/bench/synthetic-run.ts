@@ -151,6 +151,14 @@ export async function writeSyntheticRun(o: SyntheticRunOptions): Promise<{ rows:
         requested_duration_ms: durationMs,
         requested_memory_mb: memoryMb,
         error: outcome === 'ok' ? null : outcome === 'error' ? 'application error' : outcome,
+        failure:
+          outcome === 'ok'
+            ? null
+            : outcome === 'error'
+              ? status === 502
+                ? 'application'
+                : 'platform'
+              : outcome,
         billed_ms: null,
         max_memory_mb: null,
         cpu_ms: sent && outcome !== 'timeout' ? durationMs * 0.9 : null,

@@ -9,7 +9,7 @@ export function wrapperFlags<T>(y: Argv<T>) {
       type: 'number',
       default: 0,
       describe:
-        'Send a failed invocation again, up to N times, when it failed in a retryable way (429, 503, 504, a failed connection); its attempts are in the dataset',
+        'Send a failed invocation again, up to N times, when it failed in a retryable way (failure capacity: 429, 503, 504; or connect: a failed connection); its attempts are in the dataset',
       group: 'Platform:',
     },
     'retry-backoff': {

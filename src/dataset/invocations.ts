@@ -1,9 +1,10 @@
 import type { InvocationRecord } from '../dispatch/dispatcher.js';
+import { FAILURE_KINDS } from '../platforms/failure.js';
 import type { ColumnSpec } from './columns.js';
 import type { Row } from './table-writer.js';
 
 /** Bumped whenever a column is added, removed or changes meaning. */
-export const INVOCATIONS_SCHEMA_VERSION = '6';
+export const INVOCATIONS_SCHEMA_VERSION = '7';
 
 /** invocations: one row per planned invocation, dropped and cancelled ones included. */
 export const INVOCATIONS_COLUMNS: readonly ColumnSpec[] = [
@@ -93,6 +94,12 @@ export const INVOCATIONS_COLUMNS: readonly ColumnSpec[] = [
     encoding: 'dictionary', // a few sizes
   },
   { name: 'error', kind: 'utf8', nullable: true, doc: 'what went wrong, when outcome is not ok' },
+  {
+    name: 'failure',
+    kind: 'utf8',
+    nullable: true,
+    doc: `why it failed, null when ok: ${FAILURE_KINDS.join(' | ')} (see docs/platforms.md)`,
+  },
   { name: 'billed_ms', kind: 'float64', nullable: true, doc: 'platform-reported billed time, ms (Lambda)' },
   {
     name: 'max_memory_mb',
@@ -162,6 +169,7 @@ export function invocationRow(record: InvocationRecord, names: readonly { id: st
     requested_duration_ms: arrival.durationMs,
     requested_memory_mb: arrival.memoryMb,
     error: result.error,
+    failure: result.outcome === 'ok' ? null : result.failure,
     billed_ms: result.billedMs,
     max_memory_mb: result.maxMemoryMb,
     cpu_ms: result.cpuMs,

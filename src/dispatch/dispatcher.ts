@@ -96,7 +96,7 @@ export async function dispatch(
     error?: string,
   ) => {
     const now = clock.nowUs();
-    const result: InvocationResult = { outcome, sentAtUs: now, endedAtUs: now };
+    const result: InvocationResult = { outcome, sentAtUs: now, endedAtUs: now, failure: outcome };
     if (error !== undefined) result.error = error;
     onRecord({ arrival, scheduledAtUs, firedAtUs: now, phase, result });
   };
@@ -158,6 +158,8 @@ export async function dispatch(
         outcome: 'error',
         sentAtUs: firedAtUs,
         endedAtUs: clock.nowUs(),
+        // An adapter must not reject (platform failures are outcomes): one that does is a fault of faasload's.
+        failure: 'client',
         error: `adapter failed: ${err instanceof Error ? err.message : String(err)}`,
       }),
     );

@@ -30,6 +30,7 @@ import { readFileSync } from 'node:fs';
 import { BroadcastChannel } from 'node:worker_threads';
 import type Dockerode from 'dockerode';
 import type { TableFact } from '../dataset/manifest.js';
+import { COUNTERS_COLUMNS, PERF_SCHEMA_VERSION } from '../dataset/perf-tables.js';
 import { TableWriter } from '../dataset/table-writer.js';
 import { FaasloadError } from '../errors.js';
 import { INSTANCE_CHANNEL, type InstanceAnnouncement } from '../platforms/local/instance-channel.js';
@@ -39,7 +40,6 @@ import { InstanceCgroups, type PerfCgroupMount, perfCgroupMount, processCgroup }
 import { PERF_SEPARATOR, parsePerfLine, rejectedEvent, splitEventList } from './perf-csv.js';
 import type { JoinCounts } from './perf-join.js';
 import { PerfCounter, type PerfSample, type PerfScope } from './perf-process.js';
-import { COUNTERS_COLUMNS, PERF_SCHEMA_VERSION } from './perf-schemas.js';
 import { threadCpuS } from './procfs.js';
 import { closing } from './tables.js';
 import type { Monitor, MonitorContext, MonitorGap, MonitorSummary } from './types.js';

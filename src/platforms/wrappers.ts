@@ -7,6 +7,7 @@ import { appendFileSync, writeFileSync } from 'node:fs';
 import { FaasloadError } from '../errors.js';
 import type { Arrival } from '../schedule/types.js';
 import { sleepUnlessAborted } from '../util/abort.js';
+import { isRetryable } from './failure.js';
 import type { FunctionSpec, InvocationResult, PlatformAdapter } from './types.js';
 
 export interface RetryPolicy {
@@ -17,14 +18,13 @@ export interface RetryPolicy {
 }
 
 /**
- * Whether a failure is worth sending again: throttling (429), an unavailable or timed-out gateway
- * (503, 504), a connection that failed. Never a timeout (the function may be running: a second
- * send doubles the load), an application error (502 from OpenWhisk) or what was not sent.
+ * Whether a failure is worth sending again, by its kind (failure.ts): capacity (429, 503, 504) or
+ * connect (a connection that failed). Never a timeout (the function may be running: a second send
+ * doubles the load), an application or init error, a function the platform does not know, nor
+ * what was not sent or was aborted.
  */
 export function retryable(r: InvocationResult): boolean {
-  if (r.outcome !== 'error') return false;
-  if (r.httpStatus === undefined) return r.error !== 'aborted';
-  return r.httpStatus === 429 || r.httpStatus === 503 || r.httpStatus === 504;
+  return r.outcome === 'error' && isRetryable(r.failure);
 }
 
 /** Wraps every method of `inner`, replacing invoke. */

@@ -1,3 +1,5 @@
+import { FAILURE_KINDS } from '../platforms/failure.js';
+import type { LatencyShares } from './latency-breakdown.js';
 import type { RunAggregate } from './run-aggregate.js';
 import type { ValueSketch } from './sketch.js';
 
@@ -7,6 +9,8 @@ export interface RunReportSummary {
   planned: number;
   sent: number;
   outcomes: Record<string, number>;
+  /** Failed invocations per failure kind; empty for a dataset without the `failure` column. */
+  failureKinds: Record<string, number>;
   coldStarts: number;
   /** Cold starts over sent invocations whose cold_start is known; null when none is. */
   coldShare: number | null;
@@ -20,6 +24,8 @@ export interface RunReportSummary {
   latenessUs: SummaryQuantiles | null;
   latencyUs: SummaryQuantiles | null;
   latencyFromScheduleUs: SummaryQuantiles | null;
+  /** Shares of latency waiting, in init, in execution and elsewhere; null without exec_ms. */
+  latencyBreakdown: LatencyShares | null;
 }
 
 export interface SummaryQuantiles {
@@ -45,6 +51,7 @@ export function summarizeRun(agg: RunAggregate): RunReportSummary {
     planned: agg.planned,
     sent: agg.sent,
     outcomes: { ...agg.outcomes },
+    failureKinds: { ...agg.failureKinds },
     coldStarts: agg.coldStarts,
     coldShare: agg.coldKnown > 0 ? agg.coldStarts / agg.coldKnown : null,
     durationS,
@@ -52,6 +59,7 @@ export function summarizeRun(agg: RunAggregate): RunReportSummary {
     latenessUs: quantiles(agg.lateness),
     latencyUs: quantiles(agg.latency),
     latencyFromScheduleUs: agg.latencyFromSchedule ? quantiles(agg.latencyFromSchedule) : null,
+    latencyBreakdown: agg.breakdown?.all.shares() ?? null,
   };
 }
 
@@ -66,11 +74,13 @@ export function summaryTable(summaries: readonly RunReportSummary[]): string[][]
       return x ? `${ms(x.p50)} / ${ms(x.p99)} / ${ms(x.p999)} / ${ms(x.max)}` : 'n/a';
     });
   const outcomes = [...new Set(summaries.flatMap((s) => Object.keys(s.outcomes)))];
+  const kinds = FAILURE_KINDS.filter((k) => summaries.some((s) => (s.failureKinds[k] ?? 0) > 0));
   return [
     row('run', (s) => s.label),
     row('planned', (s) => String(s.planned)),
     row('sent', (s) => String(s.sent)),
     ...outcomes.map((o) => row(o, (s) => String(s.outcomes[o] ?? 0))),
+    ...kinds.map((k) => row(`failure: ${k}`, (s) => String(s.failureKinds[k] ?? 0))),
     row('cold starts', (s) =>
       s.coldShare === null ? 'n/a' : `${s.coldStarts} (${(100 * s.coldShare).toFixed(1)}% of sent)`,
     ),
@@ -79,6 +89,12 @@ export function summaryTable(summaries: readonly RunReportSummary[]): string[][]
     q('lateness ms p50 / p99 / p99.9 / max', (s) => s.latenessUs),
     q('latency ms p50 / p99 / p99.9 / max', (s) => s.latencyUs),
     q('latency from plan ms, same', (s) => s.latencyFromScheduleUs),
+    row('latency share wait / init / exec / other', (s) => {
+      const b = s.latencyBreakdown;
+      if (!b) return 'n/a';
+      const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+      return `${pct(b.shares.wait)} / ${pct(b.shares.init)} / ${pct(b.shares.exec)} / ${pct(b.shares.other)}`;
+    }),
   ];
 }
 

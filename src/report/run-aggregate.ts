@@ -1,5 +1,6 @@
 import { BatchColumns } from './batch-columns.js';
 import type { RunData, RunTable } from './figures-load.js';
+import { BreakdownBins, BreakdownSum } from './latency-breakdown.js';
 import { ValueSketch } from './sketch.js';
 
 /**
@@ -155,6 +156,8 @@ export interface RunAggregate {
   planned: number;
   sent: number;
   outcomes: Record<string, number>;
+  /** Invocations that were not ok, per failure kind (the `failure` column; empty for a dataset without it). */
+  failureKinds: Record<string, number>;
   coldStarts: number;
   coldKnown: number;
   /** Over sent invocations of the measured phase (warm-up left out), µs. */
@@ -173,6 +176,11 @@ export interface RunAggregate {
   failures: Map<string, BinCounts>;
   /** Sent invocations per bin of the busiest instances (single-run reports with samples). */
   instanceInvocations: [string, BinCounts][];
+  /**
+   * Latency broken into wait / init / exec / other over the measured phase, in all and per bin of
+   * sent_at (latency-breakdown.ts); null when the table has no exec_ms column.
+   */
+  breakdown: { all: BreakdownSum; bins: BreakdownBins } | null;
 }
 
 /** Pass 2 over a run's invocations, with bins shared by the runs compared. */
@@ -189,6 +197,7 @@ export async function aggregateRun(
     planned: 0,
     sent: 0,
     outcomes: { ok: 0, error: 0, timeout: 0, dropped: 0, cancelled: 0 },
+    failureKinds: {},
     coldStarts: 0,
     coldKnown: 0,
     lateness: new ValueSketch(),
@@ -200,6 +209,9 @@ export async function aggregateRun(
     requests: { planned: newBins(), sent: newBins(), completed: newBins() },
     failures: new Map(),
     instanceInvocations: options.topInstances.map((id) => [id, newBins()]),
+    breakdown: inv.has('exec_ms')
+      ? { all: new BreakdownSum(), bins: new BreakdownBins(scan.t0, bins.binS, bins.bins) }
+      : null,
   };
   const topTarget = new Map(agg.latencyByTarget);
   const topInstance = new Map(agg.instanceInvocations);
@@ -221,8 +233,10 @@ export async function aggregateRun(
     'latency_from_schedule_us',
     'cold_start',
     'http_status',
+    'failure',
   ];
   if (topInstance.size > 0) columns.push('instance_id');
+  if (agg.breakdown) columns.push('wait_ms', 'init_ms', 'exec_ms');
   const failureBins = (kind: string) => {
     let k = failureOf.get(kind);
     if (!k) {
@@ -242,9 +256,14 @@ export async function aggregateRun(
     const cold = cols.num(b, 'cold_start');
     const status = cols.num(b, 'http_status');
     const outcome = cols.ids(b, 'outcome')!;
+    const failure = cols.ids(b, 'failure');
+    const failureNames = failure ? cols.names('failure') : [];
     const target = cols.ids(b, 'target')!;
     const phase = cols.ids(b, 'phase');
     const instance = topInstance.size > 0 ? cols.ids(b, 'instance_id') : null;
+    const waitMs = agg.breakdown ? cols.num(b, 'wait_ms') : null;
+    const initMs = agg.breakdown ? cols.num(b, 'init_ms') : null;
+    const execMs = agg.breakdown ? cols.num(b, 'exec_ms') : null;
     // Names first met in this batch.
     const targetNames = cols.names('target');
     for (let id = targetCold.length; id < targetNames.length; id++) {
@@ -277,6 +296,11 @@ export async function aggregateRun(
           s.cold += c;
         }
       }
+      const fid = failure ? failure[i]! : -1;
+      if (fid >= 0) {
+        const kind = failureNames[fid]!;
+        agg.failureKinds[kind] = (agg.failureKinds[kind] ?? 0) + 1;
+      }
       if (oid >= 0 && o !== 'ok') {
         const st = status ? status[i]! : Number.NaN;
         const at = Number.isNaN(ended[i]!) ? scheduled[i]! : ended[i]!;
@@ -297,6 +321,12 @@ export async function aggregateRun(
       if (latency && !Number.isNaN(latency[i]!)) {
         agg.latency.add(latency[i]!);
         if (t >= 0) targetTop[t]?.add(latency[i]!);
+        if (agg.breakdown && execMs) {
+          const w = waitMs ? waitMs[i]! : Number.NaN;
+          const init = initMs ? initMs[i]! : Number.NaN;
+          agg.breakdown.all.add(latency[i]!, w, init, execMs[i]!);
+          agg.breakdown.bins.add(sentAt[i]!, latency[i]!, w, init, execMs[i]!);
+        }
       }
       if (fromSchedule && agg.latencyFromSchedule && !Number.isNaN(fromSchedule[i]!))
         agg.latencyFromSchedule.add(fromSchedule[i]!);

@@ -1,5 +1,11 @@
 import { FaasloadError } from '../errors.js';
-import { type OpenWhiskAdapter, readManifest } from '../platforms/openwhisk/index.js';
+import {
+  type Deployable,
+  isDeployable,
+  isManifestDeployable,
+  type ManifestDeployable,
+} from '../platforms/capabilities.js';
+import { readManifest } from '../platforms/openwhisk/index.js';
 import { createPlatform, type PlatformOptions } from '../platforms/registry.js';
 import type { PlatformAdapter } from '../platforms/types.js';
 import { loadPlan, type TracePlanOptions } from './load-plan.js';
@@ -19,22 +25,25 @@ export interface DeployOptions extends TracePlanOptions {
   workload?: readonly string[];
 }
 
-/** What deploy and teardown need of an adapter beyond PlatformAdapter. */
-interface Deployable extends PlatformAdapter {
-  readonly notices: readonly string[];
-  keepDeployed(): void;
-  adoptDeployed(signal: AbortSignal): Promise<string[]>;
-}
-
 type PlatformChoice = Pick<DeployOptions, 'platform' | 'openwhisk' | 'knative' | 'openfaas'>;
 
+/** The adapter of a DEPLOY_KINDS platform, as Deployable (capabilities.ts); another is an E_USAGE error. */
 function deployable(o: PlatformChoice): Deployable {
   const { platform = 'openwhisk', openwhisk: ow, knative, openfaas } = o;
-  return createPlatform(platform, {
+  const adapter = createPlatform(platform, {
     ...(ow ? { openwhisk: ow } : {}),
     ...(knative ? { knative } : {}),
     ...(openfaas ? { openfaas } : {}),
-  }) as Deployable;
+  });
+  if (!isDeployable(adapter)) throw cannot(adapter, 'deploy and tear down functions');
+  return adapter;
+}
+
+function cannot(adapter: PlatformAdapter, what: string): FaasloadError {
+  return new FaasloadError(
+    'E_USAGE',
+    `the ${adapter.kind} platform cannot ${what} (faasload deploy, teardown)`,
+  );
 }
 
 export interface DeployResult {
@@ -44,8 +53,10 @@ export interface DeployResult {
   notices: string[];
 }
 
-function openwhisk(o: Pick<DeployOptions, 'openwhisk'>): OpenWhiskAdapter {
-  return createPlatform('openwhisk', o.openwhisk ? { openwhisk: o.openwhisk } : {}) as OpenWhiskAdapter;
+function openwhisk(o: Pick<DeployOptions, 'openwhisk'>): ManifestDeployable {
+  const adapter = createPlatform('openwhisk', o.openwhisk ? { openwhisk: o.openwhisk } : {});
+  if (!isManifestDeployable(adapter)) throw cannot(adapter, 'deploy a manifest');
+  return adapter;
 }
 
 /**
@@ -103,13 +114,13 @@ export async function teardownDeployed(
   try {
     if (options.manifest !== undefined) {
       const manifest = readManifest(options.manifest);
-      (platform as unknown as OpenWhiskAdapter).adoptManifest(manifest);
+      if (!isManifestDeployable(platform)) throw cannot(platform, 'tear down a manifest');
+      platform.adoptManifest(manifest);
       actions = manifest.packages.flatMap((p) => p.actions.map((a) => a.name));
     } else actions = await platform.adoptDeployed(new AbortController().signal);
   } finally {
     await platform.teardown();
   }
-  const failed = platform.notices.find((n) => n.includes('could not delete'));
-  if (failed) throw new FaasloadError('E_PLATFORM', failed);
+  if (platform.teardownFailure !== undefined) throw new FaasloadError('E_PLATFORM', platform.teardownFailure);
   return { address: platform.address, actions, notices: [...platform.notices] };
 }

@@ -20,9 +20,17 @@ import {
   type InvocationRecord,
 } from '../dispatch/dispatcher.js';
 import { type LagAlert, LIVE_DEFAULTS, LiveStats } from '../dispatch/live.js';
-import { CpuWindow, choosePacing, createClock, type PacingChoice } from '../dispatch/pacing.js';
+import { PaceWatch } from '../dispatch/pace.js';
+import {
+  CpuWindow,
+  choosePacing,
+  createClock,
+  type PacedClock,
+  type PacingChoice,
+} from '../dispatch/pacing.js';
 import { type RunningMonitors, startMonitors } from '../monitor/run.js';
 import { gapWarning, MONITOR_DEFAULTS, type MonitorOptions, resolveMonitorConfig } from '../monitor/set.js';
+import { announcesInstances, reportsPace } from '../platforms/capabilities.js';
 import type { RuntimeChoice } from '../platforms/local/runtime.js';
 import { createPlatform, type PlatformOptions } from '../platforms/registry.js';
 import type { PlatformAdapter } from '../platforms/types.js';
@@ -45,6 +53,7 @@ import {
 import { type InvokeViaChoice, resolveInvokeVia, withInvokeVia } from './invoke-via.js';
 import { loadPlan, type TracePlanOptions } from './load-plan.js';
 import { functionSpecs } from './names.js';
+import { assessNeeds, formatNeedsFact, machineCapacity } from './needs.js';
 import { createRunDir, makeRunId } from './run-dir.js';
 import { checkStartAt, DEFAULT_START_TOLERANCE_MS, waitForStart } from './start-at.js';
 import { warmUp } from './warm-up.js';
@@ -73,6 +82,11 @@ export interface ReplayOptions extends TracePlanOptions, WrapperOptions {
   poolMemoryMb?: number;
   /** Embedded platform: cold starts under way at once. */
   maxStarting?: number;
+  /**
+   * Embedded platform: when the plan's needs (run/needs.ts) exceed this machine or the pool,
+   * replay it at the --scale that fits instead (recorded in the manifest's needs.fit).
+   */
+  fit?: boolean;
   /** --platform http: the endpoint and request shape. */
   http?: PlatformOptions['http'];
   /** --platform openwhisk: the API host, key and namespace (else ~/.wskprops), blocking or not. */
@@ -170,14 +184,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   const startedAt = new Date();
 
   const monitorConfig = resolveMonitorConfig(o.monitor, { platform: o.platform, runtime: o.runtime });
-  const { trace, plan: schedule } = await loadPlan(o);
-  const specs = functionSpecs(schedule.functions, o.workload, schedule.options.seed);
-  // A shard deploys and fires only its functions; their names are those of the unsharded run.
-  const shard = 'shard' in schedule ? schedule.shard : undefined;
-  const deployed = shard ? shard.functions.map((fn) => specs[fn]!) : specs;
-  const { planned, perSecond } = plannedPerSecond(schedule);
-  let peakPerS = 0;
-  for (const n of perSecond) if (n > peakPerS) peakPerS = n;
+  const { trace, plan: loaded } = await loadPlan(o);
   /** Resolved after deploy, when the free cores are known. */
   let pacing: { pacing: string; reason: string } = {
     pacing: o.clock ? 'caller' : o.pacing,
@@ -207,7 +214,43 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     ...(o.lambda ? { lambda: o.lambda } : {}),
   };
   const adapter = o.platformAdapter ?? createPlatform(o.platform, platformOptions);
+  // Capabilities are the adapter's: the wrappers forward PlatformAdapter only.
+  const recordsInstances = announcesInstances(adapter);
   const warnings = [...(trace.warnings ?? [])];
+  // The plan's needs, before anything is fired; against this machine and the pool when the
+  // platform runs its instances here (it reports its pool: PaceReporter).
+  const pressure = reportsPace(adapter) ? () => adapter.pressure() : undefined;
+  if (o.fit && !pressure)
+    warnings.push(
+      `--fit: the ${adapter.kind} platform does not run its instances here; the plan is not scaled`,
+    );
+  const needsSettings = {
+    keepAliveMs: o.keepAliveMs,
+    maxInstances: o.maxInstances,
+    memoryClassesMb: o.memoryClassesMb,
+    poolMemoryMb: o.poolMemoryMb,
+  };
+  const assessed = assessNeeds(
+    trace,
+    o,
+    loaded,
+    needsSettings,
+    pressure ? machineCapacity(needsSettings) : undefined,
+    o.fit === true,
+  );
+  const schedule = assessed.plan;
+  const needsText = formatNeedsFact(assessed.fact);
+  for (const line of needsText.lines) log(line);
+  for (const w of needsText.warnings) log(`warning: ${w}`);
+  for (const line of needsText.fitted) log(line);
+  warnings.push(...needsText.warnings);
+  const specs = functionSpecs(schedule.functions, o.workload, schedule.options.seed);
+  // A shard deploys and fires only its functions; their names are those of the unsharded run.
+  const shard = 'shard' in schedule ? schedule.shard : undefined;
+  const deployed = shard ? shard.functions.map((fn) => specs[fn]!) : specs;
+  const { planned, perSecond } = plannedPerSecond(schedule);
+  let peakPerS = 0;
+  for (const n of perSecond) if (n > peakPerS) peakPerS = n;
   let via: ReturnType<typeof resolveInvokeVia>;
   try {
     via = resolveInvokeVia(o.invokeVia, schedule.functions, specs, adapter);
@@ -265,6 +308,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     ...(o.startAtMs !== undefined
       ? { startAt: { at: new Date(o.startAtMs).toISOString(), toleranceMs: o.startToleranceMs } }
       : {}),
+    needs: assessed.fact,
     tables: {},
     warnings,
   };
@@ -307,6 +351,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   const alerts: LagAlert[] = [];
   let live: LiveStats | undefined;
   let stats: DispatchStats | undefined;
+  let pacedClock: PacedClock | undefined;
   let summary: RunSummary | undefined;
   let monitors: RunningMonitors | undefined;
   let instanceEvents: InstanceEventsRecorder | undefined;
@@ -316,7 +361,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     await writeManifest(dir, manifest);
     // Before deploy, so that instances started then (prewarm) are observed from their creation.
     if (monitorConfig.monitors.length > 0) monitors = await startMonitors(monitorConfig, { dir, runId, log });
-    if (platform.kind === 'local') instanceEvents = recordInstanceEvents(dir, runId);
+    if (recordsInstances) instanceEvents = recordInstanceEvents(dir, runId);
     log(
       `replaying ${planned} invocations of ${deployed.length} functions over ${(schedule.spanUs / 1e6).toFixed(1)} s on ${platform.kind} -> ${dir}`,
     );
@@ -336,7 +381,8 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
       const freeCores = cpuWindow?.freeCores() ?? 0;
       const chosen = choosePacing(o.pacing, { peakPerS, freeCores, cpus: cpus().length });
       pacing = chosen;
-      clock = createClock(chosen.pacing);
+      pacedClock = createClock(chosen.pacing);
+      clock = pacedClock;
     }
     // Before time zero: the writer thread running, the connections open, the code compiled.
     const warmStartMs = performance.now();
@@ -411,12 +457,33 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
       }
     }, 1000);
     checker.unref();
+    // When the platform, not the plan, sets the pace: sampled once a second, each kind said once.
+    const pace = pressure ? new PaceWatch({ pressure }) : undefined;
+    let paceChecking = false;
+    const paceChecker = setInterval(() => {
+      if (!pace || paceChecking) return;
+      paceChecking = true;
+      const second = Math.floor((clock.nowUs() - startUs) / 1e6);
+      void pace
+        .check(second)
+        .then((raised) => {
+          for (const alert of raised) {
+            log(`warning: at ${alert.second} s the platform sets the pace: ${alert.message}`);
+            warnings.push(`the platform set the pace at ${alert.second} s: ${alert.message}`);
+          }
+        })
+        .finally(() => {
+          paceChecking = false;
+        });
+    }, 1000);
+    paceChecker.unref();
     const progress = o.progress
       ? startProgress({
           target: o.progress,
           snapshot: () => liveStats.snapshot(clock.nowUs()),
           planned,
           spanS: schedule.spanUs / 1e6,
+          ...(pace ? { note: () => pace.progressNote() } : {}),
         })
       : undefined;
     try {
@@ -442,6 +509,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
       });
     } finally {
       clearInterval(checker);
+      clearInterval(paceChecker);
       progress?.stop();
     }
     summary = collector.summary((stats.endUs - stats.startUs) / 1e6);
@@ -454,6 +522,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
       warnings.push(`the plan yielded ${stats.planned} invocations but counted ${planned}`);
     }
   } finally {
+    await pacedClock?.close();
     // The instances' state after the last invocation gets sampled before they are removed.
     if (monitors) await sleepMs(2 * (monitorConfig.sampleIntervalMs ?? MONITOR_DEFAULTS.sampleIntervalMs));
     await platform.teardown();
@@ -509,6 +578,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
       latenessUs: summary.latenessUs,
       latencyUs: summary.latencyUs,
       latencyFromScheduleUs: summary.latencyFromScheduleUs,
+      latencyBreakdown: summary.latencyBreakdown,
       lagAlerts: alerts,
       ...(stop.signal.aborted
         ? { stopReason: String(stop.signal.reason?.message ?? stop.signal.reason) }

@@ -166,8 +166,15 @@ function workflowResult(
     endedAtUs: Math.max(...stages.map((s) => s.endedAtUs)),
     coldStart: steps.some((s) => s?.coldStart === true),
   };
-  if (failed?.error !== undefined) result.error = failed.error;
-  else if (!failed && !ranAll) result.error = 'a step of the workflow has no record';
-  else delete result.error;
+  delete result.error;
+  delete result.failure;
+  if (failed) {
+    if (failed.error !== undefined) result.error = failed.error;
+    if (failed.failure !== undefined) result.failure = failed.failure;
+  } else if (!ranAll) {
+    // The sequence answered, but a component's record could not be read back.
+    result.error = 'a step of the workflow has no record';
+    result.failure = 'platform';
+  }
   return result;
 }

@@ -98,6 +98,13 @@ export function builder(y: Argv) {
           'Embedded platform instances: child processes, Docker containers (an engine must answer), or auto',
         group: 'Platform:',
       },
+      fit: {
+        type: 'boolean',
+        default: false,
+        describe:
+          "Embedded platform: before firing, the plan's needs (peak cores of function work per minute, instances and memory under the keep-alive, cold starts per second) are printed and set against this machine's cores, --pool-memory and --max-instances; when they exceed them, replay at the --scale that fits (recorded in the manifest's needs.fit)",
+        group: 'Platform:',
+      },
       prewarm: {
         type: 'number',
         default: 0,
@@ -114,7 +121,7 @@ export function builder(y: Argv) {
         choices: PACING_CHOICES,
         default: REPLAY_DEFAULTS.pacing,
         describe:
-          "How to wait for fire times: precise polls the last 2 ms (tens of µs, a core while polling), timer sleeps (≤ ~1 ms late, low CPU), auto = precise if the free cores hold the dispatcher's polling at the plan's peak rate plus half a core",
+          "How to wait for fire times: precise wakes to the µs from a wake thread (tens of µs late, ~100 µs of CPU a wait), timer sleeps to the ms (≤ ~1 ms late, least CPU), auto = precise if the free cores hold the dispatcher at the plan's peak rate plus half a core",
         group: 'Dispatch:',
       },
       'max-in-flight': {
@@ -248,6 +255,7 @@ export function toReplayOptions(args: Args): ReplayOptions {
       errors.push(`${given.map((f) => `--${f}`).join(', ')} only apply to --platform ${platform}`);
   };
   only('http', ['url', 'header', 'body']);
+  if (args.fit && args.platform !== 'local') errors.push('--fit only applies to --platform local');
   only('openwhisk', OPENWHISK_FLAGS);
   only('knative', KNATIVE_FLAGS);
   only('openfaas', OPENFAAS_FLAGS);
@@ -275,6 +283,7 @@ export function toReplayOptions(args: Args): ReplayOptions {
   options.maxInstances = args['max-instances'];
   options.runtime = args.runtime;
   options.prewarm = args.prewarm;
+  options.fit = args.fit;
   options.maxBurst = args['max-burst'];
   options.lagShare = args['lag-share'];
   options.abortOnLag = args['abort-on-lag'];

@@ -15,6 +15,7 @@
 import type { Dispatcher, Pool } from 'undici';
 import { onAbort } from '../../util/abort.js';
 import { epochUs } from '../../util/time.js';
+import type { FailureKind } from '../failure.js';
 import type { InvocationResult } from '../types.js';
 
 export interface Exchange {
@@ -48,7 +49,8 @@ export type Reply =
 
 /**
  * An exchange that got no answer, as an InvocationResult: timeout and cancelled as themselves,
- * anything else (aborted after it was written, a failed connection) an error. A failed
+ * anything else (aborted after it was written, a failed connection) an error; the failure kind
+ * is the reply's (a failed connection is 'connect'). A failed
  * connection's message names the request (`request`, e.g. "POST http://host/path"); sentAtUs is
  * the failure's time when the request never reached a socket.
  */
@@ -58,8 +60,22 @@ export function unansweredResult(
 ): InvocationResult {
   const outcome = reply.kind === 'timeout' || reply.kind === 'cancelled' ? reply.kind : 'error';
   const error = reply.kind === 'transport' ? `${request}: ${reply.message}` : reply.message;
-  return { outcome, sentAtUs: reply.sentAtUs ?? reply.endedAtUs, endedAtUs: reply.endedAtUs, error };
+  return {
+    outcome,
+    sentAtUs: reply.sentAtUs ?? reply.endedAtUs,
+    endedAtUs: reply.endedAtUs,
+    failure: UNANSWERED_FAILURE[reply.kind],
+    error,
+  };
 }
+
+/** The failure kind of each way an exchange can end without an answer. */
+const UNANSWERED_FAILURE = {
+  timeout: 'timeout',
+  cancelled: 'cancelled',
+  aborted: 'aborted',
+  transport: 'connect',
+} as const satisfies Record<Exclude<Reply, { kind: 'answer' }>['kind'], FailureKind>;
 
 /**
  * Sends `req` and reads the whole answer, keeping at most keepBytes(status) bytes of its body

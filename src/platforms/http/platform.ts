@@ -129,7 +129,8 @@ export class HttpPlatform implements PlatformAdapter {
   ): Promise<InvocationResult> {
     const failed = (outcome: 'error' | 'cancelled', error: string): Promise<InvocationResult> => {
       const now = epochUs();
-      return Promise.resolve({ outcome, sentAtUs: now, endedAtUs: now, error });
+      const failure = outcome === 'cancelled' ? 'cancelled' : 'client';
+      return Promise.resolve({ outcome, sentAtUs: now, endedAtUs: now, failure, error });
     };
     if (this.closed) return failed('error', 'the http platform has been torn down');
     if (signal.aborted) return failed('cancelled', 'aborted before it was sent');

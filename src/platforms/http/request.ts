@@ -2,6 +2,7 @@
  * One invocation as one HTTP request, settled as an InvocationResult (never rejects). It goes
  * through a Sender (exchange.ts), so sentAtUs is the moment the request was written to its socket.
  */
+import { failureOfStatus } from '../failure.js';
 import type { InvocationResult } from '../types.js';
 import { type Sender, unansweredResult } from './exchange.js';
 
@@ -20,8 +21,8 @@ const EXCERPT_CHARS = 200;
 const EXCERPT_BYTES = EXCERPT_CHARS * 4;
 
 /**
- * 2xx → ok with httpStatus; another status → error with httpStatus and 'HTTP <status> <text>:
- * <start of the body>'; transport failures → error naming the URL and the cause; no answer within
+ * 2xx → ok with httpStatus; another status → error with httpStatus, its failure kind
+ * (failureOfStatus) and 'HTTP <status> <text>: <start of the body>'; transport failures → error naming the URL and the cause; no answer within
  * timeoutMs of this call → timeout; `signal` → cancelled if the request was not written yet, else
  * error 'aborted'. endedAtUs is when the body was read to its end (always read whole) or the
  * failure. A request that never reached a socket (connect failure, timeout or abort while queued)
@@ -43,7 +44,12 @@ export async function send(
   if (is2xx(status)) return result;
   const text = reply.body.slice(0, EXCERPT_CHARS).trim();
   const head = `HTTP ${status}${reply.statusText ? ` ${reply.statusText}` : ''}`;
-  return { ...result, outcome: 'error', error: text ? `${head}: ${text}` : head };
+  return {
+    ...result,
+    outcome: 'error',
+    failure: failureOfStatus(status),
+    error: text ? `${head}: ${text}` : head,
+  };
 }
 
 function is2xx(status: number): boolean {

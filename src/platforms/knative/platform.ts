@@ -21,8 +21,10 @@ import { FaasloadError } from '../../errors.js';
 import type { Arrival } from '../../schedule/types.js';
 import { epochUs } from '../../util/time.js';
 import { VERSION } from '../../version.js';
+import type { Deployable } from '../capabilities.js';
+import { failureOfStatus } from '../failure.js';
 import { closePools, exchange, type Reply, unansweredResult } from '../http/exchange.js';
-import type { FunctionSpec, InvocationResult, PlatformAdapter } from '../types.js';
+import type { FunctionSpec, InvocationResult } from '../types.js';
 import { knativeService, serviceYaml } from './manifest.js';
 import {
   type KnativePlatformOptions,
@@ -33,10 +35,12 @@ import {
 /** Bytes of an error answer kept for the message. */
 const EXCERPT_BYTES = 512;
 
-export class KnativePlatform implements PlatformAdapter {
+export class KnativePlatform implements Deployable {
   readonly kind = 'knative';
   readonly address: string;
   readonly notices: string[] = [];
+  /** What the last teardown could not delete (also a notice). */
+  teardownFailure: string | undefined;
   private readonly options: ResolvedKnativeOptions;
   private readonly pool: Pool;
   private applied = false;
@@ -138,7 +142,13 @@ export class KnativePlatform implements PlatformAdapter {
   async invoke(fn: FunctionSpec, arrival: Arrival, signal: AbortSignal): Promise<InvocationResult> {
     const now = epochUs();
     if (this.closed)
-      return { outcome: 'error', sentAtUs: now, endedAtUs: now, error: 'the knative platform was torn down' };
+      return {
+        outcome: 'error',
+        sentAtUs: now,
+        endedAtUs: now,
+        failure: 'client',
+        error: 'the knative platform was torn down',
+      };
     const o = this.options;
     const body = JSON.stringify({
       ...arrival.params,
@@ -179,6 +189,7 @@ export class KnativePlatform implements PlatformAdapter {
     if (instance) result.instanceId = instance;
     if (reply.status < 200 || reply.status >= 300) {
       result.outcome = 'error';
+      result.failure = failureOfStatus(reply.status);
       const text = reply.body.trim().slice(0, 300);
       result.error = `HTTP ${reply.status}${text ? `: ${text}` : ''}`;
     }
@@ -196,7 +207,8 @@ export class KnativePlatform implements PlatformAdapter {
           );
           this.applied = false;
         } catch (e) {
-          this.notices.push(`knative: could not delete the Services: ${(e as Error).message}`);
+          this.teardownFailure = `knative: could not delete the Services: ${(e as Error).message}`;
+          this.notices.push(this.teardownFailure);
         }
       }
       await closePools([this.pool], 'the knative platform was torn down');

@@ -23,6 +23,7 @@ import { FaasloadError } from '../../errors.js';
 import type { Arrival } from '../../schedule/types.js';
 import { epochUs } from '../../util/time.js';
 import { VERSION } from '../../version.js';
+import { failureOfStatus } from '../failure.js';
 import { closePools, exchange, type Reply, unansweredResult } from '../http/exchange.js';
 import type { FunctionSpec, InvocationResult, PlatformAdapter } from '../types.js';
 import { type AwsIdentity, resolveAwsIdentity } from './credentials.js';
@@ -181,7 +182,8 @@ export class LambdaPlatform implements PlatformAdapter {
   async invoke(fn: FunctionSpec, arrival: Arrival, signal: AbortSignal): Promise<InvocationResult> {
     const failed = (outcome: 'error' | 'cancelled', error: string): InvocationResult => {
       const now = epochUs();
-      return { outcome, sentAtUs: now, endedAtUs: now, error };
+      const failure = outcome === 'cancelled' ? 'cancelled' : 'client';
+      return { outcome, sentAtUs: now, endedAtUs: now, failure, error };
     };
     if (this.closed) return failed('error', 'the lambda platform was torn down');
     if (signal.aborted) return failed('cancelled', 'aborted before it was sent');
@@ -223,7 +225,7 @@ export class LambdaPlatform implements PlatformAdapter {
     const requestId = reply.headers['x-amzn-requestid'];
     if (requestId) result.activationId = requestId;
     if (reply.status < 200 || reply.status >= 300)
-      return { ...result, outcome: 'error', error: errorText(reply) };
+      return { ...result, outcome: 'error', failure: failureOfStatus(reply.status), error: errorText(reply) };
     const report = reportFromHeader(reply.headers['x-amz-log-result']);
     if (report) {
       if (report.durationMs !== undefined) result.execMs = report.durationMs;
@@ -236,7 +238,12 @@ export class LambdaPlatform implements PlatformAdapter {
     const fnError = reply.headers['x-amz-function-error'];
     if (fnError) {
       const text = reply.body.trim().slice(0, 300);
-      return { ...result, outcome: 'error', error: `function error ${fnError}${text ? `: ${text}` : ''}` };
+      return {
+        ...result,
+        outcome: 'error',
+        failure: 'application',
+        error: `function error ${fnError}${text ? `: ${text}` : ''}`,
+      };
     }
     return result;
   }

@@ -29,7 +29,15 @@ import type { Arrival } from '../../schedule/types.js';
 import { epochUs } from '../../util/time.js';
 import { invocationValue } from '../../workload/binding.js';
 import { reportedCpuMs } from '../action-usage.js';
-import type { FunctionSpec, InvocationResult, Outcome, PlatformAdapter, WaitReason } from '../types.js';
+import type {
+  ActionInvocationResult,
+  AnnouncesInstances,
+  PaceReporter,
+  ReturnsActionResults,
+} from '../capabilities.js';
+import type { FailureKind } from '../failure.js';
+import type { FunctionSpec, Outcome, PlatformPressure, WaitReason } from '../types.js';
+import { coldStartBlock, fitsAfterEvictingIdle, fitsInPool } from './capacity-rules.js';
 import { type ActionAnswer, type ExitInfo, InstanceFailure } from './instance.js';
 import { announceInstance, announceLifecycle, type LifecycleEvent } from './instance-channel.js';
 import { sizeClassMb } from './memory.js';
@@ -43,7 +51,7 @@ import { IdlePool } from './pool.js';
 import { createRuntime, type FunctionInstance, type InstanceRuntime } from './runtime.js';
 
 /** An InvocationResult plus, when the action answered with an object, that object. */
-export interface LocalInvocationResult extends InvocationResult {
+export interface LocalInvocationResult extends ActionInvocationResult {
   /**
    * The action's JSON result (for the synthetic function: {execMs, cpuMs, memoryMb, pid}); also the
    * proxy's `{"error": ...}` when /run answered 502 (the action threw or returned no dictionary).
@@ -78,6 +86,9 @@ export interface LocalFunctionSpec extends FunctionSpec {
  * room for the page writing, a cold JIT and a CPU shared with other instances.
  */
 const TIME_LIMIT_SLACK = { factor: 1.5, plusMs: 1_000 } as const;
+
+/** The runtime proxy's answer when the action threw or returned no dictionary (OpenWhisk's 502). */
+const ACTION_FAILED_STATUS = 502;
 
 /** How long, after an answer, the activation's end-of-log markers are awaited. */
 const LOG_WAIT_MS = 200;
@@ -136,6 +147,29 @@ function isDict(x: unknown): x is Record<string, unknown> {
 }
 
 /** The proxy's `{"error": ...}`, or the status alone. */
+/**
+ * The failure kind of an instance failure at a step: a time limit → timeout; an abort → cancelled
+ * before /run was sent, aborted after; an OOM kill → oom; an instance that exited → the function's
+ * fault at /init (init) or /run (application), the platform's before; a failure to start or reach
+ * the instance → platform; anything else at /init (an answer other than 200) → init.
+ */
+function failureOf(e: unknown, stage: FailureStage): FailureKind {
+  if (!(e instanceof InstanceFailure)) return stage === 'init' ? 'init' : 'platform';
+  switch (e.kind) {
+    case 'timeout':
+      return 'timeout';
+    case 'aborted':
+      return stage === 'run' ? 'aborted' : 'cancelled';
+    case 'oom':
+      return 'oom';
+    case 'exited':
+      return stage === 'run' ? 'application' : stage === 'init' ? 'init' : 'platform';
+    case 'start':
+    case 'transport':
+      return 'platform';
+  }
+}
+
 function errorOf(answer: ActionAnswer): string {
   const body = answer.body;
   if (isDict(body) && body.error !== undefined) {
@@ -175,6 +209,8 @@ interface Waiter {
   awaits?: StartingSlots;
   /** What it was last blocked on (undefined: not blocked yet). */
   blocked?: Exclude<WaitReason, 'none'>;
+  /** Its lease (or failure) has been given: by its own cold start, or by an instance that came free first. */
+  served?: boolean;
 }
 
 /** The slots an instance being started will have beyond its first activation (concurrency - 1). */
@@ -213,9 +249,11 @@ class StageFailure extends Error {
   }
 }
 
-export class LocalPlatform implements PlatformAdapter {
+export class LocalPlatform implements ReturnsActionResults, AnnouncesInstances, PaceReporter {
   readonly kind = 'local';
   readonly address = 'in-process';
+  readonly returnsActionResults = true;
+  readonly announcesInstances = true;
 
   private readonly options: ResolvedLocalOptions;
   private readonly functions = new Map<string, FunctionSpec>();
@@ -233,6 +271,11 @@ export class LocalPlatform implements PlatformAdapter {
   private readonly shared = new Map<string, Set<FunctionInstance>>();
   /** Cold starts under way whose instance will have free slots, per function. */
   private readonly startingSlots = new Map<string, Set<StartingSlots>>();
+  /**
+   * Invocations whose own cold start is under way, per function, in arrival order: an instance of
+   * their function that comes free before the start ends goes to the first of them (see release()).
+   */
+  private readonly startsFor = new Map<string, Waiter[]>();
   private nextInstance = 1;
   /** The longest duration each function's invocations have asked for (ms), for its time limit. */
   private readonly longestMs = new Map<string, number>();
@@ -346,7 +389,13 @@ export class LocalPlatform implements PlatformAdapter {
       value = invocationValue(fn, arrival);
     } catch (e) {
       const atUs = epochUs();
-      return { outcome: 'error', sentAtUs: atUs, endedAtUs: atUs, error: `parameters: ${messageOf(e)}` };
+      return {
+        outcome: 'error',
+        sentAtUs: atUs,
+        endedAtUs: atUs,
+        failure: 'client',
+        error: `parameters: ${messageOf(e)}`,
+      };
     }
     return this.run(fn, value, signal);
   }
@@ -372,7 +421,7 @@ export class LocalPlatform implements PlatformAdapter {
     try {
       return await this.runOnInstance(fn, value, signal, activationId, done);
     } catch (e) {
-      return done('error', { error: `local platform: ${messageOf(e)}` });
+      return done('error', { failure: 'platform', error: `local platform: ${messageOf(e)}` });
     }
   }
 
@@ -383,20 +432,24 @@ export class LocalPlatform implements PlatformAdapter {
     activationId: string,
     done: (outcome: Outcome, fields: Partial<LocalInvocationResult>) => LocalInvocationResult,
   ): Promise<LocalInvocationResult> {
-    if (this.closed) return done('error', { error: 'the local platform has been torn down' });
+    if (this.closed)
+      return done('error', { failure: 'client', error: 'the local platform has been torn down' });
     if (!this.functions.has(fn.name)) {
-      return done('error', { error: `function '${fn.name}' is not deployed` });
+      return done('error', { failure: 'not_found', error: `function '${fn.name}' is not deployed` });
     }
-    if (signal.aborted) return done('cancelled', { error: 'aborted before it was sent' });
+    if (signal.aborted)
+      return done('cancelled', { failure: 'cancelled', error: 'aborted before it was sent' });
 
     let lease: Lease;
     try {
       lease = await this.acquire(fn, signal);
     } catch (e) {
       const cold = e instanceof ColdStartFailure;
+      const stage = cold ? e.stage : 'wait';
       return done(outcomeOf(cold ? e.cause : e, false), {
         ...(cold ? { coldStart: true, waitMs: e.waitMs, waitReason: e.waitReason } : {}),
-        stage: cold ? e.stage : 'wait',
+        stage,
+        failure: failureOf(cold ? e.cause : e, stage),
         error: messageOf(e),
       });
     }
@@ -431,6 +484,7 @@ export class LocalPlatform implements PlatformAdapter {
         ...(instance.containerId !== undefined ? { containerId: instance.containerId } : {}),
         ...(await logs),
         stage: 'run',
+        failure: failureOf(e, 'run'),
         error: messageOf(e),
       });
     }
@@ -455,14 +509,17 @@ export class LocalPlatform implements PlatformAdapter {
         if (cpuMs !== undefined) result.cpuMs = cpuMs;
       } else {
         result.outcome = 'error';
+        result.failure = 'platform';
         result.error = `/run answered ${answer.status} without a JSON object`;
       }
     } else {
-      if (answer.status === 502) this.release(instance);
+      if (answer.status === ACTION_FAILED_STATUS) this.release(instance);
       else this.discard(instance, `/run answered ${answer.status}`);
       if (isDict(answer.body)) result.result = answer.body;
       result.outcome = 'error';
       result.stage = 'run';
+      // 502: the action threw or returned no dictionary; another status: the proxy is not in the state we think.
+      result.failure = answer.status === ACTION_FAILED_STATUS ? 'application' : 'platform';
       result.error = errorOf(answer);
     }
     return Object.assign(result, await logs);
@@ -509,7 +566,9 @@ export class LocalPlatform implements PlatformAdapter {
    * invokeTimeoutMs; waitMs is that wait and waitReason what it waited for. An invocation only
    * waits behind earlier ones of its own function, or behind earlier ones that wait for a start
    * slot or memory too (cold starts are granted in arrival order): a warm instance is never held
-   * back by another function's cold starts.
+   * back by another function's cold starts. An invocation whose cold start is under way takes an
+   * instance of its function that comes free first (coldStart false, waitReason instance_busy);
+   * its start still ends, into the next invocation of its function or the idle pool.
    */
   private acquire(fn: FunctionSpec, signal: AbortSignal): Promise<Lease> {
     return new Promise<Lease>((resolve, reject) => {
@@ -601,38 +660,49 @@ export class LocalPlatform implements PlatformAdapter {
       return false;
     }
     if (this.closed) return false;
-    if (coldBefore) {
-      w.blocked = coldBefore;
-      return false;
-    }
-    if (this.starting >= this.startSlots()) {
-      w.blocked = 'start_slot';
-      return false;
-    }
-    if (!this.makeRoom(this.memoryLimitOf(w.fn))) {
-      w.blocked = 'memory';
+    const block = coldStartBlock(coldBefore, this.starting, this.startSlots(), () =>
+      this.makeRoom(this.memoryLimitOf(w.fn)),
+    );
+    if (block) {
+      w.blocked = block;
       return false;
     }
     const slots: StartingSlots = { free: this.concurrencyOf(name) - 1, settled: false };
     if (slots.free > 0) setOf(this.startingSlots, name).add(slots);
+    const waiting = this.startsFor.get(name) ?? [];
+    waiting.push(w);
+    this.startsFor.set(name, waiting);
     const settled = () => {
       slots.settled = true;
       this.startingSlots.get(name)?.delete(slots);
+      const at = waiting.indexOf(w);
+      if (at >= 0) waiting.splice(at, 1);
+      if (waiting.length === 0 && this.startsFor.get(name) === waiting) this.startsFor.delete(name);
     };
     this.coldStart(w.fn, w.signal).then(
       ({ instance, initMs }) => {
         settled();
+        if (w.served) {
+          // The invocation took an instance that came free first: this one goes to the next
+          // invocation of its function, or idle, as a prewarmed instance does.
+          this.release(instance);
+          return;
+        }
+        w.served = true;
         w.settle({ instance: this.lease(instance), coldStart: true, initMs, waitMs, waitReason });
         // Its other slots (concurrency above 1) serve those waiting for them.
         this.pump();
       },
       (e: unknown) => {
         settled();
-        w.settle(
-          e instanceof StageFailure
-            ? new ColdStartFailure(e.cause, waitMs, waitReason, e.stage)
-            : new ColdStartFailure(e, waitMs, waitReason, 'start'),
-        );
+        if (!w.served) {
+          w.served = true;
+          w.settle(
+            e instanceof StageFailure
+              ? new ColdStartFailure(e.cause, waitMs, waitReason, e.stage)
+              : new ColdStartFailure(e, waitMs, waitReason, 'start'),
+          );
+        }
         this.pump();
       },
     );
@@ -644,14 +714,14 @@ export class LocalPlatform implements PlatformAdapter {
    * least recently used idle instances if that makes it fit; evicts nothing if it would not.
    */
   private makeRoom(needMb: number): boolean {
-    const { poolMemoryMb, maxInstances } = this.options;
     let active = 0;
     for (const state of this.live.values()) if (state !== 'stopping') active++;
-    const fits = () => this.usedMemoryMb + needMb <= poolMemoryMb && active < maxInstances;
+    const fits = () => fitsInPool({ memoryMb: this.usedMemoryMb, instances: active }, this.options, needMb);
     if (fits()) return true;
     let idleMb = 0;
     for (const [instance, state] of this.live) if (state === 'idle') idleMb += this.limits.get(instance) ?? 0;
-    if (this.usedMemoryMb - idleMb + needMb > poolMemoryMb || active - this.pool.size >= maxInstances)
+    const use = { memoryMb: this.usedMemoryMb, instances: active };
+    if (!fitsAfterEvictingIdle(use, { memoryMb: idleMb, instances: this.pool.size }, this.options, needMb))
       return false;
     while (!fits()) {
       const oldest = this.pool.takeOldest();
@@ -796,6 +866,21 @@ export class LocalPlatform implements PlatformAdapter {
       this.discard(instance, this.closed ? 'the platform is closing' : !current ? 'redeployed' : 'exited');
       return;
     }
+    // An invocation of its function waiting for its own cold start takes it now (the start, when
+    // it ends, serves the next one or goes idle): no invocation waits for a start longer than
+    // for an instance of its function to come free.
+    const waiting = this.startsFor.get(instance.functionName)?.find((w) => !w.served);
+    if (waiting) {
+      waiting.served = true;
+      const waitMs = performance.now() - waiting.enqueuedMs;
+      waiting.settle({
+        instance: this.lease(instance),
+        coldStart: false,
+        waitMs,
+        waitReason: 'instance_busy',
+      });
+      return;
+    }
     this.live.set(instance, 'idle');
     this.pool.put(instance);
     this.pump();
@@ -848,6 +933,23 @@ export class LocalPlatform implements PlatformAdapter {
       else if (state === 'busy') busy++;
     }
     return { ...this.counters, alive: this.live.size, idle, busy, usedMemoryMb: this.usedMemoryMb };
+  }
+
+  /** PaceReporter: what waiting invocations wait for, start slots, the pool's memory and instances. */
+  async pressure(): Promise<PlatformPressure> {
+    const waiting = { start_slot: 0, memory: 0, instance_busy: 0 };
+    for (const w of this.waiters) if (w.blocked !== undefined) waiting[w.blocked]++;
+    let instances = 0;
+    for (const state of this.live.values()) if (state !== 'stopping') instances++;
+    return {
+      waiting,
+      starting: this.starting,
+      startSlots: this.startSlots(),
+      usedMemoryMb: this.usedMemoryMb,
+      poolMemoryMb: this.options.poolMemoryMb,
+      instances,
+      maxInstances: this.options.maxInstances,
+    };
   }
 
   /** The instances whose processes have not exited yet. */

@@ -25,8 +25,10 @@ import type { Arrival } from '../../schedule/types.js';
 import { onAbort } from '../../util/abort.js';
 import { epochUs } from '../../util/time.js';
 import { VERSION } from '../../version.js';
+import type { Deployable } from '../capabilities.js';
+import { failureOfStatus } from '../failure.js';
 import { closePools, exchange, type Reply, unansweredResult } from '../http/exchange.js';
-import type { FunctionSpec, InvocationResult, PlatformAdapter } from '../types.js';
+import type { FunctionSpec, InvocationResult } from '../types.js';
 import {
   type OpenFaasPlatformOptions,
   type ResolvedOpenFaasOptions,
@@ -57,10 +59,12 @@ interface Callback {
 const MAX_EARLY = 10_000;
 const KEEP_BYTES = 64 * 1024;
 
-export class OpenFaasPlatform implements PlatformAdapter {
+export class OpenFaasPlatform implements Deployable {
   readonly kind = 'openfaas';
   readonly address: string;
   readonly notices: string[] = [];
+  /** What the last teardown could not delete (also a notice). */
+  teardownFailure: string | undefined;
   private readonly options: ResolvedOpenFaasOptions;
   private readonly invokePool: Pool;
   private readonly controlPool: Pool;
@@ -264,6 +268,7 @@ export class OpenFaasPlatform implements PlatformAdapter {
         outcome: 'error',
         sentAtUs: now,
         endedAtUs: now,
+        failure: 'client',
         error: 'the openfaas platform was torn down',
       };
     const o = this.options;
@@ -306,7 +311,12 @@ export class OpenFaasPlatform implements PlatformAdapter {
     if (callId) result.activationId = callId;
     if (reply.status < 200 || reply.status >= 300) {
       const text = reply.body.trim().slice(0, 300);
-      return { ...result, outcome: 'error', error: `HTTP ${reply.status}${text ? `: ${text}` : ''}` };
+      return {
+        ...result,
+        outcome: 'error',
+        failure: failureOfStatus(reply.status),
+        error: `HTTP ${reply.status}${text ? `: ${text}` : ''}`,
+      };
     }
     if (!asyncCall) {
       const seconds = Number(reply.headers['x-duration-seconds']);
@@ -314,13 +324,21 @@ export class OpenFaasPlatform implements PlatformAdapter {
         result.execMs = seconds * 1000;
       return result;
     }
-    if (!callId) return { ...result, outcome: 'error', error: `HTTP ${reply.status} without an X-Call-Id` };
+    if (!callId) {
+      return {
+        ...result,
+        outcome: 'error',
+        failure: 'platform',
+        error: `HTTP ${reply.status} without an X-Call-Id`,
+      };
+    }
     const cb = await this.awaitCallback(callId, deadline - performance.now(), signal);
     if (cb === 'timeout' || cb === 'aborted') {
       return {
         ...result,
         outcome: cb === 'timeout' ? 'timeout' : 'error',
         endedAtUs: epochUs(),
+        failure: cb,
         error: cb === 'timeout' ? `no callback within ${o.invokeTimeoutMs} ms` : 'aborted',
       };
     }
@@ -328,6 +346,8 @@ export class OpenFaasPlatform implements PlatformAdapter {
     if (cb.durationMs !== undefined) result.execMs = cb.durationMs;
     if (cb.status < 200 || cb.status >= 300) {
       result.outcome = 'error';
+      // The function's own status; 0 is the callback this adapter gave up at its teardown.
+      result.failure = cb.status === TORN_DOWN_STATUS ? 'client' : 'application';
       const text = cb.body.trim().slice(0, 300);
       result.error = `function status ${cb.status}${text ? `: ${text}` : ''}`;
     }
@@ -373,12 +393,11 @@ export class OpenFaasPlatform implements PlatformAdapter {
       }
       this.deployed.clear();
       if (failures.length > 0) {
-        this.notices.push(
-          `openfaas: teardown could not delete ${failures.length} function(s) at ${this.address}: ${failures.slice(0, 5).join(', ')}`,
-        );
+        this.teardownFailure = `openfaas: teardown could not delete ${failures.length} function(s) at ${this.address}: ${failures.slice(0, 5).join(', ')}`;
+        this.notices.push(this.teardownFailure);
       }
       for (const done of [...this.waiting.values()])
-        done({ status: 0, durationMs: undefined, body: 'torn down', atUs: epochUs() });
+        done({ status: TORN_DOWN_STATUS, durationMs: undefined, body: 'torn down', atUs: epochUs() });
       if (this.callbackServer) {
         const s = this.callbackServer;
         s.closeAllConnections();
@@ -395,6 +414,9 @@ export class OpenFaasPlatform implements PlatformAdapter {
     return out;
   }
 }
+
+/** The status of a callback that never came because the adapter was torn down. */
+const TORN_DOWN_STATUS = 0;
 
 function header(req: IncomingMessage, name: string): string | undefined {
   const v = req.headers[name];

@@ -13,10 +13,12 @@
  *
  * Outcome: response.success (else status 'success', else statusCode 0) → 'ok'; an annotation
  * timeout = true (the action exceeded its time limit) → 'timeout'; anything else → 'error' with
- * 'status: result.error'.
+ * 'status: result.error'. The failure kind follows the record's status (OpenWhisk's
+ * ActivationResponse: statusCode 1 application error and 2 action developer error → application,
+ * 3 whisk internal error → platform; the status text when there is no code).
  */
 import { reportedCpuMs } from '../action-usage.js';
-import type { InvocationResult, Outcome } from '../types.js';
+import type { FailureKind, InvocationResult, Outcome } from '../types.js';
 
 /** The fields of one activation record that faasload reads. */
 export interface ActivationFields {
@@ -28,7 +30,32 @@ export interface ActivationFields {
   execMs?: number;
   instanceId?: string;
   cpuMs?: number;
+  failure?: FailureKind;
+  /** A successful activation's response.result, when a JSON object (generate reads its targets). */
+  result?: Json;
   error?: string;
+}
+
+/** OpenWhisk's ActivationResponse status codes and texts of failures, as failure kinds. */
+const FAILURE_OF_STATUS_CODE: Readonly<Record<number, FailureKind>> = {
+  1: 'application',
+  2: 'application',
+  3: 'platform',
+};
+const FAILURE_OF_STATUS: Readonly<Record<string, FailureKind>> = {
+  'application error': 'application',
+  'action developer error': 'application',
+  'whisk internal error': 'platform',
+};
+
+/** The failure kind of a failed record: its status code, else its status text, else platform. */
+function failureOf(response: Json, record: Json, status: string | undefined): FailureKind {
+  const code = finiteNumber(response.statusCode) ?? finiteNumber(record.statusCode);
+  return (
+    (code !== undefined ? FAILURE_OF_STATUS_CODE[code] : undefined) ??
+    (status !== undefined ? FAILURE_OF_STATUS[status] : undefined) ??
+    'platform'
+  );
 }
 
 /** At most this many characters of an error text. */
@@ -105,9 +132,11 @@ export function readActivation(record: Json): ActivationFields {
   if (typeof instance === 'string' || typeof instance === 'number') out.instanceId = String(instance);
   const cpuMs = success ? reportedCpuMs(response.result) : undefined;
   if (cpuMs !== undefined) out.cpuMs = cpuMs;
+  if (success && isObject(response.result)) out.result = response.result;
   if (!success) {
     const result = response.result;
     const detail = isObject(result) && 'error' in result ? errorText(result.error) : undefined;
+    out.failure = timedOut ? 'timeout' : failureOf(response, record, status);
     out.error = clip(`${status ?? 'failed'}${detail ? `: ${detail}` : ''}`);
   }
   return out;

@@ -33,10 +33,12 @@ import { onAbort } from '../../util/abort.js';
 import { epochUs } from '../../util/time.js';
 import { VERSION } from '../../version.js';
 import { invocationValue } from '../../workload/binding.js';
+import type { ManifestDeployable } from '../capabilities.js';
+import { type FailureKind, failureOfStatus } from '../failure.js';
 import { closePools, unansweredResult } from '../http/exchange.js';
 import type { SequenceCapable } from '../sequences.js';
 import type { TriggerCapable } from '../triggers.js';
-import type { FunctionSpec, InvocationResult, PlatformAdapter } from '../types.js';
+import type { FunctionSpec, InvocationResult } from '../types.js';
 import { clip, isActivationRecord, parseObject, readActivation, resultOf } from './activation.js';
 import type { KeyValue, Manifest, ManifestAction, ManifestLimits } from './manifest.js';
 import {
@@ -64,7 +66,7 @@ export interface ActionPut {
 /** Actions listed per request (OpenWhisk's largest page). */
 const LIST_PAGE = 200;
 
-export class OpenWhiskPlatform implements PlatformAdapter, TriggerCapable, SequenceCapable {
+export class OpenWhiskPlatform implements ManifestDeployable, TriggerCapable, SequenceCapable {
   readonly kind = 'openwhisk';
   /** The API host (scheme, host, port, path prefix), without credentials. */
   readonly address: string;
@@ -73,6 +75,8 @@ export class OpenWhiskPlatform implements PlatformAdapter, TriggerCapable, Seque
    * actions teardown could not delete. Never contains the key.
    */
   readonly notices: string[] = [];
+  /** What the last teardown could not delete (also a notice). */
+  teardownFailure: string | undefined;
 
   private readonly options: ResolvedOpenWhiskOptions;
   private readonly invokePool: Pool;
@@ -312,13 +316,14 @@ export class OpenWhiskPlatform implements PlatformAdapter, TriggerCapable, Seque
     | { record: Record<string, unknown>; sentAtUs: number; endedAtUs: number; httpStatus: number }
     | { failed: InvocationResult }
   > {
-    if (this.closed) return { failed: failed('error', 'the openwhisk platform has been torn down') };
-    if (signal.aborted) return { failed: failed('cancelled', 'aborted before it was sent') };
+    if (this.closed)
+      return { failed: failed('error', 'client', 'the openwhisk platform has been torn down') };
+    if (signal.aborted) return { failed: failed('cancelled', 'cancelled', 'aborted before it was sent') };
     let value: Record<string, unknown>;
     try {
       value = given ?? invocationValue(fn, arrival);
     } catch (e) {
-      return { failed: failed('error', `parameters: ${(e as Error).message}`) };
+      return { failed: failed('error', 'client', `parameters: ${(e as Error).message}`) };
     }
     const path = `${actionPath}?blocking=${this.options.blocking}`;
     const reply = await request(
@@ -340,17 +345,23 @@ export class OpenWhiskPlatform implements PlatformAdapter, TriggerCapable, Seque
     if (status === 202) {
       const id = body?.activationId;
       if (typeof id !== 'string' || id === '') {
-        return { failed: { ...base, outcome: 'error', error: 'HTTP 202 without an activationId' } };
+        return {
+          failed: {
+            ...base,
+            outcome: 'error',
+            failure: 'platform',
+            error: 'HTTP 202 without an activationId',
+          },
+        };
       }
       const found = await this.pollRecord(id, sentAtUs, status, deadlineMs, signal);
       if ('failed' in found) return found;
       return { record: found.record, sentAtUs, endedAtUs: found.endedAtUs, httpStatus: status };
     }
     if (isActivationRecord(body)) return { record: body, ...base };
-    if (status === 408) {
-      return { failed: { ...base, outcome: 'timeout', error: this.statusText(status, reply.body) } };
-    }
-    return { failed: { ...base, outcome: 'error', error: this.statusText(status, reply.body) } };
+    const failure = failureOfStatus(status);
+    const outcome = failure === 'timeout' ? 'timeout' : 'error';
+    return { failed: { ...base, outcome, failure, error: this.statusText(status, reply.body) } };
   }
 
   /**
@@ -369,16 +380,16 @@ export class OpenWhiskPlatform implements PlatformAdapter, TriggerCapable, Seque
     const o = this.options;
     const path = this.activationPath(id);
     const base = { sentAtUs, httpStatus, activationId: id };
-    const stopped = (error: string) => ({
-      failed: { ...base, outcome: 'error' as const, endedAtUs: epochUs(), error },
+    const stopped = (failure: FailureKind, error: string) => ({
+      failed: { ...base, outcome: 'error' as const, endedAtUs: epochUs(), failure, error },
     });
     let wait = firstWaitMs;
     let lastProblem: string | undefined;
     for (;;) {
       let left = deadlineMs - performance.now();
       if (left <= 0) break;
-      if (wait > 0 && !(await sleep(Math.min(wait, left), signal))) return stopped('aborted');
-      if (this.closed) return stopped('the openwhisk platform was torn down');
+      if (wait > 0 && !(await sleep(Math.min(wait, left), signal))) return stopped('aborted', 'aborted');
+      if (this.closed) return stopped('client', 'the openwhisk platform was torn down');
       wait = Math.min(Math.max(wait, o.pollIntervalMs) * POLL_BACKOFF, o.pollMaxIntervalMs);
       left = deadlineMs - performance.now();
       if (left <= 0) break;
@@ -388,7 +399,7 @@ export class OpenWhiskPlatform implements PlatformAdapter, TriggerCapable, Seque
         Math.min(left, o.requestTimeoutMs),
         signal,
       );
-      if (reply.kind === 'cancelled' || reply.kind === 'aborted') return stopped('aborted');
+      if (reply.kind === 'cancelled' || reply.kind === 'aborted') return stopped('aborted', 'aborted');
       if (reply.kind !== 'answer') {
         lastProblem = this.redact(reply.message);
         continue;
@@ -401,7 +412,7 @@ export class OpenWhiskPlatform implements PlatformAdapter, TriggerCapable, Seque
         continue;
       }
       const text = this.statusText(reply.status, reply.body);
-      if (reply.status === 401 || reply.status === 403) return stopped(`polling: ${text}`);
+      if (reply.status === 401 || reply.status === 403) return stopped('platform', `polling: ${text}`);
       lastProblem = text;
     }
     return {
@@ -409,6 +420,7 @@ export class OpenWhiskPlatform implements PlatformAdapter, TriggerCapable, Seque
         ...base,
         outcome: 'timeout',
         endedAtUs: epochUs(),
+        failure: 'timeout',
         error: `no activation record within ${o.invokeTimeoutMs} ms${lastProblem ? ` (last poll: ${lastProblem})` : ''}`,
       },
     };
@@ -482,7 +494,7 @@ export class OpenWhiskPlatform implements PlatformAdapter, TriggerCapable, Seque
     return Promise.all(
       logs.map(async (step): Promise<InvocationResult> => {
         if (typeof step !== 'string')
-          return failed('error', 'a sequence log line that is not an activation id');
+          return failed('error', 'platform', 'a sequence log line that is not an activation id');
         const component = await this.pollRecord(step, now, 200, deadlineMs, signal, 0);
         if ('failed' in component) return component.failed;
         return stepResult(component.record);
@@ -533,13 +545,14 @@ export class OpenWhiskPlatform implements PlatformAdapter, TriggerCapable, Seque
   async fire(fn: FunctionSpec, arrival: Arrival, signal: AbortSignal): Promise<InvocationResult> {
     const deadlineMs = performance.now() + this.options.invokeTimeoutMs;
     const via = { invokedVia: 'trigger' as const };
-    if (this.closed) return { ...failed('error', 'the openwhisk platform has been torn down'), ...via };
-    if (signal.aborted) return { ...failed('cancelled', 'aborted before it was sent'), ...via };
+    if (this.closed)
+      return { ...failed('error', 'client', 'the openwhisk platform has been torn down'), ...via };
+    if (signal.aborted) return { ...failed('cancelled', 'cancelled', 'aborted before it was sent'), ...via };
     let value: Record<string, unknown>;
     try {
       value = invocationValue(fn, arrival);
     } catch (e) {
-      return { ...failed('error', `parameters: ${(e as Error).message}`), ...via };
+      return { ...failed('error', 'client', `parameters: ${(e as Error).message}`), ...via };
     }
     const { trigger } = this.triggerNames(fn);
     const path = this.entityPath('triggers', trigger);
@@ -564,7 +577,13 @@ export class OpenWhiskPlatform implements PlatformAdapter, TriggerCapable, Seque
         status === 204
           ? `trigger ${trigger} has no active rule (HTTP 204)`
           : this.statusText(status, reply.body);
-      return { ...base, endedAtUs, outcome: 'error', error: why };
+      return {
+        ...base,
+        endedAtUs,
+        outcome: 'error',
+        failure: status === 204 ? 'not_found' : failureOfStatus(status),
+        error: why,
+      };
     }
     const withTrigger = { ...via, triggerActivationId: triggerId };
     const fired = await this.pollRecord(triggerId, sentAtUs, status, deadlineMs, signal);
@@ -576,6 +595,7 @@ export class OpenWhiskPlatform implements PlatformAdapter, TriggerCapable, Seque
         ...withTrigger,
         endedAtUs: fired.endedAtUs,
         outcome: 'error',
+        failure: 'platform',
         error: clip(line.error),
       };
     }
@@ -670,9 +690,8 @@ export class OpenWhiskPlatform implements PlatformAdapter, TriggerCapable, Seque
     if (failures.length > 0) {
       const shown = failures.slice(0, 5).join(', ');
       const more = failures.length > 5 ? ` and ${failures.length - 5} more` : '';
-      this.notices.push(
-        `openwhisk: teardown could not delete ${failures.length} action(s) at ${this.address}${unreachable ? ` (unreachable: ${unreachable})` : ''}: ${shown}${more}`,
-      );
+      this.teardownFailure = `openwhisk: teardown could not delete ${failures.length} action(s) at ${this.address}${unreachable ? ` (unreachable: ${unreachable})` : ''}: ${shown}${more}`;
+      this.notices.push(this.teardownFailure);
     }
     await closePools([this.invokePool, this.controlPool], 'the openwhisk platform was torn down');
   }
@@ -753,9 +772,9 @@ function ruleLine(record: Record<string, unknown>, rule: string): { id: string }
   return { error: `the trigger's activation has no line for rule ${rule}` };
 }
 
-function failed(outcome: 'error' | 'cancelled', error: string): InvocationResult {
+function failed(outcome: 'error' | 'cancelled', failure: FailureKind, error: string): InvocationResult {
   const now = epochUs();
-  return { outcome, sentAtUs: now, endedAtUs: now, error };
+  return { outcome, sentAtUs: now, endedAtUs: now, failure, error };
 }
 
 /** Waits ms; resolves false at once if the signal aborts. */

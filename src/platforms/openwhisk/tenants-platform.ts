@@ -8,20 +8,15 @@
 import { FaasloadError } from '../../errors.js';
 import type { Arrival } from '../../schedule/types.js';
 import { epochUs } from '../../util/time.js';
-import type { FunctionSpec, InvocationResult, PlatformAdapter } from '../types.js';
+import type { ManifestDeployable } from '../capabilities.js';
+import type { FunctionSpec, InvocationResult } from '../types.js';
 import type { Manifest } from './manifest.js';
 import type { OpenWhiskPlatformOptions } from './options.js';
 import { OpenWhiskPlatform } from './platform.js';
 import { listedOwners, type OpenWhiskTenant, routeTenant } from './tenants.js';
 
-/** What deploy and teardown commands use of an OpenWhisk adapter, with or without tenants. */
-export interface OpenWhiskAdapter extends PlatformAdapter {
-  readonly notices: readonly string[];
-  adoptDeployed(signal: AbortSignal): Promise<string[]>;
-  keepDeployed(): void;
-  adoptManifest(manifest: Manifest): void;
-  deployManifest(manifest: Manifest, signal: AbortSignal): Promise<string[]>;
-}
+/** What an OpenWhisk adapter is, with or without tenants: its capabilities (../capabilities.ts). */
+export type OpenWhiskAdapter = ManifestDeployable;
 
 export class OpenWhiskTenantsPlatform implements OpenWhiskAdapter {
   readonly kind = 'openwhisk';
@@ -72,6 +67,14 @@ export class OpenWhiskTenantsPlatform implements OpenWhiskAdapter {
     return this.platforms.flatMap((p, i) => p.notices.map((n) => `${this.tenants[i]!.name}: ${n}`));
   }
 
+  /** Each tenant's teardown failure, named by its tenant; undefined when every tenant deleted everything. */
+  get teardownFailure(): string | undefined {
+    const failed = this.platforms.flatMap((p, i) =>
+      p.teardownFailure === undefined ? [] : [`${this.tenants[i]!.name}: ${p.teardownFailure}`],
+    );
+    return failed.length > 0 ? failed.join('; ') : undefined;
+  }
+
   /** Each tenant deploys its own functions, tenants in parallel; the first failure rejects. */
   async deploy(fns: readonly FunctionSpec[], signal: AbortSignal): Promise<void> {
     const groups = this.platforms.map((): FunctionSpec[] => []);
@@ -85,7 +88,13 @@ export class OpenWhiskTenantsPlatform implements OpenWhiskAdapter {
     const p = this.platforms[this.tenantOf(fn)];
     if (!p) {
       const now = epochUs();
-      return Promise.resolve({ outcome: 'error', sentAtUs: now, endedAtUs: now, error: 'no tenant' });
+      return Promise.resolve({
+        outcome: 'error',
+        sentAtUs: now,
+        endedAtUs: now,
+        failure: 'client',
+        error: 'no tenant',
+      });
     }
     return p.invoke(fn, arrival, signal);
   }

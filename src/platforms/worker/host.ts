@@ -3,7 +3,13 @@ import { FaasloadError } from '../../errors.js';
 import type { Arrival } from '../../schedule/types.js';
 import { onAbort } from '../../util/abort.js';
 import { epochUs } from '../../util/time.js';
-import type { FunctionSpec, InvocationResult, PlatformAdapter } from '../types.js';
+import type {
+  ActionInvocationResult,
+  AnnouncesInstances,
+  PaceReporter,
+  ReturnsActionResults,
+} from '../capabilities.js';
+import type { FunctionSpec, PlatformPressure } from '../types.js';
 import type { Reply, Request, WorkerData, WorkerPlatformKinds } from './protocol.js';
 
 /** A request without its id (Omit distributed over the union). */
@@ -15,8 +21,13 @@ type RequestBody = Request extends infer R ? (R extends Request ? Omit<R, 'id'> 
  * not know. sentAtUs and endedAtUs are taken here, on the dispatcher's thread and clock: when the
  * request is handed over and when its answer is back (a message hop costs tens of µs).
  */
-export class WorkerPlatform<K extends keyof WorkerPlatformKinds> implements PlatformAdapter {
+export class WorkerPlatform<K extends keyof WorkerPlatformKinds>
+  implements ReturnsActionResults, AnnouncesInstances, PaceReporter
+{
   readonly address = 'in-process';
+  /** The adapters that run in a worker (the embedded platform) have both: their results cross as they are. */
+  readonly returnsActionResults = true;
+  readonly announcesInstances = true;
   private readonly worker: Worker;
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (r: Reply) => void }>();
@@ -60,20 +71,37 @@ export class WorkerPlatform<K extends keyof WorkerPlatformKinds> implements Plat
     if (r.t === 'err') throw new FaasloadError(r.code ?? 'E_PLATFORM', r.message);
   }
 
-  async invoke(fn: FunctionSpec, arrival: Arrival, signal: AbortSignal): Promise<InvocationResult> {
+  async invoke(fn: FunctionSpec, arrival: Arrival, signal: AbortSignal): Promise<ActionInvocationResult> {
     const sentAtUs = epochUs();
     const id = this.nextId++;
     const unsubscribe = onAbort(signal, () => this.worker.postMessage({ t: 'abort', id } satisfies Request));
     try {
       const r = await this.call({ t: 'invoke', fn, arrival }, id);
       const endedAtUs = epochUs();
-      if (r.t === 'err' || !r.result) {
-        return { outcome: 'error', sentAtUs, endedAtUs, error: r.t === 'err' ? r.message : 'no result' };
+      if (r.t !== 'ok' || !r.result) {
+        // The worker is gone or the platform threw: the platform failed, not the function.
+        return {
+          outcome: 'error',
+          sentAtUs,
+          endedAtUs,
+          failure: 'platform',
+          error: r.t === 'err' ? r.message : 'no result',
+        };
       }
       return { ...r.result, sentAtUs, endedAtUs };
     } finally {
       unsubscribe();
     }
+  }
+
+  /** The worker's platform's pressure (every kind that runs in a worker reports it). */
+  async pressure(): Promise<PlatformPressure> {
+    const r = await this.call({ t: 'pressure' });
+    if (r.t === 'pressure') return r.pressure;
+    throw new FaasloadError(
+      r.t === 'err' ? (r.code ?? 'E_PLATFORM') : 'E_PLATFORM',
+      r.t === 'err' ? r.message : 'no pressure in the reply',
+    );
   }
 
   async teardown(): Promise<void> {
