@@ -11,16 +11,21 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { FakeClock } from '../src/dispatch/clock.js';
 import { startOpenWhiskServer } from '../src/platforms/openwhisk-server/index.js';
 import {
   AZURE2021_DAG,
   buildWorkflow,
   drawShape,
   parseDagShape,
+  planWorkflows,
   readDagFile,
+  StepRecorder,
+  withWorkflows,
 } from '../src/workflow/index.js';
 import { need } from './helpers/cannot-run.js';
 import { runCli } from './helpers/cli.js';
+import { FakePlatform } from './helpers/fakes.js';
 import { readParquetTable, rowsOf } from './helpers/parquet.js';
 import { AZURE2019_DIR } from './helpers/paths.js';
 
@@ -101,6 +106,62 @@ describe('DAG shapes', () => {
     assert.deepEqual(
       chain.stages.map((s) => [s.name, s.sequence, s.steps.length]),
       [['fn-1-wf', true, 3]],
+    );
+  });
+});
+
+describe('workflows on a platform without sequences', () => {
+  it('the harness runs the entry, then each branch step after step, and records every step', async () => {
+    const fake = new FakePlatform(new FakeClock(0));
+    const fn = { id: 'trace-f', name: 'fn-0' };
+    const workflows = planWorkflows([fn], parseDagShape('width=2,depth=3'), 1);
+    const recorder = new StepRecorder();
+    const adapter = withWorkflows(fake, workflows, new Set(), recorder);
+    await adapter.deploy([fn], new AbortController().signal);
+    assert.deepEqual(
+      fake.deployed.map((f) => f.name),
+      ['fn-0-s0', 'fn-0-s1', 'fn-0-s2', 'fn-0-s3', 'fn-0-s4'],
+    );
+    const r = await adapter.invoke(
+      fn,
+      { seq: 7, fn: 0, atUs: 0, durationMs: 30 },
+      new AbortController().signal,
+    );
+    assert.equal(r.outcome, 'ok');
+    assert.equal(r.coldStart, true);
+    const order = fake.invoked.map((i) => i.fn);
+    assert.equal(order[0], 'fn-0-s0', 'the entry first');
+    assert.ok(order.indexOf('fn-0-s1') < order.indexOf('fn-0-s2'), 'branch 0 in order');
+    assert.ok(order.indexOf('fn-0-s3') < order.indexOf('fn-0-s4'), 'branch 1 in order');
+    // Each step runs its share of the duration: 30 ms over a depth of 3.
+    assert.ok(fake.invoked.every((i) => i.arrival.params?.stepMs === '10'));
+    const steps = recorder.take(7);
+    assert.equal(steps.filter((x) => x?.outcome === 'ok').length, 5);
+    assert.deepEqual(recorder.take(7), [], 'taken once');
+  });
+
+  it('a failed step stops its branch: the workflow is an error, the steps after it did not run', async () => {
+    let calls = 0;
+    const fake = new FakePlatform(new FakeClock(0), () =>
+      ++calls === 2 ? { outcome: 'error', error: 'boom', failure: 'application' } : {},
+    );
+    const fn = { id: 'trace-g', name: 'fn-1' };
+    const workflows = planWorkflows([fn], parseDagShape('width=1,depth=3'), 1);
+    const recorder = new StepRecorder();
+    const adapter = withWorkflows(fake, workflows, new Set(), recorder);
+    await adapter.deploy([fn], new AbortController().signal);
+    const r = await adapter.invoke(
+      fn,
+      { seq: 0, fn: 0, atUs: 0, durationMs: 3 },
+      new AbortController().signal,
+    );
+    assert.equal(r.outcome, 'error');
+    assert.equal(r.failure, 'application');
+    assert.equal(r.error, 'boom');
+    const steps = recorder.take(0);
+    assert.deepEqual(
+      [0, 1, 2].map((i) => steps[i]?.outcome),
+      ['ok', 'error', undefined],
     );
   });
 });
