@@ -10,20 +10,23 @@ export interface SequenceCapable {
   /** Creates (or updates) sequence action `name` of deployed actions, in order; teardown() removes it. */
   deploySequence(name: string, components: readonly string[], signal: AbortSignal): Promise<void>;
   /**
-   * Invokes the sequence `fn` (its name a deployed sequence) with `value` (default: the arrival's
-   * invocation value): the sequence's result and one result per component that ran, in order,
-   * each with the platform's own start and end times. Never rejects.
+   * Invokes the sequence `fn` (its name a deployed sequence): the sequence's result and its
+   * components' runs (stepsOf). Never rejects.
    */
   invokeSequence(
     fn: FunctionSpec,
     arrival: Arrival,
     signal: AbortSignal,
-    value?: Record<string, unknown>,
   ): Promise<{ result: InvocationResult; steps: InvocationResult[] }>;
+  /**
+   * The component runs of sequence activation `id` (also one a trigger's rule started), in
+   * order, each with the platform's own start and end times. Never rejects.
+   */
+  stepsOf(activationId: string, signal: AbortSignal): Promise<InvocationResult[]>;
 }
 
 export function hasSequences(
   p: PlatformAdapter | (PlatformAdapter & SequenceCapable),
 ): p is PlatformAdapter & SequenceCapable {
-  return 'deploySequence' in p && 'invokeSequence' in p;
+  return 'deploySequence' in p && 'invokeSequence' in p && 'stepsOf' in p;
 }

@@ -41,6 +41,15 @@ import type { Schedule } from '../schedule/types.js';
 import { DEFAULT_DUPLICATE_POLICY } from '../trace/types.js';
 import { estimateClockOffset } from '../util/clock-offset.js';
 import { VERSION } from '../version.js';
+import {
+  type DagShapeSpec,
+  planWorkflows,
+  StepRecorder,
+  WORKFLOW_STEPS_COLUMNS,
+  WORKFLOW_STEPS_SCHEMA_VERSION,
+  withWorkflows,
+  workflowStepRows,
+} from '../workflow/index.js';
 import { type InvokeViaChoice, resolveInvokeVia, withInvokeVia } from './invoke-via.js';
 import { loadPlan, type TracePlanOptions } from './load-plan.js';
 import { functionSpecs } from './names.js';
@@ -108,6 +117,8 @@ export interface ReplayOptions extends TracePlanOptions, WrapperOptions {
   workload?: readonly string[];
   /** How each invocation is made: directly, through a trigger, or by the trace's trigger (invoke-via.ts). */
   invokeVia?: InvokeViaChoice;
+  /** --dag / --dag-shape: each trace function runs as a workflow of this shape (src/workflow). */
+  dag?: DagShapeSpec;
   /** Which monitors observe the run and how often (src/monitor); default per platform and runtime. */
   monitor?: MonitorOptions;
   /** --start-at: the run's time 0, epoch ms, shared by the shards of one replay (see start-at.ts). */
@@ -248,7 +259,18 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     throw e;
   }
   if (via.warning) warnings.push(via.warning);
-  const platform = withWrappers(withInvokeVia(adapter, via.viaTrigger), o);
+  const workflows = o.dag ? planWorkflows(specs, o.dag, schedule.options.seed) : undefined;
+  const stepRecorder = new StepRecorder();
+  const platform = withWrappers(
+    workflows
+      ? withWorkflows(adapter, workflows, via.viaTrigger, stepRecorder)
+      : withInvokeVia(adapter, via.viaTrigger),
+    o,
+  );
+  // A workflow's row names its first stage (a sequence, or its entry step's action).
+  const rowNames = workflows
+    ? specs.map((s) => ({ id: s.id, name: workflows.get(s.name)?.stages[0]?.name ?? s.name }))
+    : specs;
   const {
     signal,
     hardSignal,
@@ -302,6 +324,18 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
       stop.abort(err);
     },
   });
+  const stepsWriter = workflows
+    ? new TableWriter({
+        dir,
+        name: 'workflow_steps',
+        columns: WORKFLOW_STEPS_COLUMNS,
+        metadata: { 'faasload.schema_version': WORKFLOW_STEPS_SCHEMA_VERSION, 'faasload.run_id': runId },
+        onError: (err) => {
+          log(`error: ${err.message}; stopping the run`);
+          stop.abort(err);
+        },
+      })
+    : undefined;
   const collector = new SummaryCollector();
   // Stopping: the caller's signal or a lag alert stops firing; graceMs later, or at the caller's
   // hard signal, invocations still in flight are aborted.
@@ -367,7 +401,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
         clock,
         onFire: (scheduledAtUs, firedAtUs) => throwAwayLive.fired(scheduledAtUs, firedAtUs),
         onRecord: (record) => {
-          writer.rehearse([invocationRow(record, specs)]);
+          writer.rehearse([invocationRow(record, rowNames)]);
           throwAwayCollector.add(record);
           throwAwayLive.settled(record);
         },
@@ -460,7 +494,11 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
         startUs,
         onFire: (scheduledAtUs, firedAtUs) => liveStats.fired(scheduledAtUs, firedAtUs),
         onRecord: (record: InvocationRecord) => {
-          writer.add([invocationRow(record, specs)]);
+          writer.add([invocationRow(record, rowNames)]);
+          const wf = workflows?.get(specs[record.arrival.fn]!.name);
+          if (wf && stepsWriter) {
+            stepsWriter.add(workflowStepRows(record, wf, stepRecorder.take(record.arrival.seq)));
+          }
           collector.add(record);
           liveStats.settled(record);
         },
@@ -503,6 +541,18 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
       schemaVersion: INVOCATIONS_SCHEMA_VERSION,
       columns: INVOCATIONS_COLUMNS,
     };
+    if (stepsWriter) {
+      const steps = await stepsWriter.close().catch((err: unknown) => {
+        tableError ??= err;
+        return { file: 'workflow_steps.arrows', rows: stepsWriter.counts.written };
+      });
+      manifest.tables.workflow_steps = {
+        file: steps.file,
+        rows: steps.rows,
+        schemaVersion: WORKFLOW_STEPS_SCHEMA_VERSION,
+        columns: WORKFLOW_STEPS_COLUMNS,
+      };
+    }
     if (live && !tableError) manifest.tables.timeline = await writeTimeline(dir, runId, live);
     // Per-activation counter deltas need both tables closed (the perf monitor's and invocations).
     // Loaded only when the perf monitor wrote counters: it brings parquet-wasm into this thread,

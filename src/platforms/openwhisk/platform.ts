@@ -375,6 +375,7 @@ export class OpenWhiskPlatform implements ManifestDeployable, TriggerCapable, Se
     httpStatus: number,
     deadlineMs: number,
     signal: AbortSignal,
+    firstWaitMs = this.options.pollIntervalMs,
   ): Promise<{ record: Record<string, unknown>; endedAtUs: number } | { failed: InvocationResult }> {
     const o = this.options;
     const path = this.activationPath(id);
@@ -382,14 +383,14 @@ export class OpenWhiskPlatform implements ManifestDeployable, TriggerCapable, Se
     const stopped = (failure: FailureKind, error: string) => ({
       failed: { ...base, outcome: 'error' as const, endedAtUs: epochUs(), failure, error },
     });
-    let wait = o.pollIntervalMs;
+    let wait = firstWaitMs;
     let lastProblem: string | undefined;
     for (;;) {
       let left = deadlineMs - performance.now();
       if (left <= 0) break;
-      if (!(await sleep(Math.min(wait, left), signal))) return stopped('aborted', 'aborted');
+      if (wait > 0 && !(await sleep(Math.min(wait, left), signal))) return stopped('aborted', 'aborted');
       if (this.closed) return stopped('client', 'the openwhisk platform was torn down');
-      wait = Math.min(wait * POLL_BACKOFF, o.pollMaxIntervalMs);
+      wait = Math.min(Math.max(wait, o.pollIntervalMs) * POLL_BACKOFF, o.pollMaxIntervalMs);
       left = deadlineMs - performance.now();
       if (left <= 0) break;
       const reply = await request(
@@ -466,31 +467,39 @@ export class OpenWhiskPlatform implements ManifestDeployable, TriggerCapable, Se
   }
 
   /**
-   * Invokes sequence `fn` (as invoke()) and then reads its components' activation records, which
-   * the sequence's record lists in its logs: the result and one result per component run, in
-   * order (a component whose record could not be read is an 'error' step).
+   * Invokes sequence `fn` (as invoke()) and then reads its components' activation records (see
+   * stepsOf()). Never rejects.
    */
   async invokeSequence(
     fn: FunctionSpec,
     arrival: Arrival,
     signal: AbortSignal,
-    value?: Record<string, unknown>,
   ): Promise<{ result: InvocationResult; steps: InvocationResult[] }> {
+    const result = await this.invoke(fn, arrival, signal);
+    if (result.activationId === undefined || result.outcome === 'cancelled') return { result, steps: [] };
+    return { result, steps: await this.stepsOf(result.activationId, signal) };
+  }
+
+  /**
+   * The components that sequence activation `id` ran, in order: its record's logs list their
+   * activation ids; each record is read (polled while not stored yet, up to invokeTimeoutMs), with
+   * the platform's own start and end; a record that cannot be read is an 'error' step. Never rejects.
+   */
+  async stepsOf(id: string, signal: AbortSignal): Promise<InvocationResult[]> {
     const deadlineMs = performance.now() + this.options.invokeTimeoutMs;
-    const posted = await this.post(this.actionPath(fn.name), fn, arrival, signal, value, deadlineMs);
-    if ('failed' in posted) return { result: posted.failed, steps: [] };
-    const result = resultOf(readActivation(posted.record), posted);
-    const logs = Array.isArray(posted.record.logs) ? posted.record.logs : [];
-    const steps = await Promise.all(
-      logs.map(async (id): Promise<InvocationResult> => {
-        if (typeof id !== 'string')
+    const now = epochUs();
+    const found = await this.pollRecord(id, now, 200, deadlineMs, signal, 0);
+    if ('failed' in found) return [];
+    const logs = Array.isArray(found.record.logs) ? found.record.logs : [];
+    return Promise.all(
+      logs.map(async (step): Promise<InvocationResult> => {
+        if (typeof step !== 'string')
           return failed('error', 'platform', 'a sequence log line that is not an activation id');
-        const found = await this.pollRecord(id, posted.sentAtUs, 200, deadlineMs, signal);
-        if ('failed' in found) return found.failed;
-        return stepResult(found.record);
+        const component = await this.pollRecord(step, now, 200, deadlineMs, signal, 0);
+        if ('failed' in component) return component.failed;
+        return stepResult(component.record);
       }),
     );
-    return { result, steps };
   }
 
   /**
