@@ -8,7 +8,6 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createConnection, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -16,32 +15,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { PerfMonitor, type PerfProbe } from '../src/monitor/perf.js';
 import { connectDocker } from '../src/platforms/docker/index.js';
 import { dockerEngine } from './helpers/cannot-run.js';
+import { relayEngine } from './helpers/engine-relay.js';
 
 const { engine } = await dockerEngine('PERF MONITOR ON A BROKEN ENGINE EVENT STREAM');
-
-/** A relay to the engine's socket; cut() closes it with every connection. */
-async function relayEngine(socketPath: string): Promise<{ cut(): Promise<void> }> {
-  const sockets = new Set<Socket>();
-  const relay = createServer((client) => {
-    const upstream = createConnection('/var/run/docker.sock');
-    sockets.add(client).add(upstream);
-    client.pipe(upstream).pipe(client);
-    const end = () => {
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('error', end).on('close', end);
-    upstream.on('error', end).on('close', end);
-  });
-  await new Promise<void>((r) => relay.listen(socketPath, r));
-  return {
-    async cut() {
-      const closed = new Promise((r) => relay.close(r));
-      for (const s of sockets) s.destroy();
-      await closed;
-    },
-  };
-}
 
 describe('perf monitor and the engine events', {
   skip: engine.available ? false : 'no Docker engine (see above)',
