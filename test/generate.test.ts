@@ -15,7 +15,9 @@ import { fileURLToPath } from 'node:url';
 import { parquetBatches } from '../src/dataset/parquet-read.js';
 import { executions } from '../src/generate/executions.js';
 import { parseGeneratePlan } from '../src/generate/plan.js';
+import { perfColumns } from '../src/generate/counters.js';
 import { generate } from '../src/generate/run.js';
+import { executionsColumns } from '../src/generate/table.js';
 
 const BIN = fileURLToPath(new URL('../../bin/faasload.js', import.meta.url));
 const PYTHON = fileURLToPath(new URL('../../.venv/bin/python', import.meta.url));
@@ -274,5 +276,40 @@ print(len(e), len(e & s), h)`,
       /is not the plan .* was started with/,
     );
     await assert.rejects(generate({ planPath, out: full }), /not empty; use --resume/);
+  });
+
+  test('a resume counts the perf events whose columns the executions have, or none', async () => {
+    // The first session ran without perf: its parts have no perf_<event> columns to fill. The
+    // refusal comes before any monitor starts, so perf need not be installed.
+    await assert.rejects(
+      generate({ planPath, out: full, resume: true, monitor: { monitors: 'perf', perfEvents: ['cycles'] } }),
+      /executions have no perf columns; resume with no --monitor perf/,
+    );
+  });
+});
+
+describe('perf columns of the executions table', () => {
+  test('one nullable float64 perf_<event> per event, after the parameters; two events on one name refused', () => {
+    const plan = parseGeneratePlan({ functions: [{ name: 'hash', runs: 1, params: { rounds: 2 } }] });
+    const columns = executionsColumns(plan, ['cycles,instructions', 'L1-dcache-load-misses', 'task-clock:u']);
+    const names = columns.map((c) => c.name);
+    assert.deepEqual(names.slice(-4), [
+      'perf_cycles',
+      'perf_instructions',
+      'perf_l1_dcache_load_misses',
+      'perf_task_clock_u',
+    ]);
+    assert.ok(names.indexOf('param_rounds') < names.length - 4, 'the parameters come first');
+    assert.ok(
+      columns.filter((c) => c.name.startsWith('perf_')).every((c) => c.kind === 'float64' && c.nullable),
+    );
+    assert.throws(
+      () => perfColumns(['cycles:u', 'cycles-u']),
+      /'cycles:u' and 'cycles-u' would both be the executions column perf_cycles_u/,
+    );
+    assert.deepEqual(
+      executionsColumns(plan).filter((c) => c.name.startsWith('perf_')),
+      [],
+    );
   });
 });
