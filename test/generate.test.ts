@@ -13,9 +13,9 @@ import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parquetBatches } from '../src/dataset/parquet-read.js';
+import { perfColumns } from '../src/generate/counters.js';
 import { executions } from '../src/generate/executions.js';
 import { parseGeneratePlan } from '../src/generate/plan.js';
-import { perfColumns } from '../src/generate/counters.js';
 import { generate } from '../src/generate/run.js';
 import { executionsColumns } from '../src/generate/table.js';
 
