@@ -10,7 +10,7 @@ import type { Arrival } from '../../schedule/types.js';
 import { messageOf } from '../../util/message.js';
 import { epochUs } from '../../util/time.js';
 import type { ActionInvocationResult, ManifestDeployable, ReturnsActionResults } from '../capabilities.js';
-import type { FunctionSpec, InvocationResult } from '../types.js';
+import type { FunctionSpec } from '../types.js';
 import type { Manifest } from './manifest.js';
 import type { OpenWhiskPlatformOptions } from './options.js';
 import { OpenWhiskPlatform } from './platform.js';
