@@ -7,7 +7,7 @@
  * that hands back no answer (Knative, a fake ingress on 127.0.0.1) leaving them null.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -17,6 +17,7 @@ import { parquetBatches } from '../src/dataset/parquet-read.js';
 import { executions } from '../src/generate/executions.js';
 import { parseGeneratePlan } from '../src/generate/plan.js';
 import { generate } from '../src/generate/run.js';
+import { PERF_DEFAULT_EVENTS } from '../src/monitor/perf.js';
 import { type OpenWhiskServer, startOpenWhiskServer } from '../src/platforms/openwhisk-server/index.js';
 import { dockerEngine, need } from './helpers/cannot-run.js';
 import { readParquetTable, rowsOf } from './helpers/parquet.js';
@@ -164,7 +165,7 @@ describe('--monitor perf: the counters of each execution', {
   skip: (await need('perf', 'GENERATE WITH PERF COUNTERS')) ?? false,
   timeout: 300_000,
 }, () => {
-  test("invocation_counters holds each execution's counter deltas, joined by activation_id", async () => {
+  test("each execution's row holds its counters (perf_<event>), as invocation_counters has them", async () => {
     const planPath = join(dir, 'perf.yaml');
     writeFileSync(
       planPath,
@@ -182,12 +183,30 @@ describe('--monitor perf: the counters of each execution', {
     const counters = rowsOf(
       await readParquetTable(join(out, 'monitors', 'session-0001', 'invocation_counters.parquet')),
     );
+    assert.equal(rows.length, 4);
     for (const x of rows) {
       const mine = counters.filter((c) => c.activation_id === x.activation_id);
       const clock = mine.find((c) => c.event === 'task-clock');
       assert.ok(clock, `execution ${x.index} has its task-clock`);
       assert.ok(Number(clock.value) > 0 && mine.every((c) => c.instance_id === x.instance_id));
+      // The same counts in the row, one typed column per event, null for an event not counted.
+      assert.equal(x.perf_task_clock, clock.value, `execution ${x.index}: perf_task_clock`);
+      for (const event of PERF_DEFAULT_EVENTS) {
+        const column = `perf_${event.replace(/-/g, '_')}`;
+        assert.ok(column in x, `the row has ${column}`);
+        const counted = mine.find((c) => c.event === event);
+        assert.equal(x[column], counted ? counted.value : null, `execution ${x.index}: ${column}`);
+      }
     }
+    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
+    assert.equal(manifest.tables.executions.schemaVersion, '3');
+    const perfColumns = manifest.tables.executions.columns.filter((c: { name: string }) =>
+      c.name.startsWith('perf_'),
+    );
+    assert.deepEqual(
+      perfColumns.map((c: { name: string; kind: string }) => [c.name, c.kind]),
+      PERF_DEFAULT_EVENTS.map((e) => [`perf_${e.replace(/-/g, '_')}`, 'float64']),
+    );
   });
 });
 

@@ -6,16 +6,19 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parquetBatches } from '../src/dataset/parquet-read.js';
+import { TableWriter } from '../src/dataset/table-writer.js';
+import { fillCounters, perfColumns } from '../src/generate/counters.js';
 import { executions } from '../src/generate/executions.js';
 import { parseGeneratePlan } from '../src/generate/plan.js';
 import { generate } from '../src/generate/run.js';
+import { executionsColumns } from '../src/generate/table.js';
 
 const BIN = fileURLToPath(new URL('../../bin/faasload.js', import.meta.url));
 const PYTHON = fileURLToPath(new URL('../../.venv/bin/python', import.meta.url));
@@ -274,5 +277,103 @@ print(len(e), len(e & s), h)`,
       /is not the plan .* was started with/,
     );
     await assert.rejects(generate({ planPath, out: full }), /not empty; use --resume/);
+  });
+
+  test('a resume counts the perf events whose columns the executions have, or none', async () => {
+    // The first session ran without perf: its parts have no perf_<event> columns to fill. The
+    // refusal comes before any monitor starts, so perf need not be installed.
+    await assert.rejects(
+      generate({ planPath, out: full, resume: true, monitor: { monitors: 'perf', perfEvents: ['cycles'] } }),
+      /executions have no perf columns; resume with no --monitor perf/,
+    );
+  });
+});
+
+describe('perf columns of the executions table', () => {
+  test('one nullable float64 perf_<event> per event, after the parameters; two events on one name refused', () => {
+    const plan = parseGeneratePlan({ functions: [{ name: 'hash', runs: 1, params: { rounds: 2 } }] });
+    const columns = executionsColumns(plan, ['cycles,instructions', 'L1-dcache-load-misses', 'task-clock:u']);
+    const names = columns.map((c) => c.name);
+    assert.deepEqual(names.slice(-4), [
+      'perf_cycles',
+      'perf_instructions',
+      'perf_l1_dcache_load_misses',
+      'perf_task_clock_u',
+    ]);
+    assert.ok(names.indexOf('param_rounds') < names.length - 4, 'the parameters come first');
+    assert.ok(
+      columns.filter((c) => c.name.startsWith('perf_')).every((c) => c.kind === 'float64' && c.nullable),
+    );
+    assert.throws(
+      () => perfColumns(['cycles:u', 'cycles-u']),
+      /'cycles:u' and 'cycles-u' would both be the executions column perf_cycles_u/,
+    );
+    assert.deepEqual(
+      executionsColumns(plan).filter((c) => c.name.startsWith('perf_')),
+      [],
+    );
+  });
+
+  test('a part written again with its counters keeps every other cell as it was', async () => {
+    const plan = parseGeneratePlan({ functions: [{ name: 'hash', runs: 1 }] });
+    const columns = executionsColumns(plan, ['cycles', 'task-clock']);
+    const partDir = join(dir, 'fill', 'executions');
+    const scratch = join(dir, 'fill', 'scratch');
+    mkdirSync(partDir, { recursive: true });
+    mkdirSync(scratch, { recursive: true });
+    const t0Us = Date.UTC(2026, 0, 2) * 1000 + 123_457;
+    // Every kind, nulls among them; large int64 and microsecond timestamps must survive exactly.
+    const rows = Array.from({ length: 40 }, (_, i) => {
+      const row: Record<string, string | number | boolean | null> = {};
+      for (const [k, c] of columns.entries()) {
+        if (c.nullable && (i + k) % 4 === 0) row[c.name] = null;
+        else if (c.kind === 'int64') row[c.name] = 2 ** 52 + i * 7 + k;
+        else if (c.kind === 'int32') row[c.name] = i * 3 + k;
+        else if (c.kind === 'float64') row[c.name] = i * 0.125 + k;
+        else if (c.kind === 'bool') row[c.name] = (i + k) % 2 === 0;
+        else if (c.kind === 'timestamp_us') row[c.name] = t0Us + i * 1_000_001 + k;
+        else row[c.name] = `${c.name}-${i % 5}`;
+      }
+      row.activation_id = i % 10 === 9 ? null : `act-${i}`;
+      row.perf_cycles = null;
+      row.perf_task_clock = null;
+      return row;
+    });
+    const writer = new TableWriter({ dir: partDir, name: 'part-0001', columns, metadata: { k: 'v' } });
+    writer.add(rows);
+    await writer.close();
+    const counters = new Map(
+      rows
+        .filter((r, i) => r.activation_id !== null && i % 3 !== 0)
+        .map((r, i) => [
+          String(r.activation_id),
+          new Map([
+            ['perf_cycles', 1000 + i],
+            ...(i % 2 === 0 ? ([['perf_task_clock', 0.5 + i]] as const) : []),
+          ]),
+        ]),
+    );
+    const path = join(partDir, 'part-0001.parquet');
+    const filled = await fillCounters(path, scratch, columns, { k: 'v' }, counters);
+    assert.equal(filled, counters.size);
+    assert.deepEqual(readdirSync(scratch), [], 'nothing is left in the scratch folder');
+    const back: Record<string, unknown>[] = [];
+    for await (const batch of parquetBatches(path)) for (const r of batch) back.push(r!.toJSON());
+    assert.equal(back.length, rows.length);
+    for (const [i, want] of rows.entries()) {
+      const got = back[i]!;
+      const mine = counters.get(String(want.activation_id));
+      for (const c of columns) {
+        const expected = c.name.startsWith('perf_') ? (mine?.get(c.name) ?? null) : want[c.name];
+        const value = got[c.name];
+        const cell =
+          typeof value === 'bigint'
+            ? Number(value)
+            : c.kind === 'timestamp_us' && typeof value === 'number'
+              ? Math.round(value * 1000)
+              : value;
+        assert.deepEqual(cell ?? null, expected, `row ${i} ${c.name}`);
+      }
+    }
   });
 });

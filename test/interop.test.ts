@@ -315,7 +315,7 @@ describe('datasets read by pyarrow, polars and DuckDB', {
     }
   });
 
-  it("reads container_events, container_samples, metrics, counters, invocation_counters and a real generation's executions with all four readers, types checked", async () => {
+  it("reads container_events, container_samples, metrics, counters, invocation_counters and a real generation's executions (and its perf columns) with all four readers, types checked", async () => {
     const base = await mkdtemp(join(tmpdir(), 'faasload-interop-tables-'));
     try {
       // The monitor and perf tables, written by faasload's own writer from their definitions.
@@ -361,6 +361,22 @@ functions:
       for (const part of readdirSync(join(out, 'executions'))) {
         files.push({ file: join(out, 'executions', part), columns: executionsColumns(plan), outcomes: 1 });
       }
+      // executions with --monitor perf: its perf_<event> columns (float64, nullable), written by
+      // faasload's writer from the schema a perf generation opens (perf need not be installed).
+      const perfSchema = executionsColumns(plan, ['cycles', 'instructions', 'task-clock', 'L1-dcache-loads']);
+      const perf = new TableWriter({ dir: base, name: 'executions_perf', columns: perfSchema });
+      perf.add(syntheticRows(perfSchema, 50));
+      await perf.close();
+      files.push({ file: join(base, 'executions_perf.parquet'), columns: perfSchema, outcomes: 1 });
+      assert.deepEqual(
+        perfSchema.filter((c) => c.name.startsWith('perf_')).map((c) => [c.name, c.kind, c.nullable]),
+        [
+          ['perf_cycles', 'float64', true],
+          ['perf_instructions', 'float64', true],
+          ['perf_task_clock', 'float64', true],
+          ['perf_l1_dcache_loads', 'float64', true],
+        ],
+      );
       const got = readAll(files.map((f) => f.file));
       for (const f of files) await checkReaders(f.file, got[f.file]!, f.columns, f.outcomes);
       const params = executionsColumns(plan).filter((c) => c.name.startsWith('param_'));

@@ -54,7 +54,7 @@ test('each adapter declares its capabilities, and the guards find them', { timeo
   }
   assert.deepEqual(found, {
     local: ['results', 'instances'],
-    openwhisk: ['deployable', 'manifest'],
+    openwhisk: ['deployable', 'manifest', 'results'],
     knative: ['deployable'],
     openfaas: ['deployable'],
     lambda: [],

@@ -79,7 +79,7 @@ export const TABLES: readonly TableDefinition[] = [
   {
     name: 'executions',
     version: EXECUTIONS_SCHEMA_VERSION,
-    doc: 'faasload generate: one row per execution (executions/part-NNNN.parquet, one part per session).',
+    doc: 'faasload generate: one row per execution (executions/part-NNNN.parquet, one part per session). After these columns, one `param_<name>` per plan parameter and, with `--monitor perf`, one nullable float64 `perf_<event>` per counted event (docs/generate.md).',
     columns: EXECUTIONS_COLUMNS,
   },
 ];

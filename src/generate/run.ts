@@ -18,16 +18,20 @@ import { parquetBatches } from '../dataset/parquet-read.js';
 import { INVOCATION_COUNTERS_COLUMNS, PERF_SCHEMA_VERSION } from '../dataset/perf-tables.js';
 import { TableWriter } from '../dataset/table-writer.js';
 import { FaasloadError } from '../errors.js';
+import { PERF_DEFAULT_EVENTS } from '../monitor/perf.js';
+import { splitEventList } from '../monitor/perf-csv.js';
 import { joinCounters } from '../monitor/perf-invocations.js';
 import { type ActivationWindow, activationWindow } from '../monitor/perf-join.js';
 import { type RunningMonitors, startMonitors } from '../monitor/run.js';
 import { type MonitorOptions, resolveMonitorConfig } from '../monitor/set.js';
+import { type ActionInvocationResult, returnsActionResults } from '../platforms/capabilities.js';
 import { createPlatform, type PlatformOptions } from '../platforms/registry.js';
 import type { FunctionSpec } from '../platforms/types.js';
 import type { Arrival } from '../schedule/types.js';
 import { sleepUnlessAborted } from '../util/abort.js';
 import { VERSION } from '../version.js';
 import { measuredCatalogCode, measuredUserCode } from './action-code.js';
+import { type CountersByActivation, fillCounters, perfColumnName } from './counters.js';
 import { type Execution, execution, executionOrder } from './executions.js';
 import { type GeneratePlan, type ParamColumnType, readGeneratePlan } from './plan.js';
 import { EXECUTIONS_SCHEMA_VERSION, executionRow, executionsColumns } from './table.js';
@@ -54,6 +58,8 @@ export interface GenerateOptions {
   /**
    * Monitors observing each session (src/monitor), their tables in monitors/session-NNNN/ and
    * joined to executions by instance_id and time; default as replay's (host, plus the runtime's).
+   * With perf, each execution's counters are also in its row (perf_<event>, counters.ts); the
+   * events are fixed by the first session: a --resume must count the same ones, or none.
    */
   monitor?: MonitorOptions;
   /** Aborting stops starting executions; those in flight get graceMs to finish. */
@@ -88,6 +94,8 @@ const STATE_FILE = 'generate.json';
 
 interface State {
   planSha256: string;
+  /** The perf events whose perf_<event> columns the executions table has (first session's). */
+  perfEvents?: string[];
   sessions: {
     session: number;
     startedAt: string;
@@ -104,9 +112,17 @@ export async function generate(o: GenerateOptions): Promise<GenerateResult> {
   const { plan, sha256: planSha256, document } = await readGeneratePlan(o.planPath);
   const platformKind = o.platform ?? 'local';
   checkPlatform(plan, platformKind);
-  const columns = executionsColumns(plan);
+  const monitorConfig = resolveMonitorConfig(o.monitor, {
+    platform: platformKind,
+    runtime: o.platformOptions?.runtime,
+  });
+  const counted = monitorConfig.monitors.includes('perf')
+    ? splitEventList(monitorConfig.perfEvents ?? PERF_DEFAULT_EVENTS)
+    : [];
   const partsDir = join(o.out, 'executions');
-  const state = await openState(o, planSha256);
+  const state = await openState(o, planSha256, counted);
+  const perfEvents = state.perfEvents ?? [];
+  const columns = executionsColumns(plan, perfEvents);
   await mkdir(partsDir, { recursive: true });
   await recoverParts(partsDir, columns);
   const order = executionOrder(plan);
@@ -116,22 +132,25 @@ export async function generate(o: GenerateOptions): Promise<GenerateResult> {
   await saveState(o.out, state);
 
   const specs = functionSpecs(plan);
-  const monitorConfig = resolveMonitorConfig(o.monitor, {
-    platform: platformKind,
-    runtime: o.platformOptions?.runtime,
-  });
   const platform = createPlatform(platformKind, o.platformOptions ?? {});
+  // Platforms that hand back the action's answer give the targets measured inside the instance.
+  const answering = returnsActionResults(platform) ? platform : undefined;
   const sessionName = `session-${String(session).padStart(4, '0')}`;
   const warnings: string[] = [];
   const monitorTables: string[] = [];
   let monitors: RunningMonitors | undefined;
   // Each written execution's window on its instance, for the perf counters of that execution.
   const windows: ActivationWindow[] = [];
+  const metadata = {
+    'faasload.schema_version': EXECUTIONS_SCHEMA_VERSION,
+    'faasload.plan_sha256': planSha256,
+  };
+  const partName = `part-${String(session).padStart(4, '0')}`;
   const writer = new TableWriter({
     dir: partsDir,
-    name: `part-${String(session).padStart(4, '0')}`,
+    name: partName,
     columns,
-    metadata: { 'faasload.schema_version': EXECUTIONS_SCHEMA_VERSION, 'faasload.plan_sha256': planSha256 },
+    metadata,
     // Offline: a worker waits for the disk (writable()) instead of failing the part.
     whenBehind: 'wait',
     // A part is not a run folder: the next session recovers it and goes on.
@@ -194,7 +213,9 @@ export async function generate(o: GenerateOptions): Promise<GenerateResult> {
         }
         const e = execution(plan, t.index, t.fn, t.run);
         inFlight++;
-        const r = await platform.invoke(specs[t.fn]!, arrivalOf(e), hard.signal);
+        const r: ActionInvocationResult = answering
+          ? await answering.invoke(specs[t.fn]!, arrivalOf(e), hard.signal)
+          : await platform.invoke(specs[t.fn]!, arrivalOf(e), hard.signal);
         inFlight--;
         // An execution cut by the stop did not complete: it is left for the next session.
         if (r.outcome === 'cancelled' || hard.signal.aborted) continue;
@@ -227,24 +248,28 @@ export async function generate(o: GenerateOptions): Promise<GenerateResult> {
     clearInterval(ticker);
     signal.removeEventListener('abort', onStop);
     await platform.teardown().catch(() => undefined);
+    const counters: CountersByActivation = new Map();
+    const monitorDir = join(o.out, 'monitors', sessionName);
     if (monitors) {
       try {
         const { tables } = await monitors.stop();
         for (const t of Object.values(tables)) monitorTables.push(join('monitors', sessionName, t.file));
         if (tables.counters) {
-          const file = await executionCounters(
-            join(o.out, 'monitors', sessionName),
-            sessionName,
-            windows,
-            warnings,
-          );
+          const file = await executionCounters(monitorDir, sessionName, windows, counters, warnings);
           if (file) monitorTables.push(join('monitors', sessionName, file));
         }
       } catch (e) {
         warnings.push(`monitors: ${(e as Error).message}`);
       }
     }
-    await writer.close();
+    const part = await writer.close();
+    if (counters.size > 0 && part.rows > 0) {
+      try {
+        await fillCounters(join(partsDir, `${partName}.parquet`), monitorDir, columns, metadata, counters);
+      } catch (e) {
+        warnings.push(`executions: perf columns left null: ${(e as Error).message}`);
+      }
+    }
   }
   progress();
   const status = doneCount === order.length ? 'complete' : 'stopped';
@@ -267,13 +292,15 @@ export async function generate(o: GenerateOptions): Promise<GenerateResult> {
 
 /**
  * With the perf monitor: each execution's counters (the deltas of its instance's counters over
- * its execution window, monitor/perf-join.ts) as invocation_counters.parquet beside counters,
- * joined to executions by activation_id. Never throws: a failure is a warning.
+ * its execution window, monitor/perf-join.ts) as invocation_counters.parquet beside counters
+ * (the series' detail: scaled, concurrent, window), and into `counters` by activation id and
+ * perf_<event> column for the executions rows. Never throws: a failure is a warning.
  */
 async function executionCounters(
   dir: string,
   sessionName: string,
   windows: readonly ActivationWindow[],
+  counters: CountersByActivation,
   warnings: string[],
 ): Promise<string | undefined> {
   const writer = new TableWriter({
@@ -283,9 +310,15 @@ async function executionCounters(
     metadata: { 'faasload.schema_version': PERF_SCHEMA_VERSION, 'faasload.run_id': sessionName },
   });
   try {
-    const counts = await joinCounters(join(dir, 'counters.parquet'), windows, (row) =>
-      writer.add([{ ...row }]),
-    );
+    const counts = await joinCounters(join(dir, 'counters.parquet'), windows, (row) => {
+      writer.add([{ ...row }]);
+      let mine = counters.get(row.activation_id);
+      if (!mine) {
+        mine = new Map();
+        counters.set(row.activation_id, mine);
+      }
+      mine.set(perfColumnName(row.event), row.value);
+    });
     if (counts.uncovered > 0) {
       warnings.push(
         `invocation_counters: ${counts.uncovered} (execution, event) pairs left out: their window was not wholly counted`,
@@ -358,7 +391,11 @@ function arrivalOf(e: Execution): Arrival {
   return { seq: e.index, fn: e.fn, atUs: 0, input: e.input.id, params };
 }
 
-async function openState(o: GenerateOptions, planSha256: string): Promise<State> {
+/**
+ * A new generation's state (its perf columns: the events counted now), or the one to resume; a
+ * resume that counts other perf events than the folder's columns is refused.
+ */
+async function openState(o: GenerateOptions, planSha256: string, perfEvents: string[]): Promise<State> {
   const path = join(o.out, STATE_FILE);
   if (!o.resume) {
     if (existsSync(o.out) && (await readdir(o.out)).length > 0) {
@@ -368,7 +405,7 @@ async function openState(o: GenerateOptions, planSha256: string): Promise<State>
       );
     }
     await mkdir(o.out, { recursive: true });
-    return { planSha256, sessions: [] };
+    return { planSha256, ...(perfEvents.length > 0 ? { perfEvents } : {}), sessions: [] };
   }
   let state: State;
   try {
@@ -383,6 +420,13 @@ async function openState(o: GenerateOptions, planSha256: string): Promise<State>
     throw new FaasloadError(
       'E_USAGE',
       `--resume: ${o.planPath} is not the plan ${o.out} was started with (its sha256 differs)`,
+    );
+  }
+  const columns = state.perfEvents ?? [];
+  if (perfEvents.length > 0 && perfEvents.join(',') !== columns.join(',')) {
+    throw new FaasloadError(
+      'E_USAGE',
+      `--resume: ${o.out}'s executions have ${columns.length > 0 ? `perf columns for ${columns.join(',')}` : 'no perf columns'}; resume with ${columns.length > 0 ? `--perf-events ${columns.join(',')}` : 'no --monitor perf'}, or start a new generation`,
     );
   }
   return state;

@@ -3,18 +3,21 @@
  * (function, parameters as typed param_<name> columns, input as a typed descriptor) and targets
  * (the execution's own wall, function and CPU time, peak memory, faults, I/O) beside the
  * platform's view (cold start, wait, init and execution time, instance). The fixed columns are
- * EXECUTIONS_COLUMNS; a plan adds one param_<name> column per parameter (executionsColumns).
+ * EXECUTIONS_COLUMNS; a plan adds one param_<name> column per parameter, and a run with the perf
+ * monitor one perf_<event> column per event (executionsColumns; filled after the run, counters.ts).
  * Which platform gives which target: docs/generate.md ("What each platform gives").
  */
 import type { ColumnKind, ColumnSpec } from '../dataset/columns.js';
 import type { Row } from '../dataset/table-writer.js';
-import type { InvocationResult } from '../platforms/types.js';
+import type { ActionInvocationResult } from '../platforms/capabilities.js';
 import type { ParamValue } from '../workload/types.js';
+import { perfColumns } from './counters.js';
 import type { Execution } from './executions.js';
 import type { GeneratePlan } from './plan.js';
-import { actionAnswerOf, type CarriesActionAnswer, type CarriesCgroupPeak, targetsOf } from './targets.js';
+import { actionAnswerOf, type CarriesCgroupPeak, targetsOf } from './targets.js';
 
-export const EXECUTIONS_SCHEMA_VERSION = '2';
+/** 3: the perf_<event> columns (the counters of each execution, with --monitor perf). */
+export const EXECUTIONS_SCHEMA_VERSION = '3';
 
 const c = (name: string, kind: ColumnKind, nullable: boolean, doc: string): ColumnSpec => ({
   name,
@@ -117,23 +120,30 @@ export const EXECUTIONS_COLUMNS: readonly ColumnSpec[] = [
 
 const PARAM_KINDS = { int64: 'int64', float64: 'float64', utf8: 'utf8', bool: 'bool' } as const;
 
-/** The plan's columns: the fixed ones, then one param_<name> per parameter of the plan. */
-export function executionsColumns(plan: GeneratePlan): ColumnSpec[] {
+/**
+ * The plan's columns: the fixed ones, one param_<name> per parameter of the plan, then one
+ * perf_<event> per perf event counted (none without the perf monitor).
+ */
+export function executionsColumns(plan: GeneratePlan, perfEvents: readonly string[] = []): ColumnSpec[] {
   return [
     ...EXECUTIONS_COLUMNS,
     ...plan.paramColumns.map((p) =>
       c(`param_${p.name}`, PARAM_KINDS[p.type], true, `parameter ${p.name}; null for functions without it`),
     ),
+    ...perfColumns(perfEvents),
   ];
 }
 
-/** The row of one execution and what the platform answered. */
+/**
+ * The row of one execution and what the platform answered. The perf_<event> cells are left out
+ * (null): the counters are known after the run (counters.ts fills them).
+ */
 export function executionRow(
   plan: GeneratePlan,
   e: Execution,
   fn: { tenant: string; platform: string },
   session: number,
-  r: InvocationResult & CarriesActionAnswer & CarriesCgroupPeak,
+  r: ActionInvocationResult & CarriesCgroupPeak,
 ): Row {
   const f = plan.functions[e.fn]!;
   const t = targetsOf(r.outcome === 'ok' ? actionAnswerOf(r) : undefined);

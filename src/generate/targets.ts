@@ -2,20 +2,12 @@
  * What a platform's result says about one execution, read through typed guards instead of a cast
  * to one platform's result type: every platform gives its InvocationResult fields (times, cold
  * start, ids; Lambda its billed time and peak memory), and those that hand back the action's
- * answer (the embedded platform, OpenWhisk) also give the targets the measured wrapper put in it
- * (action-code.ts). Anything a platform does not give stays undefined (null in the row).
+ * answer (capability ReturnsActionResults: the embedded platform, OpenWhisk) also give the
+ * targets the measured wrapper put in it (action-code.ts). Anything a platform does not give
+ * stays undefined (null in the row).
  */
-import type { InvocationResult } from '../platforms/types.js';
+import type { ActionInvocationResult } from '../platforms/capabilities.js';
 import { TARGETS_FIELD } from './action-code.js';
-
-/**
- * The optional capability of a platform result: the action's JSON answer. The embedded
- * platform's results have it (LocalInvocationResult.result), and OpenWhisk's when the activation
- * record carries response.result. Defined here, minimally, for generate's needs.
- */
-export interface CarriesActionAnswer {
-  result?: unknown;
-}
 
 /**
  * The optional capability of an embedded platform's result: the peak of the instance's memory
@@ -30,7 +22,7 @@ type Dict = Record<string, unknown>;
 const isDict = (x: unknown): x is Dict => typeof x === 'object' && x !== null && !Array.isArray(x);
 
 /** The action's answer, when the result carries one that is a JSON object. */
-export function actionAnswerOf(r: InvocationResult & CarriesActionAnswer): Dict | undefined {
+export function actionAnswerOf(r: ActionInvocationResult): Dict | undefined {
   return isDict(r.result) ? r.result : undefined;
 }
 

@@ -51,8 +51,9 @@ export interface ActionInvocationResult extends InvocationResult {
 }
 
 /**
- * Results carry the action's answer (the embedded platform). OpenWhisk's adapter does not yet:
- * its activation records hold it (response.result), and it keeps only cpuMs from it.
+ * Results carry the action's answer: the embedded platform, and OpenWhisk (a successful
+ * activation record's response.result, openwhisk/activation.ts). Knative, OpenFaaS, Lambda and
+ * http do not read the function's body.
  */
 export interface ReturnsActionResults extends PlatformAdapter {
   readonly returnsActionResults: true;

@@ -37,7 +37,8 @@ export function builder(y: Argv) {
                 resume: {
                   type: 'boolean',
                   default: false,
-                  describe: 'Continue a stopped generation in --out',
+                  describe:
+                    'Continue a stopped generation in --out (the same plan; with --monitor perf, the same --perf-events as its first session)',
                 },
                 platform: {
                   choices: GENERATE_PLATFORMS,

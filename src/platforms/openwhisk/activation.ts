@@ -18,7 +18,8 @@
  * 3 whisk internal error → platform; the status text when there is no code).
  */
 import { reportedCpuMs } from '../action-usage.js';
-import type { FailureKind, InvocationResult, Outcome } from '../types.js';
+import type { ActionInvocationResult } from '../capabilities.js';
+import type { FailureKind, Outcome } from '../types.js';
 
 /** The fields of one activation record that faasload reads. */
 export interface ActivationFields {
@@ -146,8 +147,8 @@ export function readActivation(record: Json): ActivationFields {
 export function resultOf(
   fields: ActivationFields,
   times: { sentAtUs: number; endedAtUs: number; httpStatus?: number },
-): InvocationResult {
-  const result: InvocationResult = { ...fields, sentAtUs: times.sentAtUs, endedAtUs: times.endedAtUs };
+): ActionInvocationResult {
+  const result: ActionInvocationResult = { ...fields, sentAtUs: times.sentAtUs, endedAtUs: times.endedAtUs };
   if (times.httpStatus !== undefined) result.httpStatus = times.httpStatus;
   return result;
 }

@@ -33,7 +33,7 @@ import { onAbort } from '../../util/abort.js';
 import { epochUs } from '../../util/time.js';
 import { VERSION } from '../../version.js';
 import { invocationValue } from '../../workload/binding.js';
-import type { ManifestDeployable } from '../capabilities.js';
+import type { ActionInvocationResult, ManifestDeployable, ReturnsActionResults } from '../capabilities.js';
 import { type FailureKind, failureOfStatus } from '../failure.js';
 import { closePools, unansweredResult } from '../http/exchange.js';
 import type { SequenceCapable } from '../sequences.js';
@@ -66,8 +66,12 @@ export interface ActionPut {
 /** Actions listed per request (OpenWhisk's largest page). */
 const LIST_PAGE = 200;
 
-export class OpenWhiskPlatform implements ManifestDeployable, TriggerCapable, SequenceCapable {
+export class OpenWhiskPlatform
+  implements ManifestDeployable, ReturnsActionResults, TriggerCapable, SequenceCapable
+{
   readonly kind = 'openwhisk';
+  /** A successful activation's response.result is in the result (activation.ts). */
+  readonly returnsActionResults = true;
   /** The API host (scheme, host, port, path prefix), without credentials. */
   readonly address: string;
   /**
@@ -294,7 +298,7 @@ export class OpenWhiskPlatform implements ManifestDeployable, TriggerCapable, Se
   }
 
   /** One invocation (see the module comment). Never rejects. */
-  async invoke(fn: FunctionSpec, arrival: Arrival, signal: AbortSignal): Promise<InvocationResult> {
+  async invoke(fn: FunctionSpec, arrival: Arrival, signal: AbortSignal): Promise<ActionInvocationResult> {
     const deadlineMs = performance.now() + this.options.invokeTimeoutMs;
     const posted = await this.post(this.actionPath(fn.name), fn, arrival, signal, undefined, deadlineMs);
     if ('failed' in posted) return posted.failed;

@@ -9,18 +9,19 @@ import { FaasloadError } from '../../errors.js';
 import type { Arrival } from '../../schedule/types.js';
 import { messageOf } from '../../util/message.js';
 import { epochUs } from '../../util/time.js';
-import type { ManifestDeployable } from '../capabilities.js';
-import type { FunctionSpec, InvocationResult } from '../types.js';
+import type { ActionInvocationResult, ManifestDeployable, ReturnsActionResults } from '../capabilities.js';
+import type { FunctionSpec } from '../types.js';
 import type { Manifest } from './manifest.js';
 import type { OpenWhiskPlatformOptions } from './options.js';
 import { OpenWhiskPlatform } from './platform.js';
 import { listedOwners, type OpenWhiskTenant, routeTenant } from './tenants.js';
 
 /** What an OpenWhisk adapter is, with or without tenants: its capabilities (../capabilities.ts). */
-export type OpenWhiskAdapter = ManifestDeployable;
+export type OpenWhiskAdapter = ManifestDeployable & ReturnsActionResults;
 
 export class OpenWhiskTenantsPlatform implements OpenWhiskAdapter {
   readonly kind = 'openwhisk';
+  readonly returnsActionResults = true;
   readonly address: string;
   readonly tenants: readonly OpenWhiskTenant[];
   private readonly platforms: OpenWhiskPlatform[];
@@ -85,7 +86,7 @@ export class OpenWhiskTenantsPlatform implements OpenWhiskAdapter {
     );
   }
 
-  invoke(fn: FunctionSpec, arrival: Arrival, signal: AbortSignal): Promise<InvocationResult> {
+  invoke(fn: FunctionSpec, arrival: Arrival, signal: AbortSignal): Promise<ActionInvocationResult> {
     const p = this.platforms[this.tenantOf(fn)];
     if (!p) {
       const now = epochUs();
