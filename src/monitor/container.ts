@@ -18,6 +18,7 @@
 import type Dockerode from 'dockerode';
 import type { CellValue } from '../dataset/columns.js';
 import type { TableWriter } from '../dataset/table-writer.js';
+import { isDockerodeV5 } from '../platforms/docker/dockerode-v5.js';
 import { epochUs } from '../util/time.js';
 import { CgroupReader } from './cgroup.js';
 import { type ContainerMatch, matchContainer } from './docker-match.js';
@@ -124,8 +125,9 @@ function nanoText(nano: bigint): string {
   return `${nano / 1_000_000_000n}.${String(nano % 1_000_000_000n).padStart(9, '0')}`;
 }
 
+/** Ends a stream the engine gave (a Node Readable, though typed as NodeJS.ReadableStream). */
 function destroy(stream: NodeJS.ReadableStream): void {
-  (stream as unknown as { destroy?: () => void }).destroy?.();
+  if ('destroy' in stream && typeof stream.destroy === 'function') stream.destroy();
 }
 
 /** Splits a stream of concatenated JSON objects (one per line, possibly chunked anyhow). */
@@ -207,11 +209,14 @@ export class ContainerMonitor implements Monitor {
    * opens after it (the engine was starting) is closed, not leaked.
    */
   private async openEvents(untilNano?: bigint): Promise<NodeJS.ReadableStream> {
-    const opening = this.docker.getEvents({
+    // Times as the engine's seconds.nanoseconds text, which dockerode 5 passes on (dockerode-v5.ts).
+    const docker = this.docker;
+    if (!isDockerodeV5(docker)) throw new Error('the Docker client is older than dockerode 5');
+    const opening = docker.getEvents({
       since: nanoText(this.lastNano),
       ...(untilNano === undefined ? {} : { until: nanoText(untilNano) }),
       filters: { type: ['container'] },
-    } as unknown as Dockerode.GetEventsOptions) as Promise<NodeJS.ReadableStream>;
+    });
     let timer: NodeJS.Timeout | undefined;
     let timedOut = false;
     opening.then(
@@ -429,7 +434,7 @@ export class ContainerMonitor implements Monitor {
           if (t.reader) return;
         }
         if (!this.targets.has(t.id)) return;
-        const stream = (await container.stats({ stream: true })) as unknown as NodeJS.ReadableStream;
+        const stream = await container.stats({ stream: true });
         if (!this.targets.has(t.id)) {
           destroy(stream);
           return;

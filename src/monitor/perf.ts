@@ -298,8 +298,9 @@ export class PerfMonitor implements Monitor {
     }
     const channel = new BroadcastChannel(INSTANCE_CHANNEL);
     channel.unref();
-    channel.onmessage = (event) =>
-      this.onAnnouncement((event as unknown as { data: InstanceAnnouncement }).data);
+    channel.onmessage = (event: object) => {
+      if ('data' in event) this.onAnnouncement(event.data as InstanceAnnouncement);
+    };
     this.channel = channel;
     if (this.options.docker) await this.watchContainers(this.options.docker);
   }
@@ -343,7 +344,7 @@ export class PerfMonitor implements Monitor {
       const stream = await Promise.race([
         docker.getEvents({
           filters: { type: ['container'], event: ['start', 'die'] },
-        } as unknown as Dockerode.GetEventsOptions) as Promise<NodeJS.ReadableStream>,
+        }),
         new Promise<never>((_, reject) => {
           timer = setTimeout(
             () => reject(new Error(`no answer within ${API_TIMEOUT_MS} ms`)),
@@ -388,7 +389,7 @@ export class PerfMonitor implements Monitor {
       stream.on('error', (e: Error) => broken(e.message));
       const running = await docker.listContainers({
         abortSignal: AbortSignal.timeout(API_TIMEOUT_MS),
-      } as unknown as Dockerode.ContainerListOptions);
+      });
       for (const c of running)
         await this.trackContainer(docker, c.Id, c.Names?.[0]?.replace(/^\//, ''), c.Labels);
     } catch (e) {
@@ -515,9 +516,9 @@ export class PerfMonitor implements Monitor {
   async stop(): Promise<PerfSummary> {
     this.stopping = true;
     this.channel?.close();
-    const stream = this.stream as unknown as { destroy?: () => void } | undefined;
+    const stream = this.stream;
     this.stream = undefined;
-    stream?.destroy?.();
+    if (stream && 'destroy' in stream && typeof stream.destroy === 'function') stream.destroy();
     await Promise.all([...this.targets.keys()].map((id) => this.untrack(id)));
     const cleanupProblems = this.cgroups?.releaseAll() ?? [];
     const before = threadCpuS();
