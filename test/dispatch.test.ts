@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { setImmediate as tick } from 'node:timers/promises';
 import { FakeClock } from '../src/dispatch/clock.js';
 import { dispatch, type InvocationRecord } from '../src/dispatch/dispatcher.js';
 import { LiveStats } from '../src/dispatch/live.js';
 import { choosePacing, createClock } from '../src/dispatch/pacing.js';
+import { WakeThread } from '../src/dispatch/wake-thread.js';
 import type { InvocationResult } from '../src/platforms/types.js';
 import type { Arrival } from '../src/schedule/types.js';
 
@@ -233,8 +235,54 @@ for (const pacing of ['precise', 'timer'] as const) {
       await clock.sleepUntil(before + 60e6, ac.signal);
       assert.ok(clock.nowUs() - before < 5e6);
     });
+
+    it('serves the event loop while it waits', async () => {
+      const clock = make();
+      let ticks = 0;
+      const ticker = setInterval(() => ticks++, 2);
+      await clock.sleepUntil(clock.nowUs() + 60_000);
+      clearInterval(ticker);
+      assert.ok(ticks >= 5, `${ticks} timer ticks in a 60 ms wait`);
+    });
   });
 }
+
+describe('the precise clock', () => {
+  it('sleeps while it waits instead of polling (its thread spends almost no CPU)', async () => {
+    const clock = createClock('precise');
+    await clock.sleepUntil(clock.nowUs() + 1_000); // the wake thread is up
+    // 100 waits of 2 ms: a poller would spend about 200 ms of CPU.
+    const cpu0 = process.cpuUsage();
+    for (let i = 0; i < 100; i++) await clock.sleepUntil(clock.nowUs() + 2_000);
+    const cpu = process.cpuUsage(cpu0);
+    await clock.close();
+    const cpuMs = (cpu.user + cpu.system) / 1000;
+    assert.ok(cpuMs < 60, `${cpuMs.toFixed(1)} ms of CPU for 200 ms of waits`);
+  });
+
+  it('a newer wait and close() cancel a pending one', async () => {
+    const wake = new WakeThread();
+    const first = wake.wait(60e6);
+    const second = wake.wait(1_000);
+    assert.equal(await first, false);
+    assert.equal(await second, true);
+    const third = wake.wait(60e6);
+    await wake.close();
+    assert.equal(await third, false);
+    assert.equal(await wake.wait(10), false, 'closed');
+  });
+
+  it('does not hold the process open once it is idle', () => {
+    const url = new URL('../src/dispatch/pacing.js', import.meta.url).href;
+    const script = `const { createClock } = await import(${JSON.stringify(url)});
+      const c = createClock('precise'); await c.sleepUntil(c.nowUs() + 5000); console.log('slept');`;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    assert.equal(out.trim(), 'slept');
+  });
+});
 
 describe('choosePacing', () => {
   it('keeps an explicit choice whatever the plan and the host', () => {
@@ -246,24 +294,27 @@ describe('choosePacing', () => {
   it('resolves auto from the plan peak rate and the free cores, the dispatcher thread included', () => {
     const auto = (peakPerS: number, freeCores: number, cpus = 2) =>
       choosePacing('auto', { peakPerS, freeCores, cpus }).pacing;
-    // A dense plan keeps the dispatcher's thread polling: a whole core, plus one spare half.
+    // precise costs the dispatcher's thread 150 us an arrival (send + wake): 0.30 core at
+    // 2,000/s, plus one spare half.
     assert.equal(auto(2000, 1.9), 'precise');
-    assert.equal(auto(2000, 1.45), 'timer');
-    assert.equal(auto(5000, 1.4), 'timer');
-    // The same busy host: a sparse plan polls a few ms a second, so it still gets precise.
+    assert.equal(auto(2000, 0.85), 'precise');
+    assert.equal(auto(2000, 0.75), 'timer');
+    assert.equal(auto(5000, 1.3), 'precise');
+    assert.equal(auto(5000, 1.2), 'timer');
+    // A sparse plan costs almost nothing: precise on a busy host too.
     assert.equal(auto(10, 0.6), 'precise');
     assert.equal(auto(10, 0.3), 'timer');
-    // The boundary moves with the rate: 100/s polls 0.2 core (+ 0.005 sending + 0.5 spare).
-    assert.equal(auto(100, 0.71), 'precise');
-    assert.equal(auto(100, 0.69), 'timer');
+    // A whole core at most, when it spins from one arrival to the next.
+    assert.equal(auto(20_000, 1.55), 'precise');
+    assert.equal(auto(20_000, 1.45), 'timer');
   });
 
   it('says why auto chose, with the peak rate and the free cores', () => {
-    const { pacing, reason } = choosePacing('auto', { peakPerS: 2000, freeCores: 1.2, cpus: 2 });
+    const { pacing, reason } = choosePacing('auto', { peakPerS: 2000, freeCores: 0.7, cpus: 2 });
     assert.equal(pacing, 'timer');
     assert.match(
       reason,
-      /^auto: plan peak 2000\/s: precise needs 1\.00 core .*1\.2 of 2 cores free, too few to poll$/,
+      /^auto: plan peak 2000\/s: precise needs 0\.30 core .*0\.7 of 2 cores free, too few$/,
     );
     assert.match(
       choosePacing('auto', { peakPerS: 40, freeCores: 1.5, cpus: 2 }).reason,

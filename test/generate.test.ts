@@ -1,5 +1,5 @@
 /**
- * Dataset generation: plans checked against the catalog, executions as pure functions of
+ * Dataset generation: plans checked against the catalog (the schema: generate-plan.test.ts), executions as pure functions of
  * (plan, index), and generations on the embedded platform that are stopped (gracefully, and by
  * kill -9) and resumed, ending with the rows an uninterrupted generation gives, read back by
  * pyarrow as one table.
@@ -29,21 +29,21 @@ tenants: per-function
 functions:
   - name: hash
     runs: 50
-    inputs: { count: 50, size: { range_int: [1024, 65536] } }
+    inputs: { count: 50, size: { range_int: [1024, 65536] }, distinct: true }
     params: { algorithm: { ensemble: [sha256, md5] }, rounds: { range_int: [1, 3] } }
   - name: compress
     runs: 50
-    inputs: { count: 50, size: { range_int: [1024, 32768] } }
+    inputs: { count: 50, size: { range_int: [1024, 32768] }, distinct: true }
     params: { algorithm: { ensemble: [gzip, brotli] }, level: { range_int: [1, 5] } }
   - name: json
     runs: 50
-    inputs: { count: 50, size: { range_int: [10, 300] } }
+    inputs: { count: 50, size: { range_int: [10, 300] }, distinct: true }
   - name: matmul
     runs: 50
-    inputs: { count: 50, size: { range_int: [4, 40] } }
+    inputs: { count: 50, size: { range_int: [4, 40] }, distinct: true }
   - name: image
     runs: 50
-    inputs: { count: 50, size: { range_int: [8, 64] } }
+    inputs: { count: 50, size: { range_int: [8, 64] }, distinct: true }
     params: { op: { ensemble: [resize, blur] }, radius: { range_int: [1, 3] } }
 `;
 const planPath = join(dir, 'plan.yaml');
@@ -64,8 +64,20 @@ async function readRows(out: string): Promise<Row[]> {
   for (const file of readdirSync(parts).filter((f) => f.endsWith('.parquet'))) {
     for await (const batch of parquetBatches(join(parts, file))) {
       for (const r of batch) {
-        const o = r!.toJSON() as unknown as Row;
-        rows.push({ ...o, index: Number(o.index), session: Number(o.session) });
+        const o = r!.toJSON() as Record<string, unknown>;
+        // The parameters, from their typed columns.
+        const params = Object.keys(o)
+          .filter((k) => k.startsWith('param_') && o[k] !== null)
+          .map((k) => `${k}=${String(o[k])}`)
+          .join(',');
+        rows.push({
+          index: Number(o.index),
+          function: String(o.function),
+          input_id: String(o.input_id),
+          params,
+          outcome: String(o.outcome),
+          session: Number(o.session),
+        });
       }
     }
   }
@@ -81,7 +93,7 @@ describe('generation plans', () => {
       () =>
         parseGeneratePlan({ functions, ...extra }, 'p.yaml');
     assert.throws(plan([{ name: 'resize', runs: 1 }]), /p\.yaml: functions\[0\]\.name: no function 'resize'/);
-    assert.throws(plan([{ name: 'hash', runs: 0 }]), /functions\[0\]\.runs: a positive integer/);
+    assert.throws(plan([{ name: 'hash', runs: 0 }]), /functions\[0\]\.runs: 0 is below the minimum 1/);
     assert.throws(
       plan([{ name: 'hash', runs: 1, params: { rounds: { range_int: [1, 5000] } } }]),
       /params\.rounds: .*5000/,
@@ -98,7 +110,7 @@ describe('generation plans', () => {
     assert.throws(plan([{ name: 'hash', runs: 1 }], { sed: 1 }), /sed: unknown key/);
     assert.throws(
       plan([{ name: 'hash', runs: 1, params: { rounds: { between: [1, 2] } } }]),
-      /unknown kind 'between'/,
+      /params\.rounds\.between: unknown key 'between' \(did you mean/,
     );
   });
 
@@ -173,7 +185,7 @@ print(json.dumps({"rows": t.num_rows, "functions": sorted(set(t.column("function
     const facts = JSON.parse(py.stdout) as Record<string, unknown>;
     assert.equal(facts.rows, 250);
     assert.deepEqual(facts.functions, ['compress', 'hash', 'image', 'json', 'matmul']);
-    assert.ok((facts.inputs as number) > 100, `distinct inputs ${facts.inputs}`);
+    assert.equal(facts.inputs, 250, 'inputs.distinct: each of the 250 executions has its own input');
     assert.ok((facts.cpu as number) > 200, 'CPU time measured for (nearly) every execution');
     assert.equal(facts.sent, 'timestamp[us, tz=UTC]');
     // The process monitor sampled the instances that ran the executions: they join by instance_id.

@@ -1,19 +1,23 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { existsSync, readdirSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import type { ColumnKind } from '../src/dataset/columns.js';
+import type { ColumnKind, ColumnSpec } from '../src/dataset/columns.js';
 import { mergeRuns } from '../src/dataset/merge.js';
+import { type Row, TableWriter } from '../src/dataset/table-writer.js';
 import { TABLES } from '../src/dataset/tables.js';
 import { createClock } from '../src/dispatch/pacing.js';
+import { readGeneratePlan } from '../src/generate/plan.js';
+import { generate } from '../src/generate/run.js';
+import { executionsColumns } from '../src/generate/table.js';
 import { replay } from '../src/run/replay.js';
 import { need, pythonPath } from './helpers/cannot-run.js';
 import { FakePlatform } from './helpers/fakes.js';
 import { readParquetTable } from './helpers/parquet.js';
-import { AZURE2021_FILE } from './helpers/paths.js';
+import { AZURE2021_FILE, REPO_ROOT } from './helpers/paths.js';
 
 const missing = await need('python', 'INTEROP TESTS');
 const python = pythonPath();
@@ -126,6 +130,106 @@ for path in sys.argv[1:]:
 print(json.dumps(out))
 `;
 
+/** The facts the four readers give about each file (READ_ALL). */
+function readAll(files: readonly string[]): Record<string, ReaderFacts> {
+  return JSON.parse(execFileSync(python!, ['-c', READ_ALL, ...files], { encoding: 'utf8' })) as Record<
+    string,
+    ReaderFacts
+  >;
+}
+
+const READERS = ['pyarrow', 'polars', 'pandas', 'duckdb'] as const;
+
+/**
+ * Every reader sees the file as faasload wrote it: its row count, each column's type, the exact
+ * int64 sums, UTC timestamps, and (with `outcomes`) the outcome counts.
+ */
+async function checkReaders(
+  file: string,
+  r: ReaderFacts,
+  columns: readonly ColumnSpec[],
+  /** The outcomes the file must hold at least (0: no outcome column to compare). */
+  minOutcomes: number,
+): Promise<void> {
+  const ours = await readParquetTable(file);
+  for (const reader of READERS) assert.equal(r.rows[reader], ours.numRows, `${reader} rows of ${file}`);
+  for (const c of columns) {
+    assert.equal(r.pyarrow_types[c.name], PYARROW[c.kind], `${file} ${c.name} (pyarrow)`);
+    assert.equal(r.polars_types[c.name], POLARS[c.kind], `${file} ${c.name} (polars)`);
+    assert.equal(r.pandas_types[c.name], PANDAS[c.kind], `${file} ${c.name} (pandas)`);
+    assert.equal(r.duckdb_types[c.name], DUCKDB[c.kind], `${file} ${c.name} (duckdb)`);
+    if (c.kind === 'int64') {
+      const vector = ours.getChild(c.name)!;
+      let total = 0n;
+      for (let i = 0; i < vector.length; i++) total += (vector.get(i) as bigint | null) ?? 0n;
+      const sum = total.toString();
+      for (const reader of READERS) {
+        assert.equal(r.sums[reader]![c.name], sum, `${reader} sum of ${c.name} in ${file}`);
+      }
+    }
+    if (c.kind === 'timestamp_us' && ours.numRows > 0) {
+      const raw = ours.getChild(c.name)!.data[0]!;
+      const firstUs = (raw.values as BigInt64Array)[0]!;
+      const iso = new Date(Math.floor(Number(firstUs) / 1000)).toISOString().slice(0, 23);
+      for (const reader of READERS) {
+        assert.ok(
+          r.first_ts[reader]![c.name]?.startsWith(iso.replace('T', ' ')) ||
+            r.first_ts[reader]![c.name]?.startsWith(iso),
+          `${reader} ${c.name} ${r.first_ts[reader]![c.name]} is UTC ${iso}`,
+        );
+      }
+    }
+  }
+  if (minOutcomes > 0) {
+    const values = ours.getChild('outcome')!.toArray() as string[];
+    const counts: Record<string, number> = {};
+    for (const o of values) counts[o] = (counts[o] ?? 0) + 1;
+    assert.ok(Object.keys(counts).length >= minOutcomes, `${minOutcomes} outcomes at least in ${file}`);
+    for (const reader of READERS) {
+      assert.deepEqual(r.categories[reader], counts, `${reader} outcome counts in ${file}`);
+    }
+  }
+}
+
+/**
+ * Rows for a table's columns, a pure function of (columns, n): a value of every kind, timestamps
+ * with a fraction of a second, and a null in every third row (after the first) of a nullable
+ * column.
+ */
+function syntheticRows(columns: readonly ColumnSpec[], n: number): Row[] {
+  const t0Us = Date.UTC(2026, 0, 2, 3, 4, 5) * 1000 + 123_456;
+  return Array.from({ length: n }, (_, i) => {
+    const row: Row = {};
+    for (const [k, c] of columns.entries()) {
+      if (c.nullable && i > 0 && (i + k) % 3 === 0) {
+        row[c.name] = null;
+        continue;
+      }
+      switch (c.kind) {
+        case 'int64':
+          row[c.name] = i * 1_000_003 + k;
+          break;
+        case 'int32':
+          row[c.name] = i * 7 + k;
+          break;
+        case 'float64':
+          row[c.name] = i * 0.25 + k;
+          break;
+        case 'bool':
+          row[c.name] = (i + k) % 2 === 0;
+          break;
+        case 'utf8':
+          row[c.name] = c.name === 'outcome' ? ['ok', 'error'][i % 2] : `${c.name}-${i % 4}`;
+          break;
+        case 'timestamp_us':
+          row[c.name] = t0Us + i * 1_000_000 + k;
+          break;
+      }
+    }
+    return row;
+  });
+}
+
 describe('datasets read by pyarrow, polars and DuckDB', {
   skip: missing ?? false,
 }, () => {
@@ -197,56 +301,79 @@ describe('datasets read by pyarrow, polars and DuckDB', {
         .flatMap((r) => TABLES.map((t) => join(r, `${t.name}.parquet`)))
         .filter((f) => existsSync(f));
       assert.ok(files.filter((f) => f.startsWith(merged)).length >= 2, files.join(' '));
-      const got = JSON.parse(
-        execFileSync(python!, ['-c', READ_ALL, ...files], { encoding: 'utf8' }),
-      ) as Record<string, ReaderFacts>;
+      const got = readAll(files);
       for (const file of files) {
-        const ours = await readParquetTable(file);
-        const r = got[file]!;
         const table = TABLES.find((t) => file.endsWith(`${t.name}.parquet`))!;
         const columns = file.startsWith(merged)
-          ? [{ name: 'run', kind: 'utf8' }, ...table.columns]
+          ? [{ name: 'run', kind: 'utf8' as const, nullable: false, doc: '' }, ...table.columns]
           : table.columns;
-        for (const reader of ['pyarrow', 'polars', 'pandas', 'duckdb'] as const) {
-          assert.equal(r.rows[reader], ours.numRows, `${reader} rows of ${file}`);
-        }
-        for (const c of columns) {
-          assert.equal(r.pyarrow_types[c.name], PYARROW[c.kind as ColumnKind], `${file} ${c.name} (pyarrow)`);
-          assert.equal(r.polars_types[c.name], POLARS[c.kind as ColumnKind], `${file} ${c.name} (polars)`);
-          assert.equal(r.pandas_types[c.name], PANDAS[c.kind as ColumnKind], `${file} ${c.name} (pandas)`);
-          assert.equal(r.duckdb_types[c.name], DUCKDB[c.kind as ColumnKind], `${file} ${c.name} (duckdb)`);
-          if (c.kind === 'int64') {
-            const vector = ours.getChild(c.name)!;
-            let total = 0n;
-            for (let i = 0; i < vector.length; i++) total += (vector.get(i) as bigint | null) ?? 0n;
-            const sum = total.toString();
-            for (const reader of ['pyarrow', 'polars', 'pandas', 'duckdb'] as const) {
-              assert.equal(r.sums[reader]![c.name], sum, `${reader} sum of ${c.name} in ${file}`);
-            }
-          }
-          if (c.kind === 'timestamp_us' && ours.numRows > 0) {
-            const raw = ours.getChild(c.name)!.data[0]!;
-            const firstUs = (raw.values as BigInt64Array)[0]!;
-            const iso = new Date(Math.floor(Number(firstUs) / 1000)).toISOString().slice(0, 23);
-            for (const reader of ['pyarrow', 'polars', 'pandas', 'duckdb'] as const) {
-              assert.ok(
-                r.first_ts[reader]![c.name]?.startsWith(iso.replace('T', ' ')) ||
-                  r.first_ts[reader]![c.name]?.startsWith(iso),
-                `${reader} ${c.name} ${r.first_ts[reader]![c.name]} is UTC ${iso}`,
-              );
-            }
-          }
-        }
-        if (table.name === 'invocations') {
-          const outcomes = ours.getChild('outcome')!.toArray() as string[];
-          const counts: Record<string, number> = {};
-          for (const o of outcomes) counts[o] = (counts[o] ?? 0) + 1;
-          assert.ok(Object.keys(counts).length >= 3, 'ok, error and timeout rows');
-          for (const reader of ['pyarrow', 'polars', 'pandas', 'duckdb'] as const) {
-            assert.deepEqual(r.categories[reader], counts, `${reader} outcome counts in ${file}`);
-          }
-        }
+        // ok, error and timeout rows
+        await checkReaders(file, got[file]!, columns, table.name === 'invocations' ? 3 : 0);
       }
+    } finally {
+      await rm(base, { recursive: true, force: true });
+    }
+  });
+
+  it("reads container_events, container_samples, metrics, counters, invocation_counters and a real generation's executions with all four readers, types checked", async () => {
+    const base = await mkdtemp(join(tmpdir(), 'faasload-interop-tables-'));
+    try {
+      // The monitor and perf tables, written by faasload's own writer from their definitions.
+      const files: { file: string; columns: readonly ColumnSpec[]; outcomes: number }[] = [];
+      for (const name of [
+        'container_events',
+        'container_samples',
+        'metrics',
+        'counters',
+        'invocation_counters',
+      ]) {
+        const table = TABLES.find((t) => t.name === name)!;
+        const writer = new TableWriter({ dir: base, name, columns: table.columns });
+        writer.add(syntheticRows(table.columns, 50));
+        await writer.close();
+        files.push({ file: join(base, `${name}.parquet`), columns: table.columns, outcomes: 0 });
+      }
+      // executions: a real generation, a catalog function and a user function, typed parameters.
+      const planPath = join(base, 'plan.yaml');
+      await writeFile(
+        planPath,
+        `seed: 9
+functions:
+  - name: hash
+    runs: 4
+    inputs: { count: 4, size: { range_int: [64, 4096] }, distinct: true }
+    settings: [ { algorithm: sha256 }, { algorithm: md5 } ]
+  - name: wordcount
+    path: ${join(REPO_ROOT, 'docs', 'generate-example', 'functions', 'wordcount')}
+    runs: 4
+    inputs: { generator: text, count: 4, size: { range_int: [256, 4096] } }
+    params: { lower: { ensemble: [true, false] }, top: { range_int: [1, 3] }, weight: 0.5 }
+`,
+      );
+      const out = join(base, 'gen');
+      await generate({
+        planPath,
+        out,
+        platformOptions: { runtime: 'process' },
+        monitor: { monitors: 'none' },
+      });
+      const { plan } = await readGeneratePlan(planPath);
+      for (const part of readdirSync(join(out, 'executions'))) {
+        files.push({ file: join(out, 'executions', part), columns: executionsColumns(plan), outcomes: 1 });
+      }
+      const got = readAll(files.map((f) => f.file));
+      for (const f of files) await checkReaders(f.file, got[f.file]!, f.columns, f.outcomes);
+      const params = executionsColumns(plan).filter((c) => c.name.startsWith('param_'));
+      assert.deepEqual(
+        params.map((c) => [c.name, c.kind]),
+        [
+          ['param_algorithm', 'utf8'],
+          ['param_rounds', 'int64'],
+          ['param_lower', 'bool'],
+          ['param_top', 'int64'],
+          ['param_weight', 'float64'],
+        ],
+      );
     } finally {
       await rm(base, { recursive: true, force: true });
     }

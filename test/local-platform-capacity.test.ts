@@ -112,6 +112,31 @@ describe('cold starts and waiting', { timeout: 60_000 }, () => {
     assert.equal(rb!.waitReason, 'none');
     assert.equal(rc!.waitReason, 'start_slot');
   });
+
+  test('an invocation whose cold start is under way takes an instance of its function that frees first', async () => {
+    // Each instance's /init sleeps INIT_MS (the action's top level), so a start outlasts a call.
+    const INIT_MS = 1_500;
+    const slowInit: FunctionSpec = {
+      ...fn('slow'),
+      action: {
+        main: 'main',
+        code: `Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ${INIT_MS});
+function main(p) { return new Promise((ok) => setTimeout(() => ok({}), p.durationMs)); }`,
+      },
+    };
+    const p = await platform([slowInit]);
+    assert.equal((await p.invoke(slowInit, arrival(0), never)).coldStart, true); // one warm instance
+    const busy = p.invoke(slowInit, arrival(300), never); // holds it for 300 ms
+    const queued = await p.invoke(slowInit, arrival(0), never); // finds it busy: a start begins
+    assert.equal(queued.outcome, 'ok', queued.error);
+    assert.equal(queued.coldStart, false, 'it took the instance that came free');
+    assert.equal(queued.waitReason, 'instance_busy');
+    assert.ok(queued.waitMs! < INIT_MS, `waited ${queued.waitMs} ms, less than a start`);
+    assert.equal((await busy).outcome, 'ok');
+    // The start it no longer needs still completes, into the idle pool.
+    for (let t = 0; t < 100 && p.stats().idle < 2; t++) await sleep(50);
+    assert.deepEqual([p.stats().started, p.stats().idle], [2, 2]);
+  });
 });
 
 describe('a pool budgeted by memory', { timeout: 60_000 }, () => {

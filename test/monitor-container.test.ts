@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createConnection, createServer, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -18,6 +18,7 @@ import { ContainerMonitor } from '../src/monitor/container.js';
 import type { MonitorSummary } from '../src/monitor/types.js';
 import { connectDocker, ensureRuntimeImage, IMAGE_NODE_PATH } from '../src/platforms/docker/index.js';
 import { dockerEngine } from './helpers/cannot-run.js';
+import { relayEngine } from './helpers/engine-relay.js';
 import { readParquetTable, rowsOf } from './helpers/parquet.js';
 
 const { docker, engine } = await dockerEngine('MONITOR CONTAINER TESTS');
@@ -103,38 +104,6 @@ const lifecycleOf = (events: Row[], id: string) =>
     .filter((e) => e.container_id === id)
     .map((e) => e.event)
     .filter((e) => ['create', 'start', 'die', 'destroy'].includes(String(e)));
-
-/**
- * A relay between a client and the engine's socket, listening on `socketPath`; `each` sees every
- * connection (the client's side and the engine's). cut() closes it with every connection: to the
- * monitor, the engine going away.
- */
-async function relayEngine(
-  socketPath: string,
-  each: (client: Socket, upstream: Socket) => void = () => undefined,
-): Promise<{ cut(): Promise<void> }> {
-  const sockets = new Set<Socket>();
-  const relay = createServer((client) => {
-    const upstream = createConnection('/var/run/docker.sock');
-    sockets.add(client).add(upstream);
-    client.pipe(upstream).pipe(client);
-    each(client, upstream);
-    const end = () => {
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('error', end).on('close', end);
-    upstream.on('error', end).on('close', end);
-  });
-  await new Promise<void>((r) => relay.listen(socketPath, r));
-  return {
-    async cut() {
-      const closed = new Promise((r) => relay.close(r)); // resolves once every connection is gone
-      for (const s of sockets) s.destroy();
-      await closed;
-    },
-  };
-}
 
 describe('container monitor on the Docker engine', {
   skip: engine.available ? false : 'no Docker engine (see above)',

@@ -393,6 +393,8 @@ describe('OpenWhisk platform: invoke', () => {
         execMs: 15,
         instanceId: 'inst-f1',
         cpuMs: 14.5,
+        // The action's answer (response.result), which generate reads its targets from.
+        result: { cpuMs: 14.5, execMs: 15, memoryMb: 0, pid: 42 },
       },
     );
     assert.deepEqual(
@@ -408,6 +410,8 @@ describe('OpenWhisk platform: invoke', () => {
         execMs: 15,
         instanceId: 'inst-f1',
         cpuMs: 14.5,
+        // The action's answer (response.result), which generate reads its targets from.
+        result: { cpuMs: 14.5, execMs: 15, memoryMb: 0, pid: 42 },
       },
     );
     assert.ok(before <= cold.sentAtUs && cold.sentAtUs <= posts[0]!.atUs && posts[0]!.atUs <= cold.endedAtUs);

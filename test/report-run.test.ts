@@ -126,6 +126,7 @@ const ALL_FIGURES = [
   'lateness-cdf',
   'latency-cdf',
   'cold-start-share',
+  'latency-breakdown',
   'instance-invocations',
   'instance-cpu',
   'instance-memory',
@@ -206,6 +207,22 @@ describe('faasload report on a hand-made run', () => {
       ],
     );
 
+    // Sent rows with exec_ms (no wait_ms, init_ms columns: 0): seq 0 and 4 in second 0 (exec 9
+    // and 39, latency 1 ms more each), 1 in second 1 (19), 2 in second 2 (29); seq 3 has none.
+    const breakdown = (await fig('latency-breakdown')).map((x) => [Number(x.second), x.part, Number(x.ms)]);
+    assert.deepEqual(
+      breakdown.filter((x) => x[1] === 'exec' || x[1] === 'other'),
+      [
+        [0, 'exec', 24],
+        [0, 'other', 1],
+        [1, 'exec', 19],
+        [1, 'other', 1],
+        [2, 'exec', 29],
+        [2, 'other', 1],
+      ],
+    );
+    assert.ok(breakdown.filter((x) => x[1] === 'wait' || x[1] === 'init').every((x) => x[2] === 0));
+
     const cpu = (await fig('instance-cpu')).filter((x) => x.instance === 'fa-1');
     assert.deepEqual(
       cpu.map((x) => [Number(x.second), Number(x.cores)]),
@@ -246,6 +263,13 @@ describe('faasload report on a hand-made run', () => {
     assert.equal(s.coldShare, 0.4);
     assert.deepEqual(s.latenessUs, { p50: 2000, p90: 4000, p99: 4000, p999: 4000, max: 4000 });
     assert.equal(s.latencyUs!.max, 1_000_000);
+    // 96 ms of exec and 4 ms of other over 4 rows.
+    assert.deepEqual(s.latencyBreakdown, {
+      invocations: 4,
+      shares: { wait: 0, init: 0, exec: 0.96, other: 0.04 },
+      meanMs: { wait: 0, init: 0, exec: 24, other: 1 },
+    });
+    assert.match(r.text, /latency share wait \/ init \/ exec \/ other\s+0\.0% \/ 0\.0% \/ 96\.0% \/ 4\.0%/);
     assert.match(r.text, /planned\s+6/);
     assert.match(r.text, /cold starts\s+2 \(40\.0% of sent\)/);
     // Failures broken down by kind (the failure column), in the kinds' order.

@@ -7,9 +7,14 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
-import { SYNTHETIC_ACTION_CODE, type SyntheticResult } from '../src/runtime/synthetic.js';
+import {
+  SYNTHETIC_ACTION_CODE,
+  SYNTHETIC_IDLE_RELEASE_ENV,
+  type SyntheticResult,
+} from '../src/runtime/synthetic.js';
 
 const PROXY = fileURLToPath(new URL('../src/runtime/proxy.js', import.meta.url));
 const TEST_TIMEOUT_MS = 15_000;
@@ -250,6 +255,23 @@ describe('runtime proxy', { timeout: TEST_TIMEOUT_MS * 4 }, () => {
       // A deadline already past stops the page writing at once.
       const late = await proxy.post('/run', { value: { memoryMb: 64 }, deadline: String(Date.now() - 1) });
       assert.equal((late.body as unknown as SyntheticResult).writtenMb, 0);
+    });
+  });
+
+  test('the synthetic function gives its memory back once its instance has been idle a while', {
+    timeout: TEST_TIMEOUT_MS,
+  }, async () => {
+    await withProxy(async (proxy) => {
+      const env = { [SYNTHETIC_IDLE_RELEASE_ENV]: '200' };
+      assert.equal((await proxy.post('/init', { value: { code: SYNTHETIC_ACTION_CODE, env } })).status, 200);
+      const held = (await proxy.post('/run', { value: { memoryMb: 96 } })).body as unknown as SyntheticResult;
+      assert.ok(held.residentMb >= 80, `resident ${held.residentMb} MiB while it runs`);
+      // Within the idle time a call finds the memory still there.
+      const warm = (await proxy.post('/run', { value: {} })).body as unknown as SyntheticResult;
+      assert.ok(warm.residentMb >= 80, `resident ${warm.residentMb} MiB right after a call`);
+      await sleep(1_000);
+      const idle = (await proxy.post('/run', { value: {} })).body as unknown as SyntheticResult;
+      assert.ok(idle.residentMb < held.runtimeMb + 16, `resident ${idle.residentMb} MiB after the idle time`);
     });
   });
 

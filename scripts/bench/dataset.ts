@@ -111,6 +111,9 @@ function rowPool(profile: string, size: number): InvocationRow[] {
       max_memory_mb: null,
       cpu_ms: null,
       attempts: null,
+      invoked_via: 'direct',
+      trigger_activation_id: null,
+      trigger_ms: null,
     };
   });
 }

@@ -4,8 +4,9 @@
  *   npm run bench                        parse, plan, pacing, then platform
  *   npm run bench -- pacing --seconds 3  one suite; the other arguments go to each suite named
  *
- * Suites: parse (trace-parse.ts), plan (plan-rate.ts), pacing (pacing.ts), platform (platform.ts),
- * simulate (simulate.ts), monitor (monitor.ts), report (report.ts). Before pacing,
+ * Suites: parse (trace-parse.ts), plan (plan-rate.ts), pacing (pacing.ts), http (http-client.ts),
+ * platform (platform.ts), platform-fleet (platform-fleet.ts: 500 functions' idle instances, minutes
+ * of wall time), simulate (simulate.ts), monitor (monitor.ts), report (report.ts). Before pacing,
  * scripts/bench/peers.sh installs its peers outside the repository (a peer it cannot install is
  * reported as 'not installed'); FAASLOAD_BENCH_NO_INSTALL=1 skips that step.
  */
@@ -24,7 +25,9 @@ const SUITES: Record<string, { script: string; args: string[] }> = {
   parse: { script: 'trace-parse.js', args: ['--dir', DAY_DIR] },
   plan: { script: 'plan-rate.js', args: ['--dir', DAY_DIR] },
   pacing: { script: 'pacing.js', args: [] },
+  http: { script: 'http-client.js', args: [] },
   platform: { script: 'platform.js', args: [] },
+  'platform-fleet': { script: 'platform-fleet.js', args: [] },
   dataset: { script: 'dataset.js', args: [] },
   simulate: { script: 'simulate.js', args: ['--dir', PAPER_DAY_DIR] },
   counters: { script: 'counters.js', args: [] },

@@ -168,6 +168,9 @@ export async function writeSyntheticRun(o: SyntheticRunOptions): Promise<{ rows:
         max_memory_mb: null,
         cpu_ms: sent && outcome !== 'timeout' ? durationMs * 0.9 : null,
         attempts: null,
+        invoked_via: sent ? 'direct' : null,
+        trigger_activation_id: null,
+        trigger_ms: null,
       };
       writer.add(one);
       n++;

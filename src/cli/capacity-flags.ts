@@ -3,8 +3,8 @@ import { DEFAULT_MEMORY_CLASSES_MB, parseMemoryClasses } from '../platforms/loca
 import type { LocalPlatformOptions } from '../platforms/local/options.js';
 import { durationFlag } from './plan-flags.js';
 
-/** The embedded platform's capacity rules, the same for `replay` and `platform start`. */
-export function capacityFlags<T>(y: Argv<T>, group?: string) {
+/** The embedded platform's pool: its memory size classes and budget (also for `schedule --capacity`). */
+export function poolFlags<T>(y: Argv<T>, group?: string) {
   return y.options({
     'memory-classes': {
       type: 'string',
@@ -19,6 +19,12 @@ export function capacityFlags<T>(y: Argv<T>, group?: string) {
         "Embedded platform: MB the memory limits of live instances add up to at most; past it idle ones are evicted (least recently used) or invocations wait. Default: half the host's memory",
       ...(group ? { group } : {}),
     },
+  });
+}
+
+/** The embedded platform's capacity rules, the same for `replay` and `platform start`. */
+export function capacityFlags<T>(y: Argv<T>, group?: string) {
+  return poolFlags(y, group).options({
     'max-starting': {
       type: 'number',
       describe:
@@ -40,9 +46,7 @@ type CapacityOptions = Pick<
   'memoryClassesMb' | 'maxTimeLimitMs' | 'poolMemoryMb' | 'maxStarting'
 >;
 
-export interface CapacityArgs {
-  'memory-classes': string;
-  'pool-memory'?: number | undefined;
+export interface CapacityArgs extends PoolArgs {
   'max-starting'?: number | undefined;
   'max-time-limit': string;
 }
@@ -50,21 +54,37 @@ export interface CapacityArgs {
 /** The capacity options the flags give; problems go to `errors`. */
 export function toCapacityOptions(args: CapacityArgs, errors: string[]): CapacityOptions {
   const o: CapacityOptions = {};
+  Object.assign(o, toPoolOptions(args, errors));
+  const capUs = durationFlag(args['max-time-limit'], '--max-time-limit', errors);
+  if (capUs !== undefined) o.maxTimeLimitMs = capUs / 1000;
+  const v = args['max-starting'];
+  if (v !== undefined) {
+    if (Number.isInteger(v) && v > 0) o.maxStarting = v;
+    else errors.push(`--max-starting: expected a positive integer, got ${v}`);
+  }
+  return o;
+}
+
+export interface PoolArgs {
+  'memory-classes': string;
+  'pool-memory'?: number | undefined;
+}
+
+/** The pool options the flags give; problems go to `errors`. */
+export function toPoolOptions(
+  args: PoolArgs,
+  errors: string[],
+): Pick<LocalPlatformOptions, 'memoryClassesMb' | 'poolMemoryMb'> {
+  const o: Pick<LocalPlatformOptions, 'memoryClassesMb' | 'poolMemoryMb'> = {};
   try {
     o.memoryClassesMb = parseMemoryClasses(args['memory-classes']);
   } catch (e) {
     errors.push((e as Error).message);
   }
-  const capUs = durationFlag(args['max-time-limit'], '--max-time-limit', errors);
-  if (capUs !== undefined) o.maxTimeLimitMs = capUs / 1000;
-  for (const [flag, key] of [
-    ['pool-memory', 'poolMemoryMb'],
-    ['max-starting', 'maxStarting'],
-  ] as const) {
-    const v = args[flag];
-    if (v === undefined) continue;
-    if (Number.isInteger(v) && v > 0) o[key] = v;
-    else errors.push(`--${flag}: expected a positive integer, got ${v}`);
+  const v = args['pool-memory'];
+  if (v !== undefined) {
+    if (Number.isInteger(v) && v > 0) o.poolMemoryMb = v;
+    else errors.push(`--pool-memory: expected a positive integer, got ${v}`);
   }
   return o;
 }

@@ -3,7 +3,7 @@ import { FAILURE_KINDS } from '../platforms/failure.js';
 import type { ColumnSpec, RowOf } from './columns.js';
 
 /** Bumped whenever a column is added, removed or changes meaning. */
-export const INVOCATIONS_SCHEMA_VERSION = '6';
+export const INVOCATIONS_SCHEMA_VERSION = '7';
 
 /** invocations: one row per planned invocation, dropped and cancelled ones included. */
 export const INVOCATIONS_COLUMNS = [
@@ -118,6 +118,25 @@ export const INVOCATIONS_COLUMNS = [
     nullable: true,
     doc: 'sends it took with --retries; null when retries are off',
   },
+  {
+    name: 'invoked_via',
+    kind: 'utf8',
+    nullable: true,
+    doc: 'how it was made (--invoke-via): direct (the action invoked) | trigger (a trigger fired, its rule invoked the action); null if not sent',
+  },
+  {
+    name: 'trigger_activation_id',
+    kind: 'utf8',
+    nullable: true,
+    doc: "invoked_via trigger: the trigger's own activation id",
+    encoding: 'plain',
+  },
+  {
+    name: 'trigger_ms',
+    kind: 'float64',
+    nullable: true,
+    doc: "invoked_via trigger: platform-reported delay from the trigger's activation to the start of the action's, ms",
+  },
 ] as const satisfies readonly ColumnSpec[];
 
 /** One row of invocations, typed from its schema. */
@@ -160,5 +179,8 @@ export function invocationRow(
     max_memory_mb: result.maxMemoryMb,
     cpu_ms: result.cpuMs,
     attempts: result.attempts,
+    invoked_via: sent ? (result.invokedVia ?? 'direct') : null,
+    trigger_activation_id: result.triggerActivationId,
+    trigger_ms: result.triggerMs,
   };
 }

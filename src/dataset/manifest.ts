@@ -5,10 +5,12 @@ import { arch, cpus, platform, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { LagAlert } from '../dispatch/live.js';
 import { FaasloadError } from '../errors.js';
-import type { MonitorsFact } from '../monitor/types.js';
+import type { LatencyShares } from '../report/latency-breakdown.js';
+import type { NeedsFact } from '../run/needs.js';
 import type { ClockOffsetFact } from '../util/clock-offset.js';
 import type { Quantiles } from '../util/histogram.js';
 import type { ColumnSpec } from './columns.js';
+import type { MonitorsFact } from './monitors-fact.js';
 
 export const MANIFEST_VERSION = '1';
 
@@ -63,6 +65,12 @@ export interface Manifest {
   clockOffset?: ClockOffsetFact;
   /** The monitors that ran: settings, their own CPU cost, gaps (see src/monitor). */
   monitors?: MonitorsFact;
+  /**
+   * What the plan needed (src/report/plan-needs.ts), measured before it was fired: against this
+   * machine and the pool on the embedded platform, the --scale that fits, and with --fit the
+   * scale applied and the needs after it.
+   */
+  needs?: NeedsFact;
   tables: Record<string, TableFact>;
   warnings: string[];
 }
@@ -98,6 +106,8 @@ export interface DispatchFacts {
   latenessUs: Quantiles | null;
   latencyUs: Quantiles | null;
   latencyFromScheduleUs: Quantiles | null;
+  /** Shares of latency waiting, in init, in execution and elsewhere (report/latency-breakdown.ts). */
+  latencyBreakdown?: LatencyShares | null;
   lagAlerts: LagAlert[];
   /** Why firing stopped early (a signal, a lag alert), when it did. */
   stopReason?: string;

@@ -1,10 +1,11 @@
 import { EXECUTIONS_COLUMNS, EXECUTIONS_SCHEMA_VERSION } from '../generate/table.js';
-import { PERF_SCHEMA_VERSION, PERF_TABLES } from '../monitor/perf-schemas.js';
-import { MONITOR_SCHEMA_VERSION, MONITOR_TABLES } from '../monitor/schemas.js';
 import type { ColumnSpec } from './columns.js';
 import { INSTANCE_EVENTS_COLUMNS, INSTANCE_EVENTS_SCHEMA_VERSION } from './instance-events.js';
 import { INVOCATIONS_COLUMNS, INVOCATIONS_SCHEMA_VERSION } from './invocations.js';
+import { MONITOR_SCHEMA_VERSION, MONITOR_TABLES } from './monitor-tables.js';
+import { PERF_SCHEMA_VERSION, PERF_TABLES } from './perf-tables.js';
 import { TIMELINE_COLUMNS, TIMELINE_SCHEMA_VERSION } from './timeline.js';
+import { WORKFLOW_STEPS_COLUMNS, WORKFLOW_STEPS_SCHEMA_VERSION } from './workflow-steps.js';
 
 /** A table faasload writes: its schema, defined once, and versioned. */
 export interface TableDefinition {
@@ -32,6 +33,12 @@ export const TABLES: readonly TableDefinition[] = [
     version: INSTANCE_EVENTS_SCHEMA_VERSION,
     doc: "One row per lifecycle event of an embedded platform's instance: started, evicted for room, keep-alive expired, crashed, discarded, teardown, with the reason.",
     columns: INSTANCE_EVENTS_COLUMNS,
+  },
+  {
+    name: 'workflow_steps',
+    version: WORKFLOW_STEPS_SCHEMA_VERSION,
+    doc: 'One row per planned step of every planned workflow (--dag, --dag-shape), joined to invocations by workflow_id = seq.',
+    columns: WORKFLOW_STEPS_COLUMNS,
   },
   {
     name: 'timeline',

@@ -2,16 +2,17 @@ import { cpus } from 'node:os';
 import { setTimeout as sleep, setImmediate as yieldToLoop } from 'node:timers/promises';
 import { epochUs } from '../util/time.js';
 import type { Clock } from './clock.js';
+import { WakeThread } from './wake-thread.js';
 
 /**
  * How the dispatcher waits for the next fire time (`--pacing`):
- * - timer: a timer to the millisecond at or after the deadline. Low CPU; fires 0 to about 1 ms
- *   late (timers have millisecond resolution), more on a busy event loop.
- * - precise: a timer until 2 ms before the deadline, then polling the clock between turns of the
- *   event loop (setImmediate), so network I/O is served between polls, and spinning through the
- *   last 50 µs. Typically within tens of microseconds on a free core, at the cost of that core
- *   while it polls (all the time when arrivals are less than 2 ms apart).
- * - auto: precise when the free cores hold the dispatcher's thread polling at the plan's peak rate,
+ * - timer: a timer to the millisecond at or after the deadline. The least CPU; fires 0 to about
+ *   1 ms late (timers have millisecond resolution), more on a busy event loop.
+ * - precise: a wake thread (wake-thread.ts) that sleeps to WAKE_EARLY_US before the deadline with
+ *   microsecond resolution and wakes the event loop, which spins the rest. Typically within tens
+ *   of microseconds; the dispatcher's thread sleeps in its event loop meanwhile, serving I/O, and
+ *   each wait costs a message between threads (see choosePacing).
+ * - auto: precise when the free cores hold the dispatcher's thread at the plan's peak rate,
  *   timer otherwise (see choosePacing).
  * Both never fire early.
  */
@@ -19,17 +20,18 @@ export type Pacing = 'timer' | 'precise';
 export const PACING_CHOICES = ['auto', 'timer', 'precise'] as const;
 export type PacingChoice = (typeof PACING_CHOICES)[number];
 
-/** Below this much time left, the precise clock stops using timers and polls. */
-const POLL_US = 2_000;
-/** Below this much, it spins without yielding (shorter than a turn of a busy event loop). */
-const SPIN_US = 50;
+/** The wake thread wakes the event loop this long before the deadline: about its wake-up's cost. */
+const WAKE_EARLY_US = 80;
+/** Below this much time left, the clock spins without yielding (a wake costs about as much). */
+const SPIN_US = 100;
 
-/**
- * The real clock, paced as `pacing` says: a timer to the deadline's millisecond (timer) or to
- * POLL_US before it (precise), then polling between turns of the event loop until it has come.
- */
+/** The real clock, paced as `pacing` says. close() ends its wake thread (precise). */
 export class PacedClock implements Clock {
-  constructor(readonly pacing: Pacing) {}
+  private readonly wake: WakeThread | undefined;
+
+  constructor(readonly pacing: Pacing) {
+    this.wake = pacing === 'precise' ? new WakeThread() : undefined;
+  }
 
   nowUs(): number {
     return epochUs();
@@ -37,26 +39,25 @@ export class PacedClock implements Clock {
 
   async sleepUntil(atUs: number, signal?: AbortSignal): Promise<void> {
     const leftUs = atUs - epochUs();
-    const timerMs =
-      this.pacing === 'timer' ? Math.ceil(leftUs / 1000) : Math.floor((leftUs - POLL_US) / 1000);
-    if (timerMs > 0) {
-      try {
-        await sleep(timerMs, undefined, signal ? { signal } : {});
-      } catch {
-        return; // aborted
-      }
+    if (leftUs <= 0 || signal?.aborted) return;
+    if (this.wake) {
+      if (leftUs > SPIN_US && !(await this.wake.wait(leftUs - WAKE_EARLY_US, signal))) return;
+      // The last microseconds: spun through, never early.
+      while (atUs > epochUs());
+      return;
     }
-    for (;;) {
-      const left = atUs - epochUs();
-      if (left <= 0 || signal?.aborted) return;
-      // The last few tens of µs are spun through: a turn of the event loop costs about as much,
-      // and I/O waits no longer than that.
-      if (left <= SPIN_US) {
-        while (atUs > epochUs());
-        return;
-      }
-      await yieldToLoop();
+    try {
+      await sleep(Math.ceil(leftUs / 1000), undefined, signal ? { signal } : {});
+    } catch {
+      return; // aborted
     }
+    // A timer may fire a fraction of a millisecond early: the rest is polled between turns of
+    // the event loop, so I/O is served meanwhile.
+    while (atUs > epochUs() && !signal?.aborted) await yieldToLoop();
+  }
+
+  async close(): Promise<void> {
+    await this.wake?.close();
   }
 }
 
@@ -79,24 +80,27 @@ export const SEND_CPU_US = 50;
 export const SPARE_CORES = 0.5;
 
 /**
- * Resolves `--pacing auto`, a pure function of the plan's peak rate and the free cores. precise
- * keeps the dispatcher's thread polling POLL_US before each arrival: at the peak that is
- * min(1, peak x POLL_US) of a core, plus the sending itself (peak x SEND_CPU_US), and the thread
- * is only whole while it has a core to itself. So precise when the free cores hold the
- * dispatcher's thread at the peak plus SPARE_CORES; timer otherwise (a sleeping thread is woken
- * promptly on a busy host, a polling one is time-sliced). A sparse plan costs little polling and
- * gets precise even on a busy host; a dense one needs a whole free core. The reason says why.
+ * CPU of the dispatcher's thread per precise wait, beyond the send: the message from the wake
+ * thread and the spin through the last WAKE_EARLY_US, at most.
+ */
+export const WAKE_CPU_US = WAKE_EARLY_US + 20;
+
+/**
+ * Resolves `--pacing auto`, a pure function of the plan's peak rate and the free cores. At the
+ * peak, precise costs the dispatcher's thread peak x (SEND_CPU_US + WAKE_CPU_US) of a core (a
+ * whole core at most, when it spins from one arrival to the next), timer peak x SEND_CPU_US. So
+ * precise when the free cores hold the dispatcher's thread at the peak plus SPARE_CORES for the
+ * writer thread, GC and a local target; timer otherwise, which costs the least. The reason says why.
  */
 export function choosePacing(choice: PacingChoice, inputs: PacingInputs): { pacing: Pacing; reason: string } {
   if (choice !== 'auto') return { pacing: choice, reason: `--pacing ${choice}` };
   const { peakPerS, freeCores, cpus } = inputs;
-  const pollCores = Math.min(1, (peakPerS * POLL_US) / 1e6);
-  const dispatcherCores = Math.min(1, pollCores + (peakPerS * SEND_CPU_US) / 1e6);
+  const dispatcherCores = Math.min(1, (peakPerS * (SEND_CPU_US + WAKE_CPU_US)) / 1e6);
   const needCores = dispatcherCores + SPARE_CORES;
   const facts = `plan peak ${Math.round(peakPerS)}/s: precise needs ${dispatcherCores.toFixed(2)} core for the dispatcher's thread + ${SPARE_CORES} spare; ${Math.max(0, freeCores).toFixed(1)} of ${cpus} cores free`;
   return freeCores >= needCores
     ? { pacing: 'precise', reason: `auto: ${facts}` }
-    : { pacing: 'timer', reason: `auto: ${facts}, too few to poll` };
+    : { pacing: 'timer', reason: `auto: ${facts}, too few` };
 }
 
 /**

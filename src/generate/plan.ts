@@ -1,30 +1,37 @@
 /**
- * A generation plan (YAML): which catalog functions to run, how many times, on which inputs and
- * with which parameters, all drawn from one seed. Example:
+ * A generation plan (YAML): which functions to run, how many times, on which inputs and with
+ * which parameters, all drawn from one seed. Its format is a JSON Schema (plan-schema.ts,
+ * published as docs/generate-plan.schema.json); docs/generate.md explains it. Example:
  *
  *   seed: 42
- *   concurrency: 2          # executions in flight at once (default 1)
- *   rate: 20                # at most this many started per second (default: no bound)
- *   tenants: per-function   # one user per function, as FaaSLoad did; or shared
+ *   concurrency: 2
  *   functions:
- *     - name: image
+ *     - name: image                       # a catalog function
+ *       runs: 200
+ *       inputs: { count: 100, size: { range_int: [64, 256] }, distinct: true }
+ *       settings: [ { op: resize }, { op: blur } ]
+ *     - name: wordcount                   # a user function: a folder with package.json
+ *       path: functions/wordcount
  *       runs: 100
- *       inputs: { count: 50, size: { range_int: [64, 256] } }
- *       params:
- *         op: { ensemble: [resize, blur, resize-blur] }
- *         radius: { range_int: [1, 4] }
+ *       inputs: { generator: text, count: 100, size: { range_int: [1024, 65536] } }
+ *       params: { lower: { ensemble: [true, false] } }
  *
- * A value is a constant, `range_int: [min, max]` (inclusive), `range_float: [min, max]` or
- * `ensemble: [v, ...]`. parseGeneratePlan checks everything against the catalog before anything
- * runs, and names the key that is wrong.
+ * parsePlanDocument checks the whole plan before anything runs: first against the schema (every
+ * unknown or misspelled key at any depth, every type and range, all at once, each as
+ * `file:line: path: what`, an unknown key naming the nearest valid one), then against the catalog
+ * and the user functions' folders.
  */
 import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { parse } from 'yaml';
+import { dirname, join, resolve } from 'node:path';
 import { FaasloadError } from '../errors.js';
-import { catalogEntry } from '../workload/catalog.js';
+import { checkSchema, type DocPath, nearestKey, type SchemaProblem } from '../util/schema-check.js';
+import { formatProblems, type LinedDocument, parseYamlWithLines } from '../util/yaml-lines.js';
+import { CATALOG, CATALOG_NAMES, findCatalogEntry } from '../workload/catalog.js';
 import { resolveParams } from '../workload/inputs.js';
-import type { ParamValue } from '../workload/types.js';
+import type { CatalogEntry, InputKind, ParamValue } from '../workload/types.js';
+import { PLAN_SCHEMA } from './plan-schema.js';
 
 export type ValueSpec =
   | { constant: ParamValue }
@@ -32,12 +39,33 @@ export type ValueSpec =
   | { range_float: readonly [number, number] }
   | { ensemble: readonly ParamValue[] };
 
+/** Where a function's code comes from. */
+export type FunctionSource =
+  | { kind: 'catalog'; entry: CatalogEntry }
+  /** A user function folder: its entry file's source, deployed as an OpenWhisk Node.js action. */
+  | { kind: 'folder'; dir: string; entryFile: string; code: string }
+  /** An action already on the platform, invoked by name and never deployed or removed. */
+  | { kind: 'action'; action: string };
+
+/** The column type of a parameter. */
+export type ParamColumnType = 'int64' | 'float64' | 'utf8' | 'bool';
+
 export interface FunctionPlan {
   name: string;
+  source: FunctionSource;
   runs: number;
-  /** Executions draw their input among `count` inputs, each of a size drawn from `size`. */
-  inputs: { count: number; size: ValueSpec };
+  memoryMb: number | undefined;
+  inputs: {
+    /** The input generator (a catalog function's own kind for catalog functions). */
+    generator: InputKind;
+    count: number;
+    size: ValueSpec;
+    /** Without replacement: input slots walk a seeded permutation of the count inputs. */
+    distinct: boolean;
+  };
   params: Readonly<Record<string, ValueSpec>>;
+  /** Parameter settings crossed with the input slots (see plan-schema.ts); [] for none. */
+  settings: readonly Readonly<Record<string, ValueSpec>>[];
 }
 
 export interface GeneratePlan {
@@ -47,139 +75,329 @@ export interface GeneratePlan {
   ratePerS: number | undefined;
   tenants: 'per-function' | 'shared';
   functions: readonly FunctionPlan[];
+  /** Every parameter of every function, with its column type, in first-seen order. */
+  paramColumns: readonly { name: string; type: ParamColumnType }[];
 }
+
+/** Distinct inputs are walked through a permutation held in memory: at most this many per function. */
+export const MAX_DISTINCT_INPUTS = 1 << 24;
 
 type Dict = Record<string, unknown>;
 const isDict = (x: unknown): x is Dict => typeof x === 'object' && x !== null && !Array.isArray(x);
 
 /** The plan in a file, checked, and the file's sha256 (a resumed generation must use the same). */
-export async function readGeneratePlan(path: string): Promise<{ plan: GeneratePlan; sha256: string }> {
+export async function readGeneratePlan(
+  path: string,
+): Promise<{ plan: GeneratePlan; sha256: string; document: unknown }> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (e) {
     throw new FaasloadError('E_USAGE', `${path}: cannot read the plan (${(e as Error).message})`);
   }
-  let doc: unknown;
-  try {
-    doc = parse(text);
-  } catch (e) {
-    throw new FaasloadError('E_USAGE', `${path}: not YAML (${(e as Error).message.split('\n')[0]})`);
-  }
-  return { plan: parseGeneratePlan(doc, path), sha256: createHash('sha256').update(text).digest('hex') };
+  const doc = parseYamlWithLines(text, path);
+  return {
+    plan: parsePlanDocument(doc, path, dirname(resolve(path))),
+    sha256: createHash('sha256').update(text).digest('hex'),
+    document: doc.value,
+  };
 }
 
-/** Checks a parsed plan; errors say `<where>: <key>: what is wrong`. */
-export function parseGeneratePlan(doc: unknown, where = 'plan'): GeneratePlan {
-  const fail = (key: string, what: string): never => {
-    throw new FaasloadError('E_USAGE', `${where}: ${key}: ${what}`);
+/** Checks a parsed plan (plain data, no lines: errors say `<where>: <path>: what`). */
+export function parseGeneratePlan(value: unknown, where = 'plan', baseDir = process.cwd()): GeneratePlan {
+  return parsePlanDocument({ value, lineOf: () => 0 }, where, baseDir);
+}
+
+/**
+ * Checks a plan document; every problem in one E_USAGE error, a line each. User function folders
+ * are relative to baseDir (the plan's folder).
+ */
+export function parsePlanDocument(doc: LinedDocument, where: string, baseDir: string): GeneratePlan {
+  const fail = (problems: readonly SchemaProblem[]): never => {
+    const lines =
+      doc.lineOf([]) === 0
+        ? problems.map((p) => formatProblems([p], doc, where)[0]!.replace(`${where}:0:`, `${where}:`))
+        : formatProblems(problems, doc, where);
+    throw new FaasloadError(
+      'E_USAGE',
+      lines.length === 1 ? lines[0]! : `${where}: ${lines.length} problems:\n  ${lines.join('\n  ')}`,
+    );
   };
-  if (!isDict(doc)) return fail('(top)', 'the plan must be a mapping');
-  const known = ['seed', 'concurrency', 'rate', 'tenants', 'functions'];
-  for (const key of Object.keys(doc))
-    if (!known.includes(key)) fail(key, `unknown key (known: ${known.join(', ')})`);
-  const seed = doc.seed ?? 1;
-  if (!Number.isInteger(seed) || (seed as number) < 0 || (seed as number) > 0xffffffff) {
-    fail('seed', 'an integer in [0, 2^32) is needed');
+  const schemaProblems = checkSchema(doc.value, PLAN_SCHEMA);
+  if (schemaProblems.length > 0) fail(schemaProblems);
+  const x = doc.value as Dict;
+  const problems: SchemaProblem[] = [];
+  const functions = (x.functions as unknown[]).map((f, i) =>
+    functionPlan(f as Dict, ['functions', i], baseDir, problems),
+  );
+  const names = new Map<string, number>();
+  functions.forEach((f, i) => {
+    const first = names.get(f.name);
+    if (first !== undefined) {
+      problems.push({
+        path: ['functions', i, 'name'],
+        message: `'${f.name}' is also functions[${first}]'s name`,
+      });
+    }
+    names.set(f.name, i);
+  });
+  const paramColumns = paramColumnsOf(functions, problems);
+  if (problems.length > 0) fail(problems);
+  return {
+    seed: (x.seed as number | undefined) ?? 1,
+    concurrency: (x.concurrency as number | undefined) ?? 1,
+    ratePerS: x.rate as number | undefined,
+    tenants: (x.tenants as GeneratePlan['tenants'] | undefined) ?? 'per-function',
+    functions,
+    paramColumns,
+  };
+}
+
+/** A catalog function with inputs of this kind: its size unit and range stand for the generator's. */
+export function generatorEntry(kind: InputKind): CatalogEntry {
+  return CATALOG.find((e) => e.input.kind === kind)!;
+}
+
+function functionPlan(x: Dict, at: DocPath, baseDir: string, problems: SchemaProblem[]): FunctionPlan {
+  const name = x.name as string;
+  const path = x.path as string | undefined;
+  const action = x.action as string | undefined;
+  const inputsX = (x.inputs as Dict | undefined) ?? {};
+  const params = specsOf(x.params as Dict | undefined);
+  const settings = ((x.settings as Dict[] | undefined) ?? []).map((s) => specsOf(s));
+  const ordered = (spec: ValueSpec, path: DocPath) => {
+    const range = 'range_int' in spec ? spec.range_int : 'range_float' in spec ? spec.range_float : undefined;
+    if (range && range[0] > range[1])
+      problems.push({ path, message: `[min, max] with min <= max is needed` });
+  };
+  for (const [p, spec] of Object.entries(params)) ordered(spec, [...at, 'params', p]);
+  settings.forEach((s, i) => {
+    for (const [p, spec] of Object.entries(s)) ordered(spec, [...at, 'settings', i, p]);
+  });
+  if (inputsX.size !== undefined) ordered(valueSpec(inputsX.size), [...at, 'inputs', 'size']);
+  let source: FunctionSource;
+  if (path !== undefined && action !== undefined) {
+    problems.push({ path: [...at, 'action'], message: 'a function has a path or an action, not both' });
   }
-  const concurrency = doc.concurrency ?? 1;
-  if (!Number.isInteger(concurrency) || (concurrency as number) < 1)
-    fail('concurrency', 'a positive integer is needed');
-  const rate = doc.rate;
-  if (rate !== undefined && !(typeof rate === 'number' && rate > 0))
-    fail('rate', 'a positive number is needed');
-  const tenants = doc.tenants ?? 'per-function';
-  if (tenants !== 'per-function' && tenants !== 'shared') fail('tenants', "'per-function' or 'shared'");
-  if (!Array.isArray(doc.functions) || doc.functions.length === 0)
-    fail('functions', 'a non-empty list is needed');
-  const functions = (doc.functions as unknown[]).map((f, i) => functionPlan(f, `functions[${i}]`, fail));
-  const names = new Set<string>();
-  for (const f of functions) {
-    if (names.has(f.name)) fail('functions', `'${f.name}' is listed twice`);
-    names.add(f.name);
+  if (path !== undefined) {
+    source = userFolder(resolve(baseDir, path), [...at, 'path'], problems);
+  } else if (action !== undefined) {
+    source = { kind: 'action', action };
+  } else {
+    const entry = findCatalogEntry(name);
+    if (entry === undefined) {
+      problems.push({
+        path: [...at, 'name'],
+        message: `no function '${name}' in the catalog (did you mean '${nearest(name, CATALOG_NAMES)}'? it has ${CATALOG_NAMES.join(', ')}); a user function needs path:, a deployed action action:`,
+      });
+      source = { kind: 'action', action: name };
+    } else {
+      source = { kind: 'catalog', entry };
+    }
+  }
+  let generator: InputKind;
+  if (source.kind === 'catalog') {
+    generator = source.entry.input.kind;
+    if (inputsX.generator !== undefined && inputsX.generator !== generator) {
+      problems.push({
+        path: [...at, 'inputs', 'generator'],
+        message: `${name} makes its own ${generator} inputs; leave generator out`,
+      });
+    }
+  } else {
+    generator = (inputsX.generator as InputKind | undefined) ?? 'none';
+  }
+  const gen = source.kind === 'catalog' ? source.entry : generatorEntry(generator);
+  const size = valueSpec(inputsX.size ?? gen.input.size.default);
+  const count = (inputsX.count as number | undefined) ?? 1;
+  const distinct = (inputsX.distinct as boolean | undefined) ?? false;
+  if (distinct && count > MAX_DISTINCT_INPUTS) {
+    problems.push({
+      path: [...at, 'inputs', 'count'],
+      message: `distinct inputs: at most ${MAX_DISTINCT_INPUTS} per function`,
+    });
+  }
+  if ('range_float' in size) {
+    problems.push({ path: [...at, 'inputs', 'size'], message: 'a size takes range_int, not range_float' });
+  }
+  const [lo, hi] = gen.input.size.range;
+  for (const v of extremes(size)) {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) {
+      problems.push({
+        path: [...at, 'inputs', 'size'],
+        message: `${String(v)} is outside [${lo}, ${hi}] ${gen.input.size.unit} (${generator} inputs)`,
+      });
+    }
+  }
+  if (source.kind === 'catalog') {
+    const entry = source.entry;
+    const check = (specs: Record<string, ValueSpec>, where: DocPath) => {
+      for (const [p, spec] of Object.entries(specs)) {
+        const declared = entry.params.find((d) => d.name === p);
+        if (declared === undefined) {
+          const known = entry.params.map((d) => d.name);
+          problems.push({
+            path: [...where, p],
+            atKey: true,
+            message: `${entry.name} has no parameter '${p}'${known.length > 0 ? ` (did you mean '${nearest(p, known)}'? it has ${known.join(', ')})` : ' (it takes none)'}`,
+          });
+          continue;
+        }
+        if ('range_float' in spec && declared.type === 'integer') {
+          problems.push({
+            path: [...where, p],
+            message: 'an integer parameter takes range_int, not range_float',
+          });
+        }
+        // Every value the spec can give must be one the function accepts.
+        for (const value of extremes(spec)) {
+          try {
+            resolveParams(entry.name, { [p]: value });
+          } catch (e) {
+            problems.push({ path: [...where, p], message: (e as Error).message });
+          }
+        }
+      }
+    };
+    check(params, [...at, 'params']);
+    for (const [i, s] of settings.entries()) check(s, [...at, 'settings', i]);
   }
   return {
-    seed: seed as number,
-    concurrency: concurrency as number,
-    ratePerS: rate as number | undefined,
-    tenants: tenants as GeneratePlan['tenants'],
-    functions,
+    name,
+    source,
+    runs: x.runs as number,
+    memoryMb: x.memory_mb as number | undefined,
+    inputs: { generator, count, size, distinct },
+    params,
+    settings,
   };
 }
 
-function functionPlan(x: unknown, at: string, fail: (key: string, what: string) => never): FunctionPlan {
-  if (!isDict(x)) return fail(at, 'a mapping with name, runs, inputs, params is needed');
-  if (typeof x.name !== 'string') fail(`${at}.name`, 'a catalog function name is needed');
-  let entry: ReturnType<typeof catalogEntry>;
+function nearest(key: string, known: readonly string[]): string {
+  return nearestKey(key, known) ?? '';
+}
+
+/** A user function folder: package.json (its `main`, default index.js) and that entry file. */
+function userFolder(dir: string, at: DocPath, problems: SchemaProblem[]): FunctionSource {
+  const none: FunctionSource = { kind: 'folder', dir, entryFile: '', code: '' };
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    problems.push({ path: at, message: `${dir} is not a folder` });
+    return none;
+  }
+  const pkgPath = join(dir, 'package.json');
+  let main = 'index.js';
   try {
-    entry = catalogEntry(x.name as string);
-  } catch (e) {
-    return fail(`${at}.name`, (e as Error).message);
-  }
-  const runs = x.runs;
-  if (!Number.isInteger(runs) || (runs as number) < 1) fail(`${at}.runs`, 'a positive integer is needed');
-  const inputsX = x.inputs ?? {};
-  if (!isDict(inputsX)) return fail(`${at}.inputs`, 'a mapping {count, size} is needed');
-  const count = inputsX.count ?? 1;
-  if (!Number.isInteger(count) || (count as number) < 1)
-    fail(`${at}.inputs.count`, 'a positive integer is needed');
-  const size = valueSpec(inputsX.size ?? entry.input.size.default, `${at}.inputs.size`, fail);
-  const [lo, hi] = entry.input.size.range;
-  for (const v of extremes(size)) {
-    if (typeof v !== 'number' || v < lo || v > hi) {
-      fail(`${at}.inputs.size`, `${String(v)} is outside [${lo}, ${hi}] ${entry.input.size.unit}`);
-    }
-  }
-  const paramsX = x.params ?? {};
-  if (!isDict(paramsX)) return fail(`${at}.params`, 'a mapping of parameter to value is needed');
-  const params: Record<string, ValueSpec> = {};
-  for (const [name, v] of Object.entries(paramsX)) {
-    params[name] = valueSpec(v, `${at}.params.${name}`, fail);
-    if ('range_float' in params[name]! && entry.params.find((p) => p.name === name)?.type === 'integer') {
-      fail(`${at}.params.${name}`, 'an integer parameter takes range_int, not range_float');
-    }
-    // Every value the spec can give must be one the function accepts.
-    for (const value of extremes(params[name]!)) {
-      try {
-        resolveParams(entry.name, { [name]: value });
-      } catch (e) {
-        fail(`${at}.params.${name}`, (e as Error).message);
+    const pkg: unknown = JSON.parse(readFileSync(pkgPath, 'utf8'));
+    if (isDict(pkg) && pkg.main !== undefined) {
+      if (typeof pkg.main !== 'string') {
+        problems.push({ path: at, message: `${pkgPath}: 'main' must be a file name` });
+        return none;
       }
+      main = pkg.main;
     }
+  } catch (e) {
+    problems.push({
+      path: at,
+      message: `${pkgPath}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    });
+    return none;
   }
-  return { name: entry.name, runs: runs as number, inputs: { count: count as number, size }, params };
+  const entryFile = resolve(dir, main);
+  let code: string;
+  try {
+    code = readFileSync(entryFile, 'utf8');
+  } catch (e) {
+    problems.push({
+      path: at,
+      message: `${entryFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    });
+    return none;
+  }
+  if (!/\bmain\b/.test(code)) {
+    problems.push({ path: at, message: `${entryFile} defines no main (function main, or exports.main)` });
+  }
+  return { kind: 'folder', dir, entryFile, code };
 }
 
-function valueSpec(x: unknown, at: string, fail: (key: string, what: string) => never): ValueSpec {
-  if (typeof x === 'number' || typeof x === 'string' || typeof x === 'boolean') return { constant: x };
-  if (!isDict(x) || Object.keys(x).length !== 1) {
-    return fail(at, 'a constant, or one of range_int: [min, max], range_float: [min, max], ensemble: [...]');
-  }
-  const pair = (v: unknown, integer: boolean): readonly [number, number] => {
-    if (
-      !Array.isArray(v) ||
-      v.length !== 2 ||
-      !v.every((n) => typeof n === 'number' && (!integer || Number.isInteger(n))) ||
-      v[0] > v[1]
-    ) {
-      return fail(at, `[min, max] of ${integer ? 'integers' : 'numbers'} with min <= max is needed`);
+function specsOf(x: Dict | undefined): Record<string, ValueSpec> {
+  const out: Record<string, ValueSpec> = {};
+  for (const [k, v] of Object.entries(x ?? {})) out[k] = valueSpec(v);
+  return out;
+}
+
+/** A schema-checked value as a ValueSpec. */
+function valueSpec(x: unknown): ValueSpec {
+  if (!isDict(x)) return { constant: x as ParamValue };
+  if ('range_int' in x) return { range_int: x.range_int as [number, number] };
+  if ('range_float' in x) return { range_float: x.range_float as [number, number] };
+  return { ensemble: x.ensemble as ParamValue[] };
+}
+
+/** The column type of the values a spec can give; undefined when they mix kinds. */
+function typeOfSpec(spec: ValueSpec): ParamColumnType | undefined {
+  if ('range_int' in spec) return 'int64';
+  if ('range_float' in spec) return 'float64';
+  const values = 'constant' in spec ? [spec.constant] : spec.ensemble;
+  if (values.every((v) => typeof v === 'number')) return values.every(Number.isInteger) ? 'int64' : 'float64';
+  if (values.every((v) => typeof v === 'string')) return 'utf8';
+  if (values.every((v) => typeof v === 'boolean')) return 'bool';
+  return undefined;
+}
+
+const CATALOG_TYPES: Record<string, ParamColumnType> = {
+  integer: 'int64',
+  number: 'float64',
+  string: 'utf8',
+  boolean: 'bool',
+};
+
+/**
+ * One typed column per parameter name across the plan. A catalog parameter has its declared
+ * type; a user function's is its values' (integers, numbers, strings or booleans, not mixed). A
+ * name with an integer type in one place and a number type in another is float64; other clashes
+ * are problems.
+ */
+function paramColumnsOf(
+  functions: readonly FunctionPlan[],
+  problems: SchemaProblem[],
+): { name: string; type: ParamColumnType }[] {
+  const types = new Map<string, { type: ParamColumnType; from: string }>();
+  const add = (name: string, type: ParamColumnType | undefined, from: string, path: DocPath) => {
+    if (type === undefined) {
+      problems.push({
+        path,
+        message: 'values of one parameter must all be numbers, all strings or all booleans',
+      });
+      return;
     }
-    return [v[0], v[1]];
+    const seen = types.get(name);
+    if (seen === undefined || seen.type === type) {
+      if (seen === undefined) types.set(name, { type, from });
+      return;
+    }
+    const numeric = new Set([seen.type, type]);
+    if (numeric.has('int64') && numeric.has('float64') && numeric.size === 2) {
+      types.set(name, { type: 'float64', from: seen.from });
+      return;
+    }
+    problems.push({ path, message: `param_${name} is ${type} here but ${seen.type} in ${seen.from}` });
   };
-  if ('range_int' in x) return { range_int: pair(x.range_int, true) };
-  if ('range_float' in x) return { range_float: pair(x.range_float, false) };
-  if ('ensemble' in x) {
-    const list = x.ensemble;
-    if (
-      !Array.isArray(list) ||
-      list.length === 0 ||
-      !list.every((v) => ['number', 'string', 'boolean'].includes(typeof v))
-    ) {
-      return fail(at, 'ensemble: a non-empty list of numbers, strings or booleans is needed');
+  functions.forEach((f, i) => {
+    const entry = f.source.kind === 'catalog' ? f.source.entry : undefined;
+    const all = [
+      ...Object.entries(f.params).map(([n, s]) => [n, s, ['functions', i, 'params', n]] as const),
+      ...f.settings.flatMap((s, k) =>
+        Object.entries(s).map(([n, spec]) => [n, spec, ['functions', i, 'settings', k, n]] as const),
+      ),
+    ];
+    if (entry) {
+      // Every parameter of a catalog function is sent (defaults filled in): every one is a column.
+      for (const p of entry.params) add(p.name, CATALOG_TYPES[p.type], f.name, ['functions', i]);
+    } else {
+      for (const [n, spec, path] of all) add(n, typeOfSpec(spec), f.name, path);
     }
-    return { ensemble: list as ParamValue[] };
-  }
-  return fail(at, `unknown kind '${Object.keys(x)[0]}' (range_int, range_float, ensemble)`);
+  });
+  return [...types].map(([name, t]) => ({ name, type: t.type }));
 }
 
 /** The values that bound what a spec can give (to check them once against the function). */

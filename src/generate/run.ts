@@ -12,28 +12,44 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { ColumnSpec } from '../dataset/columns.js';
 import { arrowsToParquet } from '../dataset/parquet.js';
 import { parquetBatches } from '../dataset/parquet-read.js';
+import { INVOCATION_COUNTERS_COLUMNS, PERF_SCHEMA_VERSION } from '../dataset/perf-tables.js';
 import { TableWriter } from '../dataset/table-writer.js';
 import { FaasloadError } from '../errors.js';
+import { joinCounters } from '../monitor/perf-invocations.js';
+import { type ActivationWindow, activationWindow } from '../monitor/perf-join.js';
 import { type RunningMonitors, startMonitors } from '../monitor/run.js';
 import { type MonitorOptions, resolveMonitorConfig } from '../monitor/set.js';
-import type { LocalInvocationResult } from '../platforms/local/platform.js';
 import { createPlatform, type PlatformOptions } from '../platforms/registry.js';
 import type { FunctionSpec } from '../platforms/types.js';
+import type { Arrival } from '../schedule/types.js';
 import { sleepUnlessAborted } from '../util/abort.js';
 import { VERSION } from '../version.js';
-import { catalogEntry } from '../workload/catalog.js';
+import { measuredCatalogCode, measuredUserCode } from './action-code.js';
 import { type Execution, execution, executionOrder } from './executions.js';
-import { type GeneratePlan, readGeneratePlan } from './plan.js';
-import { EXECUTIONS_COLUMNS, EXECUTIONS_SCHEMA_VERSION, executionRow } from './table.js';
+import { type GeneratePlan, type ParamColumnType, readGeneratePlan } from './plan.js';
+import { EXECUTIONS_SCHEMA_VERSION, executionRow, executionsColumns } from './table.js';
+
+/**
+ * The platforms a generation runs on. local and openwhisk deploy the plan's catalog and folder
+ * functions (measured, see action-code.ts) and hand back their answers, so every target is in the
+ * row; knative, openfaas and lambda invoke functions that already exist there (deployed by the
+ * user), and give only their own figures (docs/generate.md, "What each platform gives").
+ */
+export const GENERATE_PLATFORMS = ['local', 'openwhisk', 'knative', 'openfaas', 'lambda'] as const;
+export type GeneratePlatform = (typeof GENERATE_PLATFORMS)[number];
+
+/** The platforms where faasload deploys code (and so can run catalog and folder functions). */
+const DEPLOYS_CODE: ReadonlySet<GeneratePlatform> = new Set(['local', 'openwhisk']);
 
 export interface GenerateOptions {
   planPath: string;
   /** The generation's folder: new (or empty) for a first session, the same one with resume. */
   out: string;
   resume?: boolean;
-  platform?: string;
+  platform?: GeneratePlatform;
   platformOptions?: PlatformOptions;
   /**
    * Monitors observing each session (src/monitor), their tables in monitors/session-NNNN/ and
@@ -85,11 +101,14 @@ interface State {
 }
 
 export async function generate(o: GenerateOptions): Promise<GenerateResult> {
-  const { plan, sha256: planSha256 } = await readGeneratePlan(o.planPath);
+  const { plan, sha256: planSha256, document } = await readGeneratePlan(o.planPath);
+  const platformKind = o.platform ?? 'local';
+  checkPlatform(plan, platformKind);
+  const columns = executionsColumns(plan);
   const partsDir = join(o.out, 'executions');
   const state = await openState(o, planSha256);
   await mkdir(partsDir, { recursive: true });
-  await recoverParts(partsDir);
+  await recoverParts(partsDir, columns);
   const order = executionOrder(plan);
   const done = await doneIndexes(partsDir, order.length);
   const session = state.sessions.length + 1;
@@ -97,7 +116,6 @@ export async function generate(o: GenerateOptions): Promise<GenerateResult> {
   await saveState(o.out, state);
 
   const specs = functionSpecs(plan);
-  const platformKind = o.platform ?? 'local';
   const monitorConfig = resolveMonitorConfig(o.monitor, {
     platform: platformKind,
     runtime: o.platformOptions?.runtime,
@@ -107,10 +125,12 @@ export async function generate(o: GenerateOptions): Promise<GenerateResult> {
   const warnings: string[] = [];
   const monitorTables: string[] = [];
   let monitors: RunningMonitors | undefined;
+  // Each written execution's window on its instance, for the perf counters of that execution.
+  const windows: ActivationWindow[] = [];
   const writer = new TableWriter({
     dir: partsDir,
     name: `part-${String(session).padStart(4, '0')}`,
-    columns: EXECUTIONS_COLUMNS,
+    columns,
     metadata: { 'faasload.schema_version': EXECUTIONS_SCHEMA_VERSION, 'faasload.plan_sha256': planSha256 },
     // Offline: a worker waits for the disk (writable()) instead of failing the part.
     whenBehind: 'wait',
@@ -149,7 +169,11 @@ export async function generate(o: GenerateOptions): Promise<GenerateResult> {
       await mkdir(dir, { recursive: true });
       monitors = await startMonitors(monitorConfig, { dir, runId: sessionName, log: () => undefined });
     }
-    await platform.deploy(specs, signal);
+    // Actions already on the platform are not deployed (nor removed).
+    await platform.deploy(
+      specs.filter((_, i) => plan.functions[i]!.source.kind !== 'action'),
+      signal,
+    );
     // Walks the order: index i is started when a slot is free and, with a rate, not before its turn.
     const runs = new Uint32Array(plan.functions.length);
     const todo: { index: number; fn: number; run: number }[] = [];
@@ -170,18 +194,28 @@ export async function generate(o: GenerateOptions): Promise<GenerateResult> {
         }
         const e = execution(plan, t.index, t.fn, t.run);
         inFlight++;
-        const r = (await platform.invoke(specs[t.fn]!, arrivalOf(e), hard.signal)) as LocalInvocationResult;
+        const r = await platform.invoke(specs[t.fn]!, arrivalOf(e), hard.signal);
         inFlight--;
         // An execution cut by the stop did not complete: it is left for the next session.
         if (r.outcome === 'cancelled' || hard.signal.aborted) continue;
         writer.add([
           executionRow(
+            plan,
             e,
-            { name: plan.functions[t.fn]!.name, tenant: specs[t.fn]!.owner ?? 'guest' },
+            { tenant: specs[t.fn]!.owner ?? 'guest', platform: platformKind },
             session,
             r,
           ),
         ]);
+        const w = activationWindow({
+          activationId: r.activationId ?? null,
+          instanceId: r.instanceId ?? null,
+          target: specs[t.fn]!.name,
+          sentUs: r.sentAtUs,
+          endedUs: r.endedAtUs,
+          execMs: r.execMs ?? null,
+        });
+        if (w) windows.push(w);
         await writer.writable();
         rows++;
         doneCount++;
@@ -197,6 +231,15 @@ export async function generate(o: GenerateOptions): Promise<GenerateResult> {
       try {
         const { tables } = await monitors.stop();
         for (const t of Object.values(tables)) monitorTables.push(join('monitors', sessionName, t.file));
+        if (tables.counters) {
+          const file = await executionCounters(
+            join(o.out, 'monitors', sessionName),
+            sessionName,
+            windows,
+            warnings,
+          );
+          if (file) monitorTables.push(join('monitors', sessionName, file));
+        }
       } catch (e) {
         warnings.push(`monitors: ${(e as Error).message}`);
       }
@@ -213,7 +256,7 @@ export async function generate(o: GenerateOptions): Promise<GenerateResult> {
     warnings,
   });
   await saveState(o.out, state);
-  await writeManifest(o.out, plan, planSha256, state, {
+  await writeManifest(o.out, document, planSha256, columns, state, {
     status,
     total: order.length,
     done: doneCount,
@@ -222,24 +265,96 @@ export async function generate(o: GenerateOptions): Promise<GenerateResult> {
   return { out: o.out, session, status, total: order.length, rows, done: doneCount, errors };
 }
 
-/** One spec per plan function: its catalog action, its tenant (FaaSLoad ran one user per function). */
+/**
+ * With the perf monitor: each execution's counters (the deltas of its instance's counters over
+ * its execution window, monitor/perf-join.ts) as invocation_counters.parquet beside counters,
+ * joined to executions by activation_id. Never throws: a failure is a warning.
+ */
+async function executionCounters(
+  dir: string,
+  sessionName: string,
+  windows: readonly ActivationWindow[],
+  warnings: string[],
+): Promise<string | undefined> {
+  const writer = new TableWriter({
+    dir,
+    name: 'invocation_counters',
+    columns: INVOCATION_COUNTERS_COLUMNS,
+    metadata: { 'faasload.schema_version': PERF_SCHEMA_VERSION, 'faasload.run_id': sessionName },
+  });
+  try {
+    const counts = await joinCounters(join(dir, 'counters.parquet'), windows, (row) =>
+      writer.add([{ ...row }]),
+    );
+    if (counts.uncovered > 0) {
+      warnings.push(
+        `invocation_counters: ${counts.uncovered} (execution, event) pairs left out: their window was not wholly counted`,
+      );
+    }
+    return (await writer.close()).file;
+  } catch (e) {
+    await writer.close().catch(() => undefined);
+    warnings.push(`invocation_counters not written: ${(e as Error).message}`);
+    return undefined;
+  }
+}
+
+/** Catalog and folder functions need a platform faasload deploys code to; `action:` ones a real one. */
+function checkPlatform(plan: GeneratePlan, platform: GeneratePlatform): void {
+  for (const f of plan.functions) {
+    if (f.source.kind !== 'action' && !DEPLOYS_CODE.has(platform) && f.source.kind === 'folder') {
+      throw new FaasloadError(
+        'E_USAGE',
+        `function ${f.name}: a folder is deployed only on --platform local or openwhisk; on ${platform} deploy it yourself and name it with action:`,
+      );
+    }
+    if (f.source.kind === 'action' && platform === 'local') {
+      throw new FaasloadError(
+        'E_USAGE',
+        `function ${f.name}: action: names a function already deployed on a real platform; the embedded one starts empty (use path: or a catalog name)`,
+      );
+    }
+  }
+}
+
+/**
+ * One spec per plan function: its measured action (catalog or folder), or the name of an existing
+ * action; its tenant (FaaSLoad ran one user per function).
+ */
 function functionSpecs(plan: GeneratePlan): FunctionSpec[] {
+  const types = new Map(plan.paramColumns.map((p) => [p.name, p.type]));
   return plan.functions.map((f, i) => {
-    const entry = catalogEntry(f.name);
-    return {
+    const spec: FunctionSpec = {
       id: f.name,
-      name: `gen-${f.name}`,
-      action: { code: entry.code, main: entry.main },
-      workload: { function: f.name, seed: plan.seed, inputSize: entry.input.size.default },
+      name: f.source.kind === 'action' ? f.source.action : `gen-${f.name}`,
       owner: plan.tenants === 'shared' ? 'shared' : `user${i + 1}`,
     };
+    if (f.memoryMb !== undefined) spec.memoryMb = f.memoryMb;
+    if (f.source.kind === 'catalog') {
+      const entry = f.source.entry;
+      spec.action = { code: measuredCatalogCode(entry.code), main: 'main' };
+      spec.workload = { function: entry.name, seed: plan.seed, inputSize: entry.input.size.default };
+    } else if (f.source.kind === 'folder') {
+      const paramTypes: Record<string, ParamColumnType> = {};
+      for (const name of [...Object.keys(f.params), ...f.settings.flatMap((s) => Object.keys(s))]) {
+        paramTypes[name] = types.get(name)!;
+      }
+      spec.action = { code: measuredUserCode(f.source.code, f.inputs.generator, paramTypes), main: 'main' };
+    }
+    return spec;
   });
 }
 
-/** The arrival the platforms take: the execution's input id and parameters (as strings). */
-function arrivalOf(e: Execution) {
+/**
+ * The arrival the platforms take: the input id and the parameters (as strings, as arrivals carry
+ * them), with the input's seed and size, which a user function's wrapper (or a function deployed
+ * elsewhere) makes its input from.
+ */
+function arrivalOf(e: Execution): Arrival {
   const params: Record<string, string> = {};
   for (const [k, v] of Object.entries(e.params)) params[k] = String(v);
+  params.seed = String(e.input.seed);
+  params.size = String(e.input.size);
   return { seq: e.index, fn: e.fn, atUs: 0, input: e.input.id, params };
 }
 
@@ -278,10 +393,10 @@ async function saveState(out: string, state: State): Promise<void> {
 }
 
 /** Parts a crash left as Arrow streams become Parquet (complete batches kept). */
-async function recoverParts(dir: string): Promise<void> {
+async function recoverParts(dir: string, columns: readonly ColumnSpec[]): Promise<void> {
   for (const file of (await readdir(dir)).filter((f) => f.endsWith('.arrows'))) {
     const base = join(dir, file.slice(0, -'.arrows'.length));
-    await arrowsToParquet(`${base}.arrows`, `${base}.parquet`, { columns: EXECUTIONS_COLUMNS });
+    await arrowsToParquet(`${base}.arrows`, `${base}.parquet`, { columns });
     await rm(`${base}.arrows`);
   }
 }
@@ -311,22 +426,23 @@ async function doneIndexes(dir: string, total: number): Promise<{ has(i: number)
 
 async function writeManifest(
   out: string,
-  plan: GeneratePlan,
+  plan: unknown,
   planSha256: string,
+  columns: readonly ColumnSpec[],
   state: State,
   facts: { status: string; total: number; done: number; errors: number },
 ): Promise<void> {
   const manifest = {
     tool: { name: 'faasload', version: VERSION },
     kind: 'generation',
-    plan: { sha256: planSha256, ...plan },
+    plan: { sha256: planSha256, document: plan },
     ...facts,
     sessions: state.sessions,
     tables: {
       executions: {
         files: 'executions/part-*.parquet',
         schemaVersion: EXECUTIONS_SCHEMA_VERSION,
-        columns: EXECUTIONS_COLUMNS,
+        columns,
       },
     },
   };

@@ -18,10 +18,11 @@
 import type Dockerode from 'dockerode';
 import type { CellValue } from '../dataset/columns.js';
 import type { TableWriter } from '../dataset/table-writer.js';
-import { isDockerodeV5 } from '../platforms/docker/dockerode-v5.js';
+import { messageOf } from '../util/message.js';
 import { epochUs } from '../util/time.js';
 import { CgroupReader } from './cgroup.js';
 import { type ContainerMatch, matchContainer } from './docker-match.js';
+import { type ContainerEvent, destroyStream, EngineEvents, onJsonLines } from './engine-events.js';
 import { emptyMeasures, isGone, type Measures } from './measures.js';
 import { SAMPLE_INTERVAL_MS } from './process.js';
 import { closeTable, openTable } from './tables.js';
@@ -42,16 +43,6 @@ export interface ContainerMonitorOptions {
    * files (cgroup.ts, default 1000 ms); 0 reads every file at every sample.
    */
   idleRefreshMs?: number;
-}
-
-interface EngineEvent {
-  Type?: string;
-  Action?: string;
-  status?: string;
-  id?: string;
-  Actor?: { ID?: string; Attributes?: Record<string, string> };
-  time?: number;
-  timeNano?: number | string;
 }
 
 /** A container_samples row, one per target, refilled at each tick (TableWriter.add copies the cells). */
@@ -120,37 +111,6 @@ export function measuresFromStats(s: DockerStats): Measures {
   return m;
 }
 
-/** The engine's `seconds.nanoseconds` form of a time in epoch nanoseconds. */
-function nanoText(nano: bigint): string {
-  return `${nano / 1_000_000_000n}.${String(nano % 1_000_000_000n).padStart(9, '0')}`;
-}
-
-/** Ends a stream the engine gave (a Node Readable, though typed as NodeJS.ReadableStream). */
-function destroy(stream: NodeJS.ReadableStream): void {
-  if ('destroy' in stream && typeof stream.destroy === 'function') stream.destroy();
-}
-
-/** Splits a stream of concatenated JSON objects (one per line, possibly chunked anyhow). */
-function onJsonLines(stream: NodeJS.ReadableStream, each: (value: unknown) => void): void {
-  let buffered = '';
-  stream.on('data', (chunk: Buffer | string) => {
-    buffered += chunk.toString();
-    let nl = buffered.indexOf('\n');
-    while (nl >= 0) {
-      const line = buffered.slice(0, nl).trim();
-      buffered = buffered.slice(nl + 1);
-      if (line !== '') {
-        try {
-          each(JSON.parse(line));
-        } catch {
-          // a line that is not JSON: ignored
-        }
-      }
-      nl = buffered.indexOf('\n');
-    }
-  });
-}
-
 export class ContainerMonitor implements Monitor {
   readonly name = 'container';
   private readonly docker: Dockerode;
@@ -161,12 +121,9 @@ export class ContainerMonitor implements Monitor {
   private readonly targets = new Map<string, Target>();
   /** Names and labels learnt from events and listings, for events of containers not running. */
   private readonly known = new Map<string, { name: string | null; match: ContainerMatch }>();
-  private stream: NodeJS.ReadableStream | undefined;
+  private engineEvents: EngineEvents | undefined;
   private stopping = false;
-  private lastNano = 0n;
-  private readonly seenAtLast = new Set<string>();
   private listTimer: NodeJS.Timeout | undefined;
-  private reconnectTimer: NodeJS.Timeout | undefined;
   private readonly gaps: MonitorGap[] = [];
   private openGap: MonitorGap | undefined;
   private sampleRows = 0;
@@ -188,8 +145,18 @@ export class ContainerMonitor implements Monitor {
     this.events = openTable(context, 'container_events');
     this.samples = openTable(context, 'container_samples');
     // Events since now: a replay's containers are created after this.
-    this.lastNano = BigInt(Date.now()) * 1_000_000n;
-    await this.connect();
+    this.engineEvents = new EngineEvents(
+      {
+        docker: this.docker,
+        ...(this.options.reconnectMs !== undefined ? { reconnectMs: this.options.reconnectMs } : {}),
+      },
+      {
+        event: (e) => this.onEvent(e),
+        lost: (why) => this.lost('docker events', why),
+        back: () => this.back(),
+      },
+    );
+    await this.engineEvents.start();
     await this.list();
     this.listTimer = setInterval(() => void this.list(), this.options.listIntervalMs ?? 2000);
     this.ticker = new Ticker(this.options.intervalMs ?? SAMPLE_INTERVAL_MS, (_p, lateUs) =>
@@ -202,133 +169,48 @@ export class ContainerMonitor implements Monitor {
     return { abortSignal: AbortSignal.timeout(API_TIMEOUT_MS) };
   }
 
-  /**
-   * Opens the engine's container events since the last one seen, up to `untilNano` (the stream
-   * then ends) or for as long as it lives. No abort signal: it would end a live stream. A daemon
-   * that accepts the connection but never answers is caught by a timer instead, and a stream that
-   * opens after it (the engine was starting) is closed, not leaked.
-   */
-  private async openEvents(untilNano?: bigint): Promise<NodeJS.ReadableStream> {
-    // Times as the engine's seconds.nanoseconds text, which dockerode 5 passes on (dockerode-v5.ts).
-    const docker = this.docker;
-    if (!isDockerodeV5(docker)) throw new Error('the Docker client is older than dockerode 5');
-    const opening = docker.getEvents({
-      since: nanoText(this.lastNano),
-      ...(untilNano === undefined ? {} : { until: nanoText(untilNano) }),
-      filters: { type: ['container'] },
-    });
-    let timer: NodeJS.Timeout | undefined;
-    let timedOut = false;
-    opening.then(
-      (late) => timedOut && destroy(late),
-      () => undefined,
+  /** The live event stream is open again after a gap: close it, and list what runs now. */
+  private back(): void {
+    const gap = this.openGap;
+    if (!gap) return;
+    gap.toUs = epochUs();
+    this.context!.log(
+      `container monitor: the Docker engine answers again (gap of ${((gap.toUs - gap.fromUs) / 1e6).toFixed(1)} s)`,
     );
-    return Promise.race([
-      opening,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          timedOut = true;
-          reject(new Error(`no answer within ${API_TIMEOUT_MS} ms`));
-        }, API_TIMEOUT_MS);
-      }),
-    ]).finally(() => clearTimeout(timer));
-  }
-
-  /** Opens the live event stream; on failure opens a gap and retries. */
-  private async connect(): Promise<void> {
-    if (this.stopping) return;
-    try {
-      const stream = await this.openEvents();
-      if (this.stopping) {
-        destroy(stream);
-        return;
-      }
-      this.stream = stream;
-      const replayUntil = BigInt(Date.now()) * 1_000_000n;
-      onJsonLines(stream, (e) => this.onEvent(e as EngineEvent, replayUntil));
-      const broken = (why: string) => {
-        if (this.stream !== stream) return;
-        this.stream = undefined;
-        if (!this.stopping) this.lost('docker events', why);
-      };
-      stream.on('end', () => broken('the event stream ended (daemon stopped?)'));
-      stream.on('close', () => broken('the event stream closed'));
-      stream.on('error', (e: Error) => broken(`the event stream failed: ${e.message}`));
-      if (this.openGap) {
-        this.openGap.toUs = epochUs();
-        this.context!.log(
-          `container monitor: the Docker engine answers again (gap of ${((this.openGap.toUs - this.openGap.fromUs) / 1e6).toFixed(1)} s)`,
-        );
-        this.openGap = undefined;
-        this.counts.reconnects++;
-        void this.list();
-      }
-    } catch (e) {
-      this.lost('docker events', (e as Error).message);
-    }
+    this.openGap = undefined;
+    this.counts.reconnects++;
+    void this.list();
   }
 
   /**
    * The live stream can lag behind the engine on a loaded host: at stop, the events up to now
-   * are read once more, as a bounded query that ends by itself, so that the last ones (a
-   * teardown's die and destroy) are never lost. Those already recorded are skipped as on a
-   * reconnection. If the engine does not answer, what the stream delivered is kept and the
-   * possibly missing span is a gap.
+   * are read once more (EngineEvents.catchUp), so that the last ones (a teardown's die and
+   * destroy) are never lost. If the engine does not answer, what the stream delivered is kept and
+   * the possibly missing span is a gap.
    */
-  private async catchUp(): Promise<void> {
-    const fromUs = Number(this.lastNano / 1000n);
-    const untilNano = BigInt(Date.now()) * 1_000_000n;
+  private async catchUp(events: EngineEvents): Promise<void> {
+    const fromUs = events.lastUs;
     try {
-      const stream = await this.openEvents(untilNano);
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => {
-          destroy(stream);
-          reject(new Error(`the events up to the stop did not end within ${API_TIMEOUT_MS} ms`));
-        }, API_TIMEOUT_MS);
-        const done = (e?: Error) => {
-          clearTimeout(timer);
-          if (e) reject(e);
-          else resolve();
-        };
-        onJsonLines(stream, (e) => this.onEvent(e as EngineEvent, 0n));
-        stream.on('end', () => done());
-        stream.on('close', () => done());
-        stream.on('error', (e: Error) => done(e));
-      });
+      await events.catchUp();
     } catch (e) {
-      const reason = `the last events could not be read: ${(e as Error).message}`;
+      const reason = `the last events could not be read: ${messageOf(e)}`;
       this.gaps.push({ monitor: this.name, target: 'docker events', fromUs, toUs: epochUs(), reason });
       this.context!.log(`container monitor: ${reason}; those the stream delivered are kept`);
     }
   }
 
+  /** A gap opens (once); EngineEvents reconnects. */
   private lost(target: string, reason: string): void {
-    if (!this.openGap) {
-      this.openGap = { monitor: this.name, target, fromUs: epochUs(), reason };
-      this.gaps.push(this.openGap);
-      this.context!.log(`container monitor: ${target}: ${reason}; reconnecting`);
-    }
-    clearTimeout(this.reconnectTimer);
-    this.reconnectTimer = setTimeout(() => void this.connect(), this.options.reconnectMs ?? 1000);
+    if (this.openGap || this.stopping) return;
+    this.openGap = { monitor: this.name, target, fromUs: epochUs(), reason };
+    this.gaps.push(this.openGap);
+    this.context!.log(`container monitor: ${target}: ${reason}; reconnecting`);
   }
 
-  private onEvent(e: EngineEvent, replayUntilNano: bigint): void {
-    if ((e.Type ?? 'container') !== 'container') return;
-    const id = e.Actor?.ID ?? e.id;
-    if (!id) return;
-    const action = (e.Action ?? e.status ?? '').split(':')[0]!; // e.g. 'exec_start: sh' → exec_start
-    const nano = e.timeNano !== undefined ? BigInt(e.timeNano) : BigInt(e.time ?? 0) * 1_000_000_000n;
-    // Reconnecting asks for events since the last one: skip the ones already recorded.
-    const key = `${id}/${action}`;
-    if (nano < this.lastNano || (nano === this.lastNano && this.seenAtLast.has(key))) return;
-    if (nano > this.lastNano) {
-      this.lastNano = nano;
-      this.seenAtLast.clear();
-    }
-    this.seenAtLast.add(key);
-    if (nano < replayUntilNano && this.counts.reconnects + (this.openGap ? 1 : 0) > 0)
-      this.counts.replayedEvents++;
-    const attrs = e.Actor?.Attributes ?? {};
+  private onEvent(e: ContainerEvent): void {
+    const { id, action, nano } = e;
+    if (e.replayed) this.counts.replayedEvents++;
+    const attrs = e.attributes;
     const name = attrs.name ?? this.known.get(id)?.name ?? null;
     const match =
       attrs.name !== undefined
@@ -362,7 +244,7 @@ export class ContainerMonitor implements Monitor {
     try {
       containers = await this.docker.listContainers({ ...this.api() } as Dockerode.ContainerListOptions);
     } catch (e) {
-      if (!this.stream) return; // already in a gap: connect() retries
+      if (!this.engineEvents?.connected) return; // already in a gap: EngineEvents reconnects
       this.context!.log(`container monitor: listing containers failed: ${(e as Error).message}`);
       return;
     }
@@ -408,7 +290,7 @@ export class ContainerMonitor implements Monitor {
     if (!t) return;
     this.targets.delete(id);
     t.reader?.close();
-    if (t.statsStream) destroy(t.statsStream);
+    if (t.statsStream) destroyStream(t.statsStream);
   }
 
   /** Finds the container's cgroup (asking the engine for its pid if needed), else opens its stats stream. */
@@ -436,7 +318,7 @@ export class ContainerMonitor implements Monitor {
         if (!this.targets.has(t.id)) return;
         const stream = await container.stats({ stream: true });
         if (!this.targets.has(t.id)) {
-          destroy(stream);
+          destroyStream(stream);
           return;
         }
         this.counts.statsFallbacks++;
@@ -489,11 +371,9 @@ export class ContainerMonitor implements Monitor {
     const ticker = this.ticker!;
     await ticker.stop();
     clearInterval(this.listTimer);
-    clearTimeout(this.reconnectTimer);
-    const stream = this.stream;
-    this.stream = undefined;
-    if (stream) destroy(stream);
-    if (!this.openGap) await this.catchUp();
+    const events = this.engineEvents!;
+    events.close();
+    if (!this.openGap) await this.catchUp(events);
     for (const id of [...this.targets.keys()]) this.untrack(id);
     return {
       name: this.name,

@@ -1,4 +1,6 @@
 /** Observation during a replay: containers, instance processes, the host, Prometheus endpoints. */
+
+export * from '../dataset/monitor-tables.js';
 export { CgroupReader, cgroupVersion } from './cgroup.js';
 export { ContainerMonitor, type ContainerMonitorOptions } from './container.js';
 export { matchContainer } from './docker-match.js';
@@ -7,7 +9,6 @@ export { HostMonitor, type HostMonitorOptions } from './host.js';
 export { ProcessMonitor, type ProcessMonitorOptions } from './process.js';
 export { PrometheusMonitor, type PrometheusMonitorOptions } from './prometheus.js';
 export { type RunningMonitors, startMonitors } from './run.js';
-export * from './schemas.js';
 export {
   createMonitors,
   gapWarning,

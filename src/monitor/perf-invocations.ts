@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { type RecordBatch, tableFromIPC, type Vector } from 'apache-arrow';
 import { ParquetFile, type RecordBatch as WasmRecordBatch } from 'parquet-wasm';
 import type { Manifest, TableFact } from '../dataset/manifest.js';
+import { INVOCATION_COUNTERS_COLUMNS, PERF_SCHEMA_VERSION } from '../dataset/perf-tables.js';
 import { TableWriter } from '../dataset/table-writer.js';
 import { FaasloadError } from '../errors.js';
 import { chunksOf } from '../util/web-stream.js';
@@ -22,7 +23,6 @@ import {
   type InvocationCounterRow,
   type JoinCounts,
 } from './perf-join.js';
-import { INVOCATION_COUNTERS_COLUMNS, PERF_SCHEMA_VERSION } from './perf-schemas.js';
 
 /** The batches of a Parquet file with only the columns asked, `batchRows` at a time. */
 async function* batches(path: string, columns: string[], batchRows = 65_536): AsyncGenerator<RecordBatch> {

@@ -30,16 +30,18 @@ import { readFileSync } from 'node:fs';
 import { BroadcastChannel } from 'node:worker_threads';
 import type Dockerode from 'dockerode';
 import type { TableFact } from '../dataset/manifest.js';
+import { COUNTERS_COLUMNS, PERF_SCHEMA_VERSION } from '../dataset/perf-tables.js';
 import { TableWriter } from '../dataset/table-writer.js';
 import { FaasloadError } from '../errors.js';
 import { INSTANCE_CHANNEL, type InstanceAnnouncement } from '../platforms/local/instance-channel.js';
+import { messageOf } from '../util/message.js';
 import { epochUs } from '../util/time.js';
 import { matchContainer } from './docker-match.js';
+import { EngineEvents } from './engine-events.js';
 import { InstanceCgroups, type PerfCgroupMount, perfCgroupMount, processCgroup } from './perf-cgroup.js';
 import { PERF_SEPARATOR, parsePerfLine, rejectedEvent, splitEventList } from './perf-csv.js';
 import type { JoinCounts } from './perf-join.js';
 import { PerfCounter, type PerfSample, type PerfScope } from './perf-process.js';
-import { COUNTERS_COLUMNS, PERF_SCHEMA_VERSION } from './perf-schemas.js';
 import { threadCpuS } from './procfs.js';
 import { closing } from './tables.js';
 import type { Monitor, MonitorContext, MonitorGap, MonitorSummary } from './types.js';
@@ -113,6 +115,8 @@ export interface PerfMonitorOptions {
   perfPath?: string;
   /** Containers are counted when given (a Docker engine that answers). */
   docker?: Dockerode | undefined;
+  /** How often to try the engine's events again after they broke (default 1000 ms). */
+  reconnectMs?: number;
   /** Processes: their own cgroup where possible (auto), or only that / only -p. */
   processScope?: 'auto' | 'cgroup' | 'pid';
   /** From probePerf(); probed at start() when absent. */
@@ -240,7 +244,9 @@ export class PerfMonitor implements Monitor {
   private channel: BroadcastChannel | undefined;
   private cgroups: InstanceCgroups | undefined;
   private processScope: PerfFact['processScope'] = 'none';
-  private stream: NodeJS.ReadableStream | undefined;
+  private engineEvents: EngineEvents | undefined;
+  /** The gap of the engine's events while it lasts. */
+  private eventsGap: MonitorGap | undefined;
   private stopping = false;
   private readonly targets = new Map<string, Target>();
   private readonly finished: Target[] = [];
@@ -338,62 +344,54 @@ export class PerfMonitor implements Monitor {
       );
       return;
     }
+    const events = new EngineEvents(
+      {
+        docker,
+        actions: ['start', 'die'],
+        ...(this.options.reconnectMs !== undefined ? { reconnectMs: this.options.reconnectMs } : {}),
+      },
+      {
+        event: (e) => {
+          if (e.action === 'start') void this.trackContainer(docker, e.id, e.attributes.name, e.attributes);
+          else if (e.action === 'die') void this.untrack(this.instanceOfContainer(e.id));
+        },
+        lost: (why) => {
+          if (this.stopping || this.eventsGap) return;
+          this.eventsGap = { monitor: this.name, target: 'docker events', fromUs: epochUs(), reason: why };
+          this.gaps.push(this.eventsGap);
+          this.context!.log(`perf monitor: docker events: ${why}; reconnecting`);
+        },
+        back: () => {
+          const gap = this.eventsGap;
+          this.eventsGap = undefined;
+          if (gap) gap.toUs = epochUs();
+          this.context!.log('perf monitor: docker events answer again');
+          void this.listContainers(docker);
+        },
+      },
+    );
     try {
-      // No abort signal: it would end the stream, which lives as long as the monitor.
-      let timer: NodeJS.Timeout | undefined;
-      const stream = await Promise.race([
-        docker.getEvents({
-          filters: { type: ['container'], event: ['start', 'die'] },
-        }),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () => reject(new Error(`no answer within ${API_TIMEOUT_MS} ms`)),
-            API_TIMEOUT_MS,
-          );
-        }),
-      ]).finally(() => clearTimeout(timer));
-      this.stream = stream;
-      let buffered = '';
-      stream.on('data', (chunk: Buffer) => {
-        buffered += chunk.toString();
-        let nl = buffered.indexOf('\n');
-        while (nl >= 0) {
-          const line = buffered.slice(0, nl).trim();
-          buffered = buffered.slice(nl + 1);
-          nl = buffered.indexOf('\n');
-          if (line === '') continue;
-          try {
-            const e = JSON.parse(line) as {
-              Action?: string;
-              Actor?: { ID?: string; Attributes?: Record<string, string> };
-            };
-            const id = e.Actor?.ID;
-            if (!id) continue;
-            if (e.Action === 'start')
-              void this.trackContainer(docker, id, e.Actor?.Attributes?.name, e.Actor?.Attributes);
-            else if (e.Action === 'die') void this.untrack(this.instanceOfContainer(id));
-          } catch {
-            // not JSON: ignored
-          }
-        }
-      });
-      const broken = (why: string) => {
-        if (this.stream !== stream || this.stopping) return;
-        this.stream = undefined;
-        this.gaps.push({ monitor: this.name, target: 'docker events', fromUs: epochUs(), reason: why });
-        this.context!.log(
-          `perf monitor: docker events: ${why}; containers started from now on are not counted`,
-        );
-      };
-      stream.on('end', () => broken('the event stream ended'));
-      stream.on('error', (e: Error) => broken(e.message));
+      // No engine at the start: containers are not counted (no retries); lost later: a gap, reconnected.
+      await events.open();
+    } catch (e) {
+      events.close();
+      this.context!.log(`perf monitor: no Docker engine (${messageOf(e)}); containers not counted`);
+      return;
+    }
+    this.engineEvents = events;
+    await this.listContainers(docker);
+  }
+
+  /** Counts every running container that is a function instance (those already counted are skipped). */
+  private async listContainers(docker: Dockerode): Promise<void> {
+    try {
       const running = await docker.listContainers({
         abortSignal: AbortSignal.timeout(API_TIMEOUT_MS),
       });
       for (const c of running)
         await this.trackContainer(docker, c.Id, c.Names?.[0]?.replace(/^\//, ''), c.Labels);
     } catch (e) {
-      this.context!.log(`perf monitor: no Docker engine (${(e as Error).message}); containers not counted`);
+      this.context!.log(`perf monitor: listing containers failed (${messageOf(e)})`);
     }
   }
 
@@ -516,9 +514,7 @@ export class PerfMonitor implements Monitor {
   async stop(): Promise<PerfSummary> {
     this.stopping = true;
     this.channel?.close();
-    const stream = this.stream;
-    this.stream = undefined;
-    if (stream && 'destroy' in stream && typeof stream.destroy === 'function') stream.destroy();
+    this.engineEvents?.close();
     await Promise.all([...this.targets.keys()].map((id) => this.untrack(id)));
     const cleanupProblems = this.cgroups?.releaseAll() ?? [];
     const before = threadCpuS();

@@ -1,7 +1,7 @@
 import type { TableFact } from '../dataset/manifest.js';
+import { MONITOR_SCHEMA_VERSION, MONITOR_TABLES, type MonitorTableName } from '../dataset/monitor-tables.js';
 import { TableWriter } from '../dataset/table-writer.js';
 import { threadCpuS } from './procfs.js';
-import { MONITOR_SCHEMA_VERSION, MONITOR_TABLES, type MonitorTableName } from './schemas.js';
 import type { MonitorContext } from './types.js';
 
 /** Opens one monitor table in the run folder (streamed as Arrow IPC, Parquet at close). */

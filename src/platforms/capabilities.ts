@@ -8,7 +8,7 @@
  * before wrapping it.
  */
 import type { Manifest } from './openwhisk/manifest.js';
-import type { InvocationResult, PlatformAdapter } from './types.js';
+import type { InvocationResult, PlatformAdapter, PlatformPressure } from './types.js';
 
 /**
  * Functions that can outlive the adapter: `faasload deploy` leaves them, `faasload teardown` finds
@@ -73,4 +73,17 @@ export interface AnnouncesInstances extends PlatformAdapter {
 
 export function announcesInstances(p: PlatformAdapter): p is AnnouncesInstances {
   return 'announcesInstances' in p && p.announcesInstances === true;
+}
+
+/**
+ * Its instances run on this machine under a pool (the embedded platform): it reports the pool's
+ * state, so that a run can tell when the platform, not the plan, sets the pace, and a plan's
+ * needs can be set against this machine. Cheap; may be called every second.
+ */
+export interface PaceReporter extends PlatformAdapter {
+  pressure(): Promise<PlatformPressure>;
+}
+
+export function reportsPace(p: PlatformAdapter): p is PaceReporter {
+  return 'pressure' in p && typeof p.pressure === 'function';
 }

@@ -45,9 +45,13 @@ export type Outcome = 'ok' | 'error' | 'timeout' | 'dropped' | 'cancelled';
  * What an invocation waited for before an instance took it: none (served at once), a start slot
  * (the cold starts under way were at their cap), memory (the pool was full, nothing idle to
  * evict, or the instance cap was reached), or an instance of its own function (a slot on one that
- * was starting, with concurrency above 1).
+ * was starting, with concurrency above 1, or a busy one that came free before its own cold start
+ * ended).
  */
 export type WaitReason = 'none' | 'start_slot' | 'memory' | 'instance_busy';
+
+/** direct: the function's action was invoked; trigger: a trigger was fired, a rule ran the action. */
+export type InvokeVia = 'direct' | 'trigger';
 
 /** What a platform reports about one invocation. Times are wall-clock epoch microseconds. */
 export interface InvocationResult {
@@ -72,15 +76,36 @@ export interface InvocationResult {
   cpuMs?: number;
   /** Sends it took, when retries are on (platforms/wrappers.ts). */
   attempts?: number;
+  /** How it was made (platforms/triggers.ts); absent: directly. */
+  invokedVia?: InvokeVia;
+  /** Fired through a trigger: the trigger's activation, and the platform-reported delay from it to the action's start, ms. */
+  triggerActivationId?: string;
+  triggerMs?: number;
   /** Why it failed (see failure.ts): set whenever outcome is not 'ok', by whoever knows; behaviour is decided on it. */
   failure?: FailureKind;
   /** What went wrong, for people: never parsed. */
   error?: string;
 }
 
+/** What a platform's pool is doing now (capabilities.ts, PaceReporter): what invocations wait for, and its limits. */
+export interface PlatformPressure {
+  /** Invocations waiting for an instance now, by what they wait for. */
+  waiting: Record<Exclude<WaitReason, 'none'>, number>;
+  /** Cold starts under way, and how many may be (--max-starting). */
+  starting: number;
+  startSlots: number;
+  /** Sum of the memory limits of live instances, and the pool's budget (--pool-memory), MB. */
+  usedMemoryMb: number;
+  poolMemoryMb: number;
+  /** Live instances, and the cap (--max-instances). */
+  instances: number;
+  maxInstances: number;
+}
+
 /**
  * One adapter per platform kind, in the style of undici's Dispatcher.
  * invoke() never rejects for platform failures: they become the result's outcome.
+ * Optional: warm() below; other capabilities are interfaces in capabilities.ts.
  */
 export interface PlatformAdapter {
   readonly kind: string;

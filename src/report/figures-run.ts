@@ -1,5 +1,6 @@
 import { BatchColumns } from './batch-columns.js';
 import type { RunData } from './figures-load.js';
+import { LATENCY_PARTS, type LatencyPart } from './latency-breakdown.js';
 import { cdfRows, type Figure, type FigureRow, rowsOffLogAxes } from './plot/index.js';
 import {
   aggregateRuns,
@@ -152,6 +153,29 @@ function coldStartFigure(ps: Prepared[], compare: boolean): Figure | string {
     ...(compare ? { series: { field: 'run', title: 'run' } } : {}),
     rows,
     note: 'One point per function: its planned invocations over the run, and the share of its sent invocations whose cold_start is true (among those where it is known).',
+  };
+}
+
+/** Mean latency per invocation broken into wait / init / exec / other, stacked per bin of sent_at. */
+function breakdownFigure(p: Prepared): Figure | string {
+  if (!p.breakdown) return 'the invocations table has no exec_ms column';
+  const points = p.breakdown.bins.points();
+  if (points.length === 0) return 'no invocation has a platform-reported execution time (exec_ms)';
+  const binS = p.breakdown.bins.binS;
+  const rows: FigureRow[] = [];
+  for (const [second, s] of points)
+    for (const part of LATENCY_PARTS) rows.push({ second, ms: s.meanMs[part], part });
+  const all = p.breakdown.all.shares();
+  const share = (part: LatencyPart) => (all ? `${(100 * all.shares[part]).toFixed(1)}%` : 'n/a');
+  return {
+    name: 'latency-breakdown',
+    title: 'Latency broken into wait, init and execution over time',
+    kind: 'stacked-bar',
+    x: { field: 'second', title: 'time since the first planned invocation (s)' },
+    y: { field: 'ms', title: `mean per invocation (ms, ${binS} s bins)`, zero: true },
+    series: { field: 'part', title: 'part' },
+    rows,
+    note: `Sent invocations of the measured phase whose platform reported exec_ms, by their sent_at: wait_ms, init_ms (cold starts), exec_ms, and other = latency minus the three (transport, the platform's handling). Over the run: wait ${share('wait')}, init ${share('init')}, exec ${share('exec')}, other ${share('other')} of the latency.`,
   };
 }
 
@@ -375,6 +399,9 @@ export async function runFigures(runs: readonly RunData[]): Promise<RunFigures> 
     else figures.push(...(Array.isArray(r) ? r : [r]));
   };
   add('cold-start-share', coldStartFigure(ps, compare));
+  if (compare)
+    skipped.push({ name: 'latency-breakdown', reason: 'stacked per run, so in each run’s own report' });
+  else add('latency-breakdown', breakdownFigure(ps[0]!));
   if (compare)
     skipped.push({ name: 'instance figures', reason: 'per instance, so in each run’s own report' });
   else add('instance figures', await instanceFigures(ps[0]!));

@@ -1,4 +1,5 @@
 import { FAILURE_KINDS } from '../platforms/failure.js';
+import type { LatencyShares } from './latency-breakdown.js';
 import type { RunAggregate } from './run-aggregate.js';
 import type { ValueSketch } from './sketch.js';
 
@@ -23,6 +24,8 @@ export interface RunReportSummary {
   latenessUs: SummaryQuantiles | null;
   latencyUs: SummaryQuantiles | null;
   latencyFromScheduleUs: SummaryQuantiles | null;
+  /** Shares of latency waiting, in init, in execution and elsewhere; null without exec_ms. */
+  latencyBreakdown: LatencyShares | null;
 }
 
 export interface SummaryQuantiles {
@@ -56,6 +59,7 @@ export function summarizeRun(agg: RunAggregate): RunReportSummary {
     latenessUs: quantiles(agg.lateness),
     latencyUs: quantiles(agg.latency),
     latencyFromScheduleUs: agg.latencyFromSchedule ? quantiles(agg.latencyFromSchedule) : null,
+    latencyBreakdown: agg.breakdown?.all.shares() ?? null,
   };
 }
 
@@ -85,6 +89,12 @@ export function summaryTable(summaries: readonly RunReportSummary[]): string[][]
     q('lateness ms p50 / p99 / p99.9 / max', (s) => s.latenessUs),
     q('latency ms p50 / p99 / p99.9 / max', (s) => s.latencyUs),
     q('latency from plan ms, same', (s) => s.latencyFromScheduleUs),
+    row('latency share wait / init / exec / other', (s) => {
+      const b = s.latencyBreakdown;
+      if (!b) return 'n/a';
+      const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+      return `${pct(b.shares.wait)} / ${pct(b.shares.init)} / ${pct(b.shares.exec)} / ${pct(b.shares.other)}`;
+    }),
   ];
 }
 

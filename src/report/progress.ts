@@ -14,12 +14,14 @@ export interface ProgressOptions {
   spanS: number;
   /** Redraw (terminal) or log (otherwise) interval; defaults 250 ms and 10 s. */
   everyMs?: number;
+  /** Appended to the line when it says something (what sets the pace: dispatch/pace.ts). */
+  note?: () => string | undefined;
 }
 
 const count = (n: number) => n.toLocaleString('en-US');
 
 /** One progress line: elapsed / planned time, sent, in flight, errors, dropped, lateness p99, rate. */
-export function formatProgress(s: LiveSnapshot, planned: number, spanS: number): string {
+export function formatProgress(s: LiveSnapshot, planned: number, spanS: number, note?: string): string {
   const p99 = s.latenessP99Us === null ? '-' : `${(s.latenessP99Us / 1000).toFixed(2)} ms`;
   return [
     `${s.elapsedS.toFixed(1)}/${spanS.toFixed(1)} s`,
@@ -29,6 +31,7 @@ export function formatProgress(s: LiveSnapshot, planned: number, spanS: number):
     `dropped ${count(s.dropped)}`,
     `lateness p99 ${p99}`,
     `${count(Math.round(s.achievedPerS))}/s of ${count(Math.round(s.requestedPerS))}/s`,
+    ...(note ? [note] : []),
   ].join('  ');
 }
 
@@ -36,7 +39,7 @@ export function formatProgress(s: LiveSnapshot, planned: number, spanS: number):
 export function startProgress(o: ProgressOptions): { stop(): void } {
   const { target } = o;
   const draw = () => {
-    const line = formatProgress(o.snapshot(), o.planned, o.spanS);
+    const line = formatProgress(o.snapshot(), o.planned, o.spanS, o.note?.());
     target.write(target.tty ? `\r\x1b[K${line}` : `${line}\n`);
   };
   const timer = setInterval(draw, o.everyMs ?? (target.tty ? 250 : 10_000));

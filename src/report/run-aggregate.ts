@@ -1,5 +1,6 @@
 import { BatchColumns } from './batch-columns.js';
 import type { RunData, RunTable } from './figures-load.js';
+import { BreakdownBins, BreakdownSum } from './latency-breakdown.js';
 import { ValueSketch } from './sketch.js';
 
 /**
@@ -175,6 +176,11 @@ export interface RunAggregate {
   failures: Map<string, BinCounts>;
   /** Sent invocations per bin of the busiest instances (single-run reports with samples). */
   instanceInvocations: [string, BinCounts][];
+  /**
+   * Latency broken into wait / init / exec / other over the measured phase, in all and per bin of
+   * sent_at (latency-breakdown.ts); null when the table has no exec_ms column.
+   */
+  breakdown: { all: BreakdownSum; bins: BreakdownBins } | null;
 }
 
 /** Pass 2 over a run's invocations, with bins shared by the runs compared. */
@@ -203,6 +209,9 @@ export async function aggregateRun(
     requests: { planned: newBins(), sent: newBins(), completed: newBins() },
     failures: new Map(),
     instanceInvocations: options.topInstances.map((id) => [id, newBins()]),
+    breakdown: inv.has('exec_ms')
+      ? { all: new BreakdownSum(), bins: new BreakdownBins(scan.t0, bins.binS, bins.bins) }
+      : null,
   };
   const topTarget = new Map(agg.latencyByTarget);
   const topInstance = new Map(agg.instanceInvocations);
@@ -227,6 +236,7 @@ export async function aggregateRun(
     'failure',
   ];
   if (topInstance.size > 0) columns.push('instance_id');
+  if (agg.breakdown) columns.push('wait_ms', 'init_ms', 'exec_ms');
   const failureBins = (kind: string) => {
     let k = failureOf.get(kind);
     if (!k) {
@@ -251,6 +261,9 @@ export async function aggregateRun(
     const target = cols.ids(b, 'target')!;
     const phase = cols.ids(b, 'phase');
     const instance = topInstance.size > 0 ? cols.ids(b, 'instance_id') : null;
+    const waitMs = agg.breakdown ? cols.num(b, 'wait_ms') : null;
+    const initMs = agg.breakdown ? cols.num(b, 'init_ms') : null;
+    const execMs = agg.breakdown ? cols.num(b, 'exec_ms') : null;
     // Names first met in this batch.
     const targetNames = cols.names('target');
     for (let id = targetCold.length; id < targetNames.length; id++) {
@@ -308,6 +321,12 @@ export async function aggregateRun(
       if (latency && !Number.isNaN(latency[i]!)) {
         agg.latency.add(latency[i]!);
         if (t >= 0) targetTop[t]?.add(latency[i]!);
+        if (agg.breakdown && execMs) {
+          const w = waitMs ? waitMs[i]! : Number.NaN;
+          const init = initMs ? initMs[i]! : Number.NaN;
+          agg.breakdown.all.add(latency[i]!, w, init, execMs[i]!);
+          agg.breakdown.bins.add(sentAt[i]!, latency[i]!, w, init, execMs[i]!);
+        }
       }
       if (fromSchedule && agg.latencyFromSchedule && !Number.isNaN(fromSchedule[i]!))
         agg.latencyFromSchedule.add(fromSchedule[i]!);

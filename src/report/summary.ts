@@ -2,6 +2,7 @@ import type { InvocationRecord } from '../dispatch/dispatcher.js';
 import { emptyFailureCounts, FAILURE_KINDS, type FailureCounts } from '../platforms/failure.js';
 import type { Outcome } from '../platforms/types.js';
 import { microsHistogram, type Quantiles, quantilesOf } from '../util/histogram.js';
+import { BreakdownSum, formatShares, type LatencyShares } from './latency-breakdown.js';
 
 export interface RunSummary {
   planned: number;
@@ -17,6 +18,11 @@ export interface RunSummary {
   /** From the send to the answer, and from the scheduled time to the answer (lateness included, so queueing in the generator cannot hide). */
   latencyUs: Quantiles | null;
   latencyFromScheduleUs: Quantiles | null;
+  /**
+   * Shares of latency spent waiting, in init, in execution and elsewhere, over the measured
+   * invocations whose platform reported their execution time (latency-breakdown.ts); null if none.
+   */
+  latencyBreakdown: LatencyShares | null;
   /** Wall-clock seconds from the run's start to the last answer. */
   durationS: number;
 }
@@ -38,6 +44,7 @@ export class SummaryCollector {
   private readonly lateness = microsHistogram();
   private readonly latency = microsHistogram();
   private readonly latencyFromSchedule = microsHistogram();
+  private readonly breakdown = new BreakdownSum();
 
   add(record: InvocationRecord): void {
     const { result } = record;
@@ -51,6 +58,12 @@ export class SummaryCollector {
     if (record.phase === 'warmup') return;
     this.lateness.recordValue(Math.max(0, result.sentAtUs - record.scheduledAtUs));
     this.latency.recordValue(Math.max(0, result.endedAtUs - result.sentAtUs));
+    this.breakdown.add(
+      result.endedAtUs - result.sentAtUs,
+      result.waitMs ?? Number.NaN,
+      result.initMs ?? Number.NaN,
+      result.execMs ?? Number.NaN,
+    );
     this.latencyFromSchedule.recordValue(Math.max(0, result.endedAtUs - record.scheduledAtUs));
   }
 
@@ -65,6 +78,7 @@ export class SummaryCollector {
       latenessUs: quantilesOf(this.lateness),
       latencyUs: quantilesOf(this.latency),
       latencyFromScheduleUs: quantilesOf(this.latencyFromSchedule),
+      latencyBreakdown: this.breakdown.shares(),
       durationS,
     };
   }
@@ -88,5 +102,6 @@ export function formatSummary(s: RunSummary): string {
   q('lateness            ', s.latenessUs);
   q('latency (from send) ', s.latencyUs);
   q('latency (from plan) ', s.latencyFromScheduleUs);
+  if (s.latencyBreakdown) lines.push(formatShares(s.latencyBreakdown));
   return lines.join('\n');
 }

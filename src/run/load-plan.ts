@@ -22,13 +22,19 @@ export const DEFAULT_SEED = 1;
 
 /** Reads the trace and plans it (one shard of it with `shard`). */
 export async function loadPlan(o: TracePlanOptions): Promise<{ trace: Trace; plan: Plan | ShardPlan }> {
-  const { trace: path, format, days, csv, onDuplicate, seed, shard, ...planOptions } = o;
+  const { trace: path, format, days, csv, onDuplicate } = o;
   const trace = await readTrace(path, {
     format: format ?? 'auto',
     ...(days ? { days } : {}),
     ...(csv ? { csv } : {}),
     ...(onDuplicate ? { onDuplicate } : {}),
   });
+  return { trace, plan: planTrace(trace, o) };
+}
+
+/** Plans a trace already read (one shard of it with `shard`), as loadPlan does. */
+export function planTrace(trace: Trace, o: TracePlanOptions): Plan | ShardPlan {
+  const { trace: _path, format, days, csv, onDuplicate, seed, shard, ...planOptions } = o;
   const full = plan(trace, { ...planOptions, seed: seed ?? DEFAULT_SEED });
-  return { trace, plan: shard ? shardPlan(full, shard) : full };
+  return shard ? shardPlan(full, shard) : full;
 }

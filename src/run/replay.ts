@@ -20,10 +20,17 @@ import {
   type InvocationRecord,
 } from '../dispatch/dispatcher.js';
 import { type LagAlert, LIVE_DEFAULTS, LiveStats } from '../dispatch/live.js';
-import { CpuWindow, choosePacing, createClock, type PacingChoice } from '../dispatch/pacing.js';
+import { PaceWatch } from '../dispatch/pace.js';
+import {
+  CpuWindow,
+  choosePacing,
+  createClock,
+  type PacedClock,
+  type PacingChoice,
+} from '../dispatch/pacing.js';
 import { type RunningMonitors, startMonitors } from '../monitor/run.js';
 import { gapWarning, MONITOR_DEFAULTS, type MonitorOptions, resolveMonitorConfig } from '../monitor/set.js';
-import { announcesInstances } from '../platforms/capabilities.js';
+import { announcesInstances, reportsPace } from '../platforms/capabilities.js';
 import type { RuntimeChoice } from '../platforms/local/runtime.js';
 import { createPlatform, type PlatformOptions } from '../platforms/registry.js';
 import type { PlatformAdapter } from '../platforms/types.js';
@@ -34,8 +41,19 @@ import type { Schedule } from '../schedule/types.js';
 import { DEFAULT_DUPLICATE_POLICY } from '../trace/types.js';
 import { estimateClockOffset } from '../util/clock-offset.js';
 import { VERSION } from '../version.js';
+import {
+  type DagShapeSpec,
+  planWorkflows,
+  StepRecorder,
+  WORKFLOW_STEPS_COLUMNS,
+  WORKFLOW_STEPS_SCHEMA_VERSION,
+  withWorkflows,
+  workflowStepRows,
+} from '../workflow/index.js';
+import { type InvokeViaChoice, resolveInvokeVia, withInvokeVia } from './invoke-via.js';
 import { loadPlan, type TracePlanOptions } from './load-plan.js';
 import { functionSpecs } from './names.js';
+import { assessNeeds, formatNeedsFact, machineCapacity } from './needs.js';
 import { createRunDir, makeRunId } from './run-dir.js';
 import { checkStartAt, DEFAULT_START_TOLERANCE_MS, waitForStart } from './start-at.js';
 import { warmUp } from './warm-up.js';
@@ -64,6 +82,11 @@ export interface ReplayOptions extends TracePlanOptions, WrapperOptions {
   poolMemoryMb?: number;
   /** Embedded platform: cold starts under way at once. */
   maxStarting?: number;
+  /**
+   * Embedded platform: when the plan's needs (run/needs.ts) exceed this machine or the pool,
+   * replay it at the --scale that fits instead (recorded in the manifest's needs.fit).
+   */
+  fit?: boolean;
   /** --platform http: the endpoint and request shape. */
   http?: PlatformOptions['http'];
   /** --platform openwhisk: the API host, key and namespace (else ~/.wskprops), blocking or not. */
@@ -92,6 +115,10 @@ export interface ReplayOptions extends TracePlanOptions, WrapperOptions {
   progress?: ProgressTarget;
   /** What each trace function runs: ['synthetic'] (default) or catalog functions, bound in turn. */
   workload?: readonly string[];
+  /** How each invocation is made: directly, through a trigger, or by the trace's trigger (invoke-via.ts). */
+  invokeVia?: InvokeViaChoice;
+  /** --dag / --dag-shape: each trace function runs as a workflow of this shape (src/workflow). */
+  dag?: DagShapeSpec;
   /** Which monitors observe the run and how often (src/monitor); default per platform and runtime. */
   monitor?: MonitorOptions;
   /** --start-at: the run's time 0, epoch ms, shared by the shards of one replay (see start-at.ts). */
@@ -131,6 +158,7 @@ export const REPLAY_DEFAULTS = {
   startToleranceMs: DEFAULT_START_TOLERANCE_MS,
   resultsDir: 'results',
   onDuplicate: DEFAULT_DUPLICATE_POLICY,
+  invokeVia: 'direct',
 } as const;
 
 export interface ReplayResult {
@@ -156,14 +184,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   const startedAt = new Date();
 
   const monitorConfig = resolveMonitorConfig(o.monitor, { platform: o.platform, runtime: o.runtime });
-  const { trace, plan: schedule } = await loadPlan(o);
-  const specs = functionSpecs(schedule.functions, o.workload, schedule.options.seed);
-  // A shard deploys and fires only its functions; their names are those of the unsharded run.
-  const shard = 'shard' in schedule ? schedule.shard : undefined;
-  const deployed = shard ? shard.functions.map((fn) => specs[fn]!) : specs;
-  const { planned, perSecond } = plannedPerSecond(schedule);
-  let peakPerS = 0;
-  for (const n of perSecond) if (n > peakPerS) peakPerS = n;
+  const { trace, plan: loaded } = await loadPlan(o);
   /** Resolved after deploy, when the free cores are known. */
   let pacing: { pacing: string; reason: string } = {
     pacing: o.clock ? 'caller' : o.pacing,
@@ -195,8 +216,61 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   const adapter = o.platformAdapter ?? createPlatform(o.platform, platformOptions);
   // Capabilities are the adapter's: the wrappers forward PlatformAdapter only.
   const recordsInstances = announcesInstances(adapter);
-  const platform = withWrappers(adapter, o);
   const warnings = [...(trace.warnings ?? [])];
+  // The plan's needs, before anything is fired; against this machine and the pool when the
+  // platform runs its instances here (it reports its pool: PaceReporter).
+  const pressure = reportsPace(adapter) ? () => adapter.pressure() : undefined;
+  if (o.fit && !pressure)
+    warnings.push(
+      `--fit: the ${adapter.kind} platform does not run its instances here; the plan is not scaled`,
+    );
+  const needsSettings = {
+    keepAliveMs: o.keepAliveMs,
+    maxInstances: o.maxInstances,
+    memoryClassesMb: o.memoryClassesMb,
+    poolMemoryMb: o.poolMemoryMb,
+  };
+  const assessed = assessNeeds(
+    trace,
+    o,
+    loaded,
+    needsSettings,
+    pressure ? machineCapacity(needsSettings) : undefined,
+    o.fit === true,
+  );
+  const schedule = assessed.plan;
+  const needsText = formatNeedsFact(assessed.fact);
+  for (const line of needsText.lines) log(line);
+  for (const w of needsText.warnings) log(`warning: ${w}`);
+  for (const line of needsText.fitted) log(line);
+  warnings.push(...needsText.warnings);
+  const specs = functionSpecs(schedule.functions, o.workload, schedule.options.seed);
+  // A shard deploys and fires only its functions; their names are those of the unsharded run.
+  const shard = 'shard' in schedule ? schedule.shard : undefined;
+  const deployed = shard ? shard.functions.map((fn) => specs[fn]!) : specs;
+  const { planned, perSecond } = plannedPerSecond(schedule);
+  let peakPerS = 0;
+  for (const n of perSecond) if (n > peakPerS) peakPerS = n;
+  let via: ReturnType<typeof resolveInvokeVia>;
+  try {
+    via = resolveInvokeVia(o.invokeVia, schedule.functions, specs, adapter);
+  } catch (e) {
+    await adapter.teardown();
+    throw e;
+  }
+  if (via.warning) warnings.push(via.warning);
+  const workflows = o.dag ? planWorkflows(specs, o.dag, schedule.options.seed) : undefined;
+  const stepRecorder = new StepRecorder();
+  const platform = withWrappers(
+    workflows
+      ? withWorkflows(adapter, workflows, via.viaTrigger, stepRecorder)
+      : withInvokeVia(adapter, via.viaTrigger),
+    o,
+  );
+  // A workflow's row names its first stage (a sequence, or its entry step's action).
+  const rowNames = workflows
+    ? specs.map((s) => ({ id: s.id, name: workflows.get(s.name)?.stages[0]?.name ?? s.name }))
+    : specs;
   const {
     signal,
     hardSignal,
@@ -234,6 +308,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     ...(o.startAtMs !== undefined
       ? { startAt: { at: new Date(o.startAtMs).toISOString(), toleranceMs: o.startToleranceMs } }
       : {}),
+    needs: assessed.fact,
     tables: {},
     warnings,
   };
@@ -249,6 +324,18 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
       stop.abort(err);
     },
   });
+  const stepsWriter = workflows
+    ? new TableWriter({
+        dir,
+        name: 'workflow_steps',
+        columns: WORKFLOW_STEPS_COLUMNS,
+        metadata: { 'faasload.schema_version': WORKFLOW_STEPS_SCHEMA_VERSION, 'faasload.run_id': runId },
+        onError: (err) => {
+          log(`error: ${err.message}; stopping the run`);
+          stop.abort(err);
+        },
+      })
+    : undefined;
   const collector = new SummaryCollector();
   // Stopping: the caller's signal or a lag alert stops firing; graceMs later, or at the caller's
   // hard signal, invocations still in flight are aborted.
@@ -264,6 +351,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   const alerts: LagAlert[] = [];
   let live: LiveStats | undefined;
   let stats: DispatchStats | undefined;
+  let pacedClock: PacedClock | undefined;
   let summary: RunSummary | undefined;
   let monitors: RunningMonitors | undefined;
   let instanceEvents: InstanceEventsRecorder | undefined;
@@ -293,7 +381,8 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
       const freeCores = cpuWindow?.freeCores() ?? 0;
       const chosen = choosePacing(o.pacing, { peakPerS, freeCores, cpus: cpus().length });
       pacing = chosen;
-      clock = createClock(chosen.pacing);
+      pacedClock = createClock(chosen.pacing);
+      clock = pacedClock;
     }
     // Before time zero: the writer thread running, the connections open, the code compiled.
     const warmStartMs = performance.now();
@@ -312,7 +401,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
         clock,
         onFire: (scheduledAtUs, firedAtUs) => throwAwayLive.fired(scheduledAtUs, firedAtUs),
         onRecord: (record) => {
-          writer.rehearse([invocationRow(record, specs)]);
+          writer.rehearse([invocationRow(record, rowNames)]);
           throwAwayCollector.add(record);
           throwAwayLive.settled(record);
         },
@@ -368,12 +457,35 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
       }
     }, 1000);
     checker.unref();
+    // When the platform, not the plan, sets the pace: sampled once a second, each kind said once.
+    const pace = pressure ? new PaceWatch({ pressure }) : undefined;
+    let paceChecking = false;
+    const paceChecker = pace
+      ? setInterval(() => {
+          if (paceChecking) return;
+          paceChecking = true;
+          const second = Math.floor((clock.nowUs() - startUs) / 1e6);
+          void pace
+            .check(second)
+            .then((raised) => {
+              for (const alert of raised) {
+                log(`warning: at ${alert.second} s the platform sets the pace: ${alert.message}`);
+                warnings.push(`the platform set the pace at ${alert.second} s: ${alert.message}`);
+              }
+            })
+            .finally(() => {
+              paceChecking = false;
+            });
+        }, 1000)
+      : undefined;
+    paceChecker?.unref();
     const progress = o.progress
       ? startProgress({
           target: o.progress,
           snapshot: () => liveStats.snapshot(clock.nowUs()),
           planned,
           spanS: schedule.spanUs / 1e6,
+          ...(pace ? { note: () => pace.progressNote() } : {}),
         })
       : undefined;
     try {
@@ -382,7 +494,11 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
         startUs,
         onFire: (scheduledAtUs, firedAtUs) => liveStats.fired(scheduledAtUs, firedAtUs),
         onRecord: (record: InvocationRecord) => {
-          writer.add([invocationRow(record, specs)]);
+          writer.add([invocationRow(record, rowNames)]);
+          const wf = workflows?.get(specs[record.arrival.fn]!.name);
+          if (wf && stepsWriter) {
+            stepsWriter.add(workflowStepRows(record, wf, stepRecorder.take(record.arrival.seq)));
+          }
           collector.add(record);
           liveStats.settled(record);
         },
@@ -395,6 +511,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
       });
     } finally {
       clearInterval(checker);
+      clearInterval(paceChecker);
       progress?.stop();
     }
     summary = collector.summary((stats.endUs - stats.startUs) / 1e6);
@@ -407,6 +524,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
       warnings.push(`the plan yielded ${stats.planned} invocations but counted ${planned}`);
     }
   } finally {
+    await pacedClock?.close();
     // The instances' state after the last invocation gets sampled before they are removed.
     if (monitors) await sleepMs(2 * (monitorConfig.sampleIntervalMs ?? MONITOR_DEFAULTS.sampleIntervalMs));
     await platform.teardown();
@@ -423,6 +541,18 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
       schemaVersion: INVOCATIONS_SCHEMA_VERSION,
       columns: INVOCATIONS_COLUMNS,
     };
+    if (stepsWriter) {
+      const steps = await stepsWriter.close().catch((err: unknown) => {
+        tableError ??= err;
+        return { file: 'workflow_steps.arrows', rows: stepsWriter.counts.written };
+      });
+      manifest.tables.workflow_steps = {
+        file: steps.file,
+        rows: steps.rows,
+        schemaVersion: WORKFLOW_STEPS_SCHEMA_VERSION,
+        columns: WORKFLOW_STEPS_COLUMNS,
+      };
+    }
     if (live && !tableError) manifest.tables.timeline = await writeTimeline(dir, runId, live);
     // Per-activation counter deltas need both tables closed (the perf monitor's and invocations).
     // Loaded only when the perf monitor wrote counters: it brings parquet-wasm into this thread,
@@ -450,6 +580,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
       latenessUs: summary.latenessUs,
       latencyUs: summary.latencyUs,
       latencyFromScheduleUs: summary.latencyFromScheduleUs,
+      latencyBreakdown: summary.latencyBreakdown,
       lagAlerts: alerts,
       ...(stop.signal.aborted
         ? { stopReason: String(stop.signal.reason?.message ?? stop.signal.reason) }

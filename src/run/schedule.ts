@@ -5,6 +5,13 @@ import { FaasloadError } from '../errors.js';
 import { type PlanLoad, PlanLoadCounter, planLoad } from '../report/plan-load.js';
 import { fullSeq } from '../schedule/shard.js';
 import { loadPlan, type TracePlanOptions } from './load-plan.js';
+import {
+  assessNeeds,
+  formatNeedsFact,
+  machineCapacity,
+  type NeedsFact,
+  type NeedsSettings,
+} from './needs.js';
 
 export const PLAN_COLUMNS = [
   { name: 'seq', kind: 'int64', nullable: false, doc: 'position in the plan, 0-based' },
@@ -39,13 +46,32 @@ export interface CapacityResult {
   functions: number;
   spanUs: number;
   load: PlanLoad;
+  /** Its needs on the embedded platform, against this machine (run/needs.ts). */
+  needs: NeedsFact;
+  /** The needs as printed, warnings included. */
+  lines: string[];
 }
 
-/** Plans a trace without writing it: how much it asks per second (`schedule --capacity`). */
-export async function scheduleCapacity(options: TracePlanOptions): Promise<CapacityResult> {
-  const { plan } = await loadPlan(options);
+/**
+ * Plans a trace without writing it: how much it asks per second, and what it needs of the
+ * embedded platform under `settings` against this machine (`schedule --capacity`).
+ */
+export async function scheduleCapacity(
+  options: TracePlanOptions,
+  settings: NeedsSettings,
+): Promise<CapacityResult> {
+  const { trace, plan } = await loadPlan(options);
   const load = planLoad(plan);
-  return { rows: load.invocations, functions: plan.functions.length, spanUs: plan.spanUs, load };
+  const { fact } = assessNeeds(trace, options, plan, settings, machineCapacity(settings), false);
+  const text = formatNeedsFact(fact);
+  return {
+    rows: load.invocations,
+    functions: plan.functions.length,
+    spanUs: plan.spanUs,
+    load,
+    needs: fact,
+    lines: [...text.lines, ...text.warnings.map((w) => `warning: ${w}`)],
+  };
 }
 
 /** Plans a trace without firing it and writes the plan as Parquet (`out` must end in .parquet). */

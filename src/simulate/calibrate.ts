@@ -4,8 +4,15 @@ import { type Table, tableFromIPC } from 'apache-arrow';
 import { readParquet } from 'parquet-wasm';
 import type { ColumnSpec } from '../dataset/columns.js';
 import { FaasloadError } from '../errors.js';
+import { DEFAULT_MEMORY_CLASSES_MB } from '../platforms/local/capacity-rules.js';
+import {
+  defaultMaxStarting,
+  defaultPoolMemoryMb,
+  LOCAL_PLATFORM_DEFAULTS,
+} from '../platforms/local/options.js';
 import { distribution } from '../report/distribution.js';
 import type { TracePlanOptions } from '../run/load-plan.js';
+import type { MeasuredTiming } from './platform-model.js';
 
 /**
  * Calibration from a real run: the cold-start cost (median init_ms of its cold starts), the
@@ -19,15 +26,30 @@ export interface RunCalibration {
   execOverheadMs: number;
   /** The run's platform keep-alive, if its manifest has one. */
   keepAliveMs?: number;
-  /** The run's cap on instances (all functions together): the model has none across functions. */
+  /** The run's cap on instances (all functions together). */
   maxInstances?: number;
+  /** The embedded platform's capacity rules as the run had them (a run on the local platform). */
+  capacity?: RunCapacity;
   /** What to re-plan: the run's trace and resolved planning options. */
   plan: TracePlanOptions;
   measuredInvocations: number;
   measuredColdStarts: number;
   /** Per function id: [invocations answered, cold starts]. */
   perFunction: Map<string, [number, number]>;
+  /** Each invocation's measured timing, by seq (the plan position of an unsharded run). */
+  measured: MeasuredTiming;
   warnings: string[];
+}
+
+/** The embedded platform's capacity options of a run, defaults resolved as the run resolved them. */
+export interface RunCapacity {
+  runtime: 'process' | 'docker';
+  memoryClassesMb: number[];
+  poolMemoryMb: number;
+  maxStarting: number;
+  maxInstances: number;
+  /** How long an invocation could wait for an instance (the run's invocation timeout). */
+  waitTimeoutMs: number;
 }
 
 export const CALIBRATION_COLUMNS: readonly ColumnSpec[] = [
@@ -48,7 +70,7 @@ export const CALIBRATION_COLUMNS: readonly ColumnSpec[] = [
 export async function readRunCalibration(dir: string): Promise<RunCalibration> {
   const manifestPath = join(dir, 'manifest.json');
   const parquetPath = join(dir, 'invocations.parquet');
-  let manifest: { config?: Record<string, unknown> };
+  let manifest: RunManifest;
   try {
     manifest = JSON.parse(await readFile(manifestPath, 'utf8'));
   } catch (err) {
@@ -78,6 +100,13 @@ export async function readRunCalibration(dir: string): Promise<RunCalibration> {
   const initCol = column('init_ms');
   const execCol = column('exec_ms');
   const reqCol = column('requested_duration_ms');
+  const seqCol = column('seq');
+  const latenessCol = column('lateness_us');
+  const measured: MeasuredTiming = {
+    latenessUs: new Float64Array(table.numRows).fill(Number.NaN),
+    execMs: new Float64Array(table.numRows).fill(Number.NaN),
+    initMs: new Float64Array(table.numRows).fill(Number.NaN),
+  };
 
   const perFunction = new Map<string, [number, number]>();
   const inits: number[] = [];
@@ -86,7 +115,16 @@ export async function readRunCalibration(dir: string): Promise<RunCalibration> {
   let colds = 0;
   for (let r = 0; r < table.numRows; r++) {
     const cold = coldCol.get(r) as boolean | null;
+    const seq = Number(seqCol.get(r) as bigint | number);
     if (cold === null) continue;
+    if (seq >= 0 && seq < table.numRows) {
+      const late = latenessCol.get(r) as bigint | number | null;
+      if (late !== null) measured.latenessUs[seq] = Number(late);
+      const exec = execCol.get(r) as number | null;
+      if (exec !== null) measured.execMs[seq] = exec;
+      const init = initCol.get(r) as number | null;
+      if (cold && init !== null) measured.initMs[seq] = init;
+    }
     const id = String(fnCol.get(r));
     const entry = perFunction.get(id) ?? [0, 0];
     entry[0]++;
@@ -133,9 +171,58 @@ export async function readRunCalibration(dir: string): Promise<RunCalibration> {
     measuredInvocations: answered,
     measuredColdStarts: colds,
     perFunction,
+    measured,
     warnings,
   };
   if (typeof config.keepAliveMs === 'number') out.keepAliveMs = config.keepAliveMs;
   if (typeof config.maxInstances === 'number') out.maxInstances = config.maxInstances;
+  const capacity = runCapacity(manifest, warnings);
+  if (capacity) out.capacity = capacity;
   return out;
+}
+
+/** What readRunCalibration reads of a run's manifest.json. */
+interface RunManifest {
+  config?: Record<string, unknown>;
+  platform?: { kind?: unknown };
+  host?: { cpus?: unknown; memoryBytes?: unknown };
+  monitors?: { selected?: unknown };
+}
+
+/**
+ * The capacity options of a run on the embedded platform. Options left at their defaults are not
+ * in the manifest: they are resolved from the run's host facts as the platform resolved them
+ * (options.ts), not from this machine's.
+ */
+function runCapacity(manifest: RunManifest, warnings: string[]): RunCapacity | undefined {
+  const config = manifest.config ?? {};
+  if (manifest.platform?.kind !== 'local') return undefined;
+  let runtime: RunCapacity['runtime'];
+  if (config.runtime === 'docker' || config.runtime === 'process') runtime = config.runtime;
+  else {
+    // auto: the container monitor follows the docker runtime by default.
+    const selected = Array.isArray(manifest.monitors?.selected) ? manifest.monitors.selected : [];
+    runtime = selected.includes('container') ? 'docker' : 'process';
+    warnings.push(`the run's runtime was auto: taken as ${runtime} (from its monitors)`);
+  }
+  const cpus = typeof manifest.host?.cpus === 'number' ? manifest.host.cpus : undefined;
+  const memoryBytes = typeof manifest.host?.memoryBytes === 'number' ? manifest.host.memoryBytes : undefined;
+  const classes = config.memoryClassesMb;
+  return {
+    runtime,
+    memoryClassesMb:
+      Array.isArray(classes) && classes.every((c) => typeof c === 'number')
+        ? classes
+        : [...DEFAULT_MEMORY_CLASSES_MB],
+    poolMemoryMb:
+      typeof config.poolMemoryMb === 'number' ? config.poolMemoryMb : defaultPoolMemoryMb(memoryBytes),
+    maxStarting:
+      typeof config.maxStarting === 'number' ? config.maxStarting : defaultMaxStarting(runtime, cpus),
+    maxInstances:
+      typeof config.maxInstances === 'number' ? config.maxInstances : LOCAL_PLATFORM_DEFAULTS.maxInstances,
+    waitTimeoutMs:
+      typeof config.invokeTimeoutMs === 'number'
+        ? config.invokeTimeoutMs
+        : LOCAL_PLATFORM_DEFAULTS.invokeTimeoutMs,
+  };
 }

@@ -117,9 +117,43 @@ export class BatchResults {
   }
 }
 
-/** One policy's simulation. Call run() with each batch in plan order, then finish() once. */
-export class Simulator {
+/**
+ * What run.ts and the tables need of a simulation of one policy: the ideal model (Simulator) or
+ * the embedded platform's (PlatformSimulator, platform-model.ts).
+ */
+export interface SimulationModel {
   readonly policy: KeepAlivePolicy;
+  readonly state: PolicyState;
+  /**
+   * True: arrivals must come in plan order and per-invocation results are read back after
+   * finish() (units interact); false: any order that keeps each group's arrivals in time order,
+   * results written to run()'s `out`.
+   */
+  readonly needsPlanOrder: boolean;
+  /** Per unit. */
+  readonly invocations: Float64Array;
+  readonly coldStarts: Float64Array;
+  readonly wastedMbUs: Float64Array;
+  /** Time spent waiting for an instance, cold starts not included. */
+  readonly queuedUs: Float64Array;
+  readonly instancesCreated: Float64Array;
+  readonly missingDurations: number;
+  readonly missingMemory: number;
+  run(
+    fn: Uint32Array,
+    atUs: Float64Array,
+    durationMs: Float64Array,
+    memoryMb: Float64Array,
+    n: number,
+    out?: BatchResults,
+  ): void;
+  finish(): void;
+}
+
+/** One policy's simulation. Call run() with each batch in plan order, then finish() once. */
+export class Simulator implements SimulationModel {
+  readonly policy: KeepAlivePolicy;
+  readonly needsPlanOrder = false;
   readonly state: PolicyState;
   /** Per unit. */
   readonly invocations: Float64Array;

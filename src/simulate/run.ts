@@ -9,21 +9,36 @@ import {
 } from '../dataset/manifest.js';
 import { type Row, TableWriter } from '../dataset/table-writer.js';
 import { FaasloadError } from '../errors.js';
+import { DEFAULT_MEMORY_CLASSES_MB } from '../platforms/local/capacity-rules.js';
+import { memoryClassProblems } from '../platforms/local/memory.js';
+import {
+  defaultMaxStarting,
+  defaultPoolMemoryMb,
+  LOCAL_PLATFORM_DEFAULTS,
+} from '../platforms/local/options.js';
 import { loadPlan, type TracePlanOptions } from '../run/load-plan.js';
+import { functionSpecs } from '../run/names.js';
 import { createRunDir, makeRunId } from '../run/run-dir.js';
 import { DEFAULT_DUPLICATE_POLICY } from '../trace/types.js';
 import { VERSION } from '../version.js';
-import { CALIBRATION_COLUMNS, type RunCalibration, readRunCalibration } from './calibrate.js';
+import {
+  CALIBRATION_COLUMNS,
+  type RunCalibration,
+  type RunCapacity,
+  readRunCalibration,
+} from './calibrate.js';
 import { policyFigures, writePolicyFigures } from './figures.js';
 import {
   BatchResults,
   MODEL_DEFAULTS,
   type ModelOptions,
+  type SimulationModel,
   type SimulationUnits,
   Simulator,
   simulationUnits,
   type UnitKind,
 } from './model.js';
+import { PlatformSimulator } from './platform-model.js';
 import { fixedKeepAlive, type KeepAlivePolicy } from './policy.js';
 import { parsePolicy } from './registry.js';
 import {
@@ -45,13 +60,32 @@ import {
 import { GroupWindow } from './window.js';
 
 /** One simulation: what to plan (as replay), which policies, the model's costs, the outputs. */
+/** Which platform simulate models (SimulateOptions.platformModel). */
+export type PlatformModelKind = 'ideal' | 'local';
+
 export interface SimulateOptions extends Partial<TracePlanOptions> {
   /** Policy specs (`fixed:10m`, `no-unload`, `hybrid`, ...) or policy objects; default fixed:10m. */
   policies?: readonly (string | KeepAlivePolicy)[];
   unit?: UnitKind;
+  /**
+   * The platform modelled: 'ideal' (instances per unit, nothing shared across units: the
+   * literature's model) or 'local' (the embedded platform's capacity rules: see
+   * platform-model.ts). Default: 'local' with `calibrate` naming a run on the embedded platform,
+   * else 'ideal'.
+   */
+  platformModel?: PlatformModelKind;
+  /** platformModel local: as the embedded platform's options (default: the run's, or its defaults). */
+  memoryClassesMb?: readonly number[];
+  poolMemoryMb?: number;
+  maxStarting?: number;
+  /** platformModel local: how long an invocation may wait for an instance (the platform's invocation timeout). */
+  waitTimeoutMs?: number;
+  /** platformModel local: the runtime whose default start slots apply. Default process (or the run's). */
+  runtime?: 'process' | 'docker';
   coldStartMs?: number;
   execOverheadMs?: number;
   concurrency?: number;
+  /** Instances at most: per unit (ideal), or all functions together (local, default 64). */
   maxInstances?: number;
   defaultMemoryMb?: number;
   defaultDurationMs?: number;
@@ -64,6 +98,13 @@ export interface SimulateOptions extends Partial<TracePlanOptions> {
    * no trace is given) its trace and plan; compare its cold starts with the simulation's.
    */
   calibrate?: string;
+  /**
+   * With calibrate and the local platform model: 'measured' (default) feeds the model the run's
+   * own timing of each invocation (arrival with its lateness, execution, init of its cold start),
+   * so that only the platform's rules are compared; 'plan' takes the plan's times and the run's
+   * median costs, a prediction.
+   */
+  calibrateTiming?: 'measured' | 'plan';
   out?: string;
   resultsDir?: string;
   commandLine?: readonly string[];
@@ -84,6 +125,11 @@ export interface CalibrationComparison {
   /** Mean over the functions in both of |simulated share - measured share|. */
   meanAbsShareError: number;
   functionsCompared: number;
+  /** Functions the run answered whose simulated cold starts equal the measured ones, and their share. */
+  functionsSameCount: number;
+  sameCountShare: number;
+  /** (simulated - measured) / measured cold starts. */
+  coldStartError: number;
 }
 
 export interface SimulateResult {
@@ -135,6 +181,9 @@ export async function simulate(options: SimulateOptions): Promise<SimulateResult
   if (calibration && unit !== 'function') {
     throw new FaasloadError('E_USAGE', '--calibrate compares functions with a real run: use --unit function');
   }
+  const platformModel = options.platformModel ?? (calibration?.capacity ? 'local' : 'ideal');
+  const capacity = platformModel === 'local' ? localCapacity(options, calibration) : undefined;
+  if (capacity) validateLocal(options, unit, capacity);
   const coldStartMs =
     options.coldStartMs ??
     (calibration && !Number.isNaN(calibration.coldStartMs) ? calibration.coldStartMs : undefined);
@@ -154,7 +203,33 @@ export async function simulate(options: SimulateOptions): Promise<SimulateResult
   const { trace, plan } = await loadPlan(planOptions);
   const units = simulationUnits(plan.functions, unit);
   const horizonUs = plan.spanUs;
-  const sims = policies.map((p) => new Simulator(p, units, { ...model, horizonUs }));
+  // Measured timing is indexed by seq, which is the plan position only for an unsharded run.
+  const measuredTiming =
+    calibration && (options.calibrateTiming ?? 'measured') === 'measured' && planOptions.shard === undefined
+      ? calibration.measured
+      : undefined;
+  const platformSims =
+    platformModel === 'local'
+      ? policies.map(
+          (p) =>
+            new PlatformSimulator(p, units, {
+              ...capacity!,
+              functionMemoryMb: functionSpecs(plan.functions).map((f) => f.memoryMb),
+              coldStartMs: model.coldStartMs,
+              execOverheadMs: model.execOverheadMs,
+              defaultDurationMs: model.defaultDurationMs,
+              horizonUs,
+              record: options.invocations ?? true,
+              waitTimeoutMs: capacity!.waitTimeoutMs,
+              ...(measuredTiming ? { measured: measuredTiming } : {}),
+            }),
+        )
+      : [];
+  const sims: SimulationModel[] =
+    platformModel === 'local'
+      ? platformSims
+      : policies.map((p) => new Simulator(p, units, { ...model, horizonUs }));
+  const planOrder = platformModel === 'local';
   const runId = `${makeRunId(planOptions.trace, startedAt)}-sim`;
   const dir = await createRunDir(options.out, options.resultsDir ?? 'results', runId);
   const warnings = [...(trace.warnings ?? []), ...(calibration?.warnings ?? [])];
@@ -170,13 +245,17 @@ export async function simulate(options: SimulateOptions): Promise<SimulateResult
       plan: 'options' in plan ? plan.options : undefined,
       policies: policies.map((p) => p.name),
       unit,
+      platformModel,
       model: {
         ...model,
         maxInstances: Number.isFinite(model.maxInstances) ? model.maxInstances : null,
         concurrency: Number.isFinite(model.concurrency) ? model.concurrency : 'inf',
+        ...(capacity ?? {}),
       },
       horizonUs,
-      ...(options.calibrate !== undefined ? { calibrate: options.calibrate } : {}),
+      ...(options.calibrate !== undefined
+        ? { calibrate: options.calibrate, calibrateTiming: options.calibrateTiming ?? 'measured' }
+        : {}),
     },
     seed: planOptions.seed ?? 1,
     trace: { format: trace.format, files: await traceFileFacts(trace.files) },
@@ -214,11 +293,45 @@ export async function simulate(options: SimulateOptions): Promise<SimulateResult
     const window = new GroupWindow(units.groupOfFunction, units.groupNames.length);
     /** One window's results of one policy, back in plan order (per-invocation table only). */
     const inPlanOrder = new BatchResults();
+    /** One policy's results of the window, in plan order, to the per-invocation table. */
+    const writeRows = async (sim: SimulationModel, r: BatchResults) => {
+      if (!perInvocation) return;
+      const n = window.length;
+      for (let from = 0; from < n; from += ROWS_PER_ADD) {
+        const to = Math.min(n, from + ROWS_PER_ADD);
+        for (let k = from; k < to; k++) {
+          let row = rows[k - from];
+          if (row === undefined) {
+            row = {};
+            rows[k - from] = row;
+          }
+          row.policy = sim.policy.name;
+          row.seq = window.seq + k;
+          row.function = ids[window.fn[k]!];
+          row.scheduled_us = window.atUs[k];
+          row.cold_start = r.cold[k] === 1;
+          row.wait_ms = r.waitUs[k]! / 1000;
+          row.exec_ms = r.execUs[k]! / 1000;
+          row.instance_id = r.instance[k];
+        }
+        rows.length = to - from;
+        perInvocation.add(rows);
+        await perInvocation.writable();
+      }
+    };
     const runWindow = async () => {
       if (window.length === 0) return;
+      const n = window.length;
+      if (planOrder) {
+        // Functions interact: plan order; results are read back in a second pass (below).
+        for (const sim of platformSims)
+          sim.run(window.fn, window.atUs, window.durationMs, window.memoryMb, n);
+        count += n;
+        window.clear();
+        return;
+      }
       window.sortByGroup();
       const s = window.sorted;
-      const n = window.length;
       for (const sim of sims) {
         sim.run(s.fn, s.atUs, s.durationMs, s.memoryMb, n, perInvocation ? results : undefined);
         if (!perInvocation) continue;
@@ -230,27 +343,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulateResult
           inPlanOrder.execUs[at] = results.execUs[k]!;
           inPlanOrder.instance[at] = results.instance[k]!;
         }
-        for (let from = 0; from < n; from += ROWS_PER_ADD) {
-          const to = Math.min(n, from + ROWS_PER_ADD);
-          for (let k = from; k < to; k++) {
-            let row = rows[k - from];
-            if (row === undefined) {
-              row = {};
-              rows[k - from] = row;
-            }
-            row.policy = sim.policy.name;
-            row.seq = window.seq + k;
-            row.function = ids[window.fn[k]!];
-            row.scheduled_us = window.atUs[k];
-            row.cold_start = inPlanOrder.cold[k] === 1;
-            row.wait_ms = inPlanOrder.waitUs[k]! / 1000;
-            row.exec_ms = inPlanOrder.execUs[k]! / 1000;
-            row.instance_id = inPlanOrder.instance[k];
-          }
-          rows.length = to - from;
-          perInvocation.add(rows);
-          await perInvocation.writable();
-        }
+        await writeRows(sim, inPlanOrder);
       }
       count += n;
       window.clear();
@@ -261,6 +354,23 @@ export async function simulate(options: SimulateOptions): Promise<SimulateResult
     }
     await runWindow();
     for (const sim of sims) sim.finish();
+    if (planOrder && perInvocation) {
+      // The plan again (it is pure), each window's rows with the results kept by the models.
+      let done = 0;
+      const flush = async () => {
+        for (const sim of platformSims) {
+          sim.resultsOf(done, window.length, inPlanOrder);
+          await writeRows(sim, inPlanOrder);
+        }
+        done += window.length;
+        window.clear();
+      };
+      for (const b of plan.batches({ reuse: true })) {
+        window.add(b);
+        if (window.full) await flush();
+      }
+      if (window.length > 0) await flush();
+    }
     const simulateSeconds = (performance.now() - t0) / 1000;
     log(`simulated ${count} invocations x ${sims.length} policies in ${simulateSeconds.toFixed(1)} s`);
 
@@ -313,7 +423,10 @@ export async function simulate(options: SimulateOptions): Promise<SimulateResult
     if ((sims[0]?.missingMemory ?? 0) > 0) {
       warnings.push(`${sims[0]!.missingMemory} invocations had no memory: ${model.defaultMemoryMb} MB taken`);
     }
-    if (calibration?.maxInstances !== undefined) {
+    if (calibration && platformModel === 'local' && planOptions.shard !== undefined) {
+      warnings.push("the run is a shard: the plan's timing and the run's median costs are used");
+    }
+    if (calibration?.maxInstances !== undefined && platformModel === 'ideal') {
       warnings.push(
         `the calibration run capped instances at ${calibration.maxInstances} over all functions; the model has no cap across functions`,
       );
@@ -377,7 +490,7 @@ async function addTable(
 
 function compare(
   cal: RunCalibration,
-  sim: Simulator,
+  sim: SimulationModel,
   units: SimulationUnits,
   ids: readonly string[],
   model: Omit<ModelOptions, 'horizonUs'>,
@@ -387,6 +500,7 @@ function compare(
   let compared = 0;
   let simInv = 0;
   let simCold = 0;
+  let same = 0;
   ids.forEach((id, fn) => {
     const u = units.unitOf[fn]!;
     const inv = sim.invocations[u]!;
@@ -399,6 +513,7 @@ function compare(
     if (mShare !== null && sShare !== null) {
       errSum += Math.abs(sShare - mShare);
       compared++;
+      if (mCold === cold) same++;
     }
     rows.push({
       function: id,
@@ -425,6 +540,10 @@ function compare(
       simulatedShare: simInv > 0 ? simCold / simInv : 0,
       meanAbsShareError: compared > 0 ? errSum / compared : 0,
       functionsCompared: compared,
+      functionsSameCount: same,
+      sameCountShare: compared > 0 ? same / compared : 0,
+      coldStartError:
+        cal.measuredColdStarts > 0 ? (simCold - cal.measuredColdStarts) / cal.measuredColdStarts : 0,
     },
   };
 }
@@ -441,8 +560,15 @@ function planOnly(o: SimulateOptions): TracePlanOptions {
     defaultMemoryMb: _memory,
     defaultDurationMs: _duration,
     invocations: _invocations,
+    platformModel: _platformModel,
+    memoryClassesMb: _classes,
+    poolMemoryMb: _pool,
+    maxStarting: _starting,
+    waitTimeoutMs: _waitTimeout,
+    runtime: _runtime,
     figures: _figures,
     calibrate: _calibrate,
+    calibrateTiming: _timing,
     out: _out,
     resultsDir: _results,
     commandLine: _commandLine,
@@ -450,6 +576,38 @@ function planOnly(o: SimulateOptions): TracePlanOptions {
     ...plan
   } = o;
   return plan as TracePlanOptions;
+}
+
+/** The capacity rules of the modelled embedded platform: given, else the run's, else its defaults. */
+function localCapacity(o: SimulateOptions, cal: RunCalibration | undefined): RunCapacity {
+  const c = cal?.capacity;
+  const runtime = o.runtime ?? c?.runtime ?? LOCAL_PLATFORM_DEFAULTS.runtime;
+  return {
+    runtime,
+    memoryClassesMb: [...(o.memoryClassesMb ?? c?.memoryClassesMb ?? DEFAULT_MEMORY_CLASSES_MB)],
+    poolMemoryMb: o.poolMemoryMb ?? c?.poolMemoryMb ?? defaultPoolMemoryMb(),
+    maxStarting: o.maxStarting ?? c?.maxStarting ?? defaultMaxStarting(runtime),
+    maxInstances: o.maxInstances ?? c?.maxInstances ?? LOCAL_PLATFORM_DEFAULTS.maxInstances,
+    waitTimeoutMs: o.waitTimeoutMs ?? c?.waitTimeoutMs ?? LOCAL_PLATFORM_DEFAULTS.invokeTimeoutMs,
+  };
+}
+
+/** The embedded platform runs one execution per instance, instances per function. */
+function validateLocal(o: SimulateOptions, unit: UnitKind, c: RunCapacity): void {
+  const problems: string[] = [];
+  if (unit !== 'function')
+    problems.push('--platform-model local has instances per function: use --unit function');
+  if (o.concurrency !== undefined && o.concurrency !== 1)
+    problems.push('--platform-model local runs one execution per instance: use --concurrency 1');
+  for (const [flag, v] of [
+    ['--pool-memory', c.poolMemoryMb],
+    ['--max-starting', c.maxStarting],
+    ['--max-instances', c.maxInstances],
+  ] as const) {
+    if (!(Number.isInteger(v) && v >= 1)) problems.push(`${flag} must be a positive integer, got ${v}`);
+  }
+  problems.push(...memoryClassProblems(c.memoryClassesMb));
+  if (problems.length > 0) throw new FaasloadError('E_USAGE', problems.join('\n'));
 }
 
 function validateModel(m: Omit<ModelOptions, 'horizonUs'>): void {

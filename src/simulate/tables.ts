@@ -1,7 +1,7 @@
 import type { ColumnSpec } from '../dataset/columns.js';
 import type { Row } from '../dataset/table-writer.js';
 import { distribution } from '../report/distribution.js';
-import type { SimulationUnits, Simulator } from './model.js';
+import type { SimulationModel, SimulationUnits } from './model.js';
 
 /**
  * The simulation's tables: column specs (documented in the manifest) and the rows built from
@@ -134,7 +134,7 @@ export interface AppStats {
   wastedMbUs: Float64Array;
 }
 
-export function appStats(sim: Simulator, units: SimulationUnits): AppStats {
+export function appStats(sim: SimulationModel, units: SimulationUnits): AppStats {
   const groups = units.groupNames.length;
   const s: AppStats = {
     invocations: new Float64Array(groups),
@@ -170,7 +170,10 @@ export interface PolicySummary {
 const sum = (a: Float64Array) => a.reduce((x, y) => x + y, 0);
 
 /** One summary per simulator; wasted memory normalised to fixed:10m if simulated, else the first. */
-export function policySummaries(sims: readonly Simulator[], apps: readonly AppStats[]): PolicySummary[] {
+export function policySummaries(
+  sims: readonly SimulationModel[],
+  apps: readonly AppStats[],
+): PolicySummary[] {
   const ref = Math.max(
     0,
     sims.findIndex((s) => s.policy.name === 'fixed:10m'),
@@ -218,7 +221,11 @@ export function cdfPoints(values: Float64Array): [number, number][] {
   return points;
 }
 
-export function functionRows(sim: Simulator, units: SimulationUnits, unitNames: readonly string[]): Row[] {
+export function functionRows(
+  sim: SimulationModel,
+  units: SimulationUnits,
+  unitNames: readonly string[],
+): Row[] {
   const groupOfUnit = units.kind === 'app' ? units.groupOf : units.groupOfFunction;
   const rows: Row[] = [];
   for (let u = 0; u < units.units; u++) {

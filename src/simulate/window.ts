@@ -20,8 +20,8 @@ export class GroupWindow {
   /** Plan-order columns (valid up to length). */
   fn = new Uint32Array(0);
   atUs = new Float64Array(0);
-  private durationMs = new Float64Array(0);
-  private memoryMb = new Float64Array(0);
+  durationMs = new Float64Array(0);
+  memoryMb = new Float64Array(0);
   /** The window reordered by group: columns, and each one's position in plan order. */
   readonly sorted = {
     fn: new Uint32Array(0),

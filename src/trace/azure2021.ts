@@ -1,5 +1,6 @@
 import { FaasloadError, rowError } from '../errors.js';
 import { Float64List } from '../util/float64-list.js';
+import { sortByTime } from '../util/sort-by-time.js';
 import { checkDurationMs, checkTimeUs, columnIndexes, expectCellCount, idCell, numberCell } from './cells.js';
 import { readCsvRows } from './csv.js';
 import { sourceLookup } from './sources.js';
@@ -98,18 +99,4 @@ export async function readAzure2021(file: string): Promise<Trace> {
     warnings: [],
     arrivals: sourceLookup(sources, file),
   };
-}
-
-/** Sorts `atUs` ascending in place, stable, permuting `durationMs` alongside. No-op when sorted. */
-export function sortByTime(atUs: Float64Array, durationMs: Float64Array): void {
-  let sorted = true;
-  for (let i = 1; i < atUs.length && sorted; i++) sorted = atUs[i - 1]! <= atUs[i]!;
-  if (sorted) return;
-  const order = new Uint32Array(atUs.length).map((_, i) => i).sort((a, b) => atUs[a]! - atUs[b]! || a - b);
-  const at = atUs.slice();
-  const dur = durationMs.slice();
-  order.forEach((from, to) => {
-    atUs[to] = at[from]!;
-    durationMs[to] = dur[from]!;
-  });
 }

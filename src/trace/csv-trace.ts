@@ -1,7 +1,8 @@
 import { basename, extname } from 'node:path';
 import { FaasloadError, rowError } from '../errors.js';
 import { Float64List } from '../util/float64-list.js';
-import { percentilesOf, sortByTime } from './by-time.js';
+import { sortByTime } from '../util/sort-by-time.js';
+import { percentilesOf } from './by-time.js';
 import {
   checkDurationMs,
   checkMemoryMb,

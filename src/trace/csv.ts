@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { CsvError, parse } from 'csv-parse';
 import { rowError } from '../errors.js';
-import { ioError } from './lines.js';
+import { ioError } from './io-error.js';
 
 /** One parsed CSV record and the 1-based line it ends on (the header is line 1). */
 export interface CsvRow {

@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
-import { FaasloadError, rowError } from '../errors.js';
+import { type FaasloadError, rowError } from '../errors.js';
 import { type CsvRow, readCsvRows } from './csv.js';
+import { ioError } from './io-error.js';
 
 /**
  * Receives one line of a file: `bytes[start, end)` without its line break (LF, or CRLF) and, on
@@ -133,22 +134,4 @@ export function quoteError(file: string, line: number, where: string): FaasloadE
     line,
     `a quote (") in ${where}: this file is read without CSV quoting (the published files have none); remove the quotes`,
   );
-}
-
-/** Maps a read error to a FaasloadError naming the file; FaasloadErrors and others pass through. */
-export function ioError(file: string, err: unknown): unknown {
-  if (err instanceof FaasloadError) return err;
-  const code = (err as NodeJS.ErrnoException | null)?.code;
-  if (code === 'ENOENT' || code === 'ENOTDIR') {
-    return new FaasloadError('E_TRACE_NOT_FOUND', `${file}: no such file`, { cause: err });
-  }
-  if (code === 'EISDIR') {
-    return new FaasloadError('E_TRACE_FORMAT', `${file}: is a directory, expected a CSV file`, {
-      cause: err,
-    });
-  }
-  if (typeof code === 'string') {
-    return new FaasloadError('E_TRACE_FORMAT', `${file}: cannot read (${code})`, { cause: err });
-  }
-  return err;
 }

@@ -6,6 +6,7 @@
  * (the prelude), so they agree bit for bit.
  */
 import { FaasloadError } from '../errors.js';
+import { messageOf } from '../util/message.js';
 import { catalogEntry } from './catalog.js';
 import { loadPrelude } from './prelude.js';
 import type { CatalogEntry, InputDescriptor, InputKind, ParamValue } from './types.js';
@@ -25,7 +26,7 @@ function resolve(name: string, value: Record<string, unknown>): Resolved {
   try {
     return { entry, ...loadPrelude().readParams(entry, value, true) };
   } catch (e) {
-    throw new FaasloadError('E_USAGE', `${name}: ${e instanceof Error ? e.message : String(e)}`);
+    throw new FaasloadError('E_USAGE', `${name}: ${messageOf(e)}`);
   }
 }
 

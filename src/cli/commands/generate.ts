@@ -1,66 +1,87 @@
+import { readFileSync } from 'node:fs';
 import type { Argv } from 'yargs';
-import { generate } from '../../generate/run.js';
+import { GENERATE_PLATFORMS, generate } from '../../generate/run.js';
 import { RUNTIME_CHOICES } from '../../platforms/local/runtime.js';
+import type { PlatformOptions } from '../../platforms/registry.js';
 import { STOP_EXIT_CODES } from '../exit-codes.js';
+import { KNATIVE_FLAGS, knativeFlags, toKnativeOptions } from '../knative-flags.js';
+import { LAMBDA_FLAGS, lambdaFlags, toLambdaOptions } from '../lambda-flags.js';
 import { monitorFlags, toMonitorOptions } from '../monitor-flags.js';
-import { openwhiskFlags, toOpenWhiskOptions } from '../openwhisk-flags.js';
+import { OPENFAAS_FLAGS, openfaasFlags, toOpenFaasOptions } from '../openfaas-flags.js';
+import { OPENWHISK_FLAGS, openwhiskFlags, toOpenWhiskOptions } from '../openwhisk-flags.js';
 import { durationFlag, throwIfErrors } from '../plan-flags.js';
 
 export const command = 'generate <plan>';
 export const describe =
-  'Build an execution dataset: run catalog functions over drawn inputs and parameters (a YAML plan), resumable';
+  'Build an execution dataset: run catalog or user functions over drawn inputs and parameters (a YAML plan), resumable';
 
 export function builder(y: Argv) {
-  return monitorFlags(
-    openwhiskFlags(
-      y
-        .positional('plan', {
-          type: 'string',
-          demandOption: true,
-          describe: 'The generation plan (YAML, see docs/generate.md)',
-        })
-        .options({
-          out: {
-            type: 'string',
-            demandOption: true,
-            describe: 'The generation folder (new, or the one to --resume)',
-          },
-          resume: { type: 'boolean', default: false, describe: 'Continue a stopped generation in --out' },
-          platform: {
-            choices: ['local', 'openwhisk'] as const,
-            default: 'local' as const,
-            describe: 'Where to run',
-          },
-          grace: {
-            type: 'string',
-            default: '30s',
-            describe: 'On a stop, how long executions in flight may finish',
-          },
-        })
-        .options({
-          runtime: {
-            choices: RUNTIME_CHOICES,
-            default: 'auto' as const,
-            describe: 'Embedded platform instances',
-            group: 'Platform:',
-          },
-          'keep-alive': {
-            type: 'string',
-            default: '10m',
-            describe: 'Idle time before an instance is removed',
-            group: 'Platform:',
-          },
-          timeout: {
-            type: 'string',
-            default: '60s',
-            describe: 'Per-execution time limit',
-            group: 'Platform:',
-          },
-        }),
+  return lambdaFlags(
+    openfaasFlags(
+      knativeFlags(
+        monitorFlags(
+          openwhiskFlags(
+            y
+              .positional('plan', {
+                type: 'string',
+                demandOption: true,
+                describe:
+                  'The generation plan (YAML; docs/generate.md, schema in docs/generate-plan.schema.json)',
+              })
+              .options({
+                out: {
+                  type: 'string',
+                  demandOption: true,
+                  describe: 'The generation folder (new, or the one to --resume)',
+                },
+                resume: {
+                  type: 'boolean',
+                  default: false,
+                  describe: 'Continue a stopped generation in --out',
+                },
+                platform: {
+                  choices: GENERATE_PLATFORMS,
+                  default: 'local' as const,
+                  describe:
+                    'Where to run: local (embedded) and openwhisk deploy the functions and give every target; knative, openfaas and lambda invoke functions deployed there and give their own figures only',
+                },
+                grace: {
+                  type: 'string',
+                  default: '30s',
+                  describe: 'On a stop, how long executions in flight may finish',
+                },
+              })
+              .options({
+                runtime: {
+                  choices: RUNTIME_CHOICES,
+                  default: 'auto' as const,
+                  describe: 'Embedded platform instances',
+                  group: 'Platform:',
+                },
+                'keep-alive': {
+                  type: 'string',
+                  default: '10m',
+                  describe: 'Idle time before an instance is removed',
+                  group: 'Platform:',
+                },
+                timeout: {
+                  type: 'string',
+                  default: '60s',
+                  describe: 'Per-execution time limit',
+                  group: 'Platform:',
+                },
+              }),
+          ),
+        ),
+      ),
     ),
   )
     .example('$0 generate plan.yaml --out results/gen1', 'a new generation on the embedded platform')
-    .example('$0 generate plan.yaml --out results/gen1 --resume', 'continue it after Ctrl-C or a crash');
+    .example('$0 generate plan.yaml --out results/gen1 --resume', 'continue it after Ctrl-C or a crash')
+    .example(
+      '$0 generate plan.yaml --out results/gen2 --platform openwhisk --apihost http://127.0.0.1:3233 --auth KEY',
+      'the same plan on an OpenWhisk',
+    );
 }
 
 type Args = Awaited<ReturnType<ReturnType<typeof builder>['parseAsync']>>;
@@ -71,7 +92,26 @@ export async function handler(args: Args): Promise<void> {
   const graceMs = ms('--grace', args.grace);
   const keepAliveMs = ms('--keep-alive', args['keep-alive']);
   const invokeTimeoutMs = ms('--timeout', args.timeout);
-  const openwhisk = toOpenWhiskOptions(args, errors);
+  const only = (platform: string, flags: readonly (keyof Args & string)[]) => {
+    const given = flags.filter((f) => args[f] !== undefined);
+    if (args.platform !== platform && given.length > 0)
+      errors.push(`${given.map((f) => `--${f}`).join(', ')} only apply to --platform ${platform}`);
+  };
+  only('openwhisk', OPENWHISK_FLAGS);
+  only('knative', KNATIVE_FLAGS);
+  only('openfaas', OPENFAAS_FLAGS);
+  only('lambda', LAMBDA_FLAGS);
+  const platformOptions: PlatformOptions = { runtime: args.runtime, keepAliveMs, invokeTimeoutMs };
+  if (args.platform === 'openwhisk') platformOptions.openwhisk = toOpenWhiskOptions(args, errors);
+  if (args.platform === 'knative') {
+    const knative = toKnativeOptions(args, errors);
+    if (knative) platformOptions.knative = knative;
+  }
+  if (args.platform === 'openfaas') {
+    const openfaas = toOpenFaasOptions(args, errors, (f) => readFileSync(f, 'utf8'));
+    if (openfaas) platformOptions.openfaas = openfaas;
+  }
+  if (args.platform === 'lambda') platformOptions.lambda = toLambdaOptions(args);
   const monitor = toMonitorOptions(args, errors);
   throwIfErrors(errors);
 
@@ -93,7 +133,7 @@ export async function handler(args: Args): Promise<void> {
       out: args.out,
       resume: args.resume,
       platform: args.platform,
-      platformOptions: { runtime: args.runtime, keepAliveMs, invokeTimeoutMs, openwhisk },
+      platformOptions,
       monitor,
       signal: stop.signal,
       graceMs,

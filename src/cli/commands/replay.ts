@@ -3,8 +3,10 @@ import type { Argv } from 'yargs';
 import { PACING_CHOICES } from '../../dispatch/pacing.js';
 import { RUNTIME_CHOICES } from '../../platforms/local/runtime.js';
 import { PLATFORM_KINDS } from '../../platforms/registry.js';
+import { INVOKE_VIA_CHOICES } from '../../run/invoke-via.js';
 import { REPLAY_DEFAULTS, type ReplayOptions, replay } from '../../run/replay.js';
 import { parseStartAt } from '../../run/start-at.js';
+import { type DagShapeSpec, parseDagShape, readDagFile } from '../../workflow/index.js';
 import { capacityFlags, toCapacityOptions } from '../capacity-flags.js';
 import { STOP_EXIT_CODES } from '../exit-codes.js';
 import { KNATIVE_FLAGS, knativeFlags, toKnativeOptions } from '../knative-flags.js';
@@ -63,6 +65,25 @@ export function builder(y: Argv) {
         describe: 'TCP connect timeout',
         group: 'HTTP platform:',
       },
+      'invoke-via': {
+        choices: INVOKE_VIA_CHOICES,
+        default: REPLAY_DEFAULTS.invokeVia,
+        describe:
+          'How each invocation is made: direct (invoke the action), trigger (fire a trigger whose rule invokes it; platforms with triggers: openwhisk), auto (functions with a timer, queue or event trigger in the trace through a trigger where the platform has triggers, the rest directly)',
+        group: 'Platform:',
+      },
+      dag: {
+        type: 'string',
+        describe:
+          "Run each trace function as a workflow whose width and depth are drawn from FILE, a CSV in In-Vitro's dag_structure.csv format (Width, Width - Percentile, Depth, Depth - Percentile)",
+        group: 'Workflows:',
+      },
+      'dag-shape': {
+        type: 'string',
+        describe:
+          "Run each trace function as a workflow: 'width=W,depth=D', each an integer or azure2021 (the published distribution of Azure's 2021 workflows, as In-Vitro samples it), or 'azure2021' for both",
+        group: 'Workflows:',
+      },
       'keep-alive': {
         type: 'string',
         default: '10m',
@@ -75,6 +96,13 @@ export function builder(y: Argv) {
         default: REPLAY_DEFAULTS.runtime,
         describe:
           'Embedded platform instances: child processes, Docker containers (an engine must answer), or auto',
+        group: 'Platform:',
+      },
+      fit: {
+        type: 'boolean',
+        default: false,
+        describe:
+          "Embedded platform: before firing, the plan's needs (peak cores of function work per minute, instances and memory under the keep-alive, cold starts per second) are printed and set against this machine's cores, --pool-memory and --max-instances; when they exceed them, replay at the --scale that fits (recorded in the manifest's needs.fit)",
         group: 'Platform:',
       },
       prewarm: {
@@ -93,7 +121,7 @@ export function builder(y: Argv) {
         choices: PACING_CHOICES,
         default: REPLAY_DEFAULTS.pacing,
         describe:
-          "How to wait for fire times: precise polls the last 2 ms (tens of µs, a core while polling), timer sleeps (≤ ~1 ms late, low CPU), auto = precise if the free cores hold the dispatcher's polling at the plan's peak rate plus half a core",
+          "How to wait for fire times: precise wakes to the µs from a wake thread (tens of µs late, ~100 µs of CPU a wait), timer sleeps to the ms (≤ ~1 ms late, least CPU), auto = precise if the free cores hold the dispatcher at the plan's peak rate plus half a core",
         group: 'Dispatch:',
       },
       'max-in-flight': {
@@ -227,6 +255,7 @@ export function toReplayOptions(args: Args): ReplayOptions {
       errors.push(`${given.map((f) => `--${f}`).join(', ')} only apply to --platform ${platform}`);
   };
   only('http', ['url', 'header', 'body']);
+  if (args.fit && args.platform !== 'local') errors.push('--fit only applies to --platform local');
   only('openwhisk', OPENWHISK_FLAGS);
   only('knative', KNATIVE_FLAGS);
   only('openfaas', OPENFAAS_FLAGS);
@@ -238,6 +267,9 @@ export function toReplayOptions(args: Args): ReplayOptions {
       : undefined;
   const monitor = toMonitorOptions(args, errors);
   const workload = toWorkload(args, errors);
+  const dag = toDagShape(args, errors);
+  if (dag && workload.some((w) => w !== 'synthetic'))
+    errors.push('--dag and --dag-shape run synthetic steps only: leave --workload at synthetic');
   const wrappers = toWrapperOptions(args, errors);
   const capacity = toCapacityOptions(args, errors);
   throwIfErrors(errors);
@@ -251,9 +283,12 @@ export function toReplayOptions(args: Args): ReplayOptions {
   options.maxInstances = args['max-instances'];
   options.runtime = args.runtime;
   options.prewarm = args.prewarm;
+  options.fit = args.fit;
   options.maxBurst = args['max-burst'];
   options.lagShare = args['lag-share'];
   options.abortOnLag = args['abort-on-lag'];
+  options.invokeVia = args['invoke-via'];
+  if (dag) options.dag = dag;
   if (keepAliveMs !== undefined) options.keepAliveMs = keepAliveMs;
   if (timeoutMs !== undefined) options.invokeTimeoutMs = timeoutMs;
   if (maxLatenessMs !== undefined) options.maxLatenessMs = maxLatenessMs;
@@ -276,6 +311,24 @@ export function toReplayOptions(args: Args): ReplayOptions {
   if (startAtMs !== undefined) options.startAtMs = startAtMs;
   if (startToleranceMs !== undefined) options.startToleranceMs = startToleranceMs;
   return options;
+}
+
+/** --dag FILE or --dag-shape SPEC (not both) into a shape specification. */
+function toDagShape(
+  args: { dag?: string; 'dag-shape'?: string },
+  errors: string[],
+): DagShapeSpec | undefined {
+  if (args.dag !== undefined && args['dag-shape'] !== undefined) {
+    errors.push('--dag and --dag-shape: give one of them');
+    return undefined;
+  }
+  try {
+    if (args.dag !== undefined) return readDagFile(args.dag);
+    if (args['dag-shape'] !== undefined) return parseDagShape(args['dag-shape']);
+  } catch (e) {
+    errors.push((e as Error).message);
+  }
+  return undefined;
 }
 
 /** 'Name: value' header flags into a record; a flag without a colon is an error. */

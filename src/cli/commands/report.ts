@@ -1,9 +1,6 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { Argv } from 'yargs';
-import { writeCompareReport, writeRunReport } from '../../report/html-report.js';
-import { formatTraceFigures, traceFunctionStats, writeTraceFigures } from '../../report/trace-figures.js';
-import { traceFiguresJson } from '../../report/trace-stats.js';
 import { readTrace } from '../../trace/read.js';
 import { throwIfErrors, toTraceOptions, traceFlags } from '../plan-flags.js';
 
@@ -49,6 +46,11 @@ export const traceFiguresCommand = {
     if (args.out === undefined && !args.json)
       errors.push('name a folder for the figures (--out DIR), or ask for --json');
     throwIfErrors(errors);
+    // Figures load the plotting libraries: only when a figure is asked for (start-up of the rest).
+    const { formatTraceFigures, traceFunctionStats, writeTraceFigures } = await import(
+      '../../report/trace-figures.js'
+    );
+    const { traceFiguresJson } = await import('../../report/trace-stats.js');
     const trace = await readTrace(path, read);
     const stats = traceFunctionStats(trace);
     const result =
@@ -87,6 +89,7 @@ const runReport = {
       .options(openFlag)
       .options(pngFlag),
   handler: async (args: { run: string; open: boolean; png: boolean }) => {
+    const { writeRunReport } = await import('../../report/html-report.js');
     const result = await writeRunReport(args.run, { png: args.png });
     process.stdout.write(`${result.text}\n`);
     if (args.open) openFile(result.html);
@@ -115,6 +118,7 @@ const compareReport = {
   handler: async (args: { runs: string[]; out?: string; open: boolean; png: boolean }) => {
     const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
     const out = args.out ?? join(args.runs[0]!, '..', `compare-${stamp}`);
+    const { writeCompareReport } = await import('../../report/html-report.js');
     const result = await writeCompareReport(args.runs, out, { png: args.png });
     process.stdout.write(`${result.text}\n`);
     if (args.open) openFile(result.html);

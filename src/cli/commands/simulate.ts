@@ -2,10 +2,11 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Argv } from 'yargs';
 import { FaasloadError } from '../../errors.js';
+import { DEFAULT_MEMORY_CLASSES_MB, parseMemoryClasses } from '../../platforms/local/memory.js';
 import { MODEL_DEFAULTS, type UnitKind } from '../../simulate/model.js';
 import type { PolicyFactory } from '../../simulate/policy.js';
 import { registerPolicy } from '../../simulate/registry.js';
-import { type SimulateOptions, type SimulateResult, simulate } from '../../simulate/run.js';
+import type { PlatformModelKind, SimulateOptions, SimulateResult } from '../../simulate/run.js';
 import { durationFlag, planFlags, throwIfErrors, toTracePlanOptions } from '../plan-flags.js';
 
 export const command = 'simulate [trace]';
@@ -63,7 +64,37 @@ export function builder(y: Argv) {
       },
       'max-instances': {
         type: 'number',
-        describe: 'Instances per unit at most; past it invocations queue for a free slot (default: no cap)',
+        describe:
+          'Instances at most: per unit (--platform-model ideal; past it invocations queue for a free slot; default no cap), or all functions together (local: default 64, as replay)',
+        group: 'Model:',
+      },
+      'platform-model': {
+        choices: ['ideal', 'local'],
+        describe:
+          "ideal: instances per unit, nothing shared across units; local: the embedded platform's capacity rules (pool memory, size classes, start slots, LRU eviction; docs/simulate.md). Default ideal, or local with --calibrate of an embedded-platform run",
+        group: 'Model:',
+      },
+      'memory-classes': {
+        type: 'string',
+        describe: `--platform-model local: memory size classes (MB, ascending), as replay's (default ${DEFAULT_MEMORY_CLASSES_MB.join(',')}, or the run's)`,
+        group: 'Model:',
+      },
+      'pool-memory': {
+        type: 'number',
+        describe:
+          "--platform-model local: MB the size classes of live instances add up to at most (default half this host's memory, or the run's)",
+        group: 'Model:',
+      },
+      'max-starting': {
+        type: 'number',
+        describe:
+          '--platform-model local: cold starts under way at once, all functions together (default by --runtime: one per CPU for process, four for docker; or the run\u2019s)',
+        group: 'Model:',
+      },
+      runtime: {
+        choices: ['process', 'docker'],
+        describe:
+          "--platform-model local: the runtime whose default start slots apply (default process, or the run's)",
         group: 'Model:',
       },
       'default-memory': {
@@ -78,6 +109,13 @@ export function builder(y: Argv) {
         type: 'string',
         describe:
           "A replay's run folder: costs from its invocations.parquet, and its cold starts compared with the simulation's",
+        group: 'Calibration:',
+      },
+      'calibrate-timing': {
+        choices: ['measured', 'plan'],
+        default: 'measured',
+        describe:
+          "--calibrate with --platform-model local: measured = each invocation as the run timed it (arrival with its lateness, execution, its cold start's init), so only the platform's rules are compared; plan = the plan's times and the run's median costs (a prediction)",
         group: 'Calibration:',
       },
       out: {
@@ -128,6 +166,19 @@ export async function handler(args: Args): Promise<void> {
   ) {
     errors.push(`--max-instances: expected a positive integer, got ${args['max-instances']}`);
   }
+  for (const flag of ['pool-memory', 'max-starting'] as const) {
+    const v = args[flag];
+    if (v !== undefined && !(Number.isInteger(v) && v > 0))
+      errors.push(`--${flag}: expected a positive integer, got ${v}`);
+  }
+  let memoryClassesMb: number[] | undefined;
+  if (args['memory-classes'] !== undefined) {
+    try {
+      memoryClassesMb = parseMemoryClasses(args['memory-classes']);
+    } catch (e) {
+      errors.push((e as Error).message);
+    }
+  }
   if (args.trace === undefined && args.calibrate === undefined)
     errors.push('name a trace, or a run with --calibrate');
   const options: SimulateOptions =
@@ -147,8 +198,19 @@ export async function handler(args: Args): Promise<void> {
   if (coldUs !== undefined) options.coldStartMs = coldUs / 1000;
   if (overheadUs !== undefined) options.execOverheadMs = overheadUs / 1000;
   if (args['max-instances'] !== undefined) options.maxInstances = args['max-instances'];
-  if (args.calibrate !== undefined) options.calibrate = args.calibrate;
+  if (args['platform-model'] !== undefined)
+    options.platformModel = args['platform-model'] as PlatformModelKind;
+  if (memoryClassesMb !== undefined) options.memoryClassesMb = memoryClassesMb;
+  if (args['pool-memory'] !== undefined) options.poolMemoryMb = args['pool-memory'];
+  if (args['max-starting'] !== undefined) options.maxStarting = args['max-starting'];
+  if (args.runtime !== undefined) options.runtime = args.runtime as 'process' | 'docker';
+  if (args.calibrate !== undefined) {
+    options.calibrate = args.calibrate;
+    options.calibrateTiming = args['calibrate-timing'] as 'measured' | 'plan';
+  }
   if (args.out !== undefined) options.out = args.out;
+  // Loaded here: its figures bring the plotting libraries, which other commands never need.
+  const { simulate } = await import('../../simulate/run.js');
   const r = await simulate(options);
   process.stdout.write(args.json ? `${JSON.stringify(jsonResult(r))}\n` : formatResult(r));
 }
@@ -202,6 +264,7 @@ export function formatResult(r: SimulateResult): string {
       '',
       `calibrated on ${c.run}: cold start ${c.coldStartMs.toFixed(1)} ms, execution overhead ${c.execOverheadMs.toFixed(1)} ms`,
       `cold starts (${c.policy}): measured ${c.measuredColdStarts}/${c.measuredInvocations} (${pct(c.measuredShare)}), simulated ${c.simulatedColdStarts}/${c.simulatedInvocations} (${pct(c.simulatedShare)}); mean |difference| per function ${pct(c.meanAbsShareError)} over ${c.functionsCompared} functions`,
+      `same cold-start count for ${c.functionsSameCount} of ${c.functionsCompared} functions (${pct(c.sameCountShare)}); total ${c.coldStartError >= 0 ? '+' : ''}${(100 * c.coldStartError).toFixed(1)}%`,
     );
   }
   return `${lines.join('\n')}\n`;

@@ -10,6 +10,7 @@
  * Starting an engine is not done here: scripts/ensure-docker.sh does that, as root, once.
  */
 import Dockerode from 'dockerode';
+import { messageOf } from '../../util/message.js';
 import { isDockerodeV5 } from './dockerode-v5.js';
 import { INSTANCE_LABEL_VALUE, kindFilter, OWNER_LABEL } from './labels.js';
 
@@ -30,10 +31,6 @@ export type EngineInfo =
 
 export function connectDocker(options?: Dockerode.DockerOptions): Dockerode {
   return new Dockerode(options);
-}
-
-function messageOf(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }
 
 /** Pings the engine, then reads its version and storage driver, all within timeoutMs. Resolves, never rejects. */

@@ -163,6 +163,22 @@ interface ImagePlan {
   changes: string[];
 }
 
+/**
+ * The image's files that containers may map from the host instead (DockerInstanceOptions
+ * sharedFiles): the node binary (about 100 MB) and the libraries it links, whose text each idle
+ * container would otherwise keep cached in its own copy (measured: 44 MB of PSS per idle
+ * container with its own copy).
+ */
+export async function sharedHostFiles(
+  nodePath: string = process.execPath,
+): Promise<{ host: string; container: string }[]> {
+  const files = [{ host: await realpath(nodePath), container: IMAGE_NODE_PATH }];
+  // The libraries node links sit in the image at the paths ldd gives.
+  for (const lib of await linkedLibraries(nodePath))
+    files.push({ host: await realpath(lib), container: lib });
+  return files;
+}
+
 async function planImage(nodePath: string, proxyPath: string): Promise<ImagePlan> {
   const files: ImageFile[] = [await hostFile(IMAGE_NODE_PATH, nodePath, 0o755)];
   const libDirs = new Set<string>();

@@ -21,6 +21,7 @@ export {
   type RuntimeImageOptions,
   removeRuntimeImages,
   runtimeTarballBytes,
+  sharedHostFiles,
 } from './image.js';
 export {
   type DockerExitInfo,

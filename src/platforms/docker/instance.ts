@@ -29,12 +29,13 @@ import { constants } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type Dockerode from 'dockerode';
 import type { Pool } from 'undici';
+import { messageOf } from '../../util/message.js';
 import {
   type ActionAnswer,
   type ExitInfo,
   InstanceFailure,
   outOfMemoryMessage,
-  postWithin,
+  postToInstance,
   proxyClient,
 } from '../local/instance.js';
 import { ActivationLogs, withoutSentinels } from '../local/logs.js';
@@ -68,6 +69,13 @@ export interface DockerInstanceOptions {
   concurrency?: number;
   /** Log bytes kept per activation; default OpenWhisk's 10 MB. */
   logLimitBytes?: number;
+  /**
+   * Host files mounted read-only over the image's copies of them (e.g. the node binary, see
+   * image.ts sharedHostFiles): every container then maps the same file, whose pages the host
+   * caches once, where vfs storage gives each container its own copy, cached once per container.
+   * The engine must run on this host. Default: none.
+   */
+  sharedFiles?: readonly { host: string; container: string }[];
 }
 
 /** How the container ended. `code` is the process's exit code (137 = SIGKILL, then `signal` says so). */
@@ -107,10 +115,6 @@ const DEFAULT_API_TIMEOUT_MS = 30_000;
 /** While a removal is in progress elsewhere (409), how often and how long to check for it. */
 const REMOVE_POLL_MS = 100;
 const REMOVE_POLLS = 100;
-
-function messageOf(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
 
 function statusOf(e: unknown): unknown {
   return (e as { statusCode?: unknown }).statusCode;
@@ -253,6 +257,9 @@ export class DockerInstance {
           ...(memory === undefined ? {} : { Memory: memory, MemorySwap: memory }),
           ...(options.nanoCpus === undefined ? {} : { NanoCpus: options.nanoCpus }),
           ...(options.cpuShares === undefined ? {} : { CpuShares: options.cpuShares }),
+          ...(options.sharedFiles?.length
+            ? { Binds: options.sharedFiles.map((f) => `${f.host}:${f.container}:ro`) }
+            : {}),
         },
         ...this.api(),
       });
@@ -442,26 +449,19 @@ export class DockerInstance {
     timeoutMs: number,
     signal: AbortSignal,
   ): Promise<ActionAnswer> {
-    const client = this.client;
-    if (!client) throw new InstanceFailure('transport', `POST ${path}: the instance is not ready`);
-    if (this.exitInfo) throw this.exitFailure(path, this.exitInfo);
-    let onStop: ((info: DockerExitInfo) => void) | undefined;
-    const stoppedFirst = new Promise<never>((_, reject) => {
-      onStop = (info) => reject(this.exitFailure(path, info));
-      this.stopListeners.add(onStop);
-    });
-    stoppedFirst.catch(() => undefined);
-    try {
-      // A dropped connection is most often the container dying (e.g. OOM): report the stop if it follows.
-      return await postWithin(client, path, payload, timeoutMs, signal, stoppedFirst, async () => {
-        const info =
-          this.exitInfo ??
-          (await Promise.race([stoppedFirst.catch(() => this.exitInfo), delay(STOP_SETTLE_MS)]));
-        return info && this.exitFailure(path, info);
-      });
-    } finally {
-      if (onStop) this.stopListeners.delete(onStop);
-    }
+    return postToInstance(
+      {
+        client: this.client,
+        ended: () => this.exitInfo,
+        endListeners: this.stopListeners,
+        failure: (p, info) => this.exitFailure(p, info),
+        settleMs: STOP_SETTLE_MS,
+      },
+      path,
+      payload,
+      timeoutMs,
+      signal,
+    );
   }
 
   private exitFailure(path: string, info: DockerExitInfo): InstanceFailure {

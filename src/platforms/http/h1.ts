@@ -8,13 +8,17 @@
  * of the request to its socket, so waiting for a free or new connection counts as lateness; the
  * time limit runs from the call. Answers: status line, headers (names lower-cased, repeats joined
  * with ', '), a body by content-length, chunked transfer coding, or until the server closes; 1xx
- * answers skipped; no body for HEAD, 204 and 304. A request whose reused connection turns out to
+ * answers skipped; no body for HEAD, 204 and 304. Parsed strictly as RFC 9112 says (readHead,
+ * chunkSize): an answer that breaks it fails the request as 'transport' with `malformed answer:`
+ * and the offending text, and its connection is dropped; test/h1-differential.test.ts holds the
+ * parser to llhttp's verdicts on generated answers. A request whose reused connection turns out to
  * be closed by the server before any answer byte (a keep-alive race) is written again once, on
  * another connection. Limits: no TLS (https origins go through undici), no upgrades, no trailers
  * kept, no request streaming.
  */
 import { connect, type Socket } from 'node:net';
 import { onAbort } from '../../util/abort.js';
+import { messageOf } from '../../util/message.js';
 import { epochUs } from '../../util/time.js';
 import { CLOSE_GRACE_MS, describe, type Exchange, type Reply, type Sender } from './exchange.js';
 
@@ -286,7 +290,152 @@ function endOfLine(text: string, from: number): number {
   return eol < 0 ? text.length : eol;
 }
 
+const CR = 0x0d;
+const LF = 0x0a;
 const isDigit = (c: number) => c >= 0x30 && c <= 0x39;
+const isOws = (c: number | undefined) => c === 0x20 || c === 0x09;
+
+/** Bytes a token may hold (RFC 9110 5.6.2 tchar): 1 for yes. */
+const TCHAR = new Uint8Array(256);
+for (const c of "!#$%&'*+-.^_`|~") TCHAR[c.charCodeAt(0)] = 1;
+for (let c = 0x30; c <= 0x39; c++) TCHAR[c] = 1;
+for (let c = 0x41; c <= 0x5a; c++) TCHAR[c] = TCHAR[c + 0x20] = 1;
+/** Bytes a field value or a reason phrase may hold: VCHAR, obs-text, SP, HTAB (no CR, LF, NUL, other controls). */
+const FIELD_TEXT = new Uint8Array(256);
+FIELD_TEXT[0x09] = 1;
+for (let c = 0x20; c <= 0xff; c++) FIELD_TEXT[c] = c === 0x7f ? 0 : 1;
+/** Bytes inside a quoted-string without a backslash (RFC 9110 5.6.4 qdtext). */
+const QDTEXT = FIELD_TEXT.slice();
+QDTEXT[0x22] = 0;
+QDTEXT[0x5c] = 0;
+
+/** The largest size whose next hex digit keeps it a safe integer. */
+const CHUNK_SIZE_BEFORE_LAST_DIGIT = Math.floor(Number.MAX_SAFE_INTEGER / 16);
+/** A chunk-size line or a trailer line longer than this is refused. */
+const LINE_LIMIT_BYTES = 8 * 1024;
+
+/** The answer breaks RFC 9112: the connection is dropped and the request fails with this message. */
+class MalformedAnswer extends Error {}
+
+/** `what` and the start of the offending text, control characters escaped. */
+function malformed(what: string, text: string): MalformedAnswer {
+  return new MalformedAnswer(`${what} ${JSON.stringify(text.slice(0, 80))}`);
+}
+
+/**
+ * One field line `text[at, eol)` (RFC 9112 5): a token, the colon right after it, then a value of
+ * VCHAR, obs-text, SP and HTAB only. Returns the name lower-cased and the value without its
+ * leading and trailing SP and HTAB; throws for anything else (a space before the colon, obs-fold,
+ * a control character).
+ */
+function fieldLine(text: string, at: number, eol: number): [name: string, value: string] {
+  let colon = at;
+  while (colon < eol && TCHAR[text.charCodeAt(colon)] === 1) colon++;
+  if (colon === at || colon === eol || text.charCodeAt(colon) !== 0x3a)
+    throw malformed('bad header line', text.slice(at, eol));
+  let from = colon + 1;
+  let to = eol;
+  for (let i = from; i < to; i++)
+    if (FIELD_TEXT[text.charCodeAt(i)] !== 1) throw malformed('bad header value', text.slice(at, eol));
+  while (from < to && isOws(text.charCodeAt(from))) from++;
+  while (to > from && isOws(text.charCodeAt(to - 1))) to--;
+  return [text.slice(at, colon).toLowerCase(), text.slice(from, to)];
+}
+
+/**
+ * A Content-Length value (RFC 9110 8.6): 1*DIGIT, or a list of one same 1*DIGIT repeated (what
+ * repeated field lines become), taken as one; NaN for anything else, differing values included.
+ */
+function contentLength(value: string): number {
+  let length = Number.NaN;
+  for (let at = 0; at <= value.length; ) {
+    let end = value.indexOf(',', at);
+    if (end < 0) end = value.length;
+    let from = at;
+    let to = end;
+    while (from < to && isOws(value.charCodeAt(from))) from++;
+    while (to > from && isOws(value.charCodeAt(to - 1))) to--;
+    if (from === to) return Number.NaN;
+    for (let i = from; i < to; i++) if (!isDigit(value.charCodeAt(i))) return Number.NaN;
+    const n = Number(value.slice(from, to));
+    if (!Number.isSafeInteger(n) || (!Number.isNaN(length) && n !== length)) return Number.NaN;
+    length = n;
+    at = end + 1;
+  }
+  return length;
+}
+
+/** The last transfer coding of a Transfer-Encoding value is chunked (case-insensitive). */
+function chunkedLast(value: string): boolean {
+  let from = value.lastIndexOf(',') + 1;
+  let to = value.length;
+  while (from < to && isOws(value.charCodeAt(from))) from++;
+  while (to > from && isOws(value.charCodeAt(to - 1))) to--;
+  return to - from === 7 && value.slice(from, to).toLowerCase() === 'chunked';
+}
+
+function hexValue(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  const lower = c | 0x20;
+  return lower >= 0x61 && lower <= 0x66 ? lower - 0x61 + 10 : -1;
+}
+
+/**
+ * The size of the chunk whose line is `buf[0, lf]` (RFC 9112 7.1): chunk-size = 1*HEXDIG, then
+ * chunk extensions `*( BWS ";" BWS token [ BWS "=" BWS ( token / quoted-string ) ] )`, then CR LF.
+ * Throws for anything else, and for a size past 2^53 - 1. Extensions are checked, then ignored.
+ */
+function chunkSize(buf: Buffer, lf: number): number {
+  const end = lf - 1;
+  const line = () => buf.toString('latin1', 0, lf + 1);
+  if (end < 0 || buf[end] !== CR) throw malformed('chunk size line not ended by CRLF:', line());
+  let size = 0;
+  let at = 0;
+  for (; at < end; at++) {
+    const digit = hexValue(buf[at]!);
+    if (digit < 0) break;
+    if (size > CHUNK_SIZE_BEFORE_LAST_DIGIT) throw malformed('chunk size too large:', line());
+    size = size * 16 + digit;
+  }
+  if (at === 0 || !chunkExtensions(buf, at, end)) throw malformed('bad chunk size line', line());
+  return size;
+}
+
+/** `buf[at, end)` is a valid chunk-ext (see chunkSize). */
+function chunkExtensions(buf: Buffer, at: number, end: number): boolean {
+  const skipBws = (i: number) => {
+    while (i < end && isOws(buf[i])) i++;
+    return i;
+  };
+  while (at < end) {
+    at = skipBws(at);
+    if (at === end || buf[at] !== 0x3b) return false;
+    at = skipBws(at + 1);
+    const name = at;
+    while (at < end && TCHAR[buf[at]!] === 1) at++;
+    if (at === name) return false;
+    const equals = skipBws(at);
+    if (equals === end || buf[equals] !== 0x3d) continue; // no value; whitespace left must lead to ';'
+    at = skipBws(equals + 1);
+    if (buf[at] === 0x22) {
+      for (at++; ; at++) {
+        if (at >= end) return false;
+        const c = buf[at]!;
+        if (c === 0x22) break;
+        if (c === 0x5c) {
+          at++;
+          if (at >= end || FIELD_TEXT[buf[at]!] !== 1) return false;
+        } else if (QDTEXT[c] !== 1) return false;
+      }
+      at++;
+    } else {
+      const value = at;
+      while (at < end && TCHAR[buf[at]!] === 1) at++;
+      if (at === value) return false;
+    }
+  }
+  return true;
+}
 
 /** One socket and the parser of the answer to its current request. */
 class Conn {
@@ -344,7 +493,7 @@ class Conn {
       const p = this.busy;
       this.busy = undefined;
       this.socket.destroy();
-      if (p) this.pool.lost(this, p, `malformed answer: ${(e as Error).message}`, true);
+      if (p) this.pool.lost(this, p, `malformed answer: ${messageOf(e)}`, true);
     }
   }
 
@@ -381,11 +530,13 @@ class Conn {
           return;
         }
         case 'chunk-size': {
-          const eol = this.buf.indexOf('\r\n');
-          if (eol < 0) return;
-          const size = Number.parseInt(this.buf.toString('latin1', 0, eol).split(';')[0]!.trim(), 16);
-          if (!Number.isFinite(size) || size < 0) throw new Error('bad chunk size');
-          this.buf = this.buf.subarray(eol + 2);
+          const lf = this.buf.indexOf(LF);
+          if (lf < 0) {
+            if (this.buf.length > LINE_LIMIT_BYTES) throw new MalformedAnswer('chunk size line too long');
+            return;
+          }
+          const size = chunkSize(this.buf, lf);
+          this.buf = this.buf.subarray(lf + 1);
           this.left = size;
           this.state = size === 0 ? 'trailers' : 'chunk-data';
           continue;
@@ -400,14 +551,26 @@ class Conn {
         }
         case 'chunk-end':
           if (this.buf.length < 2) return;
+          if (this.buf[0] !== CR || this.buf[1] !== LF)
+            throw malformed('chunk data not followed by CRLF:', this.buf.toString('latin1', 0, 16));
           this.buf = this.buf.subarray(2);
           this.state = 'chunk-size';
           continue;
         case 'trailers': {
-          const eol = this.buf.indexOf('\r\n');
-          if (eol < 0) return;
-          this.buf = this.buf.subarray(eol + 2);
-          if (eol === 0) {
+          // Trailer fields are checked as header fields, then dropped.
+          const lf = this.buf.indexOf(LF);
+          if (lf < 0) {
+            if (this.buf.length > LINE_LIMIT_BYTES) throw new MalformedAnswer('trailer line too long');
+            return;
+          }
+          if (lf === 0 || this.buf[lf - 1] !== CR)
+            throw malformed('trailer line not ended by CRLF:', this.buf.toString('latin1', 0, lf + 1));
+          if (lf > 1) {
+            const line = this.buf.toString('latin1', 0, lf - 1);
+            fieldLine(line, 0, line.length);
+          }
+          this.buf = this.buf.subarray(lf + 1);
+          if (lf === 1) {
             this.finish();
             return;
           }
@@ -418,9 +581,12 @@ class Conn {
   }
 
   /**
-   * The status line and headers (no regular expression, no split: this runs once per answer).
-   * Status line: `HTTP/1.0` or `HTTP/1.1`, a space, three digits, then nothing or a space and
-   * the reason phrase.
+   * The status line and header section, strictly as RFC 9112 (sections 4, 5 and 6) has them (no
+   * regular expression, no split: this runs once per answer). Status line: `HTTP/1.0` or
+   * `HTTP/1.1`, a space, three digits, then nothing or a space and a reason phrase of VCHAR,
+   * obs-text, SP and HTAB. Field lines: see fieldLine. Framing: Transfer-Encoding whose last
+   * coding is chunked, else read until close; Content-Length as contentLength() reads it, refused
+   * beside Transfer-Encoding; neither: read until close.
    */
   private readHead(text: string, p: Pending): void {
     const statusEnd = endOfLine(text, 0);
@@ -436,7 +602,9 @@ class Conn {
       !isDigit(statusLine.charCodeAt(11)) ||
       (statusLine.length > 12 && statusLine.charCodeAt(12) !== 0x20)
     )
-      throw new Error(`bad status line '${statusLine.slice(0, 80)}'`);
+      throw malformed('bad status line', statusLine);
+    for (let i = 13; i < statusLine.length; i++)
+      if (FIELD_TEXT[statusLine.charCodeAt(i)] !== 1) throw malformed('bad status line', statusLine);
     this.status =
       (statusLine.charCodeAt(9) - 0x30) * 100 +
       (statusLine.charCodeAt(10) - 0x30) * 10 +
@@ -445,11 +613,7 @@ class Conn {
     const headers: Record<string, string> = {};
     for (let at = statusEnd + 2; at < text.length; ) {
       const eol = endOfLine(text, at);
-      const colon = text.indexOf(':', at);
-      if (colon <= at || colon >= eol)
-        throw new Error(`bad header line '${text.slice(at, eol).slice(0, 80)}'`);
-      const name = text.slice(at, colon).trim().toLowerCase();
-      const value = text.slice(colon + 1, eol).trim();
+      const [name, value] = fieldLine(text, at, eol);
       const before = headers[name];
       headers[name] = before === undefined ? value : `${before}, ${value}`;
       at = eol + 2;
@@ -457,14 +621,22 @@ class Conn {
     this.headers = headers;
     const connection = (headers.connection ?? '').toLowerCase();
     this.closeAfter = connection.includes('close') || (minor === 0x30 && !connection.includes('keep-alive'));
+    const lengthField = headers['content-length'];
+    const length = lengthField === undefined ? 0 : contentLength(lengthField);
+    if (Number.isNaN(length)) throw malformed('bad content-length', lengthField ?? '');
     if (this.status < 200) return;
     this.keep = p.keepBytes(this.status);
+    const coding = headers['transfer-encoding'];
+    if (coding !== undefined && lengthField !== undefined)
+      throw new MalformedAnswer('both transfer-encoding and content-length');
     if (p.req.method === 'HEAD' || this.status === 204 || this.status === 304) this.mode = 'none';
-    else if ((headers['transfer-encoding'] ?? '').toLowerCase().includes('chunked')) this.mode = 'chunked';
-    else if (headers['content-length'] !== undefined) {
-      this.left = Number(headers['content-length']);
-      if (!Number.isSafeInteger(this.left) || this.left < 0) throw new Error('bad content-length');
-      this.mode = this.left === 0 ? 'none' : 'length';
+    else if (coding !== undefined) {
+      this.mode = chunkedLast(coding) ? 'chunked' : 'close';
+      // RFC 9112 6.1: HTTP/1.0 with Transfer-Encoding has faulty framing; close after it.
+      if (this.mode === 'close' || minor === 0x30) this.closeAfter = true;
+    } else if (lengthField !== undefined) {
+      this.left = length;
+      this.mode = length === 0 ? 'none' : 'length';
     } else {
       this.mode = 'close';
       this.closeAfter = true;

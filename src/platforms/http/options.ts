@@ -1,5 +1,6 @@
 /** The HTTP platform's options: one typed object, its defaults in one place, validated at once. */
 import { FaasloadError } from '../../errors.js';
+import { CONNECTION_DEFAULTS } from '../connection-defaults.js';
 import { positiveInteger, timerMs } from '../option-checks.js';
 import { BodyTemplate, DEFAULT_BODY, UrlTemplate } from './template.js';
 
@@ -48,9 +49,7 @@ export interface ResolvedHttpOptions {
 export const HTTP_PLATFORM_DEFAULTS = {
   method: 'POST',
   body: DEFAULT_BODY,
-  connections: 256,
-  connectTimeoutMs: 10_000,
-  invokeTimeoutMs: 60_000,
+  ...CONNECTION_DEFAULTS,
 } as const;
 
 /** Node's timers overflow (and fire at once) past this many milliseconds. */

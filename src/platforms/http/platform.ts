@@ -14,6 +14,7 @@
 import { Pool } from 'undici';
 import { FaasloadError } from '../../errors.js';
 import type { Arrival } from '../../schedule/types.js';
+import { messageOf } from '../../util/message.js';
 import { epochUs } from '../../util/time.js';
 import type { FunctionSpec, InvocationResult, PlatformAdapter, WarmInvoker, WarmPlan } from '../types.js';
 import { type Sender, undiciSender } from './exchange.js';
@@ -30,10 +31,6 @@ import { startWarmTarget } from './warm-target.js';
 export const WARM_ANSWER_MS = 5;
 /** warm(): origins are looked for among this many functions at most (templates rarely vary the host). */
 const WARM_FUNCTIONS = 1000;
-
-function messageOf(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
 
 export class HttpPlatform implements PlatformAdapter {
   readonly kind = 'http';

@@ -4,6 +4,7 @@
  */
 import { failureOfStatus } from '../failure.js';
 import type { InvocationResult } from '../types.js';
+import { excerpt, is2xx, keepErrorExcerpt } from './excerpt.js';
 import { type Sender, unansweredResult } from './exchange.js';
 
 export interface HttpRequest {
@@ -15,10 +16,6 @@ export interface HttpRequest {
   /** The full URL, without credentials, for error messages. */
   url: string;
 }
-
-/** An error answer's body excerpt: this many characters, from at most 4 bytes each. */
-const EXCERPT_CHARS = 200;
-const EXCERPT_BYTES = EXCERPT_CHARS * 4;
 
 /**
  * 2xx → ok with httpStatus; another status → error with httpStatus, its failure kind
@@ -35,14 +32,12 @@ export async function send(
   signal: AbortSignal,
 ): Promise<InvocationResult> {
   // Only an error answer's start is kept, for the message.
-  const reply = await sender.exchange(request, timeoutMs, signal, (status) =>
-    is2xx(status) ? 0 : EXCERPT_BYTES,
-  );
+  const reply = await sender.exchange(request, timeoutMs, signal, keepErrorExcerpt);
   if (reply.kind !== 'answer') return unansweredResult(reply, `${request.method} ${request.url}`);
   const { sentAtUs, endedAtUs, status } = reply;
   const result: InvocationResult = { outcome: 'ok', sentAtUs, endedAtUs, httpStatus: status };
   if (is2xx(status)) return result;
-  const text = reply.body.slice(0, EXCERPT_CHARS).trim();
+  const text = excerpt(reply.body);
   const head = `HTTP ${status}${reply.statusText ? ` ${reply.statusText}` : ''}`;
   return {
     ...result,
@@ -50,8 +45,4 @@ export async function send(
     failure: failureOfStatus(status),
     error: text ? `${head}: ${text}` : head,
   };
-}
-
-function is2xx(status: number): boolean {
-  return status >= 200 && status < 300;
 }

@@ -1,5 +1,6 @@
 /** The Knative Serving platform's options: one typed object, its defaults in one place, validated at once. */
 import { FaasloadError } from '../../errors.js';
+import { CONNECTION_DEFAULTS } from '../connection-defaults.js';
 import { positiveInteger, timerMs } from '../option-checks.js';
 
 export interface KnativePlatformOptions {
@@ -54,9 +55,7 @@ export const KNATIVE_PLATFORM_DEFAULTS = {
   kubectl: 'kubectl',
   revisionHeader: 'x-knative-revision',
   podHeader: 'x-pod-name',
-  connections: 256,
-  connectTimeoutMs: 10_000,
-  invokeTimeoutMs: 60_000,
+  ...CONNECTION_DEFAULTS,
   insecure: false,
 } as const;
 

@@ -23,7 +23,9 @@ import { epochUs } from '../../util/time.js';
 import { VERSION } from '../../version.js';
 import type { Deployable } from '../capabilities.js';
 import { failureOfStatus } from '../failure.js';
+import { excerpt, keepErrorExcerpt } from '../http/excerpt.js';
 import { closePools, exchange, type Reply, unansweredResult } from '../http/exchange.js';
+import { invocationPayload } from '../payload.js';
 import type { FunctionSpec, InvocationResult } from '../types.js';
 import { knativeService, serviceYaml } from './manifest.js';
 import {
@@ -31,9 +33,6 @@ import {
   type ResolvedKnativeOptions,
   resolveKnativeOptions,
 } from './options.js';
-
-/** Bytes of an error answer kept for the message. */
-const EXCERPT_BYTES = 512;
 
 export class KnativePlatform implements Deployable {
   readonly kind = 'knative';
@@ -133,7 +132,7 @@ export class KnativePlatform implements Deployable {
         const why =
           code === 'ENOENT'
             ? `${this.options.kubectl} was not found (install kubectl or give its path)`
-            : `${this.options.kubectl} ${args.join(' ')} failed: ${stderr.trim().slice(0, 300) || error.message}`;
+            : `${this.options.kubectl} ${args.join(' ')} failed: ${excerpt(stderr) || error.message}`;
         reject(new FaasloadError('E_PLATFORM', `${what}: ${why}`));
       });
     });
@@ -150,12 +149,7 @@ export class KnativePlatform implements Deployable {
         error: 'the knative platform was torn down',
       };
     const o = this.options;
-    const body = JSON.stringify({
-      ...arrival.params,
-      seq: arrival.seq,
-      durationMs: arrival.durationMs ?? null,
-      memoryMb: arrival.memoryMb ?? null,
-    });
+    const body = invocationPayload(arrival);
     const reply = await exchange(
       this.pool,
       {
@@ -171,7 +165,7 @@ export class KnativePlatform implements Deployable {
       },
       o.invokeTimeoutMs,
       signal,
-      (status) => (status >= 200 && status < 300 ? 0 : EXCERPT_BYTES),
+      keepErrorExcerpt,
     );
     return this.resultOf(reply, fn);
   }
@@ -190,7 +184,7 @@ export class KnativePlatform implements Deployable {
     if (reply.status < 200 || reply.status >= 300) {
       result.outcome = 'error';
       result.failure = failureOfStatus(reply.status);
-      const text = reply.body.trim().slice(0, 300);
+      const text = excerpt(reply.body);
       result.error = `HTTP ${reply.status}${text ? `: ${text}` : ''}`;
     }
     return result;

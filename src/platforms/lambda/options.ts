@@ -1,5 +1,6 @@
 /** The AWS Lambda platform's options: one typed object, its defaults in one place, validated at once. */
 import { FaasloadError } from '../../errors.js';
+import { CONNECTION_DEFAULTS } from '../connection-defaults.js';
 import { positiveInteger, timerMs } from '../option-checks.js';
 
 export const INVOCATION_TYPES = ['RequestResponse', 'Event'] as const;
@@ -39,9 +40,7 @@ export interface ResolvedLambdaOptions {
 export const LAMBDA_PLATFORM_DEFAULTS = {
   invocationType: 'RequestResponse',
   functionPrefix: '',
-  connections: 256,
-  connectTimeoutMs: 10_000,
-  invokeTimeoutMs: 60_000,
+  ...CONNECTION_DEFAULTS,
 } as const;
 
 export function resolveLambdaOptions(o: LambdaPlatformOptions): ResolvedLambdaOptions {

@@ -24,7 +24,9 @@ import type { Arrival } from '../../schedule/types.js';
 import { epochUs } from '../../util/time.js';
 import { VERSION } from '../../version.js';
 import { failureOfStatus } from '../failure.js';
+import { excerpt } from '../http/excerpt.js';
 import { closePools, exchange, type Reply, unansweredResult } from '../http/exchange.js';
+import { invocationPayload } from '../payload.js';
 import type { FunctionSpec, InvocationResult, PlatformAdapter } from '../types.js';
 import { type AwsIdentity, resolveAwsIdentity } from './credentials.js';
 import { reportFromHeader } from './log.js';
@@ -205,12 +207,7 @@ export class LambdaPlatform implements PlatformAdapter {
         'x-amz-invocation-type': o.invocationType,
         ...(event ? {} : { 'x-amz-log-type': 'Tail' }),
       },
-      JSON.stringify({
-        ...arrival.params,
-        seq: arrival.seq,
-        durationMs: arrival.durationMs ?? null,
-        memoryMb: arrival.memoryMb ?? null,
-      }),
+      invocationPayload(arrival),
       o.invokeTimeoutMs,
       signal,
       () => KEEP_ERROR_BYTES,
@@ -237,7 +234,7 @@ export class LambdaPlatform implements PlatformAdapter {
     }
     const fnError = reply.headers['x-amz-function-error'];
     if (fnError) {
-      const text = reply.body.trim().slice(0, 300);
+      const text = excerpt(reply.body);
       return {
         ...result,
         outcome: 'error',
@@ -266,7 +263,7 @@ function errorText(reply: Extract<Reply, { kind: 'answer' }>): string {
     const m = body.message ?? body.Message;
     if (typeof m === 'string') message = m;
   } catch {
-    message = reply.body.trim().slice(0, 300) || undefined;
+    message = excerpt(reply.body) || undefined;
   }
   return `HTTP ${reply.status}${type ? ` ${type}` : ''}${message ? `: ${message}` : ''}`;
 }

@@ -10,6 +10,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { setPriority } from 'node:os';
 import { Pool } from 'undici';
+import { messageOf } from '../../util/message.js';
+import type { ExecutionMemoryPeak } from './execution-peak.js';
 import { ActivationLogs, withoutSentinels } from './logs.js';
 import type { InstanceMemoryLimit } from './memory-limit.js';
 
@@ -146,13 +148,58 @@ export async function postWithin(
   }
 }
 
+/** What postToInstance needs of an instance, process or container; `Info` is how it ended. */
+export interface PostTarget<Info> {
+  client: Pool | undefined;
+  /** How the instance ended, if it has (read when needed). */
+  ended(): Info | undefined;
+  /** Told of the end when it comes; postToInstance adds and removes its own. */
+  endListeners: Set<(info: Info) => void>;
+  failure(path: string, info: Info): InstanceFailure;
+  /** After a dropped connection, how long to wait for the end that usually follows. */
+  settleMs: number;
+}
+
+/**
+ * POSTs a JSON body to an instance's proxy and reads the whole answer (Instance.post and
+ * DockerInstance.post). Throws 'timeout' past timeoutMs, 'aborted' on signal, the instance's
+ * failure (exited, oom) if it ends first or right after a dropped connection, else 'transport'.
+ * After any of these the caller discards the instance.
+ */
+export async function postToInstance<Info>(
+  target: PostTarget<Info>,
+  path: '/init' | '/run',
+  payload: unknown,
+  timeoutMs: number,
+  signal: AbortSignal,
+): Promise<ActionAnswer> {
+  const { client } = target;
+  if (!client) throw new InstanceFailure('transport', `POST ${path}: the instance is not ready`);
+  const already = target.ended();
+  if (already !== undefined) throw target.failure(path, already);
+  let listener: ((info: Info) => void) | undefined;
+  const endInfo = new Promise<Info>((resolve) => {
+    listener = resolve;
+    target.endListeners.add(resolve);
+  });
+  const endedFirst = endInfo.then((info): never => {
+    throw target.failure(path, info);
+  });
+  endedFirst.catch(() => undefined); // an end after the answer is nobody's failure
+  try {
+    // A dropped connection is most often the instance dying (e.g. OOM): report the end if it follows.
+    return await postWithin(client, path, payload, timeoutMs, signal, endedFirst, async () => {
+      const info = target.ended() ?? (await Promise.race([endInfo, delay(target.settleMs)]));
+      return info === undefined ? undefined : target.failure(path, info);
+    });
+  } finally {
+    if (listener) target.endListeners.delete(listener);
+  }
+}
+
 export function describeExit(info: ExitInfo): string {
   if (info.error) return `could not be spawned: ${info.error.message}`;
   return info.signal !== null ? `killed by ${info.signal}` : `exited with code ${info.code}`;
-}
-
-function messageOf(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }
 
 export class Instance {
@@ -173,6 +220,7 @@ export class Instance {
   private stderrTail = '';
   private killing = false;
   private readonly memoryLimitMb: number | undefined;
+  readonly executionPeak: ExecutionMemoryPeak | undefined;
 
   constructor(options: InstanceOptions) {
     this.id = options.id;
@@ -183,6 +231,7 @@ export class Instance {
     // The children get an empty environment apart from PATH: the action's env comes from /init.
     const memory = options.memory;
     this.memoryLimitMb = memory ? options.memoryLimitMb : undefined;
+    this.executionPeak = memory?.peak;
     const command = { command: options.nodePath, args: [options.proxyPath, '--port', '0'] };
     const { command: file, args } = memory ? memory.wrap(command.command, command.args) : command;
     this.child = spawn(file, args, {
@@ -325,23 +374,19 @@ export class Instance {
     timeoutMs: number,
     signal: AbortSignal,
   ): Promise<ActionAnswer> {
-    const client = this.client;
-    if (!client) throw new InstanceFailure('transport', `POST ${path}: the instance is not ready`);
-    if (this.exitInfo) throw this.exitFailure(path, this.exitInfo);
-    let onExit: ((info: ExitInfo) => void) | undefined;
-    const exitedFirst = new Promise<never>((_, reject) => {
-      onExit = (info) => reject(this.exitFailure(path, info));
-      this.exitListeners.add(onExit);
-    });
-    try {
-      // A dropped connection is most often the process dying: report the exit if it follows.
-      return await postWithin(client, path, payload, timeoutMs, signal, exitedFirst, async () => {
-        const info = await Promise.race([this.exited, delay(EXIT_SETTLE_MS)]);
-        return info && this.exitFailure(path, info);
-      });
-    } finally {
-      if (onExit) this.exitListeners.delete(onExit);
-    }
+    return postToInstance(
+      {
+        client: this.client,
+        ended: () => this.exitInfo,
+        endListeners: this.exitListeners,
+        failure: (p, info) => this.exitFailure(p, info),
+        settleMs: EXIT_SETTLE_MS,
+      },
+      path,
+      payload,
+      timeoutMs,
+      signal,
+    );
   }
 
   private exitFailure(path: string, info: ExitInfo): InstanceFailure {

@@ -25,6 +25,7 @@ import {
 import { join } from 'node:path';
 import { cgroupName } from '../../monitor/perf-cgroup.js';
 import { type CgroupMount, cgroupOf, controllerMount } from '../../util/cgroup-hierarchy.js';
+import { cgroupExecutionPeak, type ExecutionMemoryPeak } from './execution-peak.js';
 
 /** How one instance is held to its limit. */
 export interface InstanceMemoryLimit {
@@ -36,6 +37,8 @@ export interface InstanceMemoryLimit {
   oomKilled(): boolean;
   /** After the process has exited: removes its cgroup (best effort). */
   release(): void;
+  /** Its cgroup's memory peak, reset per execution (execution-peak.ts); absent without a cgroup. */
+  readonly peak?: ExecutionMemoryPeak;
 }
 
 export interface MemoryLimiter {
@@ -92,7 +95,9 @@ class CgroupLimiter implements MemoryLimiter {
       if (existsSync(join(dir, 'memory.swap.max'))) writeFileSync(join(dir, 'memory.swap.max'), '0');
     }
     const procs = join(dir, 'cgroup.procs');
+    const peak = cgroupExecutionPeak(dir, v1 ? 1 : 2);
     return {
+      peak,
       // The shell moves itself ($$) into the cgroup ($1), then becomes the command. A command
       // that cannot be run is spawned as it is, so that its failure reads as without a limit.
       wrap: (command, args) =>
@@ -105,6 +110,7 @@ class CgroupLimiter implements MemoryLimiter {
       attach: () => undefined,
       oomKilled: () => counter(join(dir, v1 ? 'memory.oom_control' : 'memory.events'), 'oom_kill') > 0,
       release: () => {
+        peak.close();
         try {
           rmdirSync(dir);
         } catch {

@@ -76,16 +76,17 @@ export interface LocalPlatformOptions {
  */
 export const POOL_MEMORY_SHARE = 0.5;
 
-export function defaultPoolMemoryMb(): number {
-  return Math.floor((totalmem() * POOL_MEMORY_SHARE) / (1024 * 1024));
+/** The default pool of a host with `memoryBytes` of memory (default: this one's). */
+export function defaultPoolMemoryMb(memoryBytes = totalmem()): number {
+  return Math.floor((memoryBytes * POOL_MEMORY_SHARE) / (1024 * 1024));
 }
 
 /** Container cold starts under way at once, per CPU, by default (see maxStarting). */
 export const START_SLOTS_PER_CPU_DOCKER = 4;
 
-/** The default number of start slots for a runtime. */
-export function defaultMaxStarting(runtime: 'process' | 'docker'): number {
-  return availableParallelism() * (runtime === 'docker' ? START_SLOTS_PER_CPU_DOCKER : 1);
+/** The default number of start slots for a runtime on a host with `cpus` CPUs (default: this one's). */
+export function defaultMaxStarting(runtime: 'process' | 'docker', cpus = availableParallelism()): number {
+  return cpus * (runtime === 'docker' ? START_SLOTS_PER_CPU_DOCKER : 1);
 }
 
 export type ResolvedLocalOptions = Required<LocalPlatformOptions>;

@@ -26,12 +26,19 @@ import { performance } from 'node:perf_hooks';
 import { FaasloadError } from '../../errors.js';
 import { SYNTHETIC_ACTION_CODE, SYNTHETIC_ACTION_MAIN } from '../../runtime/synthetic.js';
 import type { Arrival } from '../../schedule/types.js';
+import { messageOf } from '../../util/message.js';
 import { epochUs } from '../../util/time.js';
 import { invocationValue } from '../../workload/binding.js';
 import { reportedCpuMs } from '../action-usage.js';
-import type { ActionInvocationResult, AnnouncesInstances, ReturnsActionResults } from '../capabilities.js';
+import type {
+  ActionInvocationResult,
+  AnnouncesInstances,
+  PaceReporter,
+  ReturnsActionResults,
+} from '../capabilities.js';
 import type { FailureKind } from '../failure.js';
-import type { FunctionSpec, Outcome, WaitReason } from '../types.js';
+import type { FunctionSpec, Outcome, PlatformPressure, WaitReason } from '../types.js';
+import { coldStartBlock, fitsAfterEvictingIdle, fitsInPool } from './capacity-rules.js';
 import { type ActionAnswer, type ExitInfo, InstanceFailure } from './instance.js';
 import { announceInstance, announceLifecycle, type LifecycleEvent } from './instance-channel.js';
 import { sizeClassMb } from './memory.js';
@@ -60,6 +67,8 @@ export interface LocalInvocationResult extends ActionInvocationResult {
   containerId?: string;
   /** The action's output during this activation, OpenWhisk-style lines (see ./logs.ts). */
   logs?: string[];
+  /** Peak of the instance's memory cgroup during this /run, bytes (see ./execution-peak.ts). */
+  cgroupPeakBytes?: number;
 }
 
 export type FailureStage = 'wait' | 'start' | 'init' | 'run';
@@ -123,10 +132,6 @@ export interface LocalPlatformStats {
 function exitReason(info: ExitInfo): string {
   if (info.error) return `could not start: ${info.error.message}`;
   return info.signal !== null ? `killed by ${info.signal}` : `exited with code ${String(info.code)}`;
-}
-
-function messageOf(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }
 
 /** timeout → 'timeout'; an abort before /run was sent → 'cancelled' (the function never ran); else 'error'. */
@@ -203,6 +208,8 @@ interface Waiter {
   awaits?: StartingSlots;
   /** What it was last blocked on (undefined: not blocked yet). */
   blocked?: Exclude<WaitReason, 'none'>;
+  /** Its lease (or failure) has been given: by its own cold start, or by an instance that came free first. */
+  served?: boolean;
 }
 
 /** The slots an instance being started will have beyond its first activation (concurrency - 1). */
@@ -241,7 +248,7 @@ class StageFailure extends Error {
   }
 }
 
-export class LocalPlatform implements ReturnsActionResults, AnnouncesInstances {
+export class LocalPlatform implements ReturnsActionResults, AnnouncesInstances, PaceReporter {
   readonly kind = 'local';
   readonly address = 'in-process';
   readonly returnsActionResults = true;
@@ -263,6 +270,11 @@ export class LocalPlatform implements ReturnsActionResults, AnnouncesInstances {
   private readonly shared = new Map<string, Set<FunctionInstance>>();
   /** Cold starts under way whose instance will have free slots, per function. */
   private readonly startingSlots = new Map<string, Set<StartingSlots>>();
+  /**
+   * Invocations whose own cold start is under way, per function, in arrival order: an instance of
+   * their function that comes free before the start ends goes to the first of them (see release()).
+   */
+  private readonly startsFor = new Map<string, Waiter[]>();
   private nextInstance = 1;
   /** The longest duration each function's invocations have asked for (ms), for its time limit. */
   private readonly longestMs = new Map<string, number>();
@@ -456,6 +468,9 @@ export class LocalPlatform implements ReturnsActionResults, AnnouncesInstances {
       // Epoch milliseconds as a string, as OpenWhisk's invoker sends it.
       deadline: String(Date.now() + timeoutMs),
     };
+    // The cgroup's peak starts again for this execution, when it is the instance's only one.
+    const peak = this.concurrencyOf(fn.name) === 1 ? instance.executionPeak : undefined;
+    const peakReset = peak?.reset() === true;
     const runAt = performance.now();
     let answer: ActionAnswer;
     try {
@@ -483,6 +498,8 @@ export class LocalPlatform implements ReturnsActionResults, AnnouncesInstances {
       ...(instance.containerId !== undefined ? { containerId: instance.containerId } : {}),
       httpStatus: answer.status,
     });
+    const peakBytes = peakReset ? peak?.readBytes() : undefined;
+    if (peakBytes !== undefined) result.cgroupPeakBytes = peakBytes;
 
     // Claimed before the instance is released, so that the next activation's log comes after.
     const logs = this.logsOf(instance, fn, LOG_WAIT_MS);
@@ -553,7 +570,9 @@ export class LocalPlatform implements ReturnsActionResults, AnnouncesInstances {
    * invokeTimeoutMs; waitMs is that wait and waitReason what it waited for. An invocation only
    * waits behind earlier ones of its own function, or behind earlier ones that wait for a start
    * slot or memory too (cold starts are granted in arrival order): a warm instance is never held
-   * back by another function's cold starts.
+   * back by another function's cold starts. An invocation whose cold start is under way takes an
+   * instance of its function that comes free first (coldStart false, waitReason instance_busy);
+   * its start still ends, into the next invocation of its function or the idle pool.
    */
   private acquire(fn: FunctionSpec, signal: AbortSignal): Promise<Lease> {
     return new Promise<Lease>((resolve, reject) => {
@@ -645,38 +664,49 @@ export class LocalPlatform implements ReturnsActionResults, AnnouncesInstances {
       return false;
     }
     if (this.closed) return false;
-    if (coldBefore) {
-      w.blocked = coldBefore;
-      return false;
-    }
-    if (this.starting >= this.startSlots()) {
-      w.blocked = 'start_slot';
-      return false;
-    }
-    if (!this.makeRoom(this.memoryLimitOf(w.fn))) {
-      w.blocked = 'memory';
+    const block = coldStartBlock(coldBefore, this.starting, this.startSlots(), () =>
+      this.makeRoom(this.memoryLimitOf(w.fn)),
+    );
+    if (block) {
+      w.blocked = block;
       return false;
     }
     const slots: StartingSlots = { free: this.concurrencyOf(name) - 1, settled: false };
     if (slots.free > 0) setOf(this.startingSlots, name).add(slots);
+    const waiting = this.startsFor.get(name) ?? [];
+    waiting.push(w);
+    this.startsFor.set(name, waiting);
     const settled = () => {
       slots.settled = true;
       this.startingSlots.get(name)?.delete(slots);
+      const at = waiting.indexOf(w);
+      if (at >= 0) waiting.splice(at, 1);
+      if (waiting.length === 0 && this.startsFor.get(name) === waiting) this.startsFor.delete(name);
     };
     this.coldStart(w.fn, w.signal).then(
       ({ instance, initMs }) => {
         settled();
+        if (w.served) {
+          // The invocation took an instance that came free first: this one goes to the next
+          // invocation of its function, or idle, as a prewarmed instance does.
+          this.release(instance);
+          return;
+        }
+        w.served = true;
         w.settle({ instance: this.lease(instance), coldStart: true, initMs, waitMs, waitReason });
         // Its other slots (concurrency above 1) serve those waiting for them.
         this.pump();
       },
       (e: unknown) => {
         settled();
-        w.settle(
-          e instanceof StageFailure
-            ? new ColdStartFailure(e.cause, waitMs, waitReason, e.stage)
-            : new ColdStartFailure(e, waitMs, waitReason, 'start'),
-        );
+        if (!w.served) {
+          w.served = true;
+          w.settle(
+            e instanceof StageFailure
+              ? new ColdStartFailure(e.cause, waitMs, waitReason, e.stage)
+              : new ColdStartFailure(e, waitMs, waitReason, 'start'),
+          );
+        }
         this.pump();
       },
     );
@@ -688,14 +718,14 @@ export class LocalPlatform implements ReturnsActionResults, AnnouncesInstances {
    * least recently used idle instances if that makes it fit; evicts nothing if it would not.
    */
   private makeRoom(needMb: number): boolean {
-    const { poolMemoryMb, maxInstances } = this.options;
     let active = 0;
     for (const state of this.live.values()) if (state !== 'stopping') active++;
-    const fits = () => this.usedMemoryMb + needMb <= poolMemoryMb && active < maxInstances;
+    const fits = () => fitsInPool({ memoryMb: this.usedMemoryMb, instances: active }, this.options, needMb);
     if (fits()) return true;
     let idleMb = 0;
     for (const [instance, state] of this.live) if (state === 'idle') idleMb += this.limits.get(instance) ?? 0;
-    if (this.usedMemoryMb - idleMb + needMb > poolMemoryMb || active - this.pool.size >= maxInstances)
+    const use = { memoryMb: this.usedMemoryMb, instances: active };
+    if (!fitsAfterEvictingIdle(use, { memoryMb: idleMb, instances: this.pool.size }, this.options, needMb))
       return false;
     while (!fits()) {
       const oldest = this.pool.takeOldest();
@@ -840,6 +870,21 @@ export class LocalPlatform implements ReturnsActionResults, AnnouncesInstances {
       this.discard(instance, this.closed ? 'the platform is closing' : !current ? 'redeployed' : 'exited');
       return;
     }
+    // An invocation of its function waiting for its own cold start takes it now (the start, when
+    // it ends, serves the next one or goes idle): no invocation waits for a start longer than
+    // for an instance of its function to come free.
+    const waiting = this.startsFor.get(instance.functionName)?.find((w) => !w.served);
+    if (waiting) {
+      waiting.served = true;
+      const waitMs = performance.now() - waiting.enqueuedMs;
+      waiting.settle({
+        instance: this.lease(instance),
+        coldStart: false,
+        waitMs,
+        waitReason: 'instance_busy',
+      });
+      return;
+    }
     this.live.set(instance, 'idle');
     this.pool.put(instance);
     this.pump();
@@ -892,6 +937,23 @@ export class LocalPlatform implements ReturnsActionResults, AnnouncesInstances {
       else if (state === 'busy') busy++;
     }
     return { ...this.counters, alive: this.live.size, idle, busy, usedMemoryMb: this.usedMemoryMb };
+  }
+
+  /** PaceReporter: what waiting invocations wait for, start slots, the pool's memory and instances. */
+  async pressure(): Promise<PlatformPressure> {
+    const waiting = { start_slot: 0, memory: 0, instance_busy: 0 };
+    for (const w of this.waiters) if (w.blocked !== undefined) waiting[w.blocked]++;
+    let instances = 0;
+    for (const state of this.live.values()) if (state !== 'stopping') instances++;
+    return {
+      waiting,
+      starting: this.starting,
+      startSlots: this.startSlots(),
+      usedMemoryMb: this.usedMemoryMb,
+      poolMemoryMb: this.options.poolMemoryMb,
+      instances,
+      maxInstances: this.options.maxInstances,
+    };
   }
 
   /** The instances whose processes have not exited yet. */

@@ -6,6 +6,7 @@
 import type Dockerode from 'dockerode';
 import { FaasloadError } from '../../errors.js';
 import type { DockerInstance } from '../docker/instance.js';
+import type { ExecutionMemoryPeak } from './execution-peak.js';
 import { type ActionAnswer, type ExitInfo, Instance } from './instance.js';
 import type { ActivationLogs } from './logs.js';
 import { createMemoryLimiter, type MemoryLimiter } from './memory-limit.js';
@@ -21,6 +22,8 @@ export interface FunctionInstance {
   readonly alive: boolean;
   /** The action's output, cut into one log per activation. */
   readonly logs: ActivationLogs;
+  /** Its memory cgroup's peak, reset per execution, where it has a cgroup of its own. */
+  readonly executionPeak?: ExecutionMemoryPeak | undefined;
   /** Settles (never rejects) once the instance is gone, whoever ended it. */
   readonly exited: Promise<ExitInfo>;
   ready(timeoutMs: number, signal: AbortSignal): Promise<void>;
@@ -112,6 +115,7 @@ export async function createRuntime(
     throw new FaasloadError('E_PLATFORM', `--runtime docker: no Docker engine answers (${engine.reason})`);
   }
   let image: string | undefined;
+  let sharedFiles: { host: string; container: string }[] = [];
   const leftovers = new Leftovers(client);
   return {
     kind: 'docker',
@@ -120,6 +124,9 @@ export async function createRuntime(
       image = (
         await docker.ensureRuntimeImage(client, { nodePath: o.nodePath, proxyPath: o.proxyPath, signal })
       ).tag;
+      // The engine answers on this host (instances listen on its 127.0.0.1): containers map the
+      // host's node, cached once for all of them.
+      sharedFiles = await docker.sharedHostFiles(o.nodePath);
     },
     launch({ memoryLimitMb, ...o }) {
       if (image === undefined) throw new Error('the docker runtime was not prepared');
@@ -128,6 +135,7 @@ export async function createRuntime(
         docker: client,
         image,
         memoryMb: memoryLimitMb,
+        sharedFiles,
       });
       leftovers.watch(instance);
       return instance;

@@ -1,5 +1,6 @@
 /** The OpenFaaS platform's options: one typed object, its defaults in one place, validated at once. */
 import { FaasloadError } from '../../errors.js';
+import { CONNECTION_DEFAULTS } from '../connection-defaults.js';
 import { positiveInteger, timerMs } from '../option-checks.js';
 
 export interface OpenFaasPlatformOptions {
@@ -51,9 +52,7 @@ export const OPENFAAS_PLATFORM_DEFAULTS = {
   user: 'admin',
   async: false,
   callbackListen: '127.0.0.1:0',
-  connections: 256,
-  connectTimeoutMs: 10_000,
-  invokeTimeoutMs: 60_000,
+  ...CONNECTION_DEFAULTS,
   requestTimeoutMs: 30_000,
 } as const;
 

@@ -27,7 +27,9 @@ import { epochUs } from '../../util/time.js';
 import { VERSION } from '../../version.js';
 import type { Deployable } from '../capabilities.js';
 import { failureOfStatus } from '../failure.js';
+import { excerpt, keepErrorExcerpt } from '../http/excerpt.js';
 import { closePools, exchange, type Reply, unansweredResult } from '../http/exchange.js';
+import { invocationPayload } from '../payload.js';
 import type { FunctionSpec, InvocationResult } from '../types.js';
 import {
   type OpenFaasPlatformOptions,
@@ -138,7 +140,7 @@ export class OpenFaasPlatform implements Deployable {
         ? `cannot reach the OpenFaaS gateway at ${this.address}: ${reply.message}`
         : reply.status === 401
           ? `the OpenFaaS gateway at ${this.address} refused the credentials (HTTP 401): check --openfaas-user and the password`
-          : `OpenFaaS gateway at ${this.address}: HTTP ${reply.status}: ${reply.body.trim().slice(0, 300)}`;
+          : `OpenFaaS gateway at ${this.address}: HTTP ${reply.status}: ${excerpt(reply.body)}`;
     return new FaasloadError('E_PLATFORM', this.redact(`${what}: ${text}`));
   }
 
@@ -288,16 +290,11 @@ export class OpenFaasPlatform implements Deployable {
         path,
         method: 'POST',
         headers,
-        body: JSON.stringify({
-          ...arrival.params,
-          seq: arrival.seq,
-          durationMs: arrival.durationMs ?? null,
-          memoryMb: arrival.memoryMb ?? null,
-        }),
+        body: invocationPayload(arrival),
       },
       o.invokeTimeoutMs,
       signal,
-      (status) => (status >= 200 && status < 300 ? 0 : 512),
+      keepErrorExcerpt,
     );
     if (reply.kind !== 'answer') return unansweredResult(reply, `POST ${this.address}${path}`);
     const { sentAtUs } = reply;
@@ -310,7 +307,7 @@ export class OpenFaasPlatform implements Deployable {
     const callId = reply.headers['x-call-id'];
     if (callId) result.activationId = callId;
     if (reply.status < 200 || reply.status >= 300) {
-      const text = reply.body.trim().slice(0, 300);
+      const text = excerpt(reply.body);
       return {
         ...result,
         outcome: 'error',
@@ -348,7 +345,7 @@ export class OpenFaasPlatform implements Deployable {
       result.outcome = 'error';
       // The function's own status; 0 is the callback this adapter gave up at its teardown.
       result.failure = cb.status === TORN_DOWN_STATUS ? 'client' : 'application';
-      const text = cb.body.trim().slice(0, 300);
+      const text = excerpt(cb.body);
       result.error = `function status ${cb.status}${text ? `: ${text}` : ''}`;
     }
     return result;

@@ -31,13 +31,37 @@ export const LIMIT_BOUNDS: Record<keyof ActionLimits, [number, number]> = {
   concurrency: [1, 500],
 };
 
-/** An action as stored: the Action definition with its code. */
+/** Code the platform runs (nodejs:*). */
+export interface CodeExec {
+  kind: string;
+  code: string;
+  main?: string;
+  binary: boolean;
+}
+
+/** A sequence: its components' fully qualified names ('/ns/action' or '/ns/pkg/action'), run in order. */
+export interface SequenceExec {
+  kind: 'sequence';
+  components: string[];
+  binary: false;
+}
+
+export type ActionExec = CodeExec | SequenceExec;
+
+export function isSequence(exec: ActionExec): exec is SequenceExec {
+  return 'components' in exec;
+}
+
+/**
+ * An action as stored: the Action definition with its code. `namespace` is the path the action is
+ * in: 'ns', or 'ns/pkg' for an action of a package (as OpenWhisk serves it).
+ */
 export interface ActionRecord {
   namespace: string;
   name: string;
   version: string;
   publish: boolean;
-  exec: { kind: string; code: string; main?: string; binary: boolean };
+  exec: ActionExec;
   annotations: KeyValue[];
   parameters: KeyValue[];
   limits: ActionLimits;
@@ -46,7 +70,8 @@ export interface ActionRecord {
 
 /** The record as served: without the code unless asked (GET with code, the default). */
 export function actionView(a: ActionRecord, withCode: boolean): Record<string, unknown> {
-  const { code, ...execMeta } = a.exec;
+  if (isSequence(a.exec)) return { ...a, exec: { ...a.exec, components: [...a.exec.components] } };
+  const { code: _code, ...execMeta } = a.exec;
   return { ...a, exec: withCode ? { ...a.exec } : execMeta };
 }
 
@@ -62,7 +87,7 @@ export type ResponseStatus =
   | 'application error'
   | 'action developer error'
   | 'whisk internal error';
-const STATUS_CODES: Record<ResponseStatus, number> = {
+export const STATUS_CODES: Record<ResponseStatus, number> = {
   success: 0,
   'application error': 1,
   'action developer error': 2,
@@ -78,8 +103,12 @@ export interface ActivationRecord {
   activationId: string;
   /** Epoch ms: when an instance took the activation (its cold start included). */
   start: number;
+  /** Epoch ms; 0 for a trigger's activation (OpenWhisk stores it so). */
   end: number;
-  duration: number;
+  /** ms; absent for a trigger's activation. */
+  duration?: number;
+  /** The activation that caused this one: the enclosing sequence's, for a sequence's component. */
+  cause?: string;
   statusCode: number;
   response: {
     status: ResponseStatus;
@@ -156,7 +185,7 @@ export function activationRecord(
   action: ActionRecord,
   subject: string,
   r: LocalInvocationResult,
-  extra: { containerId?: string | undefined; kind: string },
+  extra: { containerId?: string | undefined; kind: string; cause?: string | undefined },
 ): ActivationRecord {
   const { status, result, timedOut } = classify(r, action.limits.timeout);
   const waitMs = Math.max(0, Math.round(r.waitMs ?? 0));
@@ -173,9 +202,12 @@ export function activationRecord(
     annotations.push({ key: 'initTime', value: Math.round(r.initMs) });
   if (r.instanceId !== undefined) annotations.push({ key: 'instance', value: r.instanceId });
   if (extra.containerId !== undefined) annotations.push({ key: 'containerId', value: extra.containerId });
+  // A sequence's component: OpenWhisk marks it and names the sequence's activation as its cause.
+  if (extra.cause !== undefined) annotations.push({ key: 'causedBy', value: 'sequence' });
   const statusCode = STATUS_CODES[status];
   return {
-    namespace: action.namespace,
+    // Activations live in the caller's namespace, also for an action of a package.
+    namespace: action.namespace.split('/')[0]!,
     name: action.name,
     version: action.version,
     publish: false,
@@ -184,6 +216,7 @@ export function activationRecord(
     start,
     end,
     duration: end - start,
+    ...(extra.cause !== undefined ? { cause: extra.cause } : {}),
     statusCode,
     response: {
       status,

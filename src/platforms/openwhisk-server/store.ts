@@ -1,18 +1,19 @@
 /**
- * In-memory stores of the OpenWhisk API: actions per namespace, and a bounded activation store
- * (oldest dropped first). Synchronous; one server owns each.
+ * In-memory stores of the OpenWhisk API: entities (actions, packages, triggers, rules) per
+ * namespace path, and a bounded activation store (oldest dropped first). Synchronous; one server
+ * owns each.
  */
-import type { ActionRecord, ActivationRecord } from './records.js';
+import type { ActivationRecord } from './records.js';
 
-/** Actions by namespace, then name. Namespaces exist once an action is put in them. */
-export class ActionStore {
-  private readonly byNamespace = new Map<string, Map<string, ActionRecord>>();
+/** Entities by namespace path ('ns', or 'ns/pkg' for a package's actions), then name. */
+export class EntityStore<T extends { namespace: string; name: string }> {
+  private readonly byNamespace = new Map<string, Map<string, T>>();
 
-  get(namespace: string, name: string): ActionRecord | undefined {
+  get(namespace: string, name: string): T | undefined {
     return this.byNamespace.get(namespace)?.get(name);
   }
 
-  put(record: ActionRecord): void {
+  put(record: T): void {
     let names = this.byNamespace.get(record.namespace);
     if (!names) {
       names = new Map();
@@ -21,19 +22,36 @@ export class ActionStore {
     names.set(record.name, record);
   }
 
-  delete(namespace: string, name: string): ActionRecord | undefined {
+  delete(namespace: string, name: string): T | undefined {
     const names = this.byNamespace.get(namespace);
     const record = names?.get(name);
     if (record) names!.delete(name);
     return record;
   }
 
-  /** Sorted by name, as OpenWhisk lists. */
-  list(namespace: string): ActionRecord[] {
-    return [...(this.byNamespace.get(namespace)?.values() ?? [])].sort((a, b) =>
-      a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
-    );
+  /** The entities of one namespace path, sorted by name, as OpenWhisk lists. */
+  list(namespace: string): T[] {
+    return [...(this.byNamespace.get(namespace)?.values() ?? [])].sort(byName);
   }
+
+  /** Those of a namespace and of its packages ('ns' and 'ns/*'), sorted by path then name. */
+  listDeep(namespace: string): T[] {
+    const out: T[] = [];
+    const paths = [...this.byNamespace.keys()]
+      .filter((p) => p === namespace || p.startsWith(`${namespace}/`))
+      .sort();
+    for (const p of paths) out.push(...this.list(p));
+    return out;
+  }
+
+  /** Every entity of every namespace, in no particular order. */
+  *all(): IterableIterator<T> {
+    for (const names of this.byNamespace.values()) yield* names.values();
+  }
+}
+
+function byName(a: { name: string }, b: { name: string }): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }
 
 export interface ActivationQuery {

@@ -31,6 +31,8 @@ export interface ActivationFields {
   instanceId?: string;
   cpuMs?: number;
   failure?: FailureKind;
+  /** A successful activation's response.result, when a JSON object (generate reads its targets). */
+  result?: Json;
   error?: string;
 }
 
@@ -130,6 +132,7 @@ export function readActivation(record: Json): ActivationFields {
   if (typeof instance === 'string' || typeof instance === 'number') out.instanceId = String(instance);
   const cpuMs = success ? reportedCpuMs(response.result) : undefined;
   if (cpuMs !== undefined) out.cpuMs = cpuMs;
+  if (success && isObject(response.result)) out.result = response.result;
   if (!success) {
     const result = response.result;
     const detail = isObject(result) && 'error' in result ? errorText(result.error) : undefined;

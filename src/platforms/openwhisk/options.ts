@@ -1,5 +1,6 @@
 /** The OpenWhisk platform's options: one typed object, its defaults in one place, validated at once. */
 import { FaasloadError } from '../../errors.js';
+import { CONNECTION_DEFAULTS } from '../connection-defaults.js';
 import { positiveInteger, timerMs } from '../option-checks.js';
 
 export interface OpenWhiskPlatformOptions {
@@ -72,10 +73,8 @@ export const OPENWHISK_PLATFORM_DEFAULTS = {
   namespace: '_',
   blocking: true,
   insecure: false,
-  connections: 256,
+  ...CONNECTION_DEFAULTS,
   controlConnections: 16,
-  connectTimeoutMs: 10_000,
-  invokeTimeoutMs: 60_000,
   pollIntervalMs: 50,
   pollMaxIntervalMs: 1_000,
   kind: 'nodejs:20',

@@ -36,6 +36,8 @@ import { invocationValue } from '../../workload/binding.js';
 import type { ManifestDeployable } from '../capabilities.js';
 import { type FailureKind, failureOfStatus } from '../failure.js';
 import { closePools, unansweredResult } from '../http/exchange.js';
+import type { SequenceCapable } from '../sequences.js';
+import type { TriggerCapable } from '../triggers.js';
 import type { FunctionSpec, InvocationResult } from '../types.js';
 import { clip, isActivationRecord, parseObject, readActivation, resultOf } from './activation.js';
 import type { KeyValue, Manifest, ManifestAction, ManifestLimits } from './manifest.js';
@@ -64,7 +66,7 @@ export interface ActionPut {
 /** Actions listed per request (OpenWhisk's largest page). */
 const LIST_PAGE = 200;
 
-export class OpenWhiskPlatform implements ManifestDeployable {
+export class OpenWhiskPlatform implements ManifestDeployable, TriggerCapable, SequenceCapable {
   readonly kind = 'openwhisk';
   /** The API host (scheme, host, port, path prefix), without credentials. */
   readonly address: string;
@@ -84,6 +86,11 @@ export class OpenWhiskPlatform implements ManifestDeployable {
   private readonly deployed = new Set<string>();
   /** Packages deployManifest() created, deleted at teardown after their actions. */
   private readonly deployedPackages = new Set<string>();
+  /** Rules and triggers deployTriggers() created, deleted at teardown before the actions. */
+  private readonly deployedRules = new Set<string>();
+  private readonly deployedTriggers = new Set<string>();
+  /** Sequences deploySequence() created: deleted before the other actions. */
+  private readonly sequences = new Set<string>();
   private closed = false;
   private tornDown: Promise<void> | undefined;
 
@@ -145,6 +152,8 @@ export class OpenWhiskPlatform implements ManifestDeployable {
   keepDeployed(): void {
     this.deployed.clear();
     this.deployedPackages.clear();
+    this.deployedRules.clear();
+    this.deployedTriggers.clear();
   }
 
   /** Takes charge of a manifest's actions and packages (no request), so that teardown() deletes them. */
@@ -287,15 +296,36 @@ export class OpenWhiskPlatform implements ManifestDeployable {
   /** One invocation (see the module comment). Never rejects. */
   async invoke(fn: FunctionSpec, arrival: Arrival, signal: AbortSignal): Promise<InvocationResult> {
     const deadlineMs = performance.now() + this.options.invokeTimeoutMs;
-    if (this.closed) return failed('error', 'client', 'the openwhisk platform has been torn down');
-    if (signal.aborted) return failed('cancelled', 'cancelled', 'aborted before it was sent');
+    const posted = await this.post(this.actionPath(fn.name), fn, arrival, signal, undefined, deadlineMs);
+    if ('failed' in posted) return posted.failed;
+    return resultOf(readActivation(posted.record), posted);
+  }
+
+  /**
+   * POSTs an invocation to an action path (the value: `value`, else invocationValue()) and gets
+   * its activation record: from the answer, or polled after a 202. Never rejects.
+   */
+  private async post(
+    actionPath: string,
+    fn: FunctionSpec,
+    arrival: Arrival,
+    signal: AbortSignal,
+    given: Record<string, unknown> | undefined,
+    deadlineMs: number,
+  ): Promise<
+    | { record: Record<string, unknown>; sentAtUs: number; endedAtUs: number; httpStatus: number }
+    | { failed: InvocationResult }
+  > {
+    if (this.closed)
+      return { failed: failed('error', 'client', 'the openwhisk platform has been torn down') };
+    if (signal.aborted) return { failed: failed('cancelled', 'cancelled', 'aborted before it was sent') };
     let value: Record<string, unknown>;
     try {
-      value = invocationValue(fn, arrival);
+      value = given ?? invocationValue(fn, arrival);
     } catch (e) {
-      return failed('error', 'client', `parameters: ${(e as Error).message}`);
+      return { failed: failed('error', 'client', `parameters: ${(e as Error).message}`) };
     }
-    const path = `${this.actionPath(fn.name)}?blocking=${this.options.blocking}`;
+    const path = `${actionPath}?blocking=${this.options.blocking}`;
     const reply = await request(
       this.invokePool,
       {
@@ -308,60 +338,59 @@ export class OpenWhiskPlatform implements ManifestDeployable {
       this.options.invokeTimeoutMs,
       signal,
     );
-    if (reply.kind !== 'answer') return this.transportResult(reply, 'POST', path);
+    if (reply.kind !== 'answer') return { failed: this.transportResult(reply, 'POST', path) };
     const { status, sentAtUs, endedAtUs } = reply;
     const body = parseObject(reply.body);
+    const base = { sentAtUs, endedAtUs, httpStatus: status };
     if (status === 202) {
       const id = body?.activationId;
       if (typeof id !== 'string' || id === '') {
         return {
-          outcome: 'error',
-          sentAtUs,
-          endedAtUs,
-          httpStatus: status,
-          failure: 'platform',
-          error: 'HTTP 202 without an activationId',
+          failed: {
+            ...base,
+            outcome: 'error',
+            failure: 'platform',
+            error: 'HTTP 202 without an activationId',
+          },
         };
       }
-      return this.poll(id, sentAtUs, status, deadlineMs, signal);
+      const found = await this.pollRecord(id, sentAtUs, status, deadlineMs, signal);
+      if ('failed' in found) return found;
+      return { record: found.record, sentAtUs, endedAtUs: found.endedAtUs, httpStatus: status };
     }
-    if (isActivationRecord(body))
-      return resultOf(readActivation(body), { sentAtUs, endedAtUs, httpStatus: status });
-    const base = { sentAtUs, endedAtUs, httpStatus: status };
+    if (isActivationRecord(body)) return { record: body, ...base };
     const failure = failureOfStatus(status);
     const outcome = failure === 'timeout' ? 'timeout' : 'error';
-    return { ...base, outcome, failure, error: this.statusText(status, reply.body) };
+    return { failed: { ...base, outcome, failure, error: this.statusText(status, reply.body) } };
   }
 
   /**
-   * Polls for activation `id` until its record, the deadline ('timeout'), an abort ('error'
-   * 'aborted') or teardown. 404 means not stored yet; other failures are retried until the deadline.
+   * Polls for activation `id` until its record (with when it arrived), the deadline ('timeout'),
+   * an abort ('error' 'aborted') or teardown. 404 means not stored yet; other failures are retried
+   * until the deadline.
    */
-  private async poll(
+  private async pollRecord(
     id: string,
     sentAtUs: number,
     httpStatus: number,
     deadlineMs: number,
     signal: AbortSignal,
-  ): Promise<InvocationResult> {
+    firstWaitMs = this.options.pollIntervalMs,
+  ): Promise<{ record: Record<string, unknown>; endedAtUs: number } | { failed: InvocationResult }> {
     const o = this.options;
     const path = this.activationPath(id);
     const base = { sentAtUs, httpStatus, activationId: id };
-    const stopped = (failure: FailureKind, error: string): InvocationResult => ({
-      ...base,
-      outcome: 'error',
-      endedAtUs: epochUs(),
-      failure,
-      error,
+    const stopped = (failure: FailureKind, error: string) => ({
+      failed: { ...base, outcome: 'error' as const, endedAtUs: epochUs(), failure, error },
     });
-    let wait = o.pollIntervalMs;
+    let wait = firstWaitMs;
     let lastProblem: string | undefined;
     for (;;) {
       let left = deadlineMs - performance.now();
       if (left <= 0) break;
-      if (!(await sleep(Math.min(wait, left), signal))) return stopped('aborted', 'aborted');
+      if (wait > 0 && !(await sleep(Math.min(wait, left), signal))) return stopped('aborted', 'aborted');
       if (this.closed) return stopped('client', 'the openwhisk platform was torn down');
-      wait = Math.min(wait * POLL_BACKOFF, o.pollMaxIntervalMs);
+      wait = Math.min(Math.max(wait, o.pollIntervalMs) * POLL_BACKOFF, o.pollMaxIntervalMs);
       left = deadlineMs - performance.now();
       if (left <= 0) break;
       const reply = await request(
@@ -378,9 +407,7 @@ export class OpenWhiskPlatform implements ManifestDeployable {
       if (reply.status === 404) continue;
       if (reply.status === 200) {
         const record = parseObject(reply.body);
-        if (isActivationRecord(record)) {
-          return resultOf(readActivation(record), { sentAtUs, endedAtUs: reply.endedAtUs, httpStatus });
-        }
+        if (isActivationRecord(record)) return { record, endedAtUs: reply.endedAtUs };
         lastProblem = 'HTTP 200 without an activation record';
         continue;
       }
@@ -389,11 +416,204 @@ export class OpenWhiskPlatform implements ManifestDeployable {
       lastProblem = text;
     }
     return {
-      ...base,
-      outcome: 'timeout',
-      endedAtUs: epochUs(),
-      failure: 'timeout',
-      error: `no activation record within ${o.invokeTimeoutMs} ms${lastProblem ? ` (last poll: ${lastProblem})` : ''}`,
+      failed: {
+        ...base,
+        outcome: 'timeout',
+        endedAtUs: epochUs(),
+        failure: 'timeout',
+        error: `no activation record within ${o.invokeTimeoutMs} ms${lastProblem ? ` (last poll: ${lastProblem})` : ''}`,
+      },
+    };
+  }
+
+  /** /api/v1/namespaces/{ns}/{triggers|rules}/{name}. */
+  private entityPath(collection: 'triggers' | 'rules', name: string): string {
+    return `${this.options.basePath}/api/v1/namespaces/${encodeURIComponent(this.options.namespace)}/${collection}/${encodeURIComponent(name)}`;
+  }
+
+  /** The trigger and the rule that stand for fn's events: `<action>-trigger`, `<action>-rule`. */
+  triggerNames(fn: FunctionSpec): { trigger: string; rule: string } {
+    return { trigger: `${fn.name}-trigger`, rule: `${fn.name}-rule` };
+  }
+
+  /**
+   * Creates (or updates) a sequence action `name` of deployed actions, in order (PUT exec
+   * {kind: 'sequence', components: ['/ns/a', ...]}); teardown() deletes it. Rejects with
+   * E_PLATFORM naming it.
+   */
+  async deploySequence(name: string, components: readonly string[], signal: AbortSignal): Promise<void> {
+    signal.throwIfAborted();
+    if (this.closed) throw new FaasloadError('E_PLATFORM', 'the openwhisk platform has been torn down');
+    const ns = this.options.namespace;
+    const path = `${this.actionPath(name)}?overwrite=true`;
+    const body = {
+      namespace: ns,
+      name,
+      exec: { kind: 'sequence', components: components.map((c) => `/${ns}/${c}`) },
+      annotations: [
+        { key: 'faasload', value: true },
+        { key: 'faasload-version', value: VERSION },
+      ],
+      publish: false,
+    };
+    const reply = await this.control({ method: 'PUT', path, body: JSON.stringify(body) }, signal);
+    if (reply.kind === 'answer' && reply.status >= 200 && reply.status < 300) {
+      this.deployed.add(name);
+      this.sequences.add(name);
+      return;
+    }
+    if (reply.kind === 'cancelled' || reply.kind === 'aborted') signal.throwIfAborted();
+    throw this.apiError(`deploying sequence '${name}'`, 'PUT', path, reply);
+  }
+
+  /**
+   * Invokes sequence `fn` (as invoke()) and then reads its components' activation records (see
+   * stepsOf()). Never rejects.
+   */
+  async invokeSequence(
+    fn: FunctionSpec,
+    arrival: Arrival,
+    signal: AbortSignal,
+  ): Promise<{ result: InvocationResult; steps: InvocationResult[] }> {
+    const result = await this.invoke(fn, arrival, signal);
+    if (result.activationId === undefined || result.outcome === 'cancelled') return { result, steps: [] };
+    return { result, steps: await this.stepsOf(result.activationId, signal) };
+  }
+
+  /**
+   * The components that sequence activation `id` ran, in order: its record's logs list their
+   * activation ids; each record is read (polled while not stored yet, up to invokeTimeoutMs), with
+   * the platform's own start and end; a record that cannot be read is an 'error' step. Never rejects.
+   */
+  async stepsOf(id: string, signal: AbortSignal): Promise<InvocationResult[]> {
+    const deadlineMs = performance.now() + this.options.invokeTimeoutMs;
+    const now = epochUs();
+    const found = await this.pollRecord(id, now, 200, deadlineMs, signal, 0);
+    if ('failed' in found) return [];
+    const logs = Array.isArray(found.record.logs) ? found.record.logs : [];
+    return Promise.all(
+      logs.map(async (step): Promise<InvocationResult> => {
+        if (typeof step !== 'string')
+          return failed('error', 'platform', 'a sequence log line that is not an activation id');
+        const component = await this.pollRecord(step, now, 200, deadlineMs, signal, 0);
+        if ('failed' in component) return component.failed;
+        return stepResult(component.record);
+      }),
+    );
+  }
+
+  /**
+   * For each function, a trigger `<action>-trigger` and an active rule `<action>-rule` from it to
+   * the action (PUT ?overwrite=true), deployConcurrency functions at a time; teardown() deletes
+   * them (rules first). The first failure rejects with E_PLATFORM.
+   */
+  async deployTriggers(fns: readonly FunctionSpec[], signal: AbortSignal): Promise<void> {
+    signal.throwIfAborted();
+    if (this.closed) throw new FaasloadError('E_PLATFORM', 'the openwhisk platform has been torn down');
+    const ns = this.options.namespace;
+    const annotations = [{ key: 'faasload', value: true }];
+    await eachLimited(fns, this.options.deployConcurrency, async (fn) => {
+      const { trigger, rule } = this.triggerNames(fn);
+      const puts: [string, string, Record<string, unknown>][] = [
+        ['triggers', trigger, { namespace: ns, name: trigger, annotations, publish: false }],
+        [
+          'rules',
+          rule,
+          { name: rule, trigger: `/${ns}/${trigger}`, action: `/${ns}/${fn.name}`, annotations },
+        ],
+      ];
+      for (const [collection, name, body] of puts) {
+        const path = `${this.entityPath(collection === 'rules' ? 'rules' : 'triggers', name)}?overwrite=true`;
+        const reply = await this.control({ method: 'PUT', path, body: JSON.stringify(body) }, signal);
+        if (reply.kind === 'answer' && reply.status >= 200 && reply.status < 300) {
+          (collection === 'rules' ? this.deployedRules : this.deployedTriggers).add(name);
+          continue;
+        }
+        if (reply.kind === 'cancelled' || reply.kind === 'aborted') signal.throwIfAborted();
+        throw this.apiError(`deploying ${collection.slice(0, -1)} '${name}'`, 'PUT', path, reply);
+      }
+    });
+  }
+
+  /**
+   * Fires fn's trigger (POST, the invocation's value as payload: 202 {activationId}), polls for the
+   * trigger's activation, takes the action activation id its rule's log line names, and polls for
+   * that record. sentAtUs is the POST's, endedAtUs when the action's record arrived; triggerMs =
+   * the action activation's start - the trigger activation's start (both platform-reported).
+   * A 204 (no active rule) or a failed rule line is an 'error'. Never rejects.
+   */
+  async fire(fn: FunctionSpec, arrival: Arrival, signal: AbortSignal): Promise<InvocationResult> {
+    const deadlineMs = performance.now() + this.options.invokeTimeoutMs;
+    const via = { invokedVia: 'trigger' as const };
+    if (this.closed)
+      return { ...failed('error', 'client', 'the openwhisk platform has been torn down'), ...via };
+    if (signal.aborted) return { ...failed('cancelled', 'cancelled', 'aborted before it was sent'), ...via };
+    let value: Record<string, unknown>;
+    try {
+      value = invocationValue(fn, arrival);
+    } catch (e) {
+      return { ...failed('error', 'client', `parameters: ${(e as Error).message}`), ...via };
+    }
+    const { trigger } = this.triggerNames(fn);
+    const path = this.entityPath('triggers', trigger);
+    const reply = await request(
+      this.invokePool,
+      {
+        origin: this.options.origin,
+        method: 'POST',
+        path,
+        headers: { ...this.headers, 'content-type': 'application/json' },
+        body: JSON.stringify(value),
+      },
+      this.options.invokeTimeoutMs,
+      signal,
+    );
+    if (reply.kind !== 'answer') return { ...this.transportResult(reply, 'POST', path), ...via };
+    const { status, sentAtUs, endedAtUs } = reply;
+    const base = { sentAtUs, httpStatus: status, ...via };
+    const triggerId = parseObject(reply.body)?.activationId;
+    if (status !== 202 || typeof triggerId !== 'string') {
+      const why =
+        status === 204
+          ? `trigger ${trigger} has no active rule (HTTP 204)`
+          : this.statusText(status, reply.body);
+      return {
+        ...base,
+        endedAtUs,
+        outcome: 'error',
+        failure: status === 204 ? 'not_found' : failureOfStatus(status),
+        error: why,
+      };
+    }
+    const withTrigger = { ...via, triggerActivationId: triggerId };
+    const fired = await this.pollRecord(triggerId, sentAtUs, status, deadlineMs, signal);
+    if ('failed' in fired) return { ...fired.failed, ...withTrigger };
+    const line = ruleLine(fired.record, this.triggerNames(fn).rule);
+    if ('error' in line) {
+      return {
+        ...base,
+        ...withTrigger,
+        endedAtUs: fired.endedAtUs,
+        outcome: 'error',
+        failure: 'platform',
+        error: clip(line.error),
+      };
+    }
+    const ran = await this.pollRecord(line.id, sentAtUs, status, deadlineMs, signal);
+    if ('failed' in ran) return { ...ran.failed, ...withTrigger };
+    const result = resultOf(readActivation(ran.record), {
+      sentAtUs,
+      endedAtUs: ran.endedAtUs,
+      httpStatus: status,
+    });
+    const triggerStart = fired.record.start;
+    const actionStart = ran.record.start;
+    return {
+      ...result,
+      ...withTrigger,
+      ...(typeof triggerStart === 'number' && typeof actionStart === 'number'
+        ? { triggerMs: Math.max(0, actionStart - triggerStart) }
+        : {}),
     };
   }
 
@@ -409,10 +629,40 @@ export class OpenWhiskPlatform implements ManifestDeployable {
   }
 
   private async close(): Promise<void> {
-    const names = [...this.deployed];
     const failures: string[] = [];
     let unreachable: string | undefined;
     const never = new AbortController().signal;
+    // Rules before their triggers and actions; sequences before the actions they name.
+    for (const [collection, set] of [
+      ['rules', this.deployedRules],
+      ['triggers', this.deployedTriggers],
+    ] as const) {
+      await eachLimited([...set], this.options.deployConcurrency, async (name) => {
+        if (unreachable) return void failures.push(`${collection.slice(0, -1)} ${name}`);
+        const reply = await this.control(
+          { method: 'DELETE', path: this.entityPath(collection, name) },
+          never,
+        );
+        if (
+          reply.kind === 'answer' &&
+          ((reply.status >= 200 && reply.status < 300) || reply.status === 404)
+        ) {
+          set.delete(name);
+          return;
+        }
+        if (reply.kind === 'transport') unreachable = this.redact(reply.message);
+        failures.push(`${collection.slice(0, -1)} ${name}`);
+      }).catch(() => undefined);
+    }
+    const sequences = [...this.sequences].filter((n) => this.deployed.has(n));
+    await eachLimited(sequences, this.options.deployConcurrency, async (name) => {
+      if (unreachable) return;
+      const reply = await this.control({ method: 'DELETE', path: this.actionPath(name) }, never);
+      if (reply.kind === 'answer' && ((reply.status >= 200 && reply.status < 300) || reply.status === 404)) {
+        this.deployed.delete(name);
+      }
+    }).catch(() => undefined);
+    const names = [...this.deployed];
     await eachLimited(names, this.options.deployConcurrency, async (name) => {
       if (unreachable) return void failures.push(name);
       const path = this.actionPath(name);
@@ -501,6 +751,25 @@ export class OpenWhiskPlatform implements ManifestDeployable {
     for (const secret of this.options.secrets) out = out.split(secret).join('***');
     return out;
   }
+}
+
+/** A sequence component's row: its record's fields, its own start and end (platform clock). */
+function stepResult(record: Record<string, unknown>): InvocationResult {
+  const start = typeof record.start === 'number' ? record.start * 1000 : epochUs();
+  const end = typeof record.end === 'number' ? record.end * 1000 : start;
+  return resultOf(readActivation(record), { sentAtUs: start, endedAtUs: end });
+}
+
+/** The action activation id of `rule` in a trigger activation's logs, or why there is none. */
+function ruleLine(record: Record<string, unknown>, rule: string): { id: string } | { error: string } {
+  const logs = Array.isArray(record.logs) ? record.logs : [];
+  for (const text of logs) {
+    const line = typeof text === 'string' ? parseObject(text) : undefined;
+    if (!line || typeof line.rule !== 'string' || line.rule.split('/').at(-1) !== rule) continue;
+    if (line.success === true && typeof line.activationId === 'string') return { id: line.activationId };
+    return { error: `rule ${rule}: ${typeof line.error === 'string' ? line.error : 'not activated'}` };
+  }
+  return { error: `the trigger's activation has no line for rule ${rule}` };
 }
 
 function failed(outcome: 'error' | 'cancelled', failure: FailureKind, error: string): InvocationResult {

@@ -7,6 +7,7 @@
  */
 import { FaasloadError } from '../../errors.js';
 import type { Arrival } from '../../schedule/types.js';
+import { messageOf } from '../../util/message.js';
 import { epochUs } from '../../util/time.js';
 import type { ManifestDeployable } from '../capabilities.js';
 import type { FunctionSpec, InvocationResult } from '../types.js';
@@ -50,7 +51,7 @@ export class OpenWhiskTenantsPlatform implements OpenWhiskAdapter {
           ...(t.namespace !== undefined ? { namespace: t.namespace } : {}),
         });
       } catch (e) {
-        const message = e instanceof Error ? e.message : String(e);
+        const message = messageOf(e);
         throw new FaasloadError('E_USAGE', `openwhisk tenant ${t.name}: ${message}`);
       }
     });

@@ -20,6 +20,9 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { FaasloadError } from '../../errors.js';
+import { checkSchema } from '../../util/schema-check.js';
+import { formatProblems, parseYamlWithLines } from '../../util/yaml-lines.js';
+import { TENANTS_SCHEMA } from './tenants-schema.js';
 
 export interface OpenWhiskTenant {
   name: string;
@@ -74,6 +77,12 @@ export function parseTenants(text: string, file: string): OpenWhiskTenant[] {
     doc = parse(text);
   } catch (e) {
     throw new FaasloadError('E_USAGE', `${file}: not YAML or JSON: ${(e as Error).message.split('\n')[0]}`);
+  }
+  // The schema first (tenants-schema.ts): unknown keys, types and values, each at its file:line.
+  const schemaProblems = checkSchema(doc, TENANTS_SCHEMA);
+  if (schemaProblems.length > 0) {
+    const lines = formatProblems(schemaProblems, parseYamlWithLines(text, file), file);
+    throw new FaasloadError('E_USAGE', `invalid tenants file ${file}: ${lines.join('; ')}`);
   }
   const list = isObject(doc) ? doc.tenants : undefined;
   if (!Array.isArray(list) || list.length === 0) {

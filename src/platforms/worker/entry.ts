@@ -1,14 +1,14 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { FaasloadError } from '../../errors.js';
+import type { PaceReporter } from '../capabilities.js';
 import { LocalPlatform } from '../local/platform.js';
-import type { PlatformAdapter } from '../types.js';
 import type { Reply, Request, WorkerData } from './protocol.js';
 
 /** Runs one platform adapter in this worker thread and answers the host's requests. */
 const data = workerData as WorkerData;
 const FACTORIES = { local: (o: WorkerData['options']) => new LocalPlatform(o) } satisfies Record<
   WorkerData['kind'],
-  (o: WorkerData['options']) => PlatformAdapter
+  (o: WorkerData['options']) => PaceReporter
 >;
 const platform = FACTORIES[data.kind](data.options);
 const port = parentPort!;
@@ -44,6 +44,12 @@ port.on('message', (req: Request) => {
     }
     case 'abort':
       running.get(req.id)?.abort();
+      return;
+    case 'pressure':
+      platform.pressure().then(
+        (pressure) => reply({ t: 'pressure', id: req.id, pressure }),
+        (e) => fail(req.id, e),
+      );
       return;
     case 'teardown':
       platform.teardown().then(

@@ -3,8 +3,13 @@ import { FaasloadError } from '../../errors.js';
 import type { Arrival } from '../../schedule/types.js';
 import { onAbort } from '../../util/abort.js';
 import { epochUs } from '../../util/time.js';
-import type { ActionInvocationResult, AnnouncesInstances, ReturnsActionResults } from '../capabilities.js';
-import type { FunctionSpec } from '../types.js';
+import type {
+  ActionInvocationResult,
+  AnnouncesInstances,
+  PaceReporter,
+  ReturnsActionResults,
+} from '../capabilities.js';
+import type { FunctionSpec, PlatformPressure } from '../types.js';
 import type { Reply, Request, WorkerData, WorkerPlatformKinds } from './protocol.js';
 
 /** A request without its id (Omit distributed over the union). */
@@ -17,7 +22,7 @@ type RequestBody = Request extends infer R ? (R extends Request ? Omit<R, 'id'> 
  * request is handed over and when its answer is back (a message hop costs tens of µs).
  */
 export class WorkerPlatform<K extends keyof WorkerPlatformKinds>
-  implements ReturnsActionResults, AnnouncesInstances
+  implements ReturnsActionResults, AnnouncesInstances, PaceReporter
 {
   readonly address = 'in-process';
   /** The adapters that run in a worker (the embedded platform) have both: their results cross as they are. */
@@ -73,7 +78,7 @@ export class WorkerPlatform<K extends keyof WorkerPlatformKinds>
     try {
       const r = await this.call({ t: 'invoke', fn, arrival }, id);
       const endedAtUs = epochUs();
-      if (r.t === 'err' || !r.result) {
+      if (r.t !== 'ok' || !r.result) {
         // The worker is gone or the platform threw: the platform failed, not the function.
         return {
           outcome: 'error',
@@ -87,6 +92,16 @@ export class WorkerPlatform<K extends keyof WorkerPlatformKinds>
     } finally {
       unsubscribe();
     }
+  }
+
+  /** The worker's platform's pressure (every kind that runs in a worker reports it). */
+  async pressure(): Promise<PlatformPressure> {
+    const r = await this.call({ t: 'pressure' });
+    if (r.t === 'pressure') return r.pressure;
+    throw new FaasloadError(
+      r.t === 'err' ? (r.code ?? 'E_PLATFORM') : 'E_PLATFORM',
+      r.t === 'err' ? r.message : 'no pressure in the reply',
+    );
   }
 
   async teardown(): Promise<void> {

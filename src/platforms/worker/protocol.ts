@@ -2,7 +2,7 @@ import type { ErrorCode } from '../../errors.js';
 import type { Arrival } from '../../schedule/types.js';
 import type { ActionInvocationResult } from '../capabilities.js';
 import type { LocalPlatformOptions } from '../local/options.js';
-import type { FunctionSpec } from '../types.js';
+import type { FunctionSpec, PlatformPressure } from '../types.js';
 
 /** The platforms that can run inside a worker thread, and the options each takes. */
 export interface WorkerPlatformKinds {
@@ -19,9 +19,11 @@ export type Request =
   | { t: 'deploy'; id: number; fns: readonly FunctionSpec[] }
   | { t: 'invoke'; id: number; fn: FunctionSpec; arrival: Arrival }
   | { t: 'abort'; id: number }
+  | { t: 'pressure'; id: number }
   | { t: 'teardown'; id: number };
 
 /** Worker → host. */
 export type Reply =
   | { t: 'ok'; id: number; result?: ActionInvocationResult }
+  | { t: 'pressure'; id: number; pressure: PlatformPressure }
   | { t: 'err'; id: number; message: string; code?: ErrorCode };

@@ -6,7 +6,7 @@
  * process or host started: a rate is the difference of two rows over the difference of their
  * times. Gauges (memory, pids, load) are the value at `time`.
  */
-import type { ColumnSpec } from '../dataset/columns.js';
+import type { ColumnSpec } from './columns.js';
 
 /** Bumped whenever a column of any monitor table is added, removed or changes meaning. */
 export const MONITOR_SCHEMA_VERSION = '1';

@@ -2,7 +2,7 @@
  * The tables of the perf monitor: counters (perf's interval samples per instance) and
  * invocation_counters (per activation, the counter deltas over its execution window).
  */
-import type { ColumnSpec } from '../dataset/columns.js';
+import type { ColumnSpec } from './columns.js';
 
 /** Bumped whenever a column of counters or invocation_counters is added, removed or changes meaning. */
 export const PERF_SCHEMA_VERSION = '1';
