@@ -101,6 +101,7 @@ describe('dispatch', () => {
     assert.equal(records.length, 5);
     assert.deepEqual(records.map((r) => r.arrival.seq).sort(), [0, 1, 2, 3, 4]);
     assert.equal(records.filter((r) => r.result.outcome === 'dropped').length, 3);
+    assert.equal(records.filter((r) => r.result.failure === 'dropped').length, 3, 'the failure kind too');
   });
 
   it('records every arrival not yet sent as cancelled when stopped, and waits for those in flight', async () => {
@@ -121,6 +122,10 @@ describe('dispatch', () => {
     assert.deepEqual(
       records.sort((a, b) => a.arrival.seq - b.arrival.seq).map((r) => r.result.outcome),
       ['ok', 'ok', 'cancelled', 'cancelled'],
+    );
+    assert.deepEqual(
+      records.map((r) => r.result.failure),
+      [undefined, undefined, 'cancelled', 'cancelled'],
     );
   });
 

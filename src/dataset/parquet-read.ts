@@ -1,7 +1,8 @@
 import { openAsBlob } from 'node:fs';
 import { type RecordBatch, type Schema, tableFromIPC } from 'apache-arrow';
-import { Encoding, ParquetFile } from 'parquet-wasm';
+import { Encoding, ParquetFile, type RecordBatch as WasmRecordBatch } from 'parquet-wasm';
 import { FaasloadError } from '../errors.js';
+import { chunksOf } from '../util/web-stream.js';
 
 /** What a Parquet file's footer says, read without its data. */
 export interface ParquetFacts {
@@ -62,13 +63,11 @@ export async function* parquetBatches(
 ): AsyncGenerator<RecordBatch> {
   const file = await openParquet(path);
   try {
-    const stream = (await file.stream({
+    const stream = await file.stream({
       batchSize: options.batchRows ?? 65536,
       ...(options.columns ? { columns: options.columns } : {}),
-    })) as unknown as AsyncIterable<{
-      intoIPCStream(): Uint8Array;
-    }>;
-    for await (const batch of stream) {
+    });
+    for await (const batch of chunksOf<WasmRecordBatch>(stream)) {
       yield* tableFromIPC(batch.intoIPCStream()).batches;
     }
   } finally {

@@ -1,5 +1,6 @@
 import { open, rename, rm } from 'node:fs/promises';
 import { Table, transformParquetStream } from 'parquet-wasm';
+import { chunksOf } from '../util/web-stream.js';
 import type { ColumnSpec } from './columns.js';
 import { writerProperties } from './parquet.js';
 
@@ -53,7 +54,7 @@ export class ParquetStream {
     let bytes = 0;
     try {
       const parquet = await transformParquetStream(batches, props);
-      for await (const chunk of parquet as unknown as AsyncIterable<Uint8Array>) {
+      for await (const chunk of chunksOf<Uint8Array>(parquet)) {
         await out.write(chunk);
         bytes += chunk.length;
       }

@@ -9,6 +9,7 @@ import {
   WriterVersion,
   writeParquet,
 } from 'parquet-wasm';
+import { chunksOf } from '../util/web-stream.js';
 import { VERSION } from '../version.js';
 import type { ColumnKind, ColumnSpec } from './columns.js';
 import { type IpcFrame, type IpcScan, readFrames, scanIpcStream } from './ipc-scan.js';
@@ -144,7 +145,7 @@ export async function arrowsToParquet(
         },
       });
       const parquet = await transformParquetStream(batches, props);
-      for await (const chunk of parquet as unknown as AsyncIterable<Uint8Array>) {
+      for await (const chunk of chunksOf<Uint8Array>(parquet)) {
         await out.write(chunk);
         parquetBytes += chunk.length;
       }

@@ -11,6 +11,7 @@
  * the stream's 'data' callbacks and must not block.
  */
 import type Dockerode from 'dockerode';
+import { isDockerodeV5 } from '../platforms/docker/dockerode-v5.js';
 import { messageOf } from '../util/message.js';
 
 const API_TIMEOUT_MS = 5_000;
@@ -195,11 +196,15 @@ export class EngineEvents {
   private request(untilNano?: bigint): Promise<NodeJS.ReadableStream> {
     const filters: Record<string, string[]> = { type: ['container'] };
     if (this.options.actions) filters.event = [...this.options.actions];
-    const opening = this.options.docker.getEvents({
+    // Times as the engine's seconds.nanoseconds text, which dockerode 5 passes on (dockerode-v5.ts).
+    const docker = this.options.docker;
+    if (!isDockerodeV5(docker))
+      return Promise.reject(new Error('the Docker client is older than dockerode 5'));
+    const opening = docker.getEvents({
       since: nanoText(this.lastNano),
       ...(untilNano === undefined ? {} : { until: nanoText(untilNano) }),
       filters,
-    } as unknown as Dockerode.GetEventsOptions) as Promise<NodeJS.ReadableStream>;
+    });
     let timer: NodeJS.Timeout | undefined;
     let timedOut = false;
     opening.then(

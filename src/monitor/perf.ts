@@ -304,8 +304,9 @@ export class PerfMonitor implements Monitor {
     }
     const channel = new BroadcastChannel(INSTANCE_CHANNEL);
     channel.unref();
-    channel.onmessage = (event) =>
-      this.onAnnouncement((event as unknown as { data: InstanceAnnouncement }).data);
+    channel.onmessage = (event: object) => {
+      if ('data' in event) this.onAnnouncement(event.data as InstanceAnnouncement);
+    };
     this.channel = channel;
     if (this.options.docker) await this.watchContainers(this.options.docker);
   }
@@ -386,7 +387,7 @@ export class PerfMonitor implements Monitor {
     try {
       const running = await docker.listContainers({
         abortSignal: AbortSignal.timeout(API_TIMEOUT_MS),
-      } as unknown as Dockerode.ContainerListOptions);
+      });
       for (const c of running)
         await this.trackContainer(docker, c.Id, c.Names?.[0]?.replace(/^\//, ''), c.Labels);
     } catch (e) {

@@ -56,8 +56,9 @@ export class ProcessMonitor implements Monitor {
     this.writer = writer;
     const channel = new BroadcastChannel(INSTANCE_CHANNEL);
     channel.unref();
-    channel.onmessage = (event) =>
-      this.onAnnouncement((event as unknown as { data: InstanceAnnouncement }).data);
+    channel.onmessage = (event: object) => {
+      if ('data' in event) this.onAnnouncement(event.data as InstanceAnnouncement);
+    };
     this.channel = channel;
     const rows: SampleRow[] = [];
     this.ticker = new Ticker(this.options.intervalMs ?? SAMPLE_INTERVAL_MS, (_plannedUs, lateUs) => {

@@ -61,6 +61,9 @@ export function withRetry(inner: PlatformAdapter, policy: RetryPolicy): Platform
   });
 }
 
+/** Fields of a result that --trace-requests leaves out. */
+const UNTRACED: ReadonlySet<string> = new Set(['result', 'logs']);
+
 /**
  * Writes one JSON line per invocation result to `path` (appended synchronously: for debugging a
  * platform, not for rates the dataset already records): seq, function, target and the result's
@@ -78,11 +81,8 @@ export function withTracing(inner: PlatformAdapter, path: string): PlatformAdapt
   return wrap(inner, async (fn, arrival, signal) => {
     const r = await inner.invoke(fn, arrival, signal);
     if (broken) return r;
-    const {
-      result: _result,
-      logs: _logs,
-      ...fields
-    } = r as InvocationResult & { result?: unknown; logs?: unknown };
+    // The action's answer and logs (embedded platform) are left out: they can be large.
+    const fields = Object.fromEntries(Object.entries(r).filter(([k]) => !UNTRACED.has(k)));
     try {
       appendFileSync(
         path,

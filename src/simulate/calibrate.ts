@@ -160,9 +160,9 @@ export async function readRunCalibration(dir: string): Promise<RunCalibration> {
     ...(config.plan as Omit<TracePlanOptions, 'trace'>),
     trace: config.trace,
   };
-  for (const key of ['format', 'days', 'csv', 'onDuplicate', 'shard'] as const) {
-    if (config[key] !== undefined) (plan as unknown as Record<string, unknown>)[key] = config[key];
-  }
+  // The manifest's reading options, as the run resolved them (untyped until the manifest is).
+  const reading = ['format', 'days', 'csv', 'onDuplicate', 'shard'].filter((k) => config[k] !== undefined);
+  Object.assign(plan, Object.fromEntries(reading.map((k) => [k, config[k]])));
   const out: RunCalibration = {
     run: dir,
     coldStartMs: coldStartMs ?? Number.NaN,

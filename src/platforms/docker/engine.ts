@@ -11,6 +11,7 @@
  */
 import Dockerode from 'dockerode';
 import { messageOf } from '../../util/message.js';
+import { isDockerodeV5 } from './dockerode-v5.js';
 import { INSTANCE_LABEL_VALUE, kindFilter, OWNER_LABEL } from './labels.js';
 
 /** How long detectEngine() waits for each answer by default. */
@@ -32,23 +33,20 @@ export function connectDocker(options?: Dockerode.DockerOptions): Dockerode {
   return new Dockerode(options);
 }
 
-/** dockerode 5 takes {abortSignal} on these calls; @types/dockerode (written for 4) does not say so. */
-interface TimedCalls {
-  ping(options: { abortSignal: AbortSignal }): Promise<unknown>;
-  version(options: { abortSignal: AbortSignal }): Promise<Dockerode.DockerVersion>;
-  info(options: { abortSignal: AbortSignal }): Promise<{ Driver?: string; CgroupVersion?: string }>;
-}
-
 /** Pings the engine, then reads its version and storage driver, all within timeoutMs. Resolves, never rejects. */
 export async function detectEngine(
   docker: Dockerode = connectDocker(),
   timeoutMs: number = ENGINE_PING_TIMEOUT_MS,
 ): Promise<EngineInfo> {
-  const timed = docker as unknown as TimedCalls;
   const abortSignal = AbortSignal.timeout(timeoutMs); // one deadline for the three calls
   try {
-    await timed.ping({ abortSignal });
-    const [version, info] = await Promise.all([timed.version({ abortSignal }), timed.info({ abortSignal })]);
+    // dockerode 5 takes an abortSignal on these calls (dockerode-v5.ts).
+    if (!isDockerodeV5(docker)) throw new Error('the Docker client is older than dockerode 5');
+    await docker.ping({ abortSignal });
+    const [version, info] = await Promise.all([
+      docker.version({ abortSignal }),
+      docker.info({ abortSignal }),
+    ]);
     return {
       available: true,
       version: version.Version,
