@@ -1,7 +1,7 @@
 import { open, rename, rm } from 'node:fs/promises';
 import { Table, transformParquetStream } from 'parquet-wasm';
 import type { ColumnSpec } from './columns.js';
-import { writerProperties } from './parquet.js';
+import { type ParquetTableOptions, writerProperties } from './parquet.js';
 
 /** Batches that may wait for the Parquet writer before the writer thread stops taking more. */
 const MAX_QUEUED = 8;
@@ -21,6 +21,8 @@ export class ParquetStream {
   private ended = false;
   /** The writer failed: push() drops batches, finish() rejects. */
   failed = false;
+  /** Why it failed (the first error: open, write or encode), once failed. */
+  failure: Error | undefined;
   private readonly partial: string;
   private readonly written: Promise<number>;
 
@@ -28,6 +30,7 @@ export class ParquetStream {
     private readonly path: string,
     columns: readonly ColumnSpec[],
     metadata: Record<string, string>,
+    options: ParquetTableOptions = {},
   ) {
     this.partial = `${path}.partial`;
     const batches = new ReadableStream({
@@ -39,10 +42,11 @@ export class ParquetStream {
         for (const batch of Table.fromIPCStream(next).recordBatches()) controller.enqueue(batch);
       },
     });
-    this.written = this.write(batches, writerProperties(columns, metadata));
+    this.written = this.write(batches, writerProperties(columns, metadata, options));
     // Reported by finish(); meanwhile a failure only stops the queue from holding anything.
-    this.written.catch(() => {
+    this.written.catch((err: Error) => {
       this.failed = true;
+      this.failure = err;
       this.queue = [];
       this.end();
     });
