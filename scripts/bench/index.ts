@@ -5,7 +5,8 @@
  *   npm run bench -- pacing --seconds 3  one suite; the other arguments go to each suite named
  *
  * Suites: parse (trace-parse.ts), plan (plan-rate.ts), pacing (pacing.ts), http (http-client.ts),
- * platform (platform.ts), simulate (simulate.ts), monitor (monitor.ts), report (report.ts). Before pacing,
+ * platform (platform.ts), simulate (simulate.ts), monitor (monitor.ts), report (report.ts),
+ * schedule (schedule.ts). Before pacing,
  * scripts/bench/peers.sh installs its peers outside the repository (a peer it cannot install is
  * reported as 'not installed'); FAASLOAD_BENCH_NO_INSTALL=1 skips that step.
  */
@@ -31,6 +32,7 @@ const SUITES: Record<string, { script: string; args: string[] }> = {
   counters: { script: 'counters.js', args: [] },
   monitor: { script: 'monitor.js', args: [] },
   report: { script: 'report.js', args: [] },
+  schedule: { script: 'schedule.js', args: ['--dir', DAY_DIR, '--paper-dir', PAPER_DAY_DIR] },
 };
 
 const argv = process.argv.slice(2);
