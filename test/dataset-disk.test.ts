@@ -105,6 +105,43 @@ describe('a full disk', { skip: mountError ?? false }, () => {
     mount('256k', true);
   });
 
+  it('fails an offline writer (no stream) with the Parquet file named and says nothing is kept', async () => {
+    const errors: FaasloadError[] = [];
+    const w = new TableWriter({
+      dir: mnt,
+      name: 'plan',
+      columns: COLUMNS,
+      batchRows: 4096,
+      crashSafe: false,
+      whenBehind: 'wait',
+      recovery: 'run it again',
+      onError: (e) => errors.push(e),
+    });
+    let seq = 0;
+    // Random text past a row group (128k rows, ~10 MB) cannot fit in 256 KiB.
+    for (let b = 0; b < 60 && errors.length === 0; b++) {
+      w.add(Array.from({ length: 4096 }, () => ({ seq: seq++, note: Math.random().toString(36).repeat(2) })));
+      await w.writable();
+    }
+    await assert.rejects(w.close(), (err: FaasloadError) => {
+      assert.equal(err.code, 'E_DATASET');
+      assert.match(
+        err.message,
+        new RegExp(
+          `${w.path.replaceAll('/', '\\/')}: .*(ENOSPC|no space).*; nothing is kept .*: run it again$`,
+          'i',
+        ),
+      );
+      return true;
+    });
+    assert.equal(errors.length, 1, 'the failure is reported once');
+    assert.deepEqual(
+      (await readdir(mnt)).filter((f) => f.startsWith('plan')),
+      [],
+      'no partial file is left, and no stream was written',
+    );
+  });
+
   it('stops a replay whose disk fills: status failed, and the error names the stream', async () => {
     for (const f of await readdir(mnt)) await rm(join(mnt, f), { recursive: true });
     // Leave ~40 KiB: enough for the manifest and a few one-second batches of a 30 s replay.

@@ -197,6 +197,69 @@ describe('TableWriter', () => {
   });
 });
 
+describe('TableWriter without crash safety (offline: Parquet only)', () => {
+  it('writes every row in order across row groups, with no Arrow stream on disk', async () => {
+    const dir = await tmp();
+    const w = new TableWriter({ dir, name: 't', columns: COLUMNS, crashSafe: false, whenBehind: 'wait' });
+    assert.equal(w.path, join(dir, 't.parquet'));
+    // More than one row group (128k rows), handed over in uneven adds.
+    const n = 150_000;
+    const row = (i: number) => ({
+      id: i,
+      at: i % 7 === 0 ? null : 1_764_000_000_000_000 + i,
+      x: i / 4,
+      code: i % 3 === 0 ? null : i % 500,
+      flag: i % 5 === 0 ? null : i % 2 === 0,
+      name: i % 11 === 0 ? null : `fn-${i % 977}`,
+    });
+    for (let from = 0; from < n; from += 7_001) {
+      w.add(Array.from({ length: Math.min(7_001, n - from) }, (_, k) => row(from + k)));
+      await w.writable();
+      assert.ok(!existsSync(join(dir, 't.arrows')), 'no stream is written');
+    }
+    assert.deepEqual(await w.close(), { table: 't', rows: n, file: 't.parquet' });
+    assert.ok(!existsSync(join(dir, 't.arrows')) && !existsSync(join(dir, 't.parquet.partial')));
+    const back = rowsOf(await readParquetTable(join(dir, 't.parquet')));
+    assert.equal(back.length, n);
+    back.forEach((r, i) => {
+      const want = row(i);
+      assert.equal(r.id, BigInt(i));
+      assert.equal(r.at, want.at === null ? null : want.at / 1000);
+      assert.equal(r.x, want.x);
+      assert.equal(r.code, want.code);
+      assert.equal(r.flag, want.flag);
+      assert.equal(r.name, want.name);
+    });
+  });
+
+  it('fails with the Parquet file named, says nothing is kept, and leaves no partial file', async () => {
+    const dir = join(await tmp(), 'missing');
+    const errors: FaasloadError[] = [];
+    const w = new TableWriter({
+      dir,
+      name: 't',
+      columns: COLUMNS,
+      crashSafe: false,
+      whenBehind: 'wait',
+      batchRows: 10,
+      recovery: 'make it again',
+      onError: (e) => errors.push(e),
+    });
+    for (let b = 0; b < 20; b++) {
+      w.add(Array.from({ length: 10 }, (_, i) => ({ id: 10 * b + i })));
+      await w.writable();
+    }
+    await assert.rejects(w.close(), (err: FaasloadError) => {
+      assert.equal(err.code, 'E_DATASET');
+      assert.match(err.message, /missing\/t\.parquet: .*ENOENT.*; nothing is kept .*: make it again$/);
+      return true;
+    });
+    assert.equal(errors.length, 1);
+    assert.equal(w.counts.added, 200);
+    assert.ok(!existsSync(dir));
+  });
+});
+
 describe('staging and encoding', () => {
   it('encodes any safe integer as int64 and any string as utf8 (dictionary or bytes), exactly', () => {
     const specs: ColumnSpec[] = [

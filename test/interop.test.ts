@@ -14,10 +14,12 @@ import { readGeneratePlan } from '../src/generate/plan.js';
 import { generate } from '../src/generate/run.js';
 import { executionsColumns } from '../src/generate/table.js';
 import { replay } from '../src/run/replay.js';
+import { PLAN_COLUMNS, writeSchedule } from '../src/run/schedule.js';
+import { writeSyntheticTrace } from '../src/trace/synth-files.js';
 import { need, pythonPath } from './helpers/cannot-run.js';
 import { FakePlatform } from './helpers/fakes.js';
 import { readParquetTable } from './helpers/parquet.js';
-import { AZURE2021_FILE, REPO_ROOT } from './helpers/paths.js';
+import { AZURE2019_DIR, AZURE2021_FILE, REPO_ROOT } from './helpers/paths.js';
 
 const missing = await need('python', 'INTEROP TESTS');
 const python = pythonPath();
@@ -389,6 +391,73 @@ functions:
           ['param_top', 'int64'],
           ['param_weight', 'float64'],
         ],
+      );
+    } finally {
+      await rm(base, { recursive: true, force: true });
+    }
+  });
+});
+
+/** The function column of each row group: its encodings and its uncompressed bytes (pyarrow's metadata). */
+const FUNCTION_CHUNKS = `
+import json, sys
+import pyarrow.parquet as pq
+m = pq.ParquetFile(sys.argv[1]).metadata
+i = m.schema.names.index("function")
+print(json.dumps([{"rows": m.row_group(g).num_rows,
+                   "encodings": list(m.row_group(g).column(i).encodings),
+                   "uncompressed": m.row_group(g).column(i).total_uncompressed_size}
+                  for g in range(m.num_row_groups)]))
+`;
+
+describe('the plan table (faasload schedule)', { skip: missing ?? false }, () => {
+  it('reads with pandas, polars, pyarrow and DuckDB, types and sums checked', async () => {
+    const base = await mkdtemp(join(tmpdir(), 'faasload-interop-plan-'));
+    try {
+      const out = join(base, 'plan.parquet');
+      const r = await writeSchedule({ trace: AZURE2019_DIR, functions: 20, toUs: 600e6, seed: 3, out });
+      assert.ok(r.rows > 100, `${r.rows} rows`);
+      await checkReaders(out, readAll([out])[out]!, PLAN_COLUMNS, 0);
+    } finally {
+      await rm(base, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps the function column a dictionary past 256 KiB of distinct ids in a row group', async () => {
+    const base = await mkdtemp(join(tmpdir(), 'faasload-interop-plandict-'));
+    try {
+      // 6,000 functions with ids of about 200 characters: over 1 MB of distinct ids in 10 minutes.
+      const trace = join(base, 'day');
+      await writeSyntheticTrace({
+        format: 'azure2019',
+        seed: 5,
+        functions: 6000,
+        minutes: 10,
+        outDir: trace,
+      });
+      const out = join(base, 'plan.parquet');
+      const r = await writeSchedule({ trace, seed: 5, out });
+      const chunks = JSON.parse(
+        execFileSync(python!, ['-c', FUNCTION_CHUNKS, out], { encoding: 'utf8' }),
+      ) as {
+        rows: number;
+        encodings: string[];
+        uncompressed: number;
+      }[];
+      const table = await readParquetTable(out);
+      const ids = table.getChild('function')!.toArray() as string[];
+      const distinct = new Set(ids);
+      const distinctBytes = [...distinct].reduce((n, id) => n + 4 + Buffer.byteLength(id), 0);
+      const plainBytes = ids.reduce((n, id) => n + 4 + Buffer.byteLength(id), 0);
+      assert.equal(chunks.length, 1, 'one row group');
+      assert.equal(chunks[0]!.rows, r.rows);
+      assert.ok(distinctBytes > 256 * 1024, `${distinctBytes} bytes of distinct ids`);
+      assert.ok(chunks[0]!.encodings.includes('RLE_DICTIONARY'), chunks[0]!.encodings.join());
+      // A column that fell back to plain stores every value (4 + length bytes each); a dictionary
+      // stores each id once, plus a small index per row.
+      assert.ok(
+        chunks[0]!.uncompressed < distinctBytes + (plainBytes - distinctBytes) / 4,
+        `${chunks[0]!.uncompressed} bytes uncompressed; ids ${distinctBytes} distinct, ${plainBytes} plain`,
       );
     } finally {
       await rm(base, { recursive: true, force: true });

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -251,8 +252,10 @@ describe('faasload schedule --shard', () => {
     await mkdir(`${out}.partial`, { recursive: true });
     const r = await runCli(['schedule', AZURE2019_DIR, '--to', '2m', '--out', out]);
     assert.equal(r.code, 5, r.stderr);
-    assert.match(r.stderr, /plan\.parquet: could not write Parquet/);
-    assert.match(r.stderr, /remove .*stuck\/plan\.arrows and run the same faasload schedule again/);
+    // The plan is written as Parquet alone (no stream to recover): the error says so.
+    assert.match(r.stderr, /stuck\/plan\.parquet: .*; nothing is kept/);
+    assert.match(r.stderr, /run the same faasload schedule again to make .*stuck\/plan\.parquet/);
     assert.doesNotMatch(r.stderr, /dataset recover/);
+    assert.ok(!existsSync(join(dir, 'stuck', 'plan.arrows')), 'no stream is left behind');
   });
 });

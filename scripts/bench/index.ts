@@ -6,7 +6,8 @@
  *
  * Suites: parse (trace-parse.ts), plan (plan-rate.ts), pacing (pacing.ts), http (http-client.ts),
  * platform (platform.ts), platform-fleet (platform-fleet.ts: 500 functions' idle instances, minutes
- * of wall time), simulate (simulate.ts), monitor (monitor.ts), report (report.ts). Before pacing,
+ * of wall time), simulate (simulate.ts), monitor (monitor.ts), report (report.ts), schedule
+ * (schedule.ts). Before pacing,
  * scripts/bench/peers.sh installs its peers outside the repository (a peer it cannot install is
  * reported as 'not installed'); FAASLOAD_BENCH_NO_INSTALL=1 skips that step.
  */
@@ -33,6 +34,7 @@ const SUITES: Record<string, { script: string; args: string[] }> = {
   counters: { script: 'counters.js', args: [] },
   monitor: { script: 'monitor.js', args: [] },
   report: { script: 'report.js', args: [] },
+  schedule: { script: 'schedule.js', args: ['--dir', DAY_DIR, '--paper-dir', PAPER_DAY_DIR] },
 };
 
 const argv = process.argv.slice(2);

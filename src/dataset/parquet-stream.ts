@@ -2,7 +2,7 @@ import { open, rename, rm } from 'node:fs/promises';
 import { Table, transformParquetStream } from 'parquet-wasm';
 import { chunksOf } from '../util/web-stream.js';
 import type { ColumnSpec } from './columns.js';
-import { writerProperties } from './parquet.js';
+import { type ParquetTableOptions, writerProperties } from './parquet.js';
 
 /** Batches that may wait for the Parquet writer before the writer thread stops taking more. */
 const MAX_QUEUED = 8;
@@ -22,6 +22,8 @@ export class ParquetStream {
   private ended = false;
   /** The writer failed: push() drops batches, finish() rejects. */
   failed = false;
+  /** Why it failed (the first error: open, write or encode), once failed. */
+  failure: Error | undefined;
   private readonly partial: string;
   private readonly written: Promise<number>;
 
@@ -29,6 +31,7 @@ export class ParquetStream {
     private readonly path: string,
     columns: readonly ColumnSpec[],
     metadata: Record<string, string>,
+    options: ParquetTableOptions = {},
   ) {
     this.partial = `${path}.partial`;
     const batches = new ReadableStream({
@@ -40,10 +43,11 @@ export class ParquetStream {
         for (const batch of Table.fromIPCStream(next).recordBatches()) controller.enqueue(batch);
       },
     });
-    this.written = this.write(batches, writerProperties(columns, metadata));
+    this.written = this.write(batches, writerProperties(columns, metadata, options));
     // Reported by finish(); meanwhile a failure only stops the queue from holding anything.
-    this.written.catch(() => {
+    this.written.catch((err: Error) => {
       this.failed = true;
+      this.failure = err;
       this.queue = [];
       this.end();
     });

@@ -49,8 +49,26 @@ export function columnEncodings(columns: readonly ColumnSpec[]): Record<string, 
   return Object.fromEntries(columns.map((c) => [c.name, c.encoding ?? defaultEncoding(c.kind)]));
 }
 
+/** Dictionary bytes per column chunk before a column falls back to its other encoding. */
+export const DICTIONARY_PAGE_BYTES = 256 * 1024;
+
+/** Choices a table may make for its Parquet file. */
+export interface ParquetTableOptions {
+  /**
+   * Dictionary bytes per column chunk (row group) before a dictionary column falls back to
+   * plain (strings) or BYTE_STREAM_SPLIT (floats); applies to every column of the table.
+   * Default DICTIONARY_PAGE_BYTES. Raise it for a table whose ids repeat but are many (the
+   * plan's function column: tens of thousands of ids in a row group).
+   */
+  dictionaryPageBytes?: number;
+}
+
 /** zstd, 128k-row groups, per-column encodings, and the key/value metadata (schema version, run id). */
-export function writerProperties(columns: readonly ColumnSpec[], metadata: Record<string, string>) {
+export function writerProperties(
+  columns: readonly ColumnSpec[],
+  metadata: Record<string, string>,
+  options: ParquetTableOptions = {},
+) {
   let b = new WriterPropertiesBuilder()
     .setCompression(Compression.ZSTD)
     .setMaxRowGroupSize(ROW_GROUP_ROWS)
@@ -59,9 +77,9 @@ export function writerProperties(columns: readonly ColumnSpec[], metadata: Recor
     // Min/max per column chunk (row group), not per page: readers skip row groups by them, and
     // page-level statistics cost about a fifth of the writing time.
     .setStatisticsEnabled(EnabledStatistics.Chunk)
-    // A column past 256 KiB of dictionary per row group has many distinct values: it falls
+    // A column past this much dictionary per row group has many distinct values: it falls
     // back to its other encoding (BYTE_STREAM_SPLIT for floats, plain for strings) early.
-    .setDictionaryPageSizeLimit(256 * 1024)
+    .setDictionaryPageSizeLimit(options.dictionaryPageBytes ?? DICTIONARY_PAGE_BYTES)
     .setKeyValueMetadata(new Map(Object.entries(metadata)));
   for (const [name, encoding] of Object.entries(columnEncodings(columns))) {
     b = b.setColumnDictionaryEnabled(name, encoding === 'dictionary' || encoding === 'byte_stream_split');
@@ -113,14 +131,18 @@ function groups(frames: readonly IpcFrame[]): IpcFrame[][] {
 export async function arrowsToParquet(
   arrowsPath: string,
   parquetPath: string,
-  options: { columns: readonly ColumnSpec[]; metadata?: Record<string, string>; scan?: IpcScan },
+  options: {
+    columns: readonly ColumnSpec[];
+    metadata?: Record<string, string>;
+    scan?: IpcScan;
+  } & ParquetTableOptions,
 ): Promise<ParquetConversion> {
   const scan = options.scan ?? (await scanIpcStream(arrowsPath));
   const schema = scan.schema;
   if (!schema) {
     throw new Error(`${arrowsPath}: no Arrow schema at its start (${scan.fileBytes} bytes)`);
   }
-  const props = writerProperties(options.columns, options.metadata ?? {});
+  const props = writerProperties(options.columns, options.metadata ?? {}, options);
   const partial = `${parquetPath}.partial`;
   const out = await open(partial, 'w');
   let parquetBytes = 0;

@@ -1,6 +1,7 @@
 import { RecordBatch, type Schema } from 'apache-arrow';
 import { FaasloadError } from '../errors.js';
 import { type AnyRow, arrowSchema, type ColumnSpec, ipcStream, type RowOf } from './columns.js';
+import type { ParquetTableOptions } from './parquet.js';
 import { BatchStager, stagedBuffers } from './staging.js';
 import type { FromWriter } from './writer-protocol.js';
 import { writerThread } from './writer-thread.js';
@@ -22,7 +23,8 @@ export interface TableSummary {
   file: string;
 }
 
-export interface TableWriterOptions<C extends readonly ColumnSpec[] = readonly ColumnSpec[]> {
+export interface TableWriterOptions<C extends readonly ColumnSpec[] = readonly ColumnSpec[]>
+  extends ParquetTableOptions {
   /** Folder of the run; the table becomes <dir>/<name>.arrows during the run, <name>.parquet after. */
   dir: string;
   name: string;
@@ -48,6 +50,13 @@ export interface TableWriterOptions<C extends readonly ColumnSpec[] = readonly C
    */
   whenBehind?: 'fail' | 'wait';
   /**
+   * true (default): every batch is streamed to <name>.arrows as it comes, so a crash or a full
+   * disk keeps every complete batch. false: batches go to the Parquet writer alone, with no
+   * stream on disk (about half the writer's work, for an offline producer that can make its
+   * rows again: schedule); a failure then keeps nothing, and close()'s error says so.
+   */
+  crashSafe?: boolean;
+  /**
    * How the rows kept after a failure are had back, for the error close() throws. Default
    * `faasload dataset recover <dir>`: only right when dir is a run folder (it has a manifest).
    */
@@ -65,6 +74,7 @@ export const TABLE_WRITER_DEFAULTS = {
   /** maxPendingBytes of an offline producer (whenBehind 'wait'). */
   waitingMaxPendingBytes: 8 * 1024 * 1024,
   whenBehind: 'fail',
+  crashSafe: true,
   syncIntervalMs: 5000,
 } as const;
 
@@ -86,9 +96,13 @@ export class TableWriter<C extends readonly ColumnSpec[] = readonly ColumnSpec[]
 {
   readonly schema: Schema;
   readonly arrowsPath: string;
+  /** The file being written while rows come: the stream (crashSafe), else the Parquet file. */
+  readonly path: string;
   private readonly stager: BatchStager;
   private readonly timer: NodeJS.Timeout;
-  private readonly o: Required<Omit<TableWriterOptions<C>, 'metadata' | 'onError' | 'recovery'>> &
+  private readonly o: Required<
+    Omit<TableWriterOptions<C>, 'metadata' | 'onError' | 'recovery' | 'dictionaryPageBytes'>
+  > &
     TableWriterOptions<C>;
   private readonly thread = writerThread();
   private readonly id: number;
@@ -116,16 +130,23 @@ export class TableWriter<C extends readonly ColumnSpec[] = readonly ColumnSpec[]
     this.schema = arrowSchema(options.columns, new Map(Object.entries(metadata)));
     this.stager = new BatchStager(options.columns, this.o.batchRows);
     this.arrowsPath = `${options.dir}/${options.name}.arrows`;
+    const parquetPath = `${options.dir}/${options.name}.parquet`;
+    this.path = this.o.crashSafe ? this.arrowsPath : parquetPath;
     this.id = this.thread.register((m) => this.hear(m));
     this.thread.send(
       {
         op: 'open',
         table: this.id,
         path: this.arrowsPath,
-        parquetPath: `${options.dir}/${options.name}.parquet`,
+        parquetPath,
         columns: options.columns,
         metadata,
         syncIntervalMs: this.o.syncIntervalMs,
+        crashSafe: this.o.crashSafe,
+        parquet:
+          options.dictionaryPageBytes === undefined
+            ? {}
+            : { dictionaryPageBytes: options.dictionaryPageBytes },
       },
       [],
       false,
@@ -282,14 +303,14 @@ export class TableWriter<C extends readonly ColumnSpec[] = readonly ColumnSpec[]
 
   private fail(message: string): void {
     if (this.failure) return;
-    this.failure = new FaasloadError('E_DATASET', `${this.arrowsPath}: ${message}`);
+    this.failure = new FaasloadError('E_DATASET', `${this.path}: ${message}`);
     this.o.onError?.(this.failure);
   }
 
   /**
    * Writes the last batch, waits for the file, converts it to Parquet and removes the stream.
    * Throws an E_DATASET error naming the file after a failure; the stream then keeps every
-   * complete batch for `faasload dataset recover`.
+   * complete batch for `faasload dataset recover` (without crashSafe, nothing is kept).
    */
   async close(): Promise<TableSummary> {
     clearInterval(this.timer);
@@ -303,6 +324,13 @@ export class TableWriter<C extends readonly ColumnSpec[] = readonly ColumnSpec[]
           this.waiting.set(0, resolve);
           this.thread.send({ op: 'close', table: this.id });
         });
+    if (this.failure && !this.o.crashSafe) {
+      throw new FaasloadError(
+        'E_DATASET',
+        `${this.failure.message}; nothing is kept (no stream was written, the partial Parquet file is removed): ${this.o.recovery ?? 'write the table again'}`,
+        { cause: this.failure },
+      );
+    }
     if (this.failure) {
       const lost = this.lost > 0 ? `; ${this.lost} rows after it could not be written` : '';
       throw new FaasloadError(

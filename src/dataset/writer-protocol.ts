@@ -1,4 +1,5 @@
 import type { ColumnSpec } from './columns.js';
+import type { ParquetTableOptions } from './parquet.js';
 import type { StagedBatch } from './staging.js';
 
 /** Messages from a thread's TableWriters to its writer thread (writer-worker.ts). */
@@ -11,6 +12,9 @@ export type ToWriter =
       columns: readonly ColumnSpec[];
       metadata: Record<string, string>;
       syncIntervalMs: number;
+      /** Stream every batch to `path` as Arrow IPC (crash-safe); false: Parquet only. */
+      crashSafe: boolean;
+      parquet: ParquetTableOptions;
     }
   /** Rows staged on the caller's thread; `bytes` is what they hold in memory until acked. */
   | { op: 'batch'; table: number; batch: StagedBatch; bytes: number }

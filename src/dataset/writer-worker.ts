@@ -4,17 +4,41 @@
  * so that none of this runs on the dispatcher's thread. Messages are handled in order, one chain
  * of writes per table; a write that fails cuts the file back to its last complete message. The
  * Parquet file is finished at close; if its writer failed, the stream is converted instead.
+ * A table opened without crashSafe (ParquetTable) skips the stream: its batches go to the
+ * Parquet writer alone, and a failure keeps nothing.
  */
 import { type FileHandle, open, rm } from 'node:fs/promises';
 import { parentPort } from 'node:worker_threads';
 import { makeData, RecordBatch, type Schema, Struct } from 'apache-arrow';
 import { Arena, arrowSchema, type ColumnSpec, encodeColumn, ipcStream } from './columns.js';
+import type { ParquetTableOptions } from './parquet.js';
 import type { ParquetStream } from './parquet-stream.js';
 import { type StagedBatch, type StagingSlot, stagedBuffers, stagingSlots } from './staging.js';
 import type { FromWriter, ToWriter } from './writer-protocol.js';
 
 const port = parentPort!;
 const post = (m: FromWriter) => port.postMessage(m);
+
+/** Acks one batch; a staged batch's arrays go back to be filled again. */
+function ack(table: number, rows: number, bytes: number, ok: boolean, recycled?: StagedBatch): void {
+  if (recycled) port.postMessage({ op: 'ack', table, rows, bytes, ok, recycled }, stagedBuffers(recycled));
+  else post({ op: 'ack', table, rows, bytes, ok });
+}
+
+/** Encodes a staged batch as a one-batch IPC stream (schema, batch, end marker), in `arena`'s buffers. */
+function encodeStaged(
+  schema: Schema,
+  columns: readonly ColumnSpec[],
+  slots: readonly StagingSlot[],
+  arena: Arena,
+  batch: StagedBatch,
+): Uint8Array {
+  const fields = schema.fields;
+  arena.reset();
+  const children = columns.map((spec, i) => encodeColumn(spec, fields[i]!.type, slots[i]!, batch, arena));
+  const data = makeData({ type: new Struct(fields), length: batch.length, nullCount: 0, children });
+  return ipcStream(schema, [new RecordBatch(schema, data)]);
+}
 
 class StreamTable {
   private readonly schema: Schema;
@@ -38,6 +62,7 @@ class StreamTable {
     private readonly columns: readonly ColumnSpec[],
     private readonly metadata: Record<string, string>,
     private readonly syncIntervalMs: number,
+    private readonly parquetOptions: ParquetTableOptions,
   ) {
     this.schema = arrowSchema(columns, new Map(Object.entries(metadata)));
     this.slots = stagingSlots(columns);
@@ -67,9 +92,7 @@ class StreamTable {
         }
       }
       // Encoded (serialized, copied) by now: the staged arrays can go back to be filled again.
-      if (recycled)
-        port.postMessage({ op: 'ack', table: this.id, rows, bytes, ok, recycled }, stagedBuffers(recycled));
-      else post({ op: 'ack', table: this.id, rows, bytes, ok });
+      ack(this.id, rows, bytes, ok, recycled);
     });
   }
 
@@ -82,7 +105,7 @@ class StreamTable {
     try {
       if (!this.parquet) {
         const { ParquetStream } = await import('./parquet-stream.js');
-        this.parquet = new ParquetStream(this.parquetPath, this.columns, this.metadata);
+        this.parquet = new ParquetStream(this.parquetPath, this.columns, this.metadata, this.parquetOptions);
       }
       this.parquet.push(stream);
       await this.parquet.room();
@@ -95,15 +118,7 @@ class StreamTable {
     this.append(
       m.batch.length,
       m.bytes,
-      () => {
-        const fields = this.schema.fields;
-        this.arena.reset();
-        const children = this.columns.map((spec, i) =>
-          encodeColumn(spec, fields[i]!.type, this.slots[i]!, m.batch, this.arena),
-        );
-        const data = makeData({ type: new Struct(fields), length: m.batch.length, nullCount: 0, children });
-        return ipcStream(this.schema, [new RecordBatch(this.schema, data)]);
-      },
+      () => encodeStaged(this.schema, this.columns, this.slots, this.arena, m.batch),
       m.batch,
     );
   }
@@ -162,6 +177,7 @@ class StreamTable {
         await arrowsToParquet(this.path, this.parquetPath, {
           columns: this.columns,
           metadata: this.metadata,
+          ...this.parquetOptions,
         });
       }
       await rm(this.path);
@@ -172,12 +188,101 @@ class StreamTable {
   }
 }
 
-const tables = new Map<number, StreamTable>();
+/**
+ * A table written straight to Parquet, for an offline producer that can make its rows again:
+ * no Arrow stream on disk, so each batch is encoded once (to IPC, which parquet-wasm reads) and
+ * written once. A failure (unwritable path, full disk) is reported at the batch that meets it;
+ * the partial file is then removed: nothing is kept.
+ */
+class ParquetTable {
+  private readonly schema: Schema;
+  private readonly slots: StagingSlot[];
+  private readonly arena = new Arena();
+  private chain: Promise<void>;
+  private parquet: ParquetStream | undefined;
+  private failure: string | undefined;
+
+  constructor(
+    private readonly id: number,
+    parquetPath: string,
+    private readonly columns: readonly ColumnSpec[],
+    metadata: Record<string, string>,
+    options: ParquetTableOptions,
+  ) {
+    this.schema = arrowSchema(columns, new Map(Object.entries(metadata)));
+    this.slots = stagingSlots(columns);
+    this.chain = import('./parquet-stream.js').then(
+      ({ ParquetStream }) => {
+        this.parquet = new ParquetStream(parquetPath, columns, metadata, options);
+      },
+      (err: Error) => this.fail(err.message),
+    );
+  }
+
+  /** Hands one batch to the Parquet writer and waits for room (backpressure); acks it either way. */
+  append(rows: number, bytes: number, encode: () => Uint8Array, recycled?: StagedBatch): void {
+    this.chain = this.chain.then(async () => {
+      let ok = false;
+      const parquet = this.parquet;
+      if (!this.failure && parquet) {
+        try {
+          if (!parquet.failed) {
+            parquet.push(encode());
+            await parquet.room();
+          }
+          if (parquet.failed) this.fail(parquet.failure?.message ?? 'the Parquet writer failed');
+          else ok = true;
+        } catch (err) {
+          this.fail((err as Error).message);
+        }
+      }
+      ack(this.id, rows, bytes, ok, recycled);
+    });
+  }
+
+  batch(m: Extract<ToWriter, { op: 'batch' }>): void {
+    this.append(
+      m.batch.length,
+      m.bytes,
+      () => encodeStaged(this.schema, this.columns, this.slots, this.arena, m.batch),
+      m.batch,
+    );
+  }
+
+  after(f: () => void | Promise<void>): Promise<void> {
+    this.chain = this.chain.then(f);
+    return this.chain;
+  }
+
+  fail(message: string): void {
+    if (this.failure) return;
+    this.failure = message;
+    post({ op: 'failed', table: this.id, message });
+  }
+
+  /** Finishes the file, or after a failure removes what was written of it. */
+  async close(): Promise<void> {
+    await this.chain;
+    if (!this.failure && this.parquet) {
+      try {
+        await this.parquet.finish();
+      } catch (err) {
+        this.fail((err as Error).message);
+      }
+    }
+    if (this.failure) await this.parquet?.abort();
+    post({ op: 'closed', table: this.id });
+  }
+}
+
+const tables = new Map<number, StreamTable | ParquetTable>();
 port.on('message', (m: ToWriter) => {
   if (m.op === 'open') {
     tables.set(
       m.table,
-      new StreamTable(m.table, m.path, m.parquetPath, m.columns, m.metadata, m.syncIntervalMs),
+      m.crashSafe
+        ? new StreamTable(m.table, m.path, m.parquetPath, m.columns, m.metadata, m.syncIntervalMs, m.parquet)
+        : new ParquetTable(m.table, m.parquetPath, m.columns, m.metadata, m.parquet),
     );
     return;
   }

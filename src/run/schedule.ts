@@ -1,4 +1,4 @@
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname } from 'node:path';
 import type { ColumnSpec, RowOf } from '../dataset/columns.js';
 import { TableWriter } from '../dataset/table-writer.js';
 import { FaasloadError } from '../errors.js';
@@ -31,6 +31,13 @@ export type PlanRow = RowOf<typeof PLAN_COLUMNS>;
 
 /** Rows handed to the writer at once. */
 const ROWS_PER_ADD = 8192;
+
+/**
+ * Dictionary bytes per row group of the plan file: a day's row group names tens of thousands of
+ * functions (a 256 KiB dictionary falls back to plain strings; 4 MiB keeps the ids as a
+ * dictionary: a smaller file, written faster).
+ */
+export const PLAN_DICTIONARY_PAGE_BYTES = 4 * 1024 * 1024;
 
 export interface ScheduleResult {
   file: string;
@@ -89,10 +96,12 @@ export async function writeSchedule(options: TracePlanOptions & { out: string })
     dir,
     name,
     columns: PLAN_COLUMNS,
-    // Offline: planning waits for the disk instead of failing (a day is tens of millions of rows).
+    // Offline: planning waits for the disk instead of failing (a day is tens of millions of rows),
+    // and writes Parquet alone: the plan is seeded, so a failed file is made again, not recovered.
     whenBehind: 'wait',
-    // Not a run folder: nothing for `dataset recover`; the plan is seeded, so it is made again.
-    recovery: `the plan is seeded: remove ${join(dir, `${name}.arrows`)} and run the same faasload schedule again`,
+    crashSafe: false,
+    dictionaryPageBytes: PLAN_DICTIONARY_PAGE_BYTES,
+    recovery: `the plan is seeded: run the same faasload schedule again to make ${options.out}`,
     metadata: {
       'faasload.plan': JSON.stringify(plan.options),
       ...(options.shard ? { 'faasload.shard': JSON.stringify(options.shard) } : {}),
