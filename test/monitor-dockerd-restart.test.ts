@@ -31,6 +31,7 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import type { Manifest } from '../src/dataset/manifest.js';
+import { ping } from '../src/platforms/docker/engine-api.js';
 import { connectDocker, detectEngine, listInstances } from '../src/platforms/docker/index.js';
 import { cannotRun, need } from './helpers/cannot-run.js';
 import { runCli } from './helpers/cli.js';
@@ -54,9 +55,7 @@ async function dockerdPid(): Promise<number | undefined> {
 /** Whether the engine answers GET /_ping within timeoutMs (a new connection each time). */
 async function pings(timeoutMs = 1_000): Promise<boolean> {
   try {
-    await (docker as unknown as { ping(o: { abortSignal: AbortSignal }): Promise<unknown> }).ping({
-      abortSignal: AbortSignal.timeout(timeoutMs),
-    });
+    await ping(docker, AbortSignal.timeout(timeoutMs));
     return true;
   } catch {
     return false;

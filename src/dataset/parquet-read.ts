@@ -2,6 +2,7 @@ import { openAsBlob } from 'node:fs';
 import { type RecordBatch, type Schema, tableFromIPC } from 'apache-arrow';
 import { Encoding, ParquetFile } from 'parquet-wasm';
 import { FaasloadError } from '../errors.js';
+import { wasmBatches } from './parquet-wasm-streams.js';
 
 /** What a Parquet file's footer says, read without its data. */
 export interface ParquetFacts {
@@ -62,12 +63,10 @@ export async function* parquetBatches(
 ): AsyncGenerator<RecordBatch> {
   const file = await openParquet(path);
   try {
-    const stream = (await file.stream({
+    const stream = wasmBatches(file, {
       batchSize: options.batchRows ?? 65536,
       ...(options.columns ? { columns: options.columns } : {}),
-    })) as unknown as AsyncIterable<{
-      intoIPCStream(): Uint8Array;
-    }>;
+    });
     for await (const batch of stream) {
       yield* tableFromIPC(batch.intoIPCStream()).batches;
     }

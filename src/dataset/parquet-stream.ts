@@ -1,7 +1,8 @@
 import { open, rename, rm } from 'node:fs/promises';
-import { Table, transformParquetStream } from 'parquet-wasm';
+import { Table } from 'parquet-wasm';
 import type { ColumnSpec } from './columns.js';
 import { writerProperties } from './parquet.js';
+import { parquetChunks } from './parquet-wasm-streams.js';
 
 /** Batches that may wait for the Parquet writer before the writer thread stops taking more. */
 const MAX_QUEUED = 8;
@@ -52,8 +53,7 @@ export class ParquetStream {
     const out = await open(this.partial, 'w');
     let bytes = 0;
     try {
-      const parquet = await transformParquetStream(batches, props);
-      for await (const chunk of parquet as unknown as AsyncIterable<Uint8Array>) {
+      for await (const chunk of parquetChunks(batches, props)) {
         await out.write(chunk);
         bytes += chunk.length;
       }

@@ -4,7 +4,6 @@ import {
   EnabledStatistics,
   Encoding,
   Table,
-  transformParquetStream,
   WriterPropertiesBuilder,
   WriterVersion,
   writeParquet,
@@ -12,6 +11,7 @@ import {
 import { VERSION } from '../version.js';
 import type { ColumnKind, ColumnSpec } from './columns.js';
 import { type IpcFrame, type IpcScan, readFrames, scanIpcStream } from './ipc-scan.js';
+import { parquetChunks } from './parquet-wasm-streams.js';
 
 /** Rows per Parquet row group: large enough for good compression, small enough to skip by. */
 export const ROW_GROUP_ROWS = 128 * 1024;
@@ -143,8 +143,7 @@ export async function arrowsToParquet(
           for (const batch of table.recordBatches()) controller.enqueue(batch);
         },
       });
-      const parquet = await transformParquetStream(batches, props);
-      for await (const chunk of parquet as unknown as AsyncIterable<Uint8Array>) {
+      for await (const chunk of parquetChunks(batches, props)) {
         await out.write(chunk);
         parquetBytes += chunk.length;
       }

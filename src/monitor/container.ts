@@ -316,7 +316,7 @@ export class ContainerMonitor implements Monitor {
           if (t.reader) return;
         }
         if (!this.targets.has(t.id)) return;
-        const stream = (await container.stats({ stream: true })) as unknown as NodeJS.ReadableStream;
+        const stream = await container.stats({ stream: true });
         if (!this.targets.has(t.id)) {
           destroyStream(stream);
           return;

@@ -11,6 +11,7 @@
  * the stream's 'data' callbacks and must not block.
  */
 import type Dockerode from 'dockerode';
+import { events } from '../platforms/docker/engine-api.js';
 import { messageOf } from '../util/message.js';
 
 const API_TIMEOUT_MS = 5_000;
@@ -195,11 +196,11 @@ export class EngineEvents {
   private request(untilNano?: bigint): Promise<NodeJS.ReadableStream> {
     const filters: Record<string, string[]> = { type: ['container'] };
     if (this.options.actions) filters.event = [...this.options.actions];
-    const opening = this.options.docker.getEvents({
+    const opening = events(this.options.docker, {
       since: nanoText(this.lastNano),
       ...(untilNano === undefined ? {} : { until: nanoText(untilNano) }),
       filters,
-    } as unknown as Dockerode.GetEventsOptions) as Promise<NodeJS.ReadableStream>;
+    });
     let timer: NodeJS.Timeout | undefined;
     let timedOut = false;
     opening.then(

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { type RecordBatch, tableFromIPC, type Vector } from 'apache-arrow';
 import { ParquetFile } from 'parquet-wasm';
 import type { Manifest, TableFact } from '../dataset/manifest.js';
+import { wasmBatches } from '../dataset/parquet-wasm-streams.js';
 import { INVOCATION_COUNTERS_COLUMNS, PERF_SCHEMA_VERSION } from '../dataset/perf-tables.js';
 import { TableWriter } from '../dataset/table-writer.js';
 import { FaasloadError } from '../errors.js';
@@ -34,10 +35,8 @@ async function* batches(path: string, columns: string[], batchRows = 65_536): As
     });
   }
   try {
-    const stream = (await file.stream({ batchSize: batchRows, columns })) as unknown as AsyncIterable<{
-      intoIPCStream(): Uint8Array;
-    }>;
-    for await (const b of stream) yield* tableFromIPC(b.intoIPCStream()).batches;
+    for await (const b of wasmBatches(file, { batchSize: batchRows, columns }))
+      yield* tableFromIPC(b.intoIPCStream()).batches;
   } finally {
     file.free();
   }

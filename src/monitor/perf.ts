@@ -27,13 +27,13 @@
  */
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { BroadcastChannel } from 'node:worker_threads';
+import type { BroadcastChannel } from 'node:worker_threads';
 import type Dockerode from 'dockerode';
 import type { TableFact } from '../dataset/manifest.js';
 import { COUNTERS_COLUMNS, PERF_SCHEMA_VERSION } from '../dataset/perf-tables.js';
 import { TableWriter } from '../dataset/table-writer.js';
 import { FaasloadError } from '../errors.js';
-import { INSTANCE_CHANNEL, type InstanceAnnouncement } from '../platforms/local/instance-channel.js';
+import { type InstanceAnnouncement, listenInstances } from '../platforms/local/instance-channel.js';
 import { messageOf } from '../util/message.js';
 import { epochUs } from '../util/time.js';
 import { matchContainer } from './docker-match.js';
@@ -302,11 +302,7 @@ export class PerfMonitor implements Monitor {
       this.processScope = 'pid';
       context.log('perf monitor: instance processes counted with perf stat -p (no cgroup of their own)');
     }
-    const channel = new BroadcastChannel(INSTANCE_CHANNEL);
-    channel.unref();
-    channel.onmessage = (event) =>
-      this.onAnnouncement((event as unknown as { data: InstanceAnnouncement }).data);
-    this.channel = channel;
+    this.channel = listenInstances((a) => this.onAnnouncement(a));
     if (this.options.docker) await this.watchContainers(this.options.docker);
   }
 
@@ -384,9 +380,7 @@ export class PerfMonitor implements Monitor {
   /** Counts every running container that is a function instance (those already counted are skipped). */
   private async listContainers(docker: Dockerode): Promise<void> {
     try {
-      const running = await docker.listContainers({
-        abortSignal: AbortSignal.timeout(API_TIMEOUT_MS),
-      } as unknown as Dockerode.ContainerListOptions);
+      const running = await docker.listContainers({ abortSignal: AbortSignal.timeout(API_TIMEOUT_MS) });
       for (const c of running)
         await this.trackContainer(docker, c.Id, c.Names?.[0]?.replace(/^\//, ''), c.Labels);
     } catch (e) {

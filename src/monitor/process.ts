@@ -8,10 +8,10 @@
  * starts instances (a replay does). An instance whose /proc entry is gone is dropped (counted as
  * vanished); its exit announcement may come later. Limit: /proc CPU times have 10 ms resolution.
  */
-import { BroadcastChannel } from 'node:worker_threads';
+import type { BroadcastChannel } from 'node:worker_threads';
 import type { CellValue } from '../dataset/columns.js';
 import type { TableWriter } from '../dataset/table-writer.js';
-import { INSTANCE_CHANNEL, type InstanceAnnouncement } from '../platforms/local/instance-channel.js';
+import { type InstanceAnnouncement, listenInstances } from '../platforms/local/instance-channel.js';
 import { epochUs } from '../util/time.js';
 import { emptyMeasures, isGone, type Measures } from './measures.js';
 import { ProcessReader } from './procfs.js';
@@ -54,11 +54,7 @@ export class ProcessMonitor implements Monitor {
   async start(context: MonitorContext): Promise<void> {
     const writer = openTable(context, 'process_samples');
     this.writer = writer;
-    const channel = new BroadcastChannel(INSTANCE_CHANNEL);
-    channel.unref();
-    channel.onmessage = (event) =>
-      this.onAnnouncement((event as unknown as { data: InstanceAnnouncement }).data);
-    this.channel = channel;
+    this.channel = listenInstances((a) => this.onAnnouncement(a));
     const rows: SampleRow[] = [];
     this.ticker = new Ticker(this.options.intervalMs ?? SAMPLE_INTERVAL_MS, (_plannedUs, lateUs) => {
       for (const [id, t] of this.targets) {

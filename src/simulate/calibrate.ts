@@ -156,13 +156,17 @@ export async function readRunCalibration(dir: string): Promise<RunCalibration> {
   if (typeof config.trace !== 'string' || typeof config.plan !== 'object' || config.plan === null) {
     throw new FaasloadError('E_USAGE', `--calibrate ${dir}: its manifest has no trace and plan to re-plan`);
   }
+  // The manifest's config holds what replay resolved: its plan options, and beside them how it read the trace.
+  const read = config as SavedTraceReading;
   const plan: TracePlanOptions = {
     ...(config.plan as Omit<TracePlanOptions, 'trace'>),
     trace: config.trace,
+    ...(read.format !== undefined ? { format: read.format } : {}),
+    ...(read.days !== undefined ? { days: read.days } : {}),
+    ...(read.csv !== undefined ? { csv: read.csv } : {}),
+    ...(read.onDuplicate !== undefined ? { onDuplicate: read.onDuplicate } : {}),
+    ...(read.shard !== undefined ? { shard: read.shard } : {}),
   };
-  for (const key of ['format', 'days', 'csv', 'onDuplicate', 'shard'] as const) {
-    if (config[key] !== undefined) (plan as unknown as Record<string, unknown>)[key] = config[key];
-  }
   const out: RunCalibration = {
     run: dir,
     coldStartMs: coldStartMs ?? Number.NaN,
@@ -180,6 +184,9 @@ export async function readRunCalibration(dir: string): Promise<RunCalibration> {
   if (capacity) out.capacity = capacity;
   return out;
 }
+
+/** How a run read its trace, as its manifest's config records it (top-level keys, beside `plan`). */
+type SavedTraceReading = Pick<TracePlanOptions, 'format' | 'days' | 'csv' | 'onDuplicate' | 'shard'>;
 
 /** What readRunCalibration reads of a run's manifest.json. */
 interface RunManifest {

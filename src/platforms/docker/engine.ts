@@ -11,6 +11,7 @@
  */
 import Dockerode from 'dockerode';
 import { messageOf } from '../../util/message.js';
+import { engineFacts, ping } from './engine-api.js';
 import { INSTANCE_LABEL_VALUE, kindFilter, OWNER_LABEL } from './labels.js';
 
 /** How long detectEngine() waits for each answer by default. */
@@ -32,29 +33,21 @@ export function connectDocker(options?: Dockerode.DockerOptions): Dockerode {
   return new Dockerode(options);
 }
 
-/** dockerode 5 takes {abortSignal} on these calls; @types/dockerode (written for 4) does not say so. */
-interface TimedCalls {
-  ping(options: { abortSignal: AbortSignal }): Promise<unknown>;
-  version(options: { abortSignal: AbortSignal }): Promise<Dockerode.DockerVersion>;
-  info(options: { abortSignal: AbortSignal }): Promise<{ Driver?: string; CgroupVersion?: string }>;
-}
-
 /** Pings the engine, then reads its version and storage driver, all within timeoutMs. Resolves, never rejects. */
 export async function detectEngine(
   docker: Dockerode = connectDocker(),
   timeoutMs: number = ENGINE_PING_TIMEOUT_MS,
 ): Promise<EngineInfo> {
-  const timed = docker as unknown as TimedCalls;
   const abortSignal = AbortSignal.timeout(timeoutMs); // one deadline for the three calls
   try {
-    await timed.ping({ abortSignal });
-    const [version, info] = await Promise.all([timed.version({ abortSignal }), timed.info({ abortSignal })]);
+    await ping(docker, abortSignal);
+    const facts = await engineFacts(docker, abortSignal);
     return {
       available: true,
-      version: version.Version,
-      apiVersion: version.ApiVersion,
-      storageDriver: info.Driver ?? 'unknown',
-      cgroupVersion: info.CgroupVersion ?? 'unknown',
+      version: facts.version,
+      apiVersion: facts.apiVersion,
+      storageDriver: facts.storageDriver ?? 'unknown',
+      cgroupVersion: facts.cgroupVersion ?? 'unknown',
     };
   } catch (e) {
     const reason = abortSignal.aborted ? `no answer within ${timeoutMs} ms` : messageOf(e);

@@ -51,6 +51,34 @@ export function announceLifecycle(message: LifecycleAnnouncement): void {
   lifecycle.postMessage(message);
 }
 
+/** Whether a channel message is an InstanceAnnouncement: checks every field a listener reads. */
+export function isInstanceAnnouncement(data: unknown): data is InstanceAnnouncement {
+  if (typeof data !== 'object' || data === null || !('t' in data) || !('id' in data)) return false;
+  if (typeof data.id !== 'string') return false;
+  if (data.t === 'exit') return true;
+  if (data.t !== 'start' || !('functionName' in data) || typeof data.functionName !== 'string') return false;
+  const pid = 'pid' in data ? data.pid : undefined;
+  const containerId = 'containerId' in data ? data.containerId : undefined;
+  return (
+    (pid === undefined || typeof pid === 'number') &&
+    (containerId === undefined || typeof containerId === 'string')
+  );
+}
+
+/**
+ * Subscribes `handler` to the instance announcements of every thread; messages of another shape
+ * are ignored. The channel is unref'ed (it never keeps the process alive): close it to stop.
+ */
+export function listenInstances(handler: (a: InstanceAnnouncement) => void): BroadcastChannel {
+  const listener = new BroadcastChannel(INSTANCE_CHANNEL);
+  listener.unref();
+  listener.onmessage = (event: unknown) => {
+    const data = typeof event === 'object' && event !== null && 'data' in event ? event.data : undefined;
+    if (isInstanceAnnouncement(data)) handler(data);
+  };
+  return listener;
+}
+
 export function announceInstance(message: InstanceAnnouncement): void {
   if (!channel) {
     channel = new BroadcastChannel(INSTANCE_CHANNEL);
