@@ -60,7 +60,7 @@ class PerSecond {
   readonly counts: number[] = [];
   add(second: number, n = 1): void {
     while (this.counts.length <= second) this.counts.push(0);
-    this.counts[second]! += n;
+    this.counts[second] = this.at(second) + n;
   }
   at(second: number): number {
     return this.counts[second] ?? 0;
@@ -182,7 +182,7 @@ export class LiveStats {
     const { windowS } = this.o;
     let requested = 0;
     for (let i = 0; i <= second && i < this.o.requestedPerSecond.length; i++)
-      requested += this.o.requestedPerSecond[i]!;
+      requested += this.o.requestedPerSecond[i] ?? 0;
     return {
       elapsedS: (nowUs - this.o.startUs) / 1e6,
       requested,

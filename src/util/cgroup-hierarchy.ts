@@ -62,8 +62,12 @@ export function cgroupOf(
   for (const line of text.split('\n')) {
     const m = /^(\d+):([^:]*):(.*)$/.exec(line);
     if (!m) continue;
-    const matches = mount.version === 2 ? m[1] === '0' && m[2] === '' : m[2]!.split(',').includes(controller);
-    if (matches) return m[3]!.replace(/^\//, '');
+    const [, hierarchy, controllers = '', path = ''] = m; // both groups always take part (maybe empty)
+    const matches =
+      mount.version === 2
+        ? hierarchy === '0' && controllers === ''
+        : controllers.split(',').includes(controller);
+    if (matches) return path.replace(/^\//, '');
   }
   return undefined;
 }

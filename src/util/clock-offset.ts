@@ -61,7 +61,8 @@ export function parseChronyTracking(
 ): Pick<ClockOffsetFact, 'offsetMs' | 'uncertaintyMs' | 'detail'> | undefined {
   const m = /System time\s*:\s*([\d.]+)\s+seconds\s+(fast|slow)/i.exec(text);
   if (!m) return undefined;
-  const seconds = Number(m[1]) * (m[2]!.toLowerCase() === 'fast' ? 1 : -1);
+  const [, value, direction = ''] = m; // (fast|slow) always takes part
+  const seconds = Number(value) * (direction.toLowerCase() === 'fast' ? 1 : -1);
   const delay = Number(/Root delay\s*:\s*([\d.]+)/i.exec(text)?.[1] ?? Number.NaN);
   const dispersion = Number(/Root dispersion\s*:\s*([\d.]+)/i.exec(text)?.[1] ?? Number.NaN);
   const bound = delay / 2 + dispersion;

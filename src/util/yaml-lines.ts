@@ -35,7 +35,8 @@ export function parseYamlWithLines(text: string, file: string): LinedDocument {
           const keyLine = lineAt((pair.key as Node | null)?.range?.[0]);
           if (atKey && i === path.length - 1) return keyLine;
           node = pair.value;
-          line = (node as Node | null)?.range ? lineAt((node as Node).range![0]) : keyLine;
+          const range = (node as Node | null)?.range;
+          line = range ? lineAt(range[0]) : keyLine;
         } else if (isSeq(node) && typeof step === 'number') {
           node = node.items[step];
           if (node === undefined) return line;

@@ -56,7 +56,7 @@ export function withWorkflows(
 ): PlatformAdapter {
   const sequences = hasSequences(inner) ? inner : undefined;
   const triggers = hasTriggers(inner) ? inner : undefined;
-  const firstStage = (wf: Workflow): FunctionSpec => ({ ...wf.fn, name: wf.stages[0]!.name });
+  const firstStage = (wf: Workflow): FunctionSpec => ({ ...wf.fn, name: wf.stages[0].name });
 
   /** Runs one stage; puts each step's result in the recorder; returns the stage's result. */
   const runStage = async (
@@ -65,13 +65,13 @@ export function withWorkflows(
     signal: AbortSignal,
     fire: boolean,
   ): Promise<InvocationResult> => {
-    const spec = { ...stage.steps[0]!.spec, name: stage.name };
+    const spec = { ...stage.steps[0].spec, name: stage.name };
     if (!stage.sequence) {
       const r =
         fire && triggers
           ? await triggers.fire(spec, arrival, signal)
           : await inner.invoke(spec, arrival, signal);
-      recorder.put(arrival.seq, stage.steps[0]!.index, r);
+      recorder.put(arrival.seq, stage.steps[0].index, r);
       return r;
     }
     if (sequences) {
@@ -82,20 +82,22 @@ export function withWorkflows(
         steps = result.activationId ? await sequences.stepsOf(result.activationId, signal) : [];
       } else ({ result, steps } = await sequences.invokeSequence(spec, arrival, signal));
       steps.forEach((r, i) => {
-        if (i < stage.steps.length) recorder.put(arrival.seq, stage.steps[i]!.index, r);
+        const step = stage.steps[i];
+        if (step) recorder.put(arrival.seq, step.index, r);
       });
       return result;
     }
     // No sequences on this platform: the harness chains the steps.
-    let last: InvocationResult | undefined;
-    let first: InvocationResult | undefined;
-    for (const step of stage.steps) {
-      last = await inner.invoke(step.spec, arrival, signal);
-      first ??= last;
-      recorder.put(arrival.seq, step.index, last);
+    const [head, ...rest] = stage.steps;
+    const first = await inner.invoke(head.spec, arrival, signal);
+    recorder.put(arrival.seq, head.index, first);
+    let last = first;
+    for (const step of rest) {
       if (last.outcome !== 'ok') break;
+      last = await inner.invoke(step.spec, arrival, signal);
+      recorder.put(arrival.seq, step.index, last);
     }
-    return { ...last!, sentAtUs: first!.sentAtUs };
+    return { ...last, sentAtUs: first.sentAtUs };
   };
 
   return {
@@ -127,7 +129,7 @@ export function withWorkflows(
       if (!wf) return inner.invoke(fn, arrival, signal);
       const a = workflowArrival(arrival, wf.shape);
       const [head, ...rest] = wf.stages;
-      const first = await runStage(head!, a, signal, viaTrigger.has(fn.name));
+      const first = await runStage(head, a, signal, viaTrigger.has(fn.name));
       if (first.outcome !== 'ok' || rest.length === 0)
         return workflowResult(first, [first], wf, recorder, arrival.seq);
       const others = await Promise.all(rest.map((stage) => runStage(stage, a, signal, false)));

@@ -58,14 +58,14 @@ export function parseDagShape(text: string): DagShapeSpec {
   const sides: Partial<Record<'width' | 'depth', ShapeDist>> = {};
   for (const part of t.split(',')) {
     const m = /^\s*(width|depth)\s*=\s*(\S+)\s*$/.exec(part);
-    if (!m) {
+    const value = m?.[2];
+    if (!m || value === undefined) {
       throw new FaasloadError(
         'E_USAGE',
         `--dag-shape: expected 'width=W,depth=D' (integers or azure2021) or 'azure2021', got '${text}'`,
       );
     }
     const side = m[1] as 'width' | 'depth';
-    const value = m[2]!;
     if (value === 'azure2021') sides[side] = AZURE2021_DAG[side];
     else {
       const n = Number(value);
@@ -118,9 +118,9 @@ export function readDagFile(path: string): DagShapeSpec {
     const [v, p] = cols[side];
     const values: number[] = [];
     const cumulative: number[] = [];
-    for (let i = 1; i < lines.length; i++) {
-      if (lines[i]!.trim() === '') continue;
-      const cells = lines[i]!.split(',');
+    for (const [i, line] of lines.entries()) {
+      if (i === 0 || line.trim() === '') continue;
+      const cells = line.split(',');
       const where = `${path}:${i + 1}`;
       const value = Number(cells[v]?.trim());
       const share = Number(cells[p]?.trim().replace(/%$/, '')) / 100;
@@ -136,7 +136,8 @@ export function readDagFile(path: string): DagShapeSpec {
           `${where}: ${side} percentile '${cells[p] ?? ''}' is not in 0%..100%`,
         );
       }
-      if (cumulative.length > 0 && share < cumulative.at(-1)!) {
+      const previous = cumulative.at(-1);
+      if (previous !== undefined && share < previous) {
         throw new FaasloadError('E_TRACE_FORMAT', `${where}: ${side} percentiles must not decrease`);
       }
       values.push(value);
@@ -156,7 +157,10 @@ export function drawShape(spec: DagShapeSpec, seed: number, fnId: string): DagSh
     const u = unitAt(seed, stream, 0, b);
     // The first value whose cumulative share exceeds u (In-Vitro's getDAGStats, seeded).
     const i = d.cumulative.findIndex((c) => u < c);
-    return d.values[i < 0 ? d.values.length - 1 : i]!;
+    const value = d.values[i < 0 ? d.values.length - 1 : i];
+    if (value === undefined)
+      throw new FaasloadError('E_USAGE', `${spec.source}: a ${d.kind} distribution with no values`);
+    return value;
   };
   const depth = draw(spec.depth, 1);
   // A single step has no branches.

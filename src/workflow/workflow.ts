@@ -35,13 +35,16 @@ export interface Workflow {
    * The stages the harness runs: the first alone, then the others at once with its result. A
    * stage is one action (`sequence` false) or a sequence of steps named `name`.
    */
-  stages: readonly WorkflowStage[];
+  stages: NonEmpty<WorkflowStage>;
 }
+
+/** At least one element: the first is there for the type checker too. */
+export type NonEmpty<T> = readonly [T, ...T[]];
 
 export interface WorkflowStage {
   name: string;
   /** Steps it runs, in order. */
-  steps: readonly WorkflowStep[];
+  steps: NonEmpty<WorkflowStep>;
   sequence: boolean;
 }
 
@@ -64,18 +67,19 @@ export function buildWorkflow(fn: FunctionSpec, shape: DagShape): Workflow {
     action: { code: STEP_ACTION_CODE, main: STEP_ACTION_MAIN },
   });
   const entry: WorkflowStep = { index: 0, branch: -1, level: 0, spec: stepSpec(0) };
-  const steps: WorkflowStep[] = [entry];
-  const branches: WorkflowStep[][] = [];
+  const steps: [WorkflowStep, ...WorkflowStep[]] = [entry];
+  const next = (branch: number, level: number): WorkflowStep => {
+    const step = { index: steps.length, branch, level, spec: stepSpec(steps.length) };
+    steps.push(step);
+    return step;
+  };
+  const branches: NonEmpty<WorkflowStep>[] = [];
   for (let b = 0; b < (shape.depth > 1 ? shape.width : 0); b++) {
-    const branch: WorkflowStep[] = [];
-    for (let level = 1; level < shape.depth; level++) {
-      const step = { index: steps.length, branch: b, level, spec: stepSpec(steps.length) };
-      steps.push(step);
-      branch.push(step);
-    }
+    const branch: [WorkflowStep, ...WorkflowStep[]] = [next(b, 1)];
+    for (let level = 2; level < shape.depth; level++) branch.push(next(b, level));
     branches.push(branch);
   }
-  let stages: WorkflowStage[];
+  let stages: [WorkflowStage, ...WorkflowStage[]];
   if (shape.depth === 1) stages = [{ name: entry.spec.name, steps: [entry], sequence: false }];
   else if (branches.length === 1) stages = [{ name: `${fn.name}-wf`, steps, sequence: true }];
   else {
@@ -88,7 +92,7 @@ export function buildWorkflow(fn: FunctionSpec, shape: DagShape): Workflow {
         sequence: branch.length > 1,
       })),
     ];
-    for (const stage of stages) if (!stage.sequence) stage.name = stage.steps[0]!.spec.name;
+    for (const stage of stages) if (!stage.sequence) stage.name = stage.steps[0].spec.name;
   }
   return { fn, shape, steps, stages };
 }

@@ -42,7 +42,10 @@ export function bindFunctions(
 ): FunctionSpec[] {
   if (names.length === 1 && names[0] === SYNTHETIC) return [...specs];
   return specs.map((spec, i) => {
-    const entry = catalogEntry(names[i % names.length]!);
+    const name = names[i % names.length];
+    if (name === undefined)
+      throw new FaasloadError('E_USAGE', 'no workload function to bind the trace functions to');
+    const entry = catalogEntry(name);
     if (entry.name === SYNTHETIC) return spec;
     return {
       ...spec,

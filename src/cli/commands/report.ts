@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { Argv } from 'yargs';
+import { FaasloadError } from '../../errors.js';
 import { readTrace } from '../../trace/read.js';
 import { throwIfErrors, toTraceOptions, traceFlags } from '../plan-flags.js';
 
@@ -62,13 +63,13 @@ export const traceFiguresCommand = {
 
 /** Opens a file with the desktop's viewer; a failure is a note on stderr, never an error. */
 function openFile(path: string): void {
-  const [cmd, ...args] =
+  const [cmd, args]: [string, string[]] =
     process.platform === 'darwin'
-      ? ['open', path]
+      ? ['open', [path]]
       : process.platform === 'win32'
-        ? ['cmd', '/c', 'start', '', path]
-        : ['xdg-open', path];
-  const child = spawn(cmd!, args, { detached: true, stdio: 'ignore' });
+        ? ['cmd', ['/c', 'start', '', path]]
+        : ['xdg-open', [path]];
+  const child = spawn(cmd, args, { detached: true, stdio: 'ignore' });
   child.on('error', (err) => process.stderr.write(`faasload: could not open ${path}: ${err.message}\n`));
   child.unref();
 }
@@ -117,7 +118,10 @@ const compareReport = {
       .options(pngFlag),
   handler: async (args: { runs: string[]; out?: string; open: boolean; png: boolean }) => {
     const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
-    const out = args.out ?? join(args.runs[0]!, '..', `compare-${stamp}`);
+    const [first] = args.runs;
+    if (first === undefined)
+      throw new FaasloadError('E_USAGE', 'report compare: name two run folders or more');
+    const out = args.out ?? join(first, '..', `compare-${stamp}`);
     const { writeCompareReport } = await import('../../report/html-report.js');
     const result = await writeCompareReport(args.runs, out, { png: args.png });
     process.stdout.write(`${result.text}\n`);
