@@ -148,6 +148,39 @@ describe('simulate: workflows', () => {
     for (const s of steps) assert.ok(ms(s.ended_at) >= ms(s.started_at));
   });
 
+  it('refuses --unit app and two DAG flags with workflows, saying which flags (exit 2)', async () => {
+    const trace = join(dir, 'usage.csv');
+    writeFileSync(trace, 'time\n0\n');
+    const app = await runCli([
+      'simulate',
+      trace,
+      '--format',
+      'csv',
+      '--dag-shape',
+      'width=1,depth=2',
+      '--unit',
+      'app',
+    ]);
+    assert.equal(app.code, 2, app.stderr);
+    assert.match(
+      app.stderr,
+      /--dag\/--dag-shape simulate each step as a function of its own: use --unit function/,
+    );
+    assert.doesNotMatch(app.stderr, /\n\s+at /, 'no stack trace');
+    const both = await runCli([
+      'simulate',
+      trace,
+      '--format',
+      'csv',
+      '--dag-shape',
+      'width=1,depth=2',
+      '--dag',
+      trace,
+    ]);
+    assert.equal(both.code, 2, both.stderr);
+    assert.match(both.stderr, /--dag and --dag-shape: give one of them/);
+  });
+
   it('simulate and replay of the same tiny plan give the same number of step rows', async () => {
     const trace = join(dir, 'tiny.csv');
     writeFileSync(trace, 'time,function,duration\n0,a,10\n0.2,b,10\n0.4,a,10\n0.6,c,10\n');
@@ -165,6 +198,7 @@ describe('simulate: workflows', () => {
     ];
     const sim = await runCli(['simulate', trace, ...flags, '--no-figures', '--out', join(dir, 'tiny-sim')]);
     assert.equal(sim.code, 0, sim.stderr);
+    assert.match(sim.stdout, /^20 step invocations of 3 functions/);
     assert.match(sim.stdout, /4 workflows, 20 steps/);
     assert.match(sim.stdout, /workflow latency \(entry arrival to last step's end\): p50/);
     const rep = await runCli(['replay', trace, ...flags, '--out', join(dir, 'tiny-replay')]);

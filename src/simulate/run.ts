@@ -462,6 +462,11 @@ export async function simulate(options: SimulateOptions): Promise<SimulateResult
       await addTable(manifest, name, columns, w);
     }
     manifest.counts = { ...manifest.counts, invocations: count, policies: sims.length };
+    if (workflows) {
+      // Per policy (each policy simulates the same workflows and steps).
+      manifest.counts.workflows = workflowTablesOf[0]?.summary.workflows ?? 0;
+      manifest.counts.steps = workflowTablesOf[0]?.summary.steps ?? 0;
+    }
     (manifest as Manifest & { simulation?: unknown }).simulation = {
       simulateSeconds,
       invocationsPerSecond: (count * sims.length) / simulateSeconds,

@@ -106,15 +106,11 @@ export function runWorkflowsIdeal(
   const atA = new Float64Array(1);
   const dA = new Float64Array(1);
   const mA = new Float64Array(1);
-  const pending: StepArrival[] = [];
+  /** Steps due, by arrival time, then in the order they were queued. */
+  const pending: Queued[] = [];
   let order = 0;
-  const orderOf = new Map<StepArrival, number>();
-  const push = (s: StepArrival) => {
-    orderOf.set(s, order++);
-    heapPush(pending, s, orderOf);
-  };
+  const push = (s: StepArrival) => heapPush(pending, { s, order: order++ });
   const runStep = (s: StepArrival) => {
-    orderOf.delete(s);
     fnA[0] = exp.firstStep[s.fn]! + s.step.index;
     atA[0] = s.atUs;
     dA[0] = s.stepMs;
@@ -132,13 +128,13 @@ export function runWorkflowsIdeal(
     }
   };
   for (const a of arrivals) {
-    while (pending.length > 0 && pending[0]!.atUs <= a.atUs) runStep(heapPop(pending, orderOf));
+    while (pending.length > 0 && pending[0]!.s.atUs <= a.atUs) runStep(heapPop(pending).s);
     out.workflowIds.push(a.seq);
     out.workflowFns.push(a.fn);
     out.workflowAtUs.push(a.atUs);
     runStep(entryOf(exp, a));
   }
-  while (pending.length > 0) runStep(heapPop(pending, orderOf));
+  while (pending.length > 0) runStep(heapPop(pending).s);
   sim.finish();
   return out;
 }
@@ -399,23 +395,28 @@ function grow(r: BatchResults, n: number): void {
 }
 
 // A min-heap of pending steps by arrival time, then by the order they were queued.
-function before(a: StepArrival, b: StepArrival, order: Map<StepArrival, number>): boolean {
-  return a.atUs < b.atUs || (a.atUs === b.atUs && order.get(a)! < order.get(b)!);
+interface Queued {
+  s: StepArrival;
+  order: number;
 }
 
-function heapPush(heap: StepArrival[], x: StepArrival, order: Map<StepArrival, number>): void {
+function before(a: Queued, b: Queued): boolean {
+  return a.s.atUs < b.s.atUs || (a.s.atUs === b.s.atUs && a.order < b.order);
+}
+
+function heapPush(heap: Queued[], x: Queued): void {
   let i = heap.length;
   heap.push(x);
   while (i > 0) {
     const p = (i - 1) >> 1;
-    if (!before(x, heap[p]!, order)) break;
+    if (!before(x, heap[p]!)) break;
     heap[i] = heap[p]!;
     i = p;
   }
   heap[i] = x;
 }
 
-function heapPop(heap: StepArrival[], order: Map<StepArrival, number>): StepArrival {
+function heapPop(heap: Queued[]): Queued {
   const top = heap[0]!;
   const last = heap.pop()!;
   const n = heap.length;
@@ -424,8 +425,8 @@ function heapPop(heap: StepArrival[], order: Map<StepArrival, number>): StepArri
     for (;;) {
       let c = 2 * i + 1;
       if (c >= n) break;
-      if (c + 1 < n && before(heap[c + 1]!, heap[c]!, order)) c++;
-      if (!before(heap[c]!, last, order)) break;
+      if (c + 1 < n && before(heap[c + 1]!, heap[c]!)) c++;
+      if (!before(heap[c]!, last)) break;
       heap[i] = heap[c]!;
       i = c;
     }

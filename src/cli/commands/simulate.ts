@@ -251,7 +251,7 @@ const pct = (x: number | null) => (x === null ? '-' : `${(100 * x).toFixed(2)}%`
 
 export function formatResult(r: SimulateResult): string {
   const lines = [
-    `${r.invocations} invocations of ${r.functions} functions simulated in ${r.simulateSeconds.toFixed(1)} s -> ${r.dir}`,
+    `${r.invocations} ${r.workflows ? 'step invocations' : 'invocations'} of ${r.functions} functions simulated in ${r.simulateSeconds.toFixed(1)} s -> ${r.dir}`,
     '',
     'policy                      cold starts   app p75   wasted memory (GB x h)   normalised',
   ];
