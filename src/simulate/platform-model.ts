@@ -53,6 +53,11 @@ export interface PlatformModelOptions {
   waitTimeoutMs: number;
   /** Calibration: the replayed run's timing of each invocation, instead of the plan's and the medians. */
   measured?: MeasuredTiming;
+  /**
+   * Called when an invocation gets its instance, with its index and when it will end in simulated
+   * time (init of a cold start + execution); may call arriveLater() (workflow steps: workflows.ts).
+   */
+  onStarted?: (index: number, endUs: number) => void;
 }
 
 /**
@@ -210,38 +215,58 @@ export class PlatformSimulator implements SimulationModel {
     _out?: BatchResults,
   ): void {
     const { unitOf } = this.units;
-    const m = this.o.measured;
     if (this.o.record) this.reserve(this.count + n);
     for (let k = 0; k < n; k++) {
-      const f = unitOf[fn[k]!]!;
       const t = atUs[k]!;
       // Every later arrival comes at or after t (lateness >= 0): what happens up to t is settled.
       this.advance(t);
-      const index = this.count++;
-      let d = durationMs[k]!;
-      if (Number.isNaN(d)) {
-        d = this.o.defaultDurationMs;
-        this.missingDurations++;
-      }
-      if (this.o.functionMemoryMb[f] === undefined) this.missingMemory++;
-      const late = m ? m.latenessUs[index] : undefined;
-      const exec = m ? m.execMs[index]! : Number.NaN;
-      const init = m ? m.initMs[index]! : Number.NaN;
-      const w: Waiter = {
-        index,
-        fn: f,
-        atUs: late !== undefined && late > 0 ? t + late : t,
-        execUs: Number.isNaN(exec) ? d * 1000 + this.overheadUs : exec * 1000,
-        initUs: Number.isNaN(init) ? this.coldUs : init * 1000,
-        prewarmUs: 0,
-        keepAliveUs: 0,
-        blocked: undefined,
-        settled: false,
-        timer: false,
-      };
-      if (w.atUs === t) this.arrive(w);
-      else push(this.events, { atUs: w.atUs, order: this.order++, kind: Kind.Arrive, version: 0, waiter: w });
+      this.add(unitOf[fn[k]!]!, t, durationMs[k]!);
     }
+  }
+
+  /** Handles every event up to atUs (for callers that add arrivals with arriveLater()). */
+  settle(atUs: number): void {
+    this.advance(atUs);
+  }
+
+  /**
+   * An invocation of plan function `fn` arriving at atUs, not before the model's now (a workflow's
+   * next step, called from onStarted); handled in time order with the other events. Its index.
+   */
+  arriveLater(fn: number, atUs: number, durationMs: number): number {
+    if (atUs < this.nowUs) throw new RangeError(`arriveLater: ${atUs} µs is before now (${this.nowUs} µs)`);
+    if (this.o.record) this.reserve(this.count + 1);
+    return this.add(this.units.unitOf[fn]!, atUs, durationMs, true);
+  }
+
+  /** One arrival (plan order unless `later`: then always through the event queue). Its index. */
+  private add(f: number, t: number, durationMs: number, later = false): number {
+    const m = this.o.measured;
+    const index = this.count++;
+    let d = durationMs;
+    if (Number.isNaN(d)) {
+      d = this.o.defaultDurationMs;
+      this.missingDurations++;
+    }
+    if (this.o.functionMemoryMb[f] === undefined) this.missingMemory++;
+    const late = m ? m.latenessUs[index] : undefined;
+    const exec = m ? m.execMs[index]! : Number.NaN;
+    const init = m ? m.initMs[index]! : Number.NaN;
+    const w: Waiter = {
+      index,
+      fn: f,
+      atUs: late !== undefined && late > 0 ? t + late : t,
+      execUs: Number.isNaN(exec) ? d * 1000 + this.overheadUs : exec * 1000,
+      initUs: Number.isNaN(init) ? this.coldUs : init * 1000,
+      prewarmUs: 0,
+      keepAliveUs: 0,
+      blocked: undefined,
+      settled: false,
+      timer: false,
+    };
+    if (w.atUs === t && !later) this.arrive(w);
+    else push(this.events, { atUs: w.atUs, order: this.order++, kind: Kind.Arrive, version: 0, waiter: w });
+    return index;
   }
 
   /** An invocation reaches the platform now (nowUs = w.atUs). */
@@ -439,6 +464,7 @@ export class PlatformSimulator implements SimulationModel {
 
   private record(w: Waiter, i: Instance, cold: boolean, now: number): void {
     const waitUs = now - w.atUs;
+    this.o.onStarted?.(w.index, now + (cold ? w.initUs : 0) + w.execUs);
     if (waitUs > 0) {
       this.queuedUs[w.fn]! += waitUs;
       if (w.blocked !== undefined) this.waited[w.blocked]++;

@@ -21,6 +21,7 @@ import { functionSpecs } from '../run/names.js';
 import { createRunDir, makeRunId } from '../run/run-dir.js';
 import { DEFAULT_DUPLICATE_POLICY } from '../trace/types.js';
 import { VERSION } from '../version.js';
+import type { DagShapeSpec } from '../workflow/index.js';
 import {
   CALIBRATION_COLUMNS,
   type RunCalibration,
@@ -58,6 +59,15 @@ import {
   summaryRow,
 } from './tables.js';
 import { GroupWindow } from './window.js';
+import {
+  expandWorkflows,
+  LocalWorkflowDriver,
+  runWorkflowsIdeal,
+  SIM_WORKFLOW_COLUMNS,
+  SIM_WORKFLOW_STEPS_COLUMNS,
+  type WorkflowSummary,
+  workflowTables,
+} from './workflows.js';
 
 /** One simulation: what to plan (as replay), which policies, the model's costs, the outputs. */
 /** Which platform simulate models (SimulateOptions.platformModel). */
@@ -105,6 +115,12 @@ export interface SimulateOptions extends Partial<TracePlanOptions> {
    * median costs, a prediction.
    */
   calibrateTiming?: 'measured' | 'plan';
+  /**
+   * --dag / --dag-shape: each planned invocation is a workflow (src/workflow, as replay expands
+   * it), each step an invocation of its own function (workflows.ts). Writes workflows.parquet and
+   * workflow_steps.parquet instead of invocations.parquet.
+   */
+  dag?: DagShapeSpec;
   out?: string;
   resultsDir?: string;
   commandLine?: readonly string[];
@@ -141,6 +157,8 @@ export interface SimulateResult {
   /** Seconds spent simulating (planning included, outputs not). */
   simulateSeconds: number;
   calibration?: CalibrationComparison;
+  /** With dag: per policy, its workflows' summary. */
+  workflows?: (WorkflowSummary & { policy: string })[];
 }
 
 /**
@@ -178,6 +196,12 @@ export async function simulate(options: SimulateOptions): Promise<SimulateResult
     names.add(p.name);
   }
   const unit = options.unit ?? 'function';
+  if (options.dag && (calibration || unit !== 'function')) {
+    throw new FaasloadError(
+      'E_USAGE',
+      '--dag/--dag-shape simulate each step as a function of its own: use --unit function, without --calibrate',
+    );
+  }
   if (calibration && unit !== 'function') {
     throw new FaasloadError('E_USAGE', '--calibrate compares functions with a real run: use --unit function');
   }
@@ -201,34 +225,44 @@ export async function simulate(options: SimulateOptions): Promise<SimulateResult
   validateModel(model);
 
   const { trace, plan } = await loadPlan(planOptions);
-  const units = simulationUnits(plan.functions, unit);
+  const workflows = options.dag
+    ? expandWorkflows(plan.functions, functionSpecs(plan.functions), options.dag, planOptions.seed ?? 1)
+    : undefined;
+  /** What the model simulates: the plan's functions, or with workflows their step functions. */
+  const simFunctions = workflows?.stepFunctions ?? plan.functions;
+  const units = simulationUnits(simFunctions, unit);
   const horizonUs = plan.spanUs;
   // Measured timing is indexed by seq, which is the plan position only for an unsharded run.
   const measuredTiming =
     calibration && (options.calibrateTiming ?? 'measured') === 'measured' && planOptions.shard === undefined
       ? calibration.measured
       : undefined;
+  const drivers = workflows
+    ? policies.map(() => new LocalWorkflowDriver(workflows, model.coldStartMs * 1000))
+    : [];
   const platformSims =
     platformModel === 'local'
       ? policies.map(
-          (p) =>
+          (p, k) =>
             new PlatformSimulator(p, units, {
               ...capacity!,
-              functionMemoryMb: functionSpecs(plan.functions).map((f) => f.memoryMb),
+              functionMemoryMb: workflows
+                ? workflows.stepMemoryMb
+                : functionSpecs(plan.functions).map((f) => f.memoryMb),
               coldStartMs: model.coldStartMs,
               execOverheadMs: model.execOverheadMs,
               defaultDurationMs: model.defaultDurationMs,
               horizonUs,
-              record: options.invocations ?? true,
+              record: workflows !== undefined || (options.invocations ?? true),
+              ...(drivers[k] ? { onStarted: drivers[k].onStarted } : {}),
               waitTimeoutMs: capacity!.waitTimeoutMs,
               ...(measuredTiming ? { measured: measuredTiming } : {}),
             }),
         )
       : [];
-  const sims: SimulationModel[] =
-    platformModel === 'local'
-      ? platformSims
-      : policies.map((p) => new Simulator(p, units, { ...model, horizonUs }));
+  const idealSims =
+    platformModel === 'local' ? [] : policies.map((p) => new Simulator(p, units, { ...model, horizonUs }));
+  const sims: SimulationModel[] = platformModel === 'local' ? platformSims : idealSims;
   const planOrder = platformModel === 'local';
   const runId = `${makeRunId(planOptions.trace, startedAt)}-sim`;
   const dir = await createRunDir(options.out, options.resultsDir ?? 'results', runId);
@@ -253,6 +287,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulateResult
         ...(capacity ?? {}),
       },
       horizonUs,
+      ...(options.dag ? { dag: options.dag } : {}),
       ...(options.calibrate !== undefined
         ? { calibrate: options.calibrate, calibrateTiming: options.calibrateTiming ?? 'measured' }
         : {}),
@@ -278,9 +313,10 @@ export async function simulate(options: SimulateOptions): Promise<SimulateResult
       whenBehind: 'wait',
     });
 
-  const ids = plan.functions.map((f) => f.id);
+  const ids = simFunctions.map((f) => f.id);
   const perInvocation =
-    (options.invocations ?? true) ? writerOf('invocations', SIM_INVOCATION_COLUMNS) : undefined;
+    !workflows && (options.invocations ?? true) ? writerOf('invocations', SIM_INVOCATION_COLUMNS) : undefined;
+  const workflowTablesOf: ReturnType<typeof workflowTables>[] = [];
   const results = new BatchResults();
   const rows: Row[] = [];
   let count = 0;
@@ -348,11 +384,24 @@ export async function simulate(options: SimulateOptions): Promise<SimulateResult
       count += n;
       window.clear();
     };
-    for (const b of plan.batches({ reuse: true })) {
-      window.add(b);
-      if (window.full) await runWindow();
+    if (workflows) {
+      // Each policy's own pass over the plan (it is pure): its timings decide when steps arrive.
+      for (let k = 0; k < sims.length; k++) {
+        const sim = sims[k]!;
+        const outcome =
+          platformModel === 'local'
+            ? drivers[k]!.run(platformSims[k]!, plan.arrivals())
+            : runWorkflowsIdeal(idealSims[k]!, workflows, plan.arrivals(), model.coldStartMs * 1000);
+        count += outcome.arrivals.length;
+        workflowTablesOf.push(workflowTables(sim.policy.name, workflows, outcome));
+      }
+    } else {
+      for (const b of plan.batches({ reuse: true })) {
+        window.add(b);
+        if (window.full) await runWindow();
+      }
+      await runWindow();
     }
-    await runWindow();
     for (const sim of sims) sim.finish();
     if (planOrder && perInvocation) {
       // The plan again (it is pure), each window's rows with the results kept by the models.
@@ -393,6 +442,12 @@ export async function simulate(options: SimulateOptions): Promise<SimulateResult
       ],
       ['policies', SIM_POLICY_COLUMNS, summaries.map(summaryRow)],
     ];
+    if (workflows) {
+      tables.push(
+        ['workflows', SIM_WORKFLOW_COLUMNS, workflowTablesOf.flatMap((t) => t.workflowRows)],
+        ['workflow_steps', SIM_WORKFLOW_STEPS_COLUMNS, workflowTablesOf.flatMap((t) => t.stepRows)],
+      );
+    }
     let comparison: CalibrationComparison | undefined;
     if (calibration) {
       const c = compare(calibration, sims[0]!, units, ids, model);
@@ -407,6 +462,11 @@ export async function simulate(options: SimulateOptions): Promise<SimulateResult
       await addTable(manifest, name, columns, w);
     }
     manifest.counts = { ...manifest.counts, invocations: count, policies: sims.length };
+    if (workflows) {
+      // Per policy (each policy simulates the same workflows and steps).
+      manifest.counts.workflows = workflowTablesOf[0]?.summary.workflows ?? 0;
+      manifest.counts.steps = workflowTablesOf[0]?.summary.steps ?? 0;
+    }
     (manifest as Manifest & { simulation?: unknown }).simulation = {
       simulateSeconds,
       invocationsPerSecond: (count * sims.length) / simulateSeconds,
@@ -414,6 +474,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulateResult
       missingDurations: sims[0]?.missingDurations ?? 0,
       missingMemory: sims[0]?.missingMemory ?? 0,
       ...(comparison ? { calibration: comparison } : {}),
+      ...(workflows ? { workflows: workflowSummaries(sims, workflowTablesOf) } : {}),
     };
     if ((sims[0]?.missingDurations ?? 0) > 0) {
       warnings.push(
@@ -459,6 +520,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulateResult
       simulateSeconds,
     };
     if (comparison) result.calibration = comparison;
+    if (workflows) result.workflows = workflowSummaries(sims, workflowTablesOf);
     return result;
   } finally {
     if (!written && perInvocation) {
@@ -468,6 +530,13 @@ export async function simulate(options: SimulateOptions): Promise<SimulateResult
       await writeManifest(dir, manifest).catch(() => {});
     }
   }
+}
+
+function workflowSummaries(
+  sims: readonly SimulationModel[],
+  tables: readonly ReturnType<typeof workflowTables>[],
+): (WorkflowSummary & { policy: string })[] {
+  return tables.map((t, k) => ({ policy: sims[k]!.policy.name, ...t.summary }));
 }
 
 /** Rows handed to the per-invocation table at once. */
@@ -569,6 +638,7 @@ function planOnly(o: SimulateOptions): TracePlanOptions {
     figures: _figures,
     calibrate: _calibrate,
     calibrateTiming: _timing,
+    dag: _dag,
     out: _out,
     resultsDir: _results,
     commandLine: _commandLine,

@@ -6,8 +6,8 @@ import { PLATFORM_KINDS } from '../../platforms/registry.js';
 import { INVOKE_VIA_CHOICES } from '../../run/invoke-via.js';
 import { REPLAY_DEFAULTS, type ReplayOptions, replay } from '../../run/replay.js';
 import { parseStartAt } from '../../run/start-at.js';
-import { type DagShapeSpec, parseDagShape, readDagFile } from '../../workflow/index.js';
 import { capacityFlags, toCapacityOptions } from '../capacity-flags.js';
+import { dagFlags, toDagShape } from '../dag-flags.js';
 import { STOP_EXIT_CODES } from '../exit-codes.js';
 import { KNATIVE_FLAGS, knativeFlags, toKnativeOptions } from '../knative-flags.js';
 import { LAMBDA_FLAGS, lambdaFlags, toLambdaOptions } from '../lambda-flags.js';
@@ -24,7 +24,9 @@ export const describe = 'Replay a trace open-loop on a platform and write its da
 export function builder(y: Argv) {
   return capacityFlags(
     wrapperFlags(
-      workloadFlags(lambdaFlags(openfaasFlags(knativeFlags(monitorFlags(openwhiskFlags(planFlags(y))))))),
+      workloadFlags(
+        lambdaFlags(openfaasFlags(knativeFlags(monitorFlags(openwhiskFlags(dagFlags(planFlags(y))))))),
+      ),
     ),
     'Platform:',
   )
@@ -71,18 +73,6 @@ export function builder(y: Argv) {
         describe:
           'How each invocation is made: direct (invoke the action), trigger (fire a trigger whose rule invokes it; platforms with triggers: openwhisk), auto (functions with a timer, queue or event trigger in the trace through a trigger where the platform has triggers, the rest directly)',
         group: 'Platform:',
-      },
-      dag: {
-        type: 'string',
-        describe:
-          "Run each trace function as a workflow whose width and depth are drawn from FILE, a CSV in In-Vitro's dag_structure.csv format (Width, Width - Percentile, Depth, Depth - Percentile)",
-        group: 'Workflows:',
-      },
-      'dag-shape': {
-        type: 'string',
-        describe:
-          "Run each trace function as a workflow: 'width=W,depth=D', each an integer or azure2021 (the published distribution of Azure's 2021 workflows, as In-Vitro samples it), or 'azure2021' for both",
-        group: 'Workflows:',
       },
       'keep-alive': {
         type: 'string',
@@ -311,24 +301,6 @@ export function toReplayOptions(args: Args): ReplayOptions {
   if (startAtMs !== undefined) options.startAtMs = startAtMs;
   if (startToleranceMs !== undefined) options.startToleranceMs = startToleranceMs;
   return options;
-}
-
-/** --dag FILE or --dag-shape SPEC (not both) into a shape specification. */
-function toDagShape(
-  args: { dag?: string; 'dag-shape'?: string },
-  errors: string[],
-): DagShapeSpec | undefined {
-  if (args.dag !== undefined && args['dag-shape'] !== undefined) {
-    errors.push('--dag and --dag-shape: give one of them');
-    return undefined;
-  }
-  try {
-    if (args.dag !== undefined) return readDagFile(args.dag);
-    if (args['dag-shape'] !== undefined) return parseDagShape(args['dag-shape']);
-  } catch (e) {
-    errors.push((e as Error).message);
-  }
-  return undefined;
 }
 
 /** 'Name: value' header flags into a record; a flag without a colon is an error. */

@@ -7,6 +7,7 @@ import { MODEL_DEFAULTS, type UnitKind } from '../../simulate/model.js';
 import type { PolicyFactory } from '../../simulate/policy.js';
 import { registerPolicy } from '../../simulate/registry.js';
 import type { PlatformModelKind, SimulateOptions, SimulateResult } from '../../simulate/run.js';
+import { dagFlags, toDagShape } from '../dag-flags.js';
 import { durationFlag, planFlags, throwIfErrors, toTracePlanOptions } from '../plan-flags.js';
 
 export const command = 'simulate [trace]';
@@ -14,7 +15,7 @@ export const describe =
   'Run the plan through a modelled FaaS platform in virtual time: cold starts and idle memory per keep-alive policy';
 
 export function builder(y: Argv) {
-  return planFlags(y)
+  return dagFlags(planFlags(y))
     .positional('trace', {
       type: 'string',
       demandOption: false,
@@ -183,7 +184,9 @@ export async function handler(args: Args): Promise<void> {
     errors.push('name a trace, or a run with --calibrate');
   const options: SimulateOptions =
     args.trace !== undefined ? toTracePlanOptions({ ...args, trace: args.trace }, errors) : {};
+  const dag = toDagShape(args, errors);
   throwIfErrors(errors);
+  if (dag) options.dag = dag;
   for (const module of args['policy-module'] ?? []) await loadPolicyModule(module);
   Object.assign(options, {
     unit: args.unit as UnitKind,
@@ -248,7 +251,7 @@ const pct = (x: number | null) => (x === null ? '-' : `${(100 * x).toFixed(2)}%`
 
 export function formatResult(r: SimulateResult): string {
   const lines = [
-    `${r.invocations} invocations of ${r.functions} functions simulated in ${r.simulateSeconds.toFixed(1)} s -> ${r.dir}`,
+    `${r.invocations} ${r.workflows ? 'step invocations' : 'invocations'} of ${r.functions} functions simulated in ${r.simulateSeconds.toFixed(1)} s -> ${r.dir}`,
     '',
     'policy                      cold starts   app p75   wasted memory (GB x h)   normalised',
   ];
@@ -265,6 +268,17 @@ export function formatResult(r: SimulateResult): string {
       `calibrated on ${c.run}: cold start ${c.coldStartMs.toFixed(1)} ms, execution overhead ${c.execOverheadMs.toFixed(1)} ms`,
       `cold starts (${c.policy}): measured ${c.measuredColdStarts}/${c.measuredInvocations} (${pct(c.measuredShare)}), simulated ${c.simulatedColdStarts}/${c.simulatedInvocations} (${pct(c.simulatedShare)}); mean |difference| per function ${pct(c.meanAbsShareError)} over ${c.functionsCompared} functions`,
       `same cold-start count for ${c.functionsSameCount} of ${c.functionsCompared} functions (${pct(c.sameCountShare)}); total ${c.coldStartError >= 0 ? '+' : ''}${(100 * c.coldStartError).toFixed(1)}%`,
+    );
+  }
+  for (const w of r.workflows ?? []) {
+    const q = w.latencyUs;
+    const ms = (us: number) => `${(us / 1000).toFixed(1)} ms`;
+    lines.push(
+      '',
+      `workflows (${w.policy}): ${w.workflows} workflows, ${w.steps} steps (${w.stepsRun} ran, ${w.coldSteps} cold); ${w.completed} complete`,
+      q
+        ? `workflow latency (entry arrival to last step's end): p50 ${ms(q.p50)}, p99 ${ms(q.p99)}, p99.9 ${ms(q.p999)}, max ${ms(q.max)}`
+        : 'workflow latency: no workflow completed',
     );
   }
   return `${lines.join('\n')}\n`;
