@@ -48,6 +48,28 @@ describe('simulate: workflows', () => {
     ['f', 1, 2050, false, 2100],
   ] as const;
   const LATENCY_MS = [200, 200, 140, 100];
+  // The local model as the embedded platform: an invocation whose cold start is under way takes
+  // an instance of its function that frees first. f at 80 ms: s0's first instance frees at 100,
+  // so warm 100 -> 150 (waited 20); s1 arrives 150, its first instance frees at 200 before its
+  // own start would: warm 200 -> 250 (waited 50). Latency 170; 4 cold steps.
+  const HAND_LOCAL = [
+    ...HAND.slice(0, 2),
+    ['f', 0, 80, false, 150],
+    ['f', 1, 150, false, 250],
+    ...HAND.slice(4),
+  ] as const;
+  const EXPECTED = {
+    ideal: { hand: HAND, latencyMs: LATENCY_MS, coldSteps: 6, waitMs: new Map<string, number>() },
+    local: {
+      hand: HAND_LOCAL,
+      latencyMs: [200, 170, 140, 100],
+      coldSteps: 4,
+      waitMs: new Map([
+        ['f/0/80', 20],
+        ['f/1/150', 50],
+      ]),
+    },
+  } as const;
 
   for (const platformModel of ['ideal', 'local'] as const) {
     it(`a hand-worked width 1 depth 2 case (${platformModel} model): step arrivals and cold starts`, async () => {
@@ -81,22 +103,26 @@ describe('simulate: workflows', () => {
           ms(s.ended_at),
         ])
         .sort((a, b) => (a[2] as number) - (b[2] as number));
-      const want = [...HAND].map((h) => [...h]).sort((a, b) => (a[2] as number) - (b[2] as number));
+      const expected = EXPECTED[platformModel];
+      const want = [...expected.hand].map((h) => [...h]).sort((a, b) => (a[2] as number) - (b[2] as number));
       assert.deepEqual(got, want);
       for (const s of steps) {
         assert.equal(s.outcome, 'ok');
         assert.equal(s.init_ms, s.cold_start ? 50 : null);
-        assert.equal(s.wait_ms, 0);
+        const key = `${String(s.target)
+          .replace(/-s\d+$/, '')
+          .slice(-1)}/${num(s.step)}/${ms(s.started_at)}`;
+        assert.equal(num(s.wait_ms), expected.waitMs.get(key) ?? 0, key);
       }
       const workflows = rowsOf(await readParquetTable(join(out, 'workflows.parquet')));
       assert.deepEqual(
         workflows.map((w) => num(w.latency_us) / 1000),
-        LATENCY_MS,
+        expected.latencyMs,
       );
       const summary = r.workflows![0]!;
       assert.equal(summary.workflows, 4);
       assert.equal(summary.steps, 8);
-      assert.equal(summary.coldSteps, 6);
+      assert.equal(summary.coldSteps, expected.coldSteps);
       assert.equal(summary.latencyUs!.max, 200_000);
       // Each step is a function of its own: f's two steps and g's two.
       assert.equal(r.manifest.counts.units, 4);

@@ -15,8 +15,10 @@ import type { KeepAlivePolicy, PolicyState } from './policy.js';
  * capacity rules, from the same pure functions (capacity-rules.ts). Per function, instances run
  * one execution at a time. Across functions: a pool of memory (the size classes of live
  * instances) and of instance count, idle instances evicted least recently used to make room, and
- * at most maxStarting cold starts under way. A cold start takes coldStartMs and is dedicated to
- * the invocation that asked for it; an invocation that cannot be served waits (FIFO, as the
+ * at most maxStarting cold starts under way. A cold start takes coldStartMs and serves the
+ * invocation that asked for it, unless an instance of its function comes free first: then that
+ * one serves it (warm) and the start, when it ends, serves the next invocation of its function
+ * or goes idle (platform.ts release()). An invocation that cannot be served waits (FIFO, as the
  * platform's queue) for an instance of its function to go idle or for a start slot and room.
  *
  * Keep-alive comes from the policy, as in the ideal model (model.ts): once an instance's
@@ -84,6 +86,8 @@ interface Instance {
   version: number;
   prewarmUs: number;
   keepAliveUs: number;
+  /** starting: the invocation it was started for, until that one is served. */
+  owner?: Waiter;
 }
 
 interface Waiter {
@@ -101,6 +105,8 @@ interface Waiter {
   settled: boolean;
   /** Its wait timeout is scheduled. */
   timer: boolean;
+  /** Its own cold start is under way and it has no instance yet (platform.ts startsFor). */
+  awaitsStart?: boolean;
 }
 
 enum Kind {
@@ -153,6 +159,8 @@ export class PlatformSimulator implements SimulationModel {
   private readonly idle: Instance[][];
   /** Per function: instances unloaded until their pre-warm. */
   private readonly unloaded: Instance[][];
+  /** Per function: invocations whose own cold start is under way, in arrival order. */
+  private readonly startsFor: Waiter[][];
   /** Loaded idle instances of every function in the order they went idle (stale entries skipped). */
   private lru: { instance: Instance; version: number }[] = [];
   private lruHead = 0;
@@ -198,6 +206,7 @@ export class PlatformSimulator implements SimulationModel {
     this.memOf = Float64Array.from(options.functionMemoryMb, (m) => sizeClassMb(m, options.memoryClassesMb));
     this.idle = Array.from({ length: n }, () => []);
     this.unloaded = Array.from({ length: n }, () => []);
+    this.startsFor = Array.from({ length: n }, () => []);
   }
 
   /** The memory limit of the function's instances (MB). */
@@ -335,7 +344,18 @@ export class PlatformSimulator implements SimulationModel {
     switch (e.kind) {
       case Kind.StartDone: {
         this.starting--;
-        this.execute(i, e.waiter!, now);
+        const w = i.owner;
+        i.owner = undefined;
+        if (w?.awaitsStart) {
+          w.awaitsStart = false;
+          removeFrom(this.startsFor[w.fn]!, w);
+          this.coldStarts[w.fn]!++;
+          this.record(w, i, true, i.loadedAt);
+          this.execute(i, w, now);
+        } else {
+          // Its invocation took an instance that came free first: this one serves the next.
+          this.release(i, now);
+        }
         break;
       }
       case Kind.ExecEnd: {
@@ -346,7 +366,7 @@ export class PlatformSimulator implements SimulationModel {
           this.unloaded[i.fn]!.push(i);
           this.schedule(now + i.prewarmUs, Kind.Reload, i);
         } else {
-          this.makeIdle(i, now);
+          this.release(i, now);
         }
         break;
       }
@@ -447,10 +467,28 @@ export class PlatformSimulator implements SimulationModel {
     this.liveCount++;
     this.starting++;
     this.instancesCreated[w.fn]!++;
-    this.coldStarts[w.fn]!++;
-    this.record(w, i, true, now);
-    this.schedule(now + w.initUs, Kind.StartDone, i, w);
+    // Recorded when it ends (StartDone), unless an instance of its function frees first (release).
+    i.owner = w;
+    w.awaitsStart = true;
+    this.startsFor[w.fn]!.push(w);
+    this.schedule(now + w.initUs, Kind.StartDone, i);
     return true;
+  }
+
+  /**
+   * An instance that comes free goes first to the earliest invocation of its function whose own
+   * cold start is under way (warm, as platform.ts release() does), else idle.
+   */
+  private release(i: Instance, now: number): void {
+    const w = this.startsFor[i.fn]!.shift();
+    if (!w) {
+      this.makeIdle(i, now);
+      return;
+    }
+    w.awaitsStart = false;
+    w.blocked = undefined;
+    this.record(w, i, false, now);
+    this.execute(i, w, now);
   }
 
   /** The instance runs the waiter's invocation from `now`. */
