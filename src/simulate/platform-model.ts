@@ -7,6 +7,7 @@ import {
   type PoolLimits,
   sizeClassMb,
 } from '../platforms/local/capacity-rules.js';
+import { heapPop, heapPush } from '../util/min-heap.js';
 import type { BatchResults, SimulationModel, SimulationUnits } from './model.js';
 import type { KeepAlivePolicy, PolicyState } from './policy.js';
 
@@ -274,7 +275,12 @@ export class PlatformSimulator implements SimulationModel {
       timer: false,
     };
     if (w.atUs === t && !later) this.arrive(w);
-    else push(this.events, { atUs: w.atUs, order: this.order++, kind: Kind.Arrive, version: 0, waiter: w });
+    else
+      heapPush(
+        this.events,
+        { atUs: w.atUs, order: this.order++, kind: Kind.Arrive, version: 0, waiter: w },
+        before,
+      );
     return index;
   }
 
@@ -321,7 +327,7 @@ export class PlatformSimulator implements SimulationModel {
   private advance(atUs: number): void {
     const events = this.events;
     while (events.length > 0 && events[0]!.atUs <= atUs) {
-      const e = pop(events);
+      const e = heapPop(events, before);
       this.nowUs = e.atUs;
       if (e.kind === Kind.Arrive) {
         this.arrive(e.waiter!);
@@ -404,13 +410,17 @@ export class PlatformSimulator implements SimulationModel {
       if (!w.timer && Number.isFinite(this.o.waitTimeoutMs)) {
         // The platform's wait timer runs from the invocation's arrival.
         w.timer = true;
-        push(this.events, {
-          atUs: w.atUs + this.o.waitTimeoutMs * 1000,
-          order: this.order++,
-          kind: Kind.WaitTimeout,
-          version: 0,
-          waiter: w,
-        });
+        heapPush(
+          this.events,
+          {
+            atUs: w.atUs + this.o.waitTimeoutMs * 1000,
+            order: this.order++,
+            kind: Kind.WaitTimeout,
+            version: 0,
+            waiter: w,
+          },
+          before,
+        );
       }
     }
     this.waiters.length = j;
@@ -577,7 +587,7 @@ export class PlatformSimulator implements SimulationModel {
     const e: Event = { atUs, order: this.order++, kind, instance, version: instance.version };
     if (waiter) e.waiter = waiter;
     // A start's completion is the event that makes the instance busy: its version moves on then.
-    push(this.events, e);
+    heapPush(this.events, e, before);
     // Compact the LRU queue now and then.
     if (this.lruHead > 4096 && this.lruHead * 2 > this.lru.length) {
       this.lru = this.lru.slice(this.lruHead);
@@ -606,35 +616,4 @@ function removeFrom<T>(list: T[], x: T): void {
 
 function before(a: Event, b: Event): boolean {
   return a.atUs < b.atUs || (a.atUs === b.atUs && a.order < b.order);
-}
-
-function push(heap: Event[], e: Event): void {
-  let i = heap.length;
-  heap.push(e);
-  while (i > 0) {
-    const p = (i - 1) >> 1;
-    if (!before(e, heap[p]!)) break;
-    heap[i] = heap[p]!;
-    i = p;
-  }
-  heap[i] = e;
-}
-
-function pop(heap: Event[]): Event {
-  const top = heap[0]!;
-  const last = heap.pop()!;
-  const n = heap.length;
-  if (n > 0) {
-    let i = 0;
-    for (;;) {
-      let c = 2 * i + 1;
-      if (c >= n) break;
-      if (c + 1 < n && before(heap[c + 1]!, heap[c]!)) c++;
-      if (!before(heap[c]!, last)) break;
-      heap[i] = heap[c]!;
-      i = c;
-    }
-    heap[i] = last;
-  }
-  return top;
 }

@@ -20,6 +20,7 @@ import type { FunctionSpec } from '../platforms/types.js';
 import type { Arrival } from '../schedule/types.js';
 import type { TraceFunction } from '../trace/types.js';
 import { microsHistogram, type Quantiles, quantilesOf } from '../util/histogram.js';
+import { heapPop, heapPush } from '../util/min-heap.js';
 import { type DagShapeSpec, planWorkflows, type Workflow, type WorkflowStep } from '../workflow/index.js';
 import { BatchResults, type Simulator } from './model.js';
 import type { PlatformSimulator } from './platform-model.js';
@@ -109,7 +110,7 @@ export function runWorkflowsIdeal(
   /** Steps due, by arrival time, then in the order they were queued. */
   const pending: Queued[] = [];
   let order = 0;
-  const push = (s: StepArrival) => heapPush(pending, { s, order: order++ });
+  const push = (s: StepArrival) => heapPush(pending, { s, order: order++ }, before);
   const runStep = (s: StepArrival) => {
     fnA[0] = exp.firstStep[s.fn]! + s.step.index;
     atA[0] = s.atUs;
@@ -128,13 +129,13 @@ export function runWorkflowsIdeal(
     }
   };
   for (const a of arrivals) {
-    while (pending.length > 0 && pending[0]!.s.atUs <= a.atUs) runStep(heapPop(pending).s);
+    while (pending.length > 0 && pending[0]!.s.atUs <= a.atUs) runStep(heapPop(pending, before).s);
     out.workflowIds.push(a.seq);
     out.workflowFns.push(a.fn);
     out.workflowAtUs.push(a.atUs);
     runStep(entryOf(exp, a));
   }
-  while (pending.length > 0) runStep(heapPop(pending).s);
+  while (pending.length > 0) runStep(heapPop(pending, before).s);
   sim.finish();
   return out;
 }
@@ -402,35 +403,4 @@ interface Queued {
 
 function before(a: Queued, b: Queued): boolean {
   return a.s.atUs < b.s.atUs || (a.s.atUs === b.s.atUs && a.order < b.order);
-}
-
-function heapPush(heap: Queued[], x: Queued): void {
-  let i = heap.length;
-  heap.push(x);
-  while (i > 0) {
-    const p = (i - 1) >> 1;
-    if (!before(x, heap[p]!)) break;
-    heap[i] = heap[p]!;
-    i = p;
-  }
-  heap[i] = x;
-}
-
-function heapPop(heap: Queued[]): Queued {
-  const top = heap[0]!;
-  const last = heap.pop()!;
-  const n = heap.length;
-  if (n > 0) {
-    let i = 0;
-    for (;;) {
-      let c = 2 * i + 1;
-      if (c >= n) break;
-      if (c + 1 < n && before(heap[c + 1]!, heap[c]!)) c++;
-      if (!before(heap[c]!, last)) break;
-      heap[i] = heap[c]!;
-      i = c;
-    }
-    heap[i] = last;
-  }
-  return top;
 }
