@@ -152,6 +152,20 @@ function keyValues(x: unknown, field: string): KeyValue[] {
   });
 }
 
+/** A PUT's annotations or parameters: the body's when it gives them, else those kept (an update's). */
+function keyValuesOr(
+  body: Dict,
+  field: 'annotations' | 'parameters',
+  kept: readonly KeyValue[] | undefined,
+): KeyValue[] {
+  return body[field] !== undefined ? keyValues(body[field], field) : [...(kept ?? [])];
+}
+
+/** An entity's next version: 0.0.1 when new, else its patch bumped, as OpenWhisk does. */
+function nextVersion(before: { version: string } | undefined): string {
+  return before ? bumpPatch(before.version) : '0.0.1';
+}
+
 function limitsOf(x: unknown, base: ActionLimits): ActionLimits {
   if (x === undefined) return { ...base };
   if (!isDict(x)) throw new HttpError(400, `${MESSAGES.malformed}\nlimits must be an object`);
@@ -403,21 +417,21 @@ export class OpenWhiskApi {
         execRecord = { kind, code: exec.code, binary: false, ...(exec.main ? { main: exec.main } : {}) };
       }
     }
-    const annotations =
-      body.annotations !== undefined
-        ? keyValues(body.annotations, 'annotations')
-        : (before?.annotations ?? []).filter((a) => a.key !== 'exec');
+    const annotations = keyValuesOr(
+      body,
+      'annotations',
+      before?.annotations.filter((a) => a.key !== 'exec'),
+    );
     if (!annotations.some((a) => a.key === 'exec'))
       annotations.push({ key: 'exec', value: isSequence(execRecord) ? 'sequence' : 'nodejs' });
     const record: ActionRecord = {
       namespace: path,
       name,
-      version: before ? bumpPatch(before.version) : '0.0.1',
+      version: nextVersion(before),
       publish: body.publish === true,
       exec: execRecord,
       annotations,
-      parameters:
-        body.parameters !== undefined ? keyValues(body.parameters, 'parameters') : (before?.parameters ?? []),
+      parameters: keyValuesOr(body, 'parameters', before?.parameters),
       limits: limitsOf(body.limits, before?.limits ?? DEFAULT_LIMITS),
       updated: Date.now(),
     };
@@ -850,14 +864,10 @@ export class OpenWhiskApi {
     const record: PackageRecord = {
       namespace: ns,
       name,
-      version: before ? bumpPatch(before.version) : '0.0.1',
+      version: nextVersion(before),
       publish: body.publish === true,
-      annotations:
-        body.annotations !== undefined
-          ? keyValues(body.annotations, 'annotations')
-          : (before?.annotations ?? []),
-      parameters:
-        body.parameters !== undefined ? keyValues(body.parameters, 'parameters') : (before?.parameters ?? []),
+      annotations: keyValuesOr(body, 'annotations', before?.annotations),
+      parameters: keyValuesOr(body, 'parameters', before?.parameters),
       updated: Date.now(),
     };
     this.packages.put(record);
@@ -867,10 +877,7 @@ export class OpenWhiskApi {
   private putTrigger(ns: string, name: string, q: URLSearchParams, body: Dict): Reply {
     const before = this.triggers.get(ns, name);
     if (before && q.get('overwrite') !== 'true') throw new HttpError(409, MESSAGES.exists);
-    const annotations =
-      body.annotations !== undefined
-        ? keyValues(body.annotations, 'annotations')
-        : (before?.annotations ?? []);
+    const annotations = keyValuesOr(body, 'annotations', before?.annotations);
     const feed = annotations.find((a) => a.key === 'feed')?.value;
     if (feed !== undefined && (typeof feed !== 'string' || !parseFqn(feed, this.o.namespace))) {
       throw new HttpError(400, 'Feed name is not valid');
@@ -878,11 +885,10 @@ export class OpenWhiskApi {
     const record: TriggerRecord = {
       namespace: ns,
       name,
-      version: before ? bumpPatch(before.version) : '0.0.1',
+      version: nextVersion(before),
       publish: body.publish === true,
       annotations,
-      parameters:
-        body.parameters !== undefined ? keyValues(body.parameters, 'parameters') : (before?.parameters ?? []),
+      parameters: keyValuesOr(body, 'parameters', before?.parameters),
       updated: Date.now(),
     };
     this.triggers.put(record);
@@ -911,12 +917,9 @@ export class OpenWhiskApi {
     const record: RuleRecord = {
       namespace: ns,
       name,
-      version: before ? bumpPatch(before.version) : '0.0.1',
+      version: nextVersion(before),
       publish: body.publish === true,
-      annotations:
-        body.annotations !== undefined
-          ? keyValues(body.annotations, 'annotations')
-          : (before?.annotations ?? []),
+      annotations: keyValuesOr(body, 'annotations', before?.annotations),
       // A new rule is active; an update keeps the status (OpenWhisk's).
       status: before?.status ?? 'active',
       trigger,
