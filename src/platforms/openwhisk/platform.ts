@@ -330,18 +330,7 @@ export class OpenWhiskPlatform
       return { failed: failed('error', 'client', `parameters: ${(e as Error).message}`) };
     }
     const path = `${actionPath}?blocking=${this.options.blocking}`;
-    const reply = await request(
-      this.invokePool,
-      {
-        origin: this.options.origin,
-        method: 'POST',
-        path,
-        headers: { ...this.headers, 'content-type': 'application/json' },
-        body: JSON.stringify(value),
-      },
-      this.options.invokeTimeoutMs,
-      signal,
-    );
+    const reply = await this.postJson(path, value, signal);
     if (reply.kind !== 'answer') return { failed: this.transportResult(reply, 'POST', path) };
     const { status, sentAtUs, endedAtUs } = reply;
     const body = parseObject(reply.body);
@@ -428,6 +417,22 @@ export class OpenWhiskPlatform
         error: `no activation record within ${o.invokeTimeoutMs} ms${lastProblem ? ` (last poll: ${lastProblem})` : ''}`,
       },
     };
+  }
+
+  /** POSTs `value` as JSON on the invocation pool (an action's or a trigger's path), within the invocation timeout. */
+  private postJson(path: string, value: Record<string, unknown>, signal: AbortSignal) {
+    return request(
+      this.invokePool,
+      {
+        origin: this.options.origin,
+        method: 'POST',
+        path,
+        headers: { ...this.headers, 'content-type': 'application/json' },
+        body: JSON.stringify(value),
+      },
+      this.options.invokeTimeoutMs,
+      signal,
+    );
   }
 
   /** /api/v1/namespaces/{ns}/{triggers|rules}/{name}. */
@@ -560,18 +565,7 @@ export class OpenWhiskPlatform
     }
     const { trigger } = this.triggerNames(fn);
     const path = this.entityPath('triggers', trigger);
-    const reply = await request(
-      this.invokePool,
-      {
-        origin: this.options.origin,
-        method: 'POST',
-        path,
-        headers: { ...this.headers, 'content-type': 'application/json' },
-        body: JSON.stringify(value),
-      },
-      this.options.invokeTimeoutMs,
-      signal,
-    );
+    const reply = await this.postJson(path, value, signal);
     if (reply.kind !== 'answer') return { ...this.transportResult(reply, 'POST', path), ...via };
     const { status, sentAtUs, endedAtUs } = reply;
     const base = { sentAtUs, httpStatus: status, ...via };
