@@ -10,6 +10,7 @@
 import { type FileHandle, open, rm } from 'node:fs/promises';
 import { parentPort } from 'node:worker_threads';
 import { makeData, RecordBatch, type Schema, Struct } from 'apache-arrow';
+import { messageOf } from '../util/message.js';
 import { Arena, arrowSchema, type ColumnSpec, encodeColumn, ipcStream } from './columns.js';
 import type { ParquetTableOptions } from './parquet.js';
 import type { ParquetStream } from './parquet-stream.js';
@@ -88,7 +89,7 @@ class StreamTable {
           ok = await this.write(await this.file, stream.subarray(this.schemaBytes, stream.length - 8));
           if (ok) await this.toParquet(stream);
         } catch (err) {
-          this.fail((err as Error).message);
+          this.fail(messageOf(err));
         }
       }
       // Encoded (serialized, copied) by now: the staged arrays can go back to be filled again.
@@ -144,7 +145,7 @@ class StreamTable {
       return true;
     } catch (err) {
       await fh.truncate(this.writtenBytes).catch(() => {});
-      this.fail((err as Error).message);
+      this.fail(messageOf(err));
       return false;
     }
   }
@@ -183,7 +184,7 @@ class StreamTable {
       await rm(this.path);
       post({ op: 'closed', table: this.id });
     } catch (err) {
-      post({ op: 'closed', table: this.id, parquetError: (err as Error).message });
+      post({ op: 'closed', table: this.id, parquetError: messageOf(err) });
     }
   }
 }
@@ -233,7 +234,7 @@ class ParquetTable {
           if (parquet.failed) this.fail(parquet.failure?.message ?? 'the Parquet writer failed');
           else ok = true;
         } catch (err) {
-          this.fail((err as Error).message);
+          this.fail(messageOf(err));
         }
       }
       ack(this.id, rows, bytes, ok, recycled);
@@ -267,7 +268,7 @@ class ParquetTable {
       try {
         await this.parquet.finish();
       } catch (err) {
-        this.fail((err as Error).message);
+        this.fail(messageOf(err));
       }
     }
     if (this.failure) await this.parquet?.abort();

@@ -26,6 +26,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { FaasloadError } from '../errors.js';
+import { errnoCodeOf, messageOf } from '../util/message.js';
 import { checkSchema, type DocPath, nearestKey, type SchemaProblem } from '../util/schema-check.js';
 import { formatProblems, type LinedDocument, parseYamlWithLines } from '../util/yaml-lines.js';
 import { CATALOG, CATALOG_NAMES, findCatalogEntry } from '../workload/catalog.js';
@@ -93,7 +94,7 @@ export async function readGeneratePlan(
   try {
     text = await readFile(path, 'utf8');
   } catch (e) {
-    throw new FaasloadError('E_USAGE', `${path}: cannot read the plan (${(e as Error).message})`);
+    throw new FaasloadError('E_USAGE', `${path}: cannot read the plan (${messageOf(e)})`);
   }
   const doc = parseYamlWithLines(text, path);
   return {
@@ -254,7 +255,7 @@ function functionPlan(x: Dict, at: DocPath, baseDir: string, problems: SchemaPro
           try {
             resolveParams(entry.name, { [p]: value });
           } catch (e) {
-            problems.push({ path: [...where, p], message: (e as Error).message });
+            problems.push({ path: [...where, p], message: messageOf(e) });
           }
         }
       }
@@ -298,7 +299,7 @@ function userFolder(dir: string, at: DocPath, problems: SchemaProblem[]): Functi
   } catch (e) {
     problems.push({
       path: at,
-      message: `${pkgPath}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      message: `${pkgPath}: ${errnoCodeOf(e) ?? messageOf(e)}`,
     });
     return none;
   }
@@ -309,7 +310,7 @@ function userFolder(dir: string, at: DocPath, problems: SchemaProblem[]): Functi
   } catch (e) {
     problems.push({
       path: at,
-      message: `${entryFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      message: `${entryFile}: ${errnoCodeOf(e) ?? messageOf(e)}`,
     });
     return none;
   }

@@ -29,6 +29,7 @@ import { createPlatform, type PlatformOptions } from '../platforms/registry.js';
 import type { FunctionSpec } from '../platforms/types.js';
 import type { Arrival } from '../schedule/types.js';
 import { sleepUnlessAborted } from '../util/abort.js';
+import { messageOf } from '../util/message.js';
 import { VERSION } from '../version.js';
 import { measuredCatalogCode, measuredUserCode } from './action-code.js';
 import { type CountersByActivation, fillCounters, perfColumnName } from './counters.js';
@@ -259,7 +260,7 @@ export async function generate(o: GenerateOptions): Promise<GenerateResult> {
           if (file) monitorTables.push(join('monitors', sessionName, file));
         }
       } catch (e) {
-        warnings.push(`monitors: ${(e as Error).message}`);
+        warnings.push(`monitors: ${messageOf(e)}`);
       }
     }
     const part = await writer.close();
@@ -267,7 +268,7 @@ export async function generate(o: GenerateOptions): Promise<GenerateResult> {
       try {
         await fillCounters(join(partsDir, `${partName}.parquet`), monitorDir, columns, metadata, counters);
       } catch (e) {
-        warnings.push(`executions: perf columns left null: ${(e as Error).message}`);
+        warnings.push(`executions: perf columns left null: ${messageOf(e)}`);
       }
     }
   }
@@ -327,7 +328,7 @@ async function executionCounters(
     return (await writer.close()).file;
   } catch (e) {
     await writer.close().catch(() => undefined);
-    warnings.push(`invocation_counters not written: ${(e as Error).message}`);
+    warnings.push(`invocation_counters not written: ${messageOf(e)}`);
     return undefined;
   }
 }
@@ -411,10 +412,7 @@ async function openState(o: GenerateOptions, planSha256: string, perfEvents: str
   try {
     state = JSON.parse(await readFile(path, 'utf8')) as State;
   } catch (e) {
-    throw new FaasloadError(
-      'E_USAGE',
-      `--resume: ${path}: no generation to resume here (${(e as Error).message})`,
-    );
+    throw new FaasloadError('E_USAGE', `--resume: ${path}: no generation to resume here (${messageOf(e)})`);
   }
   if (state.planSha256 !== planSha256) {
     throw new FaasloadError(

@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { FaasloadError } from '../errors.js';
 import type { ArrivalSource, Percentiles, Trace, TraceFunction } from '../trace/types.js';
+import { messageOf } from '../util/message.js';
 import {
   ecdfRows,
   type Figure,
@@ -383,7 +384,7 @@ export async function writeTraceFigures(
   };
   const path = join(dir, 'figures.json');
   await writeFile(path, `${JSON.stringify(index, null, 2)}\n`).catch((err: unknown) => {
-    throw new FaasloadError('E_DATASET', `cannot write ${path}: ${(err as Error).message}`, { cause: err });
+    throw new FaasloadError('E_DATASET', `cannot write ${path}: ${messageOf(err)}`, { cause: err });
   });
   return { dir, written, skipped };
 }

@@ -3,6 +3,7 @@ import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { FaasloadError, rowError } from '../errors.js';
 import { Float64List } from '../util/float64-list.js';
+import { errnoCodeOf } from '../util/message.js';
 import { days, TRACE_LIMITS } from './cells.js';
 import { decimalMicros } from './micros.js';
 import { sourceLookup } from './sources.js';
@@ -256,6 +257,6 @@ async function readTraceFile(file: string): Promise<TimesSource> {
 }
 
 function errorCode(err: unknown): string {
-  const code = (err as NodeJS.ErrnoException | null)?.code;
+  const code = errnoCodeOf(err);
   return typeof code === 'string' ? code : String(err);
 }
