@@ -17,7 +17,8 @@ import type { ParquetStream } from './parquet-stream.js';
 import { type StagedBatch, type StagingSlot, stagedBuffers, stagingSlots } from './staging.js';
 import type { FromWriter, ToWriter } from './writer-protocol.js';
 
-const port = parentPort!;
+if (parentPort === null) throw new Error('writer-worker.js runs in a worker thread (see writer-thread.ts)');
+const port = parentPort;
 const post = (m: FromWriter) => port.postMessage(m);
 
 /** Acks one batch; a staged batch's arrays go back to be filled again. */
@@ -287,7 +288,12 @@ port.on('message', (m: ToWriter) => {
     );
     return;
   }
-  const t = tables.get(m.table)!;
+  const t = tables.get(m.table);
+  if (t === undefined) {
+    // A message for a table this thread never opened (or already closed): a protocol bug.
+    post({ op: 'failed', table: m.table, message: `writer thread: no open table ${m.table} for ${m.op}` });
+    return;
+  }
   switch (m.op) {
     case 'batch':
       return t.batch(m);
