@@ -170,7 +170,7 @@ export async function generate(o: GenerateOptions): Promise<GenerateResult> {
     const left = total - doneCount;
     o.onProgress?.({
       done: doneCount,
-      total: total,
+      total,
       inFlight,
       errors,
       perS,
