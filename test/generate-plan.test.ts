@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { FaasloadError } from '../src/errors.js';
 import { executions } from '../src/generate/executions.js';
-import { parseGeneratePlan, readGeneratePlan } from '../src/generate/plan.js';
+import { generatorEntry, parseGeneratePlan, readGeneratePlan } from '../src/generate/plan.js';
 import { planSchemaJson } from '../src/generate/plan-schema.js';
 import { executionsColumns } from '../src/generate/table.js';
 import { parseTenants } from '../src/platforms/openwhisk/tenants.js';
@@ -244,6 +244,12 @@ describe('typed parameters and inputs', () => {
       [...executions(plan(250, 6))].map((e) => e.inputIndex),
       one.map((e) => e.inputIndex),
     );
+  });
+
+  test("a user function's generator is the catalog function that makes inputs of its kind", () => {
+    for (const kind of ['none', 'image', 'text', 'records', 'bytes', 'matrices'] as const) {
+      assert.equal(generatorEntry(kind).input.kind, kind, kind);
+    }
   });
 
   test('settings are crossed with the inputs: every (input, setting) pair exactly once', () => {

@@ -11,6 +11,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tableFromIPC } from 'apache-arrow';
 import { readParquet } from 'parquet-wasm';
+import { messageOf } from '../../src/util/message.js';
 import type { Generator, Lateness, Load } from './peers.js';
 import { timedRun } from './timed-run.js';
 
@@ -27,7 +28,7 @@ function missing(): string | undefined {
     const help = execFileSync(process.execPath, [BIN, 'replay', '--help'], { encoding: 'utf8' });
     why = /--pacing/.test(help) && /"http"/.test(help) ? undefined : NOT_AVAILABLE;
   } catch (err) {
-    why = `${NOT_AVAILABLE} (${(err as Error).message.split('\n')[0]})`;
+    why = `${NOT_AVAILABLE} (${messageOf(err).split('\n')[0]})`;
   }
   return why;
 }

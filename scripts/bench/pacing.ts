@@ -21,6 +21,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { messageOf } from '../../src/util/message.js';
 import { FAASLOAD, FAASLOAD_MODES } from './faasload-generator.js';
 import { type Generator, type Lateness, PEERS, PEERS_PREFIX } from './peers.js';
 import { type SinkStats, startSink } from './sink.js';
@@ -208,8 +209,8 @@ async function measure(g: Generator, rate: number | null, secs: number): Promise
     );
     return s;
   } catch (err) {
-    process.stderr.write(`${label}: ${(err as Error).message}\n`);
-    return { ...sample(rate, await sink.take(), null), error: (err as Error).message.split('\n')[0]! };
+    process.stderr.write(`${label}: ${messageOf(err)}\n`);
+    return { ...sample(rate, await sink.take(), null), error: messageOf(err).split('\n')[0]! };
   } finally {
     await rm(workDir, { recursive: true, force: true });
   }

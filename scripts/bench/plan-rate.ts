@@ -18,6 +18,7 @@ import { plan } from '../../src/schedule/plan.js';
 import type { IatMode } from '../../src/schedule/spread.js';
 import { readTrace } from '../../src/trace/read.js';
 import { synthesizeAzure2019Day } from '../../src/trace/synth-day.js';
+import { messageOf } from '../../src/util/message.js';
 
 const { values } = parseArgs({
   options: {
@@ -124,7 +125,7 @@ try {
   };
   numpy = { equidistant: result(times!), 'equidistant + duration': result(full!) };
 } catch (err) {
-  numpy = { error: `numpy baseline could not run: ${(err as Error).message.split('\n')[0]}` };
+  numpy = { error: `numpy baseline could not run: ${messageOf(err).split('\n')[0]}` };
 }
 
 const ratio = (ours: string, theirs: string) =>

@@ -1,6 +1,7 @@
 import type { Argv } from 'yargs';
 import { DEFAULT_MEMORY_CLASSES_MB, parseMemoryClasses } from '../platforms/local/memory.js';
 import type { LocalPlatformOptions } from '../platforms/local/options.js';
+import { messageOf } from '../util/message.js';
 import { durationFlag } from './plan-flags.js';
 
 /** The embedded platform's pool: its memory size classes and budget (also for `schedule --capacity`). */
@@ -79,7 +80,7 @@ export function toPoolOptions(
   try {
     o.memoryClassesMb = parseMemoryClasses(args['memory-classes']);
   } catch (e) {
-    errors.push((e as Error).message);
+    errors.push(messageOf(e));
   }
   const v = args['pool-memory'];
   if (v !== undefined) {

@@ -1,4 +1,5 @@
 import type { Argv } from 'yargs';
+import { messageOf } from '../util/message.js';
 import { type DagShapeSpec, parseDagShape, readDagFile } from '../workflow/index.js';
 
 /** --dag / --dag-shape: each trace function as a workflow (src/workflow), the same for `replay` and `simulate`. */
@@ -32,7 +33,7 @@ export function toDagShape(
     if (args.dag !== undefined) return readDagFile(args.dag);
     if (args['dag-shape'] !== undefined) return parseDagShape(args['dag-shape']);
   } catch (e) {
-    errors.push((e as Error).message);
+    errors.push(messageOf(e));
   }
   return undefined;
 }

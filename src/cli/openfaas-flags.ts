@@ -1,5 +1,6 @@
 import type { Argv } from 'yargs';
 import type { OpenFaasPlatformOptions } from '../platforms/openfaas/index.js';
+import { errnoCodeOf } from '../util/message.js';
 
 const group = 'OpenFaaS platform:';
 
@@ -80,7 +81,7 @@ export function toOpenFaasOptions(
     try {
       o.password = readFile(file).trim();
     } catch (e) {
-      errors.push(`--openfaas-password-file: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? e}`);
+      errors.push(`--openfaas-password-file: cannot read ${file}: ${errnoCodeOf(e) ?? e}`);
     }
   } else if (env.OPENFAAS_PASSWORD) o.password = env.OPENFAAS_PASSWORD;
   if (args['openfaas-namespace'] !== undefined) o.namespace = args['openfaas-namespace'];

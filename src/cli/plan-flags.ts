@@ -15,6 +15,7 @@ import {
   type TraceFormat,
 } from '../trace/types.js';
 import { parseDurationUs } from '../util/duration.js';
+import { messageOf } from '../util/message.js';
 
 /** The flags that read a trace, shared by every command that takes one. */
 export function traceFlags<T>(y: Argv<T>) {
@@ -179,7 +180,7 @@ export function toTraceOptions(args: TraceArgs, errors: string[]): TraceOptions 
     try {
       o.days = parseDays(args.day);
     } catch (err) {
-      errors.push((err as Error).message);
+      errors.push(messageOf(err));
     }
   }
   const given = CSV_FLAGS.filter((f) => args[f] !== undefined);
@@ -239,7 +240,7 @@ export function toTracePlanOptions(args: PlanArgs, errors: string[]): TracePlanO
     try {
       o.shard = parseShard(args.shard);
     } catch (err) {
-      errors.push((err as Error).message);
+      errors.push(messageOf(err));
     }
   }
   if (fromUs !== undefined) o.fromUs = fromUs;
@@ -261,7 +262,7 @@ export function durationFlag(value: string | undefined, flag: string, errors: st
   try {
     return parseDurationUs(value, flag);
   } catch (err) {
-    errors.push((err as Error).message);
+    errors.push(messageOf(err));
     return undefined;
   }
 }

@@ -1,4 +1,5 @@
 import type { Argv } from 'yargs';
+import { messageOf } from '../util/message.js';
 import { parseWorkloadChoice } from '../workload/binding.js';
 
 /** --workload: what replay and deploy put behind each trace function (see workload/binding.ts). */
@@ -18,7 +19,7 @@ export function toWorkload(args: { workload: string }, errors: string[]): readon
   try {
     return parseWorkloadChoice(args.workload);
   } catch (e) {
-    errors.push((e as Error).message);
+    errors.push(messageOf(e));
     return ['synthetic'];
   }
 }

@@ -1,5 +1,6 @@
 import { type FileHandle, open } from 'node:fs/promises';
 import { Message, MessageHeader } from 'apache-arrow';
+import { messageOf } from '../util/message.js';
 
 /** One message of an Arrow IPC stream: where it is in the file and what it holds. */
 export interface IpcFrame {
@@ -74,7 +75,7 @@ export async function scanIpcStream(path: string): Promise<IpcScan> {
       try {
         message = Message.decode(meta);
       } catch (err) {
-        cut(`an unreadable message header (${(err as Error).message})`);
+        cut(`an unreadable message header (${messageOf(err)})`);
         break;
       }
       const bytes = headerBytes + metaBytes + Number(message.bodyLength);

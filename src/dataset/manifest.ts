@@ -9,6 +9,7 @@ import type { LatencyShares } from '../report/latency-breakdown.js';
 import type { NeedsFact } from '../run/needs.js';
 import type { ClockOffsetFact } from '../util/clock-offset.js';
 import type { Quantiles } from '../util/histogram.js';
+import { messageOf } from '../util/message.js';
 import type { ColumnSpec } from './columns.js';
 import type { MonitorsFact } from './monitors-fact.js';
 
@@ -154,12 +155,8 @@ export async function writeManifest(dir: string, manifest: Manifest): Promise<vo
     await rename(`${path}.partial`, path);
   } catch (err) {
     await rm(`${path}.partial`, { force: true }).catch(() => {});
-    throw new FaasloadError(
-      'E_DATASET',
-      `${path}: could not write the manifest (${(err as Error).message})`,
-      {
-        cause: err,
-      },
-    );
+    throw new FaasloadError('E_DATASET', `${path}: could not write the manifest (${messageOf(err)})`, {
+      cause: err,
+    });
   }
 }

@@ -8,7 +8,7 @@ import { type ColumnSpec, encodeColumn } from './columns.js';
 import { hostFacts, MANIFEST_VERSION, writeManifest } from './manifest.js';
 import { parquetBatches } from './parquet-read.js';
 import { type RunManifest, readManifest } from './read-run.js';
-import { BatchStager } from './staging.js';
+import { BatchStager, stagingSlots } from './staging.js';
 import { TableWriter } from './table-writer.js';
 import { METADATA_KEYS } from './tables.js';
 
@@ -36,59 +36,55 @@ export interface MergeReport {
  * the whole plan. Memory: one batch at a time, whatever the runs' sizes.
  */
 export async function mergeRuns(runs: readonly string[], out: string): Promise<MergeReport> {
-  if (runs.length === 0) throw new FaasloadError('E_USAGE', 'dataset merge: name at least one run folder');
-  const manifests: RunManifest[] = [];
-  for (const dir of runs) {
-    const m = await readManifest(dir);
-    const streams = (await readdir(dir)).filter((f) => f.endsWith('.arrows'));
-    if (streams.length > 0) {
-      throw new FaasloadError(
-        'E_DATASET',
-        `${join(dir, streams[0]!)}: not turned into Parquet yet: run faasload dataset recover ${dir} first`,
-      );
-    }
-    manifests.push(m);
-  }
-  const shards = shardFacts(runs, manifests);
+  const [firstDir, ...otherDirs] = runs;
+  if (firstDir === undefined)
+    throw new FaasloadError('E_USAGE', 'dataset merge: name at least one run folder');
+  const first = await readRun(firstDir);
+  const sources: MergedRun[] = [first];
+  for (const dir of otherDirs) sources.push(await readRun(dir));
+  const shards = shardFacts(first, sources);
   if (existsSync(out) && (await readdir(out)).length > 0) {
     throw new FaasloadError('E_USAGE', `--out ${out}: the folder is not empty; pick a new one`);
   }
   await mkdir(out, { recursive: true });
 
-  const first = manifests[0]!;
   const runId = `merge-${new Date()
     .toISOString()
     .replace(/[-:]/g, '')
-    .replace(/\.\d+Z$/, 'Z')}-${manifests.length}-runs`;
-  const names = Object.keys(first.tables).filter((t) => manifests.every((m) => m.tables[t]));
+    .replace(/\.\d+Z$/, 'Z')}-${sources.length}-runs`;
+  const tables = commonTables(first, sources);
   const warnings: string[] = [];
-  for (const m of manifests) {
+  for (const { manifest: m } of sources) {
     for (const t of Object.keys(m.tables)) {
-      if (!names.includes(t)) warnings.push(`table ${t} of run ${m.runId} is not in every run: left out`);
+      if (!tables.some((c) => c.name === t))
+        warnings.push(`table ${t} of run ${m.runId} is not in every run: left out`);
     }
   }
+  const manifests = sources.map((s) => s.manifest);
+  const [earliest = first.manifest.startedAt] = manifests.map((m) => m.startedAt).sort();
   const merged: RunManifest = {
     manifestVersion: MANIFEST_VERSION,
     tool: { name: 'faasload', version: VERSION },
     runId,
     commandLine: ['dataset', 'merge', ...runs, '--out', out],
     config: { merge: [...runs] },
-    seed: first.seed,
-    trace: first.trace,
-    platform: first.platform,
+    seed: first.manifest.seed,
+    trace: first.manifest.trace,
+    platform: first.manifest.platform,
     host: hostFacts(),
-    startedAt: manifests.map((m) => m.startedAt).sort()[0]!,
+    startedAt: earliest,
     endedAt: new Date().toISOString(),
-    status: manifests.every((m) => m.status === 'complete')
-      ? 'complete'
-      : (manifests.find((m) => m.status === 'failed') ?? manifests.find((m) => m.status !== 'complete'))!
-          .status,
+    // complete when every run is; else the first failed run's status, or the first other one's.
+    status:
+      manifests.find((m) => m.status === 'failed')?.status ??
+      manifests.find((m) => m.status !== 'complete')?.status ??
+      'complete',
     counts: sumCounts(manifests),
     tables: {},
     warnings,
     merged: {
-      runs: manifests.map((m, i) => ({
-        dir: runs[i]!,
+      runs: sources.map(({ dir, manifest: m }) => ({
+        dir,
         runId: m.runId,
         status: m.status,
         planned: m.counts.planned ?? 0,
@@ -99,24 +95,24 @@ export async function mergeRuns(runs: readonly string[], out: string): Promise<M
   };
 
   const report: MergeReport = { out, runs: runs.length, tables: [] };
-  for (const name of names) {
-    const columns = first.tables[name]!.columns;
-    manifests.forEach((m, i) => {
-      const theirs = m.tables[name]!.columns.map((c) => `${c.name}:${c.kind}`).join(',');
-      if (theirs !== columns.map((c) => `${c.name}:${c.kind}`).join(',')) {
+  for (const { name, fact: firstFact, parts } of tables) {
+    const columns = firstFact.columns;
+    const signature = (cs: readonly ColumnSpec[]) => cs.map((c) => `${c.name}:${c.kind}`).join(',');
+    for (const { dir, fact } of parts) {
+      if (signature(fact.columns) !== signature(columns)) {
         throw new FaasloadError(
           'E_DATASET',
-          `${runs[i]}: table ${name} has other columns than in ${runs[0]} (schema version ${m.tables[name]!.schemaVersion} against ${first.tables[name]!.schemaVersion}): cannot merge`,
+          `${dir}: table ${name} has other columns than in ${first.dir} (schema version ${fact.schemaVersion} against ${firstFact.schemaVersion}): cannot merge`,
         );
       }
-    });
+    }
     const all = [RUN_COLUMN, ...columns];
     const writer = new TableWriter({
       dir: out,
       name,
       columns: all,
       metadata: {
-        [METADATA_KEYS.schemaVersion]: first.tables[name]!.schemaVersion,
+        [METADATA_KEYS.schemaVersion]: firstFact.schemaVersion,
         [METADATA_KEYS.runId]: runId,
         'faasload.merged_from': manifests.map((m) => m.runId).join(','),
       },
@@ -125,13 +121,16 @@ export async function mergeRuns(runs: readonly string[], out: string): Promise<M
       recovery: `remove ${out} and run the same faasload dataset merge again`,
     });
     const fields = writer.schema.fields;
-    for (let i = 0; i < runs.length; i++) {
-      const path = join(runs[i]!, manifests[i]!.tables[name]!.file);
-      const run = { [RUN_COLUMN.name]: manifests[i]!.runId };
-      for await (const batch of parquetBatches(path)) {
+    const [runField] = fields;
+    const [runSlot] = stagingSlots([RUN_COLUMN]);
+    if (runField === undefined || runSlot === undefined)
+      throw new Error('merge: the run column has no field');
+    for (const { dir, manifest, fact } of parts) {
+      const run = { [RUN_COLUMN.name]: manifest.runId };
+      for await (const batch of parquetBatches(join(dir, fact.file))) {
         const stager = new BatchStager([RUN_COLUMN], batch.numRows);
         for (let r = 0; r < batch.numRows; r++) stager.append(run);
-        const runColumn = encodeColumn(RUN_COLUMN, fields[0]!.type, stager.slots[0]!, stager.take());
+        const runColumn = encodeColumn(RUN_COLUMN, runField.type, runSlot, stager.take());
         const children = [runColumn, ...batch.data.children];
         const data = makeData({ type: new Struct(fields), length: batch.numRows, nullCount: 0, children });
         writer.addBatch(new RecordBatch(writer.schema, data));
@@ -142,7 +141,7 @@ export async function mergeRuns(runs: readonly string[], out: string): Promise<M
     merged.tables[name] = {
       file: table.file,
       rows: table.rows,
-      schemaVersion: first.tables[name]!.schemaVersion,
+      schemaVersion: firstFact.schemaVersion,
       columns: all,
     };
     report.tables.push({ table: name, rows: table.rows });
@@ -152,22 +151,53 @@ export async function mergeRuns(runs: readonly string[], out: string): Promise<M
   return report;
 }
 
+/** A run folder to merge, and its manifest. */
+interface MergedRun {
+  dir: string;
+  manifest: RunManifest;
+}
+
+/** Reads a run's manifest; a run whose tables are still Arrow streams is refused. */
+async function readRun(dir: string): Promise<MergedRun> {
+  const manifest = await readManifest(dir);
+  const [stream] = (await readdir(dir)).filter((f) => f.endsWith('.arrows'));
+  if (stream !== undefined) {
+    throw new FaasloadError(
+      'E_DATASET',
+      `${join(dir, stream)}: not turned into Parquet yet: run faasload dataset recover ${dir} first`,
+    );
+  }
+  return { dir, manifest };
+}
+
+type TableFact = RunManifest['tables'][string];
+
+/** The tables every run has, in the first run's order, each with every run's part. */
+function commonTables(first: MergedRun, sources: readonly MergedRun[]) {
+  return Object.entries(first.manifest.tables).flatMap(([name, fact]) => {
+    const parts = sources.flatMap((s) => {
+      const theirs: TableFact | undefined = s.manifest.tables[name];
+      return theirs ? [{ ...s, fact: theirs }] : [];
+    });
+    return parts.length === sources.length ? [{ name, fact, parts }] : [];
+  });
+}
+
 /** When every run is a shard of one plan: their count and the missing ones; an error when they clash. */
-function shardFacts(runs: readonly string[], manifests: readonly RunManifest[]) {
-  const sharded = manifests.filter((m) => m.shard);
+function shardFacts(first: MergedRun, sources: readonly MergedRun[]) {
+  const s0 = first.manifest.shard;
+  const sharded = sources.flatMap((s) => (s.manifest.shard ? [{ ...s, shard: s.manifest.shard }] : []));
   if (sharded.length === 0) return undefined;
-  if (sharded.length !== manifests.length) {
-    const whole = runs.filter((_, i) => !manifests[i]!.shard);
+  if (s0 === undefined || sharded.length !== sources.length) {
+    const whole = sources.filter((s) => !s.manifest.shard).map((s) => s.dir);
     throw new FaasloadError(
       'E_USAGE',
       `dataset merge: ${whole.join(', ')} ran the whole plan, the others one shard each: merge shards of one plan, or whole runs`,
     );
   }
-  const m0 = manifests[0]!;
-  const s0 = m0.shard!;
+  const m0 = first.manifest;
   const seen = new Map<number, string>();
-  manifests.forEach((m, i) => {
-    const s = m.shard!;
+  for (const { dir, manifest: m, shard: s } of sharded) {
     const samePlan =
       s.count === s0.count &&
       m.seed === m0.seed &&
@@ -175,17 +205,17 @@ function shardFacts(runs: readonly string[], manifests: readonly RunManifest[]) 
     if (!samePlan) {
       throw new FaasloadError(
         'E_USAGE',
-        `dataset merge: ${runs[i]} (shard ${s.index}/${s.count}, seed ${m.seed}) is not a shard of the same plan as ${runs[0]} (shard ${s0.index}/${s0.count}, seed ${m0.seed})`,
+        `dataset merge: ${dir} (shard ${s.index}/${s.count}, seed ${m.seed}) is not a shard of the same plan as ${first.dir} (shard ${s0.index}/${s0.count}, seed ${m0.seed})`,
       );
     }
     if (seen.has(s.index)) {
       throw new FaasloadError(
         'E_USAGE',
-        `dataset merge: ${seen.get(s.index)} and ${runs[i]} are both shard ${s.index}/${s.count}`,
+        `dataset merge: ${seen.get(s.index)} and ${dir} are both shard ${s.index}/${s.count}`,
       );
     }
-    seen.set(s.index, runs[i]!);
-  });
+    seen.set(s.index, dir);
+  }
   const missing = Array.from({ length: s0.count }, (_, i) => i).filter((i) => !seen.has(i));
   const planned = s0.plannedPerShard?.reduce((a, b) => a + b, 0);
   return { count: s0.count, missing, ...(planned !== undefined ? { planned } : {}) };

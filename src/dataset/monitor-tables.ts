@@ -11,6 +11,26 @@ import type { ColumnSpec } from './columns.js';
 /** Bumped whenever a column of any monitor table is added, removed or changes meaning. */
 export const MONITOR_SCHEMA_VERSION = '1';
 
+/** Which faasload instance and function a container runs: in container_events and container_samples. */
+const CONTAINER_INSTANCE_ID: ColumnSpec = {
+  name: 'instance_id',
+  kind: 'utf8',
+  nullable: true,
+  doc: "faasload's instance id (label faasload.instance); an OpenWhisk invoker's container name; null when unmatched",
+};
+const CONTAINER_FUNCTION: ColumnSpec = {
+  name: 'function',
+  kind: 'utf8',
+  nullable: true,
+  doc: 'function (action) name: label faasload.function, or parsed from an OpenWhisk container name (namespace_action)',
+};
+const CONTAINER_MATCHED_BY: ColumnSpec = {
+  name: 'matched_by',
+  kind: 'utf8',
+  nullable: true,
+  doc: 'how instance_id and function were found: label (faasload) | openwhisk-name | null (another container)',
+};
+
 /** container_events: one row per lifecycle event the Docker engine reported. */
 export const CONTAINER_EVENTS_COLUMNS: readonly ColumnSpec[] = [
   {
@@ -27,24 +47,9 @@ export const CONTAINER_EVENTS_COLUMNS: readonly ColumnSpec[] = [
   },
   { name: 'container_id', kind: 'utf8', nullable: false, doc: 'full 64-hex container id' },
   { name: 'container_name', kind: 'utf8', nullable: true, doc: 'container name, without the leading /' },
-  {
-    name: 'instance_id',
-    kind: 'utf8',
-    nullable: true,
-    doc: "faasload's instance id (label faasload.instance); an OpenWhisk invoker's container name; null when unmatched",
-  },
-  {
-    name: 'function',
-    kind: 'utf8',
-    nullable: true,
-    doc: 'function (action) name: label faasload.function, or parsed from an OpenWhisk container name (namespace_action)',
-  },
-  {
-    name: 'matched_by',
-    kind: 'utf8',
-    nullable: true,
-    doc: 'how instance_id and function were found: label (faasload) | openwhisk-name | null (another container)',
-  },
+  CONTAINER_INSTANCE_ID,
+  CONTAINER_FUNCTION,
+  CONTAINER_MATCHED_BY,
   {
     name: 'event',
     kind: 'utf8',
@@ -162,9 +167,9 @@ export const CONTAINER_SAMPLES_COLUMNS: readonly ColumnSpec[] = [
   TICK_LATE,
   { name: 'container_id', kind: 'utf8', nullable: false, doc: 'full 64-hex container id' },
   { name: 'container_name', kind: 'utf8', nullable: true, doc: 'container name, without the leading /' },
-  CONTAINER_EVENTS_COLUMNS.find((c) => c.name === 'instance_id')!,
-  CONTAINER_EVENTS_COLUMNS.find((c) => c.name === 'function')!,
-  CONTAINER_EVENTS_COLUMNS.find((c) => c.name === 'matched_by')!,
+  CONTAINER_INSTANCE_ID,
+  CONTAINER_FUNCTION,
+  CONTAINER_MATCHED_BY,
   ...MEASURE_COLUMNS,
 ];
 

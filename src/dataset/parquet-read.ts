@@ -2,6 +2,7 @@ import { openAsBlob } from 'node:fs';
 import { type RecordBatch, type Schema, tableFromIPC } from 'apache-arrow';
 import { Encoding, ParquetFile, type RecordBatch as WasmRecordBatch } from 'parquet-wasm';
 import { FaasloadError } from '../errors.js';
+import { messageOf } from '../util/message.js';
 import { chunksOf } from '../util/web-stream.js';
 
 /** What a Parquet file's footer says, read without its data. */
@@ -19,13 +20,9 @@ async function openParquet(path: string): Promise<ParquetFile> {
   try {
     return await ParquetFile.fromFile(await openAsBlob(path));
   } catch (err) {
-    throw new FaasloadError(
-      'E_DATASET',
-      `${path}: not a readable Parquet file (${String((err as Error).message ?? err)})`,
-      {
-        cause: err,
-      },
-    );
+    throw new FaasloadError('E_DATASET', `${path}: not a readable Parquet file (${messageOf(err)})`, {
+      cause: err,
+    });
   }
 }
 

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FaasloadError } from '../errors.js';
+import { messageOf } from '../util/message.js';
 import type { Manifest } from './manifest.js';
 
 /**
@@ -52,7 +53,7 @@ export async function readManifest(dir: string): Promise<RunManifest> {
   try {
     manifest = JSON.parse(await readFile(path, 'utf8'));
   } catch (err) {
-    throw new FaasloadError('E_DATASET', `${path}: not valid JSON (${(err as Error).message})`, {
+    throw new FaasloadError('E_DATASET', `${path}: not valid JSON (${messageOf(err)})`, {
       cause: err,
     });
   }

@@ -2,6 +2,7 @@ import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
 import { FaasloadError } from '../errors.js';
+import { messageOf } from '../util/message.js';
 import type { ColumnKind, ColumnSpec } from './columns.js';
 import { readFrames, scanIpcStream } from './ipc-scan.js';
 import { writeManifest } from './manifest.js';
@@ -65,13 +66,9 @@ export async function recoverRun(dir: string): Promise<RecoveryReport> {
     try {
       conversion = await arrowsToParquet(path, join(dir, `${name}.parquet`), { columns, metadata, scan });
     } catch (err) {
-      throw new FaasloadError(
-        'E_DATASET',
-        `${path}: could not be turned into Parquet (${(err as Error).message})`,
-        {
-          cause: err,
-        },
-      );
+      throw new FaasloadError('E_DATASET', `${path}: could not be turned into Parquet (${messageOf(err)})`, {
+        cause: err,
+      });
     }
     await rm(path);
     const recovered: RecoveredTable = {

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { messageOf } from '../util/message.js';
 import type { ColumnKind } from './columns.js';
 import { parquetBatches, parquetFacts } from './parquet-read.js';
 import { type RunManifest, readManifest } from './read-run.js';
@@ -74,7 +75,7 @@ export async function verifyRun(dir: string): Promise<VerifyReport> {
     try {
       facts = await parquetFacts(path);
     } catch (err) {
-      problem((err as Error).message);
+      problem(messageOf(err));
       continue;
     }
     check.rows = facts.rows;

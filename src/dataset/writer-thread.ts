@@ -44,12 +44,13 @@ class WriterThread {
 
   /** Sends a message; `answers` says whether one answer (ack, drained, closed) will come back. */
   send(message: ToWriter, transfer: ArrayBuffer[] = [], answers = true): void {
-    if (this.dead) {
+    const dead = this.dead;
+    if (dead) {
       queueMicrotask(() =>
         this.listeners.get(message.table)?.({
           op: 'failed',
           table: message.table,
-          message: this.dead!,
+          message: dead,
           threadDied: true,
         }),
       );

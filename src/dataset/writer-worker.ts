@@ -10,13 +10,15 @@
 import { type FileHandle, open, rm } from 'node:fs/promises';
 import { parentPort } from 'node:worker_threads';
 import { makeData, RecordBatch, type Schema, Struct } from 'apache-arrow';
+import { messageOf } from '../util/message.js';
 import { Arena, arrowSchema, type ColumnSpec, encodeColumn, ipcStream } from './columns.js';
 import type { ParquetTableOptions } from './parquet.js';
 import type { ParquetStream } from './parquet-stream.js';
 import { type StagedBatch, type StagingSlot, stagedBuffers, stagingSlots } from './staging.js';
 import type { FromWriter, ToWriter } from './writer-protocol.js';
 
-const port = parentPort!;
+if (parentPort === null) throw new Error('writer-worker.js runs in a worker thread (see writer-thread.ts)');
+const port = parentPort;
 const post = (m: FromWriter) => port.postMessage(m);
 
 /** Acks one batch; a staged batch's arrays go back to be filled again. */
@@ -88,7 +90,7 @@ class StreamTable {
           ok = await this.write(await this.file, stream.subarray(this.schemaBytes, stream.length - 8));
           if (ok) await this.toParquet(stream);
         } catch (err) {
-          this.fail((err as Error).message);
+          this.fail(messageOf(err));
         }
       }
       // Encoded (serialized, copied) by now: the staged arrays can go back to be filled again.
@@ -144,7 +146,7 @@ class StreamTable {
       return true;
     } catch (err) {
       await fh.truncate(this.writtenBytes).catch(() => {});
-      this.fail((err as Error).message);
+      this.fail(messageOf(err));
       return false;
     }
   }
@@ -183,7 +185,7 @@ class StreamTable {
       await rm(this.path);
       post({ op: 'closed', table: this.id });
     } catch (err) {
-      post({ op: 'closed', table: this.id, parquetError: (err as Error).message });
+      post({ op: 'closed', table: this.id, parquetError: messageOf(err) });
     }
   }
 }
@@ -233,7 +235,7 @@ class ParquetTable {
           if (parquet.failed) this.fail(parquet.failure?.message ?? 'the Parquet writer failed');
           else ok = true;
         } catch (err) {
-          this.fail((err as Error).message);
+          this.fail(messageOf(err));
         }
       }
       ack(this.id, rows, bytes, ok, recycled);
@@ -267,7 +269,7 @@ class ParquetTable {
       try {
         await this.parquet.finish();
       } catch (err) {
-        this.fail((err as Error).message);
+        this.fail(messageOf(err));
       }
     }
     if (this.failure) await this.parquet?.abort();
@@ -286,7 +288,12 @@ port.on('message', (m: ToWriter) => {
     );
     return;
   }
-  const t = tables.get(m.table)!;
+  const t = tables.get(m.table);
+  if (t === undefined) {
+    // A message for a table this thread never opened (or already closed): a protocol bug.
+    post({ op: 'failed', table: m.table, message: `writer thread: no open table ${m.table} for ${m.op}` });
+    return;
+  }
   switch (m.op) {
     case 'batch':
       return t.batch(m);

@@ -59,7 +59,9 @@ function cellOf(batch: RecordBatch, column: ColumnSpec, r: number): Row[string] 
   const data = vector.data[0] as Data;
   if (!data.getValid(r)) return null;
   if (column.kind === 'int64' || column.kind === 'timestamp_us') {
-    return Number((data.values as BigInt64Array)[data.offset + r]!);
+    const values: unknown = data.values;
+    const cell = values instanceof BigInt64Array ? values[data.offset + r] : undefined;
+    return cell === undefined ? null : Number(cell);
   }
   return vector.get(r) as Row[string];
 }

@@ -21,6 +21,8 @@ export interface Execution {
   index: number;
   /** Index into plan.functions. */
   fn: number;
+  /** That function's plan. */
+  functionPlan: FunctionPlan;
   /** Its function's run number, 0-based. */
   run: number;
   /** Which of the function's inputs.count inputs. */
@@ -33,16 +35,34 @@ export interface Execution {
   params: Record<string, ParamValue>;
 }
 
-/** The function of each execution index, in order. */
-export function executionOrder(plan: GeneratePlan): Uint32Array {
-  const total = plan.functions.reduce((n, f) => n + f.runs, 0);
-  const order = new Uint32Array(total);
-  const maxRuns = Math.max(...plan.functions.map((f) => f.runs));
-  let i = 0;
+/** One turn of a round robin: the item, its position in the list, its run number, and the turn's index. */
+export interface Turn<T> {
+  index: number;
+  at: number;
+  item: T;
+  run: number;
+}
+
+/**
+ * Round robin over `items` while each has runs left (runsOf): run r of every item before run
+ * r + 1 of any, items in list order. Lazy; the turns' index counts from 0.
+ */
+export function* roundRobin<T>(items: readonly T[], runsOf: (item: T) => number): Generator<Turn<T>> {
+  const maxRuns = Math.max(0, ...items.map(runsOf));
+  let index = 0;
   for (let run = 0; run < maxRuns; run++) {
-    for (let fn = 0; fn < plan.functions.length; fn++) if (run < plan.functions[fn]!.runs) order[i++] = fn;
+    for (const [at, item] of items.entries()) if (run < runsOf(item)) yield { index: index++, at, item, run };
   }
-  return order;
+}
+
+/** How many executions the plan has. */
+export function executionCount(plan: GeneratePlan): number {
+  return plan.functions.reduce((n, f) => n + f.runs, 0);
+}
+
+/** Where each execution sits, in order: the functions interleaved by roundRobin. */
+export function executionTurns(plan: GeneratePlan): Generator<Turn<FunctionPlan>> {
+  return roundRobin(plan.functions, (f) => f.runs);
 }
 
 /** The seeded permutation of a function's inputs (distinct draws), computed once per plan function. */
@@ -57,8 +77,9 @@ function permutationOf(seed: number, f: FunctionPlan): Uint32Array {
     // Fisher-Yates, one counter-based draw per position.
     for (let i = p.length - 1; i > 0; i--) {
       const j = Math.floor(unitAt(seed, stream, i, 0) * (i + 1));
-      const t = p[i]!;
-      p[i] = p[j]!;
+      // Swap p[i] and p[j] (j <= i < length, so both are set).
+      const t = p[i] ?? i;
+      p[i] = p[j] ?? j;
       p[j] = t;
     }
     permutations.set(f, p);
@@ -83,15 +104,15 @@ export function inputShape(kind: InputKind, size: number, sizeBytes: number): nu
   }
 }
 
-/** Execution `index`; `run` is its function's run number (count the order up to it). */
-export function execution(plan: GeneratePlan, index: number, fn: number, run: number): Execution {
-  const f = plan.functions[fn]!;
+/** The execution of one turn of executionTurns(plan). */
+export function execution(plan: GeneratePlan, turn: Turn<FunctionPlan>): Execution {
+  const { index, at: fn, item: f, run } = turn;
   const stream = hash32(`generate:${f.name}`);
   const settings = f.settings.length;
   const slot = settings > 0 ? Math.floor(run / settings) : run;
   const setting = settings > 0 ? run % settings : undefined;
   const inputIndex = f.inputs.distinct
-    ? permutationOf(plan.seed, f)[slot % f.inputs.count]!
+    ? (permutationOf(plan.seed, f)[slot % f.inputs.count] ?? 0)
     : Math.floor(unitAt(plan.seed, stream, slot, 0) * f.inputs.count);
   // An input is the same whichever execution draws it, and distinct indexes have distinct seeds:
   // seed = base + k * odd (mod 2^32) is a bijection of k.
@@ -102,8 +123,9 @@ export function execution(plan: GeneratePlan, index: number, fn: number, run: nu
   for (const [name, spec] of Object.entries(f.params)) {
     params[name] = drawValue(spec, unitAt(plan.seed, hash32(`generate:${f.name}:${name}`), run, 0));
   }
-  if (setting !== undefined) {
-    for (const [name, spec] of Object.entries(f.settings[setting]!)) {
+  const settingSpecs = setting !== undefined ? f.settings[setting] : undefined;
+  if (settingSpecs !== undefined) {
+    for (const [name, spec] of Object.entries(settingSpecs)) {
       params[name] = drawValue(spec, unitAt(plan.seed, hash32(`generate:${f.name}:${name}:setting`), run, 0));
     }
   }
@@ -116,6 +138,7 @@ export function execution(plan: GeneratePlan, index: number, fn: number, run: nu
   return {
     index,
     fn,
+    functionPlan: f,
     run,
     inputIndex,
     setting,
@@ -127,10 +150,5 @@ export function execution(plan: GeneratePlan, index: number, fn: number, run: nu
 
 /** Every execution, in order (for small plans and tests; a generation walks them lazily). */
 export function* executions(plan: GeneratePlan): Generator<Execution> {
-  const order = executionOrder(plan);
-  const runs = new Uint32Array(plan.functions.length);
-  for (let i = 0; i < order.length; i++) {
-    const fn = order[i]!;
-    yield execution(plan, i, fn, runs[fn]!++);
-  }
+  for (const turn of executionTurns(plan)) yield execution(plan, turn);
 }

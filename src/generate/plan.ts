@@ -26,9 +26,10 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { FaasloadError } from '../errors.js';
+import { errnoCodeOf, messageOf } from '../util/message.js';
 import { checkSchema, type DocPath, nearestKey, type SchemaProblem } from '../util/schema-check.js';
 import { formatProblems, type LinedDocument, parseYamlWithLines } from '../util/yaml-lines.js';
-import { CATALOG, CATALOG_NAMES, findCatalogEntry } from '../workload/catalog.js';
+import { CATALOG_NAMES, findCatalogEntry, INPUT_KIND_ENTRY } from '../workload/catalog.js';
 import { resolveParams } from '../workload/inputs.js';
 import type { CatalogEntry, InputKind, ParamValue } from '../workload/types.js';
 import { PLAN_SCHEMA } from './plan-schema.js';
@@ -37,7 +38,7 @@ export type ValueSpec =
   | { constant: ParamValue }
   | { range_int: readonly [number, number] }
   | { range_float: readonly [number, number] }
-  | { ensemble: readonly ParamValue[] };
+  | { ensemble: readonly [ParamValue, ...ParamValue[]] };
 
 /** Where a function's code comes from. */
 export type FunctionSource =
@@ -93,7 +94,7 @@ export async function readGeneratePlan(
   try {
     text = await readFile(path, 'utf8');
   } catch (e) {
-    throw new FaasloadError('E_USAGE', `${path}: cannot read the plan (${(e as Error).message})`);
+    throw new FaasloadError('E_USAGE', `${path}: cannot read the plan (${messageOf(e)})`);
   }
   const doc = parseYamlWithLines(text, path);
   return {
@@ -114,13 +115,16 @@ export function parseGeneratePlan(value: unknown, where = 'plan', baseDir = proc
  */
 export function parsePlanDocument(doc: LinedDocument, where: string, baseDir: string): GeneratePlan {
   const fail = (problems: readonly SchemaProblem[]): never => {
+    const formatted = formatProblems(problems, doc, where);
+    // A document without lines (JSON on one line) has no line to name.
     const lines =
-      doc.lineOf([]) === 0
-        ? problems.map((p) => formatProblems([p], doc, where)[0]!.replace(`${where}:0:`, `${where}:`))
-        : formatProblems(problems, doc, where);
+      doc.lineOf([]) === 0 ? formatted.map((line) => line.replace(`${where}:0:`, `${where}:`)) : formatted;
+    const [only, ...more] = lines;
     throw new FaasloadError(
       'E_USAGE',
-      lines.length === 1 ? lines[0]! : `${where}: ${lines.length} problems:\n  ${lines.join('\n  ')}`,
+      only !== undefined && more.length === 0
+        ? only
+        : `${where}: ${lines.length} problems:\n  ${lines.join('\n  ')}`,
     );
   };
   const schemaProblems = checkSchema(doc.value, PLAN_SCHEMA);
@@ -155,7 +159,7 @@ export function parsePlanDocument(doc: LinedDocument, where: string, baseDir: st
 
 /** A catalog function with inputs of this kind: its size unit and range stand for the generator's. */
 export function generatorEntry(kind: InputKind): CatalogEntry {
-  return CATALOG.find((e) => e.input.kind === kind)!;
+  return INPUT_KIND_ENTRY[kind];
 }
 
 function functionPlan(x: Dict, at: DocPath, baseDir: string, problems: SchemaProblem[]): FunctionPlan {
@@ -254,7 +258,7 @@ function functionPlan(x: Dict, at: DocPath, baseDir: string, problems: SchemaPro
           try {
             resolveParams(entry.name, { [p]: value });
           } catch (e) {
-            problems.push({ path: [...where, p], message: (e as Error).message });
+            problems.push({ path: [...where, p], message: messageOf(e) });
           }
         }
       }
@@ -298,7 +302,7 @@ function userFolder(dir: string, at: DocPath, problems: SchemaProblem[]): Functi
   } catch (e) {
     problems.push({
       path: at,
-      message: `${pkgPath}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      message: `${pkgPath}: ${errnoCodeOf(e) ?? messageOf(e)}`,
     });
     return none;
   }
@@ -309,7 +313,7 @@ function userFolder(dir: string, at: DocPath, problems: SchemaProblem[]): Functi
   } catch (e) {
     problems.push({
       path: at,
-      message: `${entryFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      message: `${entryFile}: ${errnoCodeOf(e) ?? messageOf(e)}`,
     });
     return none;
   }
@@ -330,7 +334,7 @@ function valueSpec(x: unknown): ValueSpec {
   if (!isDict(x)) return { constant: x as ParamValue };
   if ('range_int' in x) return { range_int: x.range_int as [number, number] };
   if ('range_float' in x) return { range_float: x.range_float as [number, number] };
-  return { ensemble: x.ensemble as ParamValue[] };
+  return { ensemble: x.ensemble as [ParamValue, ...ParamValue[]] };
 }
 
 /** The column type of the values a spec can give; undefined when they mix kinds. */
@@ -411,7 +415,7 @@ function extremes(spec: ValueSpec): ParamValue[] {
 /** The value of `spec` for a uniform draw u in [0, 1). */
 export function drawValue(spec: ValueSpec, u: number): ParamValue {
   if ('constant' in spec) return spec.constant;
-  if ('ensemble' in spec) return spec.ensemble[Math.floor(u * spec.ensemble.length)]!;
+  if ('ensemble' in spec) return spec.ensemble[Math.floor(u * spec.ensemble.length)] ?? spec.ensemble[0];
   if ('range_int' in spec) {
     const [lo, hi] = spec.range_int;
     return lo + Math.floor(u * (hi - lo + 1));

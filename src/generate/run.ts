@@ -29,11 +29,12 @@ import { createPlatform, type PlatformOptions } from '../platforms/registry.js';
 import type { FunctionSpec } from '../platforms/types.js';
 import type { Arrival } from '../schedule/types.js';
 import { sleepUnlessAborted } from '../util/abort.js';
+import { messageOf } from '../util/message.js';
 import { VERSION } from '../version.js';
 import { measuredCatalogCode, measuredUserCode } from './action-code.js';
 import { type CountersByActivation, fillCounters, perfColumnName } from './counters.js';
-import { type Execution, execution, executionOrder } from './executions.js';
-import { type GeneratePlan, type ParamColumnType, readGeneratePlan } from './plan.js';
+import { type Execution, execution, executionCount, roundRobin } from './executions.js';
+import { type FunctionPlan, type GeneratePlan, type ParamColumnType, readGeneratePlan } from './plan.js';
 import { EXECUTIONS_SCHEMA_VERSION, executionRow, executionsColumns } from './table.js';
 
 /**
@@ -125,13 +126,14 @@ export async function generate(o: GenerateOptions): Promise<GenerateResult> {
   const columns = executionsColumns(plan, perfEvents);
   await mkdir(partsDir, { recursive: true });
   await recoverParts(partsDir, columns);
-  const order = executionOrder(plan);
-  const done = await doneIndexes(partsDir, order.length);
+  const total = executionCount(plan);
+  const done = await doneIndexes(partsDir, total);
   const session = state.sessions.length + 1;
-  state.sessions.push({ session, startedAt: new Date().toISOString() });
+  const current: State['sessions'][number] = { session, startedAt: new Date().toISOString() };
+  state.sessions.push(current);
   await saveState(o.out, state);
 
-  const specs = functionSpecs(plan);
+  const targets = functionTargets(plan);
   const platform = createPlatform(platformKind, o.platformOptions ?? {});
   // Platforms that hand back the action's answer give the targets measured inside the instance.
   const answering = returnsActionResults(platform) ? platform : undefined;
@@ -165,10 +167,10 @@ export async function generate(o: GenerateOptions): Promise<GenerateResult> {
   const progress = () => {
     const elapsedS = (performance.now() - startedMs) / 1000;
     const perS = elapsedS > 0 ? rows / elapsedS : 0;
-    const left = order.length - doneCount;
+    const left = total - doneCount;
     o.onProgress?.({
       done: doneCount,
-      total: order.length,
+      total,
       inFlight,
       errors,
       perS,
@@ -190,48 +192,37 @@ export async function generate(o: GenerateOptions): Promise<GenerateResult> {
     }
     // Actions already on the platform are not deployed (nor removed).
     await platform.deploy(
-      specs.filter((_, i) => plan.functions[i]!.source.kind !== 'action'),
+      targets.filter((t) => t.f.source.kind !== 'action').map((t) => t.spec),
       signal,
     );
-    // Walks the order: index i is started when a slot is free and, with a rate, not before its turn.
-    const runs = new Uint32Array(plan.functions.length);
-    const todo: { index: number; fn: number; run: number }[] = [];
-    for (let i = 0; i < order.length; i++) {
-      const fn = order[i]!;
-      const run = runs[fn]!++;
-      if (!done.has(i)) todo.push({ index: i, fn, run });
-    }
-    let next = 0;
+    // Walks the executions in order (the turns of executionTurns(plan)): each is started when a
+    // worker is free and, with a rate, not before its due time. The workers share one iterator.
+    const todo = [...roundRobin(targets, (t) => t.f.runs)].filter((t) => !done.has(t.index)).entries();
     const worker = async () => {
-      while (!signal.aborted && next < todo.length) {
-        const t = todo[next++]!;
+      for (const [position, t] of todo) {
+        if (signal.aborted) return;
+        const spec = t.item.spec;
         if (plan.ratePerS !== undefined) {
-          const dueMs = startedMs + (next - 1) * (1000 / plan.ratePerS);
+          const dueMs = startedMs + position * (1000 / plan.ratePerS);
           const waitMs = dueMs - performance.now();
           if (waitMs > 0) await sleepUnlessAborted(waitMs, signal);
           if (signal.aborted) return; // not started: a later session runs it
         }
-        const e = execution(plan, t.index, t.fn, t.run);
+        const e = execution(plan, { index: t.index, at: t.at, item: t.item.f, run: t.run });
         inFlight++;
         const r: ActionInvocationResult = answering
-          ? await answering.invoke(specs[t.fn]!, arrivalOf(e), hard.signal)
-          : await platform.invoke(specs[t.fn]!, arrivalOf(e), hard.signal);
+          ? await answering.invoke(spec, arrivalOf(e), hard.signal)
+          : await platform.invoke(spec, arrivalOf(e), hard.signal);
         inFlight--;
         // An execution cut by the stop did not complete: it is left for the next session.
         if (r.outcome === 'cancelled' || hard.signal.aborted) continue;
         writer.add([
-          executionRow(
-            plan,
-            e,
-            { tenant: specs[t.fn]!.owner ?? 'guest', platform: platformKind },
-            session,
-            r,
-          ),
+          executionRow(plan, e, { tenant: spec.owner ?? 'guest', platform: platformKind }, session, r),
         ]);
         const w = activationWindow({
           activationId: r.activationId ?? null,
           instanceId: r.instanceId ?? null,
-          target: specs[t.fn]!.name,
+          target: spec.name,
           sentUs: r.sentAtUs,
           endedUs: r.endedAtUs,
           execMs: r.execMs ?? null,
@@ -259,7 +250,7 @@ export async function generate(o: GenerateOptions): Promise<GenerateResult> {
           if (file) monitorTables.push(join('monitors', sessionName, file));
         }
       } catch (e) {
-        warnings.push(`monitors: ${(e as Error).message}`);
+        warnings.push(`monitors: ${messageOf(e)}`);
       }
     }
     const part = await writer.close();
@@ -267,13 +258,13 @@ export async function generate(o: GenerateOptions): Promise<GenerateResult> {
       try {
         await fillCounters(join(partsDir, `${partName}.parquet`), monitorDir, columns, metadata, counters);
       } catch (e) {
-        warnings.push(`executions: perf columns left null: ${(e as Error).message}`);
+        warnings.push(`executions: perf columns left null: ${messageOf(e)}`);
       }
     }
   }
   progress();
-  const status = doneCount === order.length ? 'complete' : 'stopped';
-  Object.assign(state.sessions.at(-1)!, {
+  const status = doneCount === total ? 'complete' : 'stopped';
+  Object.assign(current, {
     endedAt: new Date().toISOString(),
     rows,
     status,
@@ -283,11 +274,11 @@ export async function generate(o: GenerateOptions): Promise<GenerateResult> {
   await saveState(o.out, state);
   await writeManifest(o.out, document, planSha256, columns, state, {
     status,
-    total: order.length,
+    total: total,
     done: doneCount,
     errors,
   });
-  return { out: o.out, session, status, total: order.length, rows, done: doneCount, errors };
+  return { out: o.out, session, status, total: total, rows, done: doneCount, errors };
 }
 
 /**
@@ -327,7 +318,7 @@ async function executionCounters(
     return (await writer.close()).file;
   } catch (e) {
     await writer.close().catch(() => undefined);
-    warnings.push(`invocation_counters not written: ${(e as Error).message}`);
+    warnings.push(`invocation_counters not written: ${messageOf(e)}`);
     return undefined;
   }
 }
@@ -351,10 +342,10 @@ function checkPlatform(plan: GeneratePlan, platform: GeneratePlatform): void {
 }
 
 /**
- * One spec per plan function: its measured action (catalog or folder), or the name of an existing
- * action; its tenant (FaaSLoad ran one user per function).
+ * Each plan function with its spec: its measured action (catalog or folder), or the name of an
+ * existing action; its tenant (FaaSLoad ran one user per function).
  */
-function functionSpecs(plan: GeneratePlan): FunctionSpec[] {
+function functionTargets(plan: GeneratePlan): { f: FunctionPlan; spec: FunctionSpec }[] {
   const types = new Map(plan.paramColumns.map((p) => [p.name, p.type]));
   return plan.functions.map((f, i) => {
     const spec: FunctionSpec = {
@@ -369,12 +360,14 @@ function functionSpecs(plan: GeneratePlan): FunctionSpec[] {
       spec.workload = { function: entry.name, seed: plan.seed, inputSize: entry.input.size.default };
     } else if (f.source.kind === 'folder') {
       const paramTypes: Record<string, ParamColumnType> = {};
+      // Every parameter has its column (parsePlanDocument makes one per name).
       for (const name of [...Object.keys(f.params), ...f.settings.flatMap((s) => Object.keys(s))]) {
-        paramTypes[name] = types.get(name)!;
+        const type = types.get(name);
+        if (type !== undefined) paramTypes[name] = type;
       }
       spec.action = { code: measuredUserCode(f.source.code, f.inputs.generator, paramTypes), main: 'main' };
     }
-    return spec;
+    return { f, spec };
   });
 }
 
@@ -411,10 +404,7 @@ async function openState(o: GenerateOptions, planSha256: string, perfEvents: str
   try {
     state = JSON.parse(await readFile(path, 'utf8')) as State;
   } catch (e) {
-    throw new FaasloadError(
-      'E_USAGE',
-      `--resume: ${path}: no generation to resume here (${(e as Error).message})`,
-    );
+    throw new FaasloadError('E_USAGE', `--resume: ${path}: no generation to resume here (${messageOf(e)})`);
   }
   if (state.planSha256 !== planSha256) {
     throw new FaasloadError(
@@ -451,7 +441,9 @@ async function doneIndexes(dir: string, total: number): Promise<{ has(i: number)
   let count = 0;
   for (const file of (await readdir(dir)).filter((f) => f.endsWith('.parquet')).sort()) {
     for await (const batch of parquetBatches(join(dir, file), { columns: ['index'] })) {
-      const column = batch.getChild('index')!;
+      const column = batch.getChild('index');
+      if (column === null)
+        throw new FaasloadError('E_DATASET', `${join(dir, file)}: a part without an index column`);
       for (let i = 0; i < batch.numRows; i++) {
         const index = Number(column.get(i));
         if (index >= total || seen[index]) {

@@ -145,7 +145,7 @@ export function executionRow(
   session: number,
   r: ActionInvocationResult & CarriesCgroupPeak,
 ): Row {
-  const f = plan.functions[e.fn]!;
+  const f = e.functionPlan;
   const t = targetsOf(r.outcome === 'ok' ? actionAnswerOf(r) : undefined);
   const row: Row = {
     index: e.index,

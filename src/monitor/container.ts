@@ -245,7 +245,7 @@ export class ContainerMonitor implements Monitor {
       containers = await this.docker.listContainers({ ...this.api() } as Dockerode.ContainerListOptions);
     } catch (e) {
       if (!this.engineEvents?.connected) return; // already in a gap: EngineEvents reconnects
-      this.context!.log(`container monitor: listing containers failed: ${(e as Error).message}`);
+      this.context!.log(`container monitor: listing containers failed: ${messageOf(e)}`);
       return;
     }
     const running = new Set<string>();

@@ -7,6 +7,7 @@
  * and \n, a trailing comma in the label set, values NaN, +Inf, -Inf, optional integer timestamps
  * (ms). A malformed line is reported (line number and why) and skipped; the rest is kept.
  */
+import { messageOf } from '../util/message.js';
 
 export type MetricType = 'counter' | 'gauge' | 'histogram' | 'summary' | 'untyped';
 
@@ -137,7 +138,7 @@ export function parseExposition(text: string): Exposition {
       try {
         value = parseValue(rest[0]);
       } catch (e) {
-        throw new LineError((e as Error).message);
+        throw new LineError(messageOf(e));
       }
       const sample: ExposedSample = { metric: name[0], labels, value, type: familyType(name[0], types) };
       if (rest[1] !== undefined) {

@@ -4,6 +4,7 @@
  * per tick.
  */
 import type { TableWriter } from '../dataset/table-writer.js';
+import { messageOf } from '../util/message.js';
 import { epochUs } from '../util/time.js';
 import { KernelFiles } from './pread.js';
 import { readHost } from './procfs.js';
@@ -55,7 +56,7 @@ export class HostMonitor implements Monitor {
             reason: String(e),
           };
           this.gaps.push(this.open);
-          context.log(`host monitor: cannot read ${procRoot ?? '/proc'}: ${(e as Error).message}`);
+          context.log(`host monitor: cannot read ${procRoot ?? '/proc'}: ${messageOf(e)}`);
         }
       }
     });

@@ -3,6 +3,8 @@
  * Readers (cgroup.ts, procfs.ts) set every field, so a monitor can pass the same object (its
  * table row for a target) to each read instead of allocating one per sample.
  */
+import { errnoCodeOf } from '../util/message.js';
+
 export interface Measures {
   source: 'cgroup-v1' | 'cgroup-v2' | 'stats' | 'proc';
   cpu_user_ns: number | null;
@@ -41,6 +43,6 @@ export function emptyMeasures(source: Measures['source']): Measures {
 
 /** Whether an error means the file (so the container or process) is gone. */
 export function isGone(e: unknown): boolean {
-  const code = (e as NodeJS.ErrnoException).code;
+  const code = errnoCodeOf(e);
   return code === 'ENOENT' || code === 'ESRCH' || code === 'ENODEV' || code === 'EINVAL';
 }

@@ -12,6 +12,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type CgroupMount, cgroupOf, controllerMount } from '../util/cgroup-hierarchy.js';
+import { errnoCodeOf, messageOf } from '../util/message.js';
 
 /** The hierarchy perf's -G resolves against. */
 export type PerfCgroupMount = CgroupMount;
@@ -95,11 +96,11 @@ export class InstanceCgroups {
       this.made.delete(rel);
       return undefined;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+      if (errnoCodeOf(e) === 'ENOENT') {
         this.made.delete(rel);
         return undefined;
       }
-      return `${dir}: ${(e as Error).message}`;
+      return `${dir}: ${messageOf(e)}`;
     }
   }
 
@@ -138,8 +139,8 @@ export class InstanceCgroups {
     try {
       rmdirSync(join(this.mount.path, this.parent));
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
-        problems.push(`${join(this.mount.path, this.parent)}: ${(e as Error).message}`);
+      if (errnoCodeOf(e) !== 'ENOENT')
+        problems.push(`${join(this.mount.path, this.parent)}: ${messageOf(e)}`);
     }
     return problems;
   }

@@ -15,6 +15,7 @@ import type { Manifest, TableFact } from '../dataset/manifest.js';
 import { INVOCATION_COUNTERS_COLUMNS, PERF_SCHEMA_VERSION } from '../dataset/perf-tables.js';
 import { TableWriter } from '../dataset/table-writer.js';
 import { FaasloadError } from '../errors.js';
+import { messageOf } from '../util/message.js';
 import { chunksOf } from '../util/web-stream.js';
 import {
   type ActivationWindow,
@@ -30,7 +31,7 @@ async function* batches(path: string, columns: string[], batchRows = 65_536): As
   try {
     file = await ParquetFile.fromFile(await openAsBlob(path));
   } catch (e) {
-    throw new FaasloadError('E_DATASET', `${path}: not a readable Parquet file (${(e as Error).message})`, {
+    throw new FaasloadError('E_DATASET', `${path}: not a readable Parquet file (${messageOf(e)})`, {
       cause: e,
     });
   }
@@ -163,6 +164,6 @@ export async function addInvocationCounters(
         `invocation_counters: ${counts.uncovered} (activation, event) pairs left out: their window was not wholly counted (instance counted late or killed)`,
       );
   } catch (e) {
-    warnings.push(`invocation_counters not written: ${(e as Error).message}`);
+    warnings.push(`invocation_counters not written: ${messageOf(e)}`);
   }
 }

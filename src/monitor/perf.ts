@@ -34,7 +34,7 @@ import { COUNTERS_COLUMNS, PERF_SCHEMA_VERSION } from '../dataset/perf-tables.js
 import { TableWriter } from '../dataset/table-writer.js';
 import { FaasloadError } from '../errors.js';
 import { INSTANCE_CHANNEL, type InstanceAnnouncement } from '../platforms/local/instance-channel.js';
-import { messageOf } from '../util/message.js';
+import { errnoCodeOf, messageOf } from '../util/message.js';
 import { epochUs } from '../util/time.js';
 import { matchContainer } from './docker-match.js';
 import { EngineEvents } from './engine-events.js';
@@ -126,15 +126,16 @@ export interface PerfMonitorOptions {
 function run(
   file: string,
   args: string[],
-): Promise<{ code: number | null; stdout: string; stderr: string; error?: NodeJS.ErrnoException }> {
+): Promise<{ code: number | null; stdout: string; stderr: string; errno?: string }> {
   return new Promise((resolve) => {
     execFile(file, args, { timeout: PROBE_TIMEOUT_MS, maxBuffer: 1 << 20 }, (error, stdout, stderr) => {
-      const e = error as (NodeJS.ErrnoException & { code?: number | string }) | null;
+      // A number: the exit status; a string: the errno of a failed spawn (ENOENT: no perf).
+      const errno = errnoCodeOf(error);
       resolve({
-        code: e ? (typeof e.code === 'number' ? e.code : null) : 0,
+        code: error === null ? 0 : typeof error.code === 'number' ? error.code : null,
         stdout,
         stderr,
-        ...(e && typeof e.code === 'string' ? { error: e } : {}),
+        ...(errno !== undefined ? { errno } : {}),
       });
     });
   });
@@ -158,7 +159,7 @@ export async function probePerf(events: readonly string[], perfPath = 'perf'): P
   const requested = splitEventList(events);
   if (requested.length === 0) throw new FaasloadError('E_USAGE', '--perf-events: no event given');
   const v = await run(perfPath, ['--version']);
-  if (v.error?.code === 'ENOENT')
+  if (v.errno === 'ENOENT')
     throw new FaasloadError(
       'E_USAGE',
       `--monitor perf: no perf binary ('${perfPath}' not found on PATH); install linux-perf (Debian) or linux-tools-$(uname -r) (Ubuntu)`,
@@ -326,7 +327,7 @@ export class PerfMonitor implements Monitor {
         scope = { kind: 'cgroup', cgroup: made };
       } catch (e) {
         // The process already exited, or this cgroup could not be made: -p for this one.
-        this.context!.log(`perf monitor: no cgroup for ${a.id} (${(e as Error).message}); perf stat -p`);
+        this.context!.log(`perf monitor: no cgroup for ${a.id} (${messageOf(e)}); perf stat -p`);
         if (made) this.cgroups.release(made);
         made = undefined;
       }
@@ -420,7 +421,7 @@ export class PerfMonitor implements Monitor {
       this.track(match.instanceId, match.functionName, id, null, { kind: 'cgroup', cgroup }, undefined);
     } catch (e) {
       if ((e as { statusCode?: number }).statusCode !== 404)
-        this.context!.log(`perf monitor: container ${id.slice(0, 12)}: ${(e as Error).message}`);
+        this.context!.log(`perf monitor: container ${id.slice(0, 12)}: ${messageOf(e)}`);
     }
   }
 

@@ -12,6 +12,7 @@
  * longer one is read truncated).
  */
 import { closeSync, openSync, readSync } from 'node:fs';
+import { errnoCodeOf } from '../util/message.js';
 
 /** Where KernelFile.read() puts a file's content: valid until the next read on this thread. */
 export const kernelBuffer = Buffer.allocUnsafe(64 * 1024);
@@ -53,7 +54,7 @@ export class KernelFile {
       try {
         this.fd = openSync(this.path, 'r');
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+        if (errnoCodeOf(e) !== 'ENOENT') throw e;
         this.absent = true;
         return -1;
       }

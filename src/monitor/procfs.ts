@@ -5,6 +5,7 @@
  * throws ENOENT/ESRCH (isGone()).
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { errnoCodeOf } from '../util/message.js';
 import { LineKeys, lineValues, scan, uintAt } from './kernel-text.js';
 import { emptyMeasures, type Measures } from './measures.js';
 import { KernelFile, type KernelFiles, kernelBuffer } from './pread.js';
@@ -101,7 +102,7 @@ export class ProcessReader {
         m.io_read_bytes = Number.isNaN(ioValues[0]!) ? null : ioValues[0]!;
         m.io_write_bytes = Number.isNaN(ioValues[1]!) ? null : ioValues[1]!;
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EACCES') throw e;
+        if (errnoCodeOf(e) !== 'EACCES') throw e;
         this.ioDenied = true; // another user's process: no I/O
       }
     }

@@ -8,6 +8,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { TableWriter } from '../dataset/table-writer.js';
+import { messageOf } from '../util/message.js';
 import { epochUs } from '../util/time.js';
 import { labelsJson, parseExposition } from './exposition.js';
 import { closeTable, openTable } from './tables.js';
@@ -69,7 +70,7 @@ export class PrometheusMonitor implements Monitor {
       if (!this.open.has(endpoint)) {
         const why = (e as { cause?: { code?: string; message?: string } }).cause;
         const cause = why?.code ?? why?.message;
-        const reason = `${(e as Error).message}${cause ? ` (${cause})` : ''}`;
+        const reason = `${messageOf(e)}${cause ? ` (${cause})` : ''}`;
         const gap: MonitorGap = { monitor: this.name, target: endpoint, fromUs: epochUs(), reason };
         this.open.set(endpoint, gap);
         this.gaps.push(gap);

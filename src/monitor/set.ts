@@ -5,6 +5,7 @@
 
 import type { TableFact } from '../dataset/manifest.js';
 import { FaasloadError } from '../errors.js';
+import { messageOf } from '../util/message.js';
 import { HOST_INTERVAL_MS, HostMonitor } from './host.js';
 import { SAMPLE_INTERVAL_MS } from './process.js';
 import { threadCpuS } from './procfs.js';
@@ -180,7 +181,7 @@ export class MonitorSet {
         await m.start(context);
         this.running.push(m);
       } catch (e) {
-        const reason = (e as Error).message;
+        const reason = messageOf(e);
         context.log(`monitor ${m.name} could not start: ${reason}`);
         this.failed.push({ monitor: m.name, target: m.name, fromUs: Date.now() * 1000, reason });
       }
@@ -198,7 +199,7 @@ export class MonitorSet {
       try {
         summaries.push(await m.stop());
       } catch (e) {
-        errors.push(`${m.name}: ${(e as Error).message}`);
+        errors.push(`${m.name}: ${messageOf(e)}`);
       }
     }
     const parquetCpuS = closing.cpuS - parquetBefore;

@@ -5,6 +5,7 @@
  * {t:'started'}, then on {t:'stop'} posts {t:'stopped', fact} (or {t:'failed', message}).
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { messageOf } from '../util/message.js';
 import { createMonitors, type MonitorConfig, MonitorSet } from './set.js';
 
 export interface MonitorWorkerData {
@@ -22,10 +23,10 @@ try {
   port.once('message', () => {
     set.stop().then(
       ({ fact, tables }) => port.postMessage({ t: 'stopped', fact, tables }),
-      (e: unknown) => port.postMessage({ t: 'failed', message: String((e as Error)?.message ?? e) }),
+      (e: unknown) => port.postMessage({ t: 'failed', message: messageOf(e) }),
     );
   });
   port.postMessage({ t: 'started' });
 } catch (e) {
-  port.postMessage({ t: 'failed', message: String((e as Error)?.message ?? e) });
+  port.postMessage({ t: 'failed', message: messageOf(e) });
 }

@@ -7,6 +7,7 @@ import { appendFileSync, writeFileSync } from 'node:fs';
 import { FaasloadError } from '../errors.js';
 import type { Arrival } from '../schedule/types.js';
 import { sleepUnlessAborted } from '../util/abort.js';
+import { messageOf } from '../util/message.js';
 import { isRetryable } from './failure.js';
 import type { FunctionSpec, InvocationResult, PlatformAdapter } from './types.js';
 
@@ -75,7 +76,7 @@ export function withTracing(inner: PlatformAdapter, path: string): PlatformAdapt
   try {
     writeFileSync(path, '');
   } catch (e) {
-    throw new FaasloadError('E_USAGE', `--trace-requests ${path}: cannot write it (${(e as Error).message})`);
+    throw new FaasloadError('E_USAGE', `--trace-requests ${path}: cannot write it (${messageOf(e)})`);
   }
   let broken = false;
   return wrap(inner, async (fn, arrival, signal) => {

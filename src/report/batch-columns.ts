@@ -44,6 +44,16 @@ export class BatchColumns {
     return this.interners.get(name)?.names ?? [];
   }
 
+  /** ids() of a column the reader cannot do without: a table without it is an E_DATASET error naming its file. */
+  needIds(batch: RecordBatch, name: string, table: { readonly path: string }): Int32Array {
+    return this.ids(batch, name) ?? noColumn(table, name);
+  }
+
+  /** num() of a column the reader cannot do without: a table without it is an E_DATASET error naming its file. */
+  needNum(batch: RecordBatch, name: string, table: { readonly path: string }): Float64Array {
+    return this.num(batch, name) ?? noColumn(table, name);
+  }
+
   /** The numeric column `name` of `batch`, or null when the batch has no such column. */
   num(batch: RecordBatch, name: string): Float64Array | null {
     const v = batch.getChild(name);
@@ -60,6 +70,11 @@ export class BatchColumns {
     }
     return out;
   }
+}
+
+/** Readers check the columns they need when they open a table (figures-load.ts); this says so again if not. */
+function noColumn(table: { readonly path: string }, name: string): never {
+  throw new FaasloadError('E_DATASET', `${table.path}: no column '${name}'`);
 }
 
 /** Maps UTF-8 byte strings to ids: FNV-1a hash into an open-addressing table, bytes compared on a match. */

@@ -4,6 +4,7 @@ import { basename, join, resolve } from 'node:path';
 import type { RecordBatch } from 'apache-arrow';
 import { parquetBatches, parquetFacts } from '../dataset/parquet-read.js';
 import { FaasloadError } from '../errors.js';
+import { messageOf } from '../util/message.js';
 
 /**
  * A run folder opened for the report: the manifest as JSON, and each table as its Parquet
@@ -89,7 +90,7 @@ export async function loadRun(dir: string, label?: string): Promise<RunData> {
   try {
     manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as RunManifestFacts;
   } catch (err) {
-    throw new FaasloadError('E_DATASET', `${manifestPath}: not valid JSON (${(err as Error).message})`, {
+    throw new FaasloadError('E_DATASET', `${manifestPath}: not valid JSON (${messageOf(err)})`, {
       cause: err,
     });
   }

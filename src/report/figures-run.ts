@@ -1,3 +1,4 @@
+import { FaasloadError } from '../errors.js';
 import { BatchColumns } from './batch-columns.js';
 import type { RunData } from './figures-load.js';
 import { LATENCY_PARTS, type LatencyPart } from './latency-breakdown.js';
@@ -36,10 +37,12 @@ export interface RunFigures {
 export { binSeconds, MAX_BINS, TOP_SERIES };
 
 type Prepared = RunAggregate;
+/** The runs of a report: at least one (the first sets the time bins). */
+type PreparedRuns = readonly [Prepared, ...Prepared[]];
 const labelOf = (p: Prepared) => p.scan.run.label;
 
-function requestsFigure(ps: Prepared[], compare: boolean): Figure {
-  const binS = ps[0]!.requests.planned.binS;
+function requestsFigure(ps: PreparedRuns, compare: boolean): Figure {
+  const binS = ps[0].requests.planned.binS;
   const rows: FigureRow[] = [];
   for (const p of ps) {
     for (const kind of ['planned', 'sent', 'completed'] as const) {
@@ -94,7 +97,7 @@ function cdfFigure(
   return fig;
 }
 
-function latenessFigure(ps: Prepared[], compare: boolean): Figure {
+function latenessFigure(ps: PreparedRuns, compare: boolean): Figure {
   return cdfFigure(
     'lateness-cdf',
     'Lateness: sent_at - scheduled_at',
@@ -105,7 +108,7 @@ function latenessFigure(ps: Prepared[], compare: boolean): Figure {
   );
 }
 
-function latencyFigure(ps: Prepared[], compare: boolean): Figure {
+function latencyFigure(ps: PreparedRuns, compare: boolean): Figure {
   const series: [string, ValueSketch][] = [];
   let note = 'Latency from send to answer, sent invocations of the measured phase.';
   for (const p of ps) {
@@ -127,7 +130,7 @@ function latencyFigure(ps: Prepared[], compare: boolean): Figure {
   );
 }
 
-function coldStartFigure(ps: Prepared[], compare: boolean): Figure | string {
+function coldStartFigure(ps: PreparedRuns, compare: boolean): Figure | string {
   const rows: FigureRow[] = [];
   for (const p of ps) {
     if (!p.coldByTarget) continue;
@@ -179,19 +182,16 @@ function breakdownFigure(p: Prepared): Figure | string {
   };
 }
 
-function errorsFigure(ps: Prepared[], compare: boolean): Figure | string {
-  const binS = ps[0]!.requests.planned.binS;
+function errorsFigure(ps: PreparedRuns, compare: boolean): Figure | string {
+  const binS = ps[0].requests.planned.binS;
   const rows: FigureRow[] = [];
   for (const p of ps) {
-    const names = [...p.failures.keys()].sort();
-    for (const k of names) {
-      p.failures
-        .get(k)!
-        .rates()
-        .forEach((r, b) => {
-          if (compare || r > 0)
-            rows.push({ second: b * binS, per_second: r, kind: compare ? `${labelOf(p)}: ${k}` : k });
-        });
+    const byKind = [...p.failures].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    for (const [k, bins] of byKind) {
+      bins.rates().forEach((r, b) => {
+        if (compare || r > 0)
+          rows.push({ second: b * binS, per_second: r, kind: compare ? `${labelOf(p)}: ${k}` : k });
+      });
     }
   }
   if (rows.length === 0) return 'no invocation failed, timed out, was dropped or cancelled';
@@ -222,27 +222,28 @@ async function instanceFigures(p: Prepared): Promise<Figure[] | string> {
   const top = p.instanceInvocations.map(([id]) => id);
   if (top.length === 0) return 'no invocation names its instance';
   const binMs = sampleBinMs(Math.max(1, p.scan.spanS));
-  const cpu = new Map(top.map((id) => [id, new BinMeans(p.scan.t0, binMs)]));
-  const mem = new Map(top.map((id) => [id, new BinMeans(p.scan.t0, binMs)]));
+  const perInstance = new Map(
+    top.map((id) => [id, { cpu: new BinMeans(p.scan.t0, binMs), mem: new BinMeans(p.scan.t0, binMs) }]),
+  );
   const last = new Map<string, [timeUs: number, ns: number]>();
   const cols = new BatchColumns();
   for await (const b of table.scan(['time', 'instance_id', 'cpu_total_ns', 'memory_usage_bytes'])) {
-    const time = cols.num(b, 'time')!;
-    const ids = cols.ids(b, 'instance_id')!;
+    const time = cols.needNum(b, 'time', table);
+    const ids = cols.needIds(b, 'instance_id', table);
     const names = cols.names('instance_id');
-    const ns = cols.num(b, 'cpu_total_ns')!;
-    const bytes = cols.num(b, 'memory_usage_bytes')!;
+    const ns = cols.needNum(b, 'cpu_total_ns', table);
+    const bytes = cols.needNum(b, 'memory_usage_bytes', table);
     for (let i = 0; i < b.numRows; i++) {
       const id = ids[i]! >= 0 ? names[ids[i]!]! : undefined;
-      const cpuBins = id ? cpu.get(id) : undefined;
-      if (!id || !cpuBins) continue;
+      const bins = id ? perInstance.get(id) : undefined;
+      if (!id || !bins) continue;
       const t = time[i]!;
       const prev = last.get(id);
       if (prev && !(t > prev[0])) continue;
-      mem.get(id)!.add(t, bytes[i]! / 2 ** 20);
+      bins.mem.add(t, bytes[i]! / 2 ** 20);
       if (Number.isNaN(ns[i]!)) continue;
       last.set(id, [t, ns[i]!]);
-      if (prev) cpuBins.add(t, (ns[i]! - prev[1]) / (t - prev[0]) / 1e3);
+      if (prev) bins.cpu.add(t, (ns[i]! - prev[1]) / (t - prev[0]) / 1e3);
     }
   }
   const binS = p.requests.planned.binS;
@@ -253,9 +254,9 @@ async function instanceFigures(p: Prepared): Promise<Figure[] | string> {
     });
   const cpuRows: FigureRow[] = [];
   const memRows: FigureRow[] = [];
-  for (const id of top) {
-    for (const [second, cores] of cpu.get(id)!.points()) cpuRows.push({ second, cores, instance: id });
-    for (const [second, mb] of mem.get(id)!.points()) memRows.push({ second, mb, instance: id });
+  for (const [id, { cpu, mem }] of perInstance) {
+    for (const [second, cores] of cpu.points()) cpuRows.push({ second, cores, instance: id });
+    for (const [second, mb] of mem.points()) memRows.push({ second, mb, instance: id });
   }
   const x = { field: 'second', title: 'time since the first planned invocation (s)' };
   const series = { field: 'instance', title: 'instance' };
@@ -301,7 +302,7 @@ const HOST_CPU_STATES = ['user', 'nice', 'system', 'idle', 'iowait', 'irq', 'sof
  * bin of samples. Streamed: samples must come in time order (the host monitor writes them so);
  * one not later than the previous is skipped.
  */
-async function hostFigures(ps: Prepared[], compare: boolean): Promise<Figure[] | string> {
+async function hostFigures(ps: PreparedRuns, compare: boolean): Promise<Figure[] | string> {
   const cpuRows: FigureRow[] = [];
   const memRows: FigureRow[] = [];
   const binMs = sampleBinMs(Math.max(1, ...ps.map((p) => p.scan.spanS)));
@@ -319,8 +320,8 @@ async function hostFigures(ps: Prepared[], compare: boolean): Promise<Figure[] |
     const cur = new Float64Array(states.length);
     const memColumns = ['mem_total_bytes', 'mem_available_bytes', 'mem_free_bytes'];
     for await (const b of h.scan(['time', ...states.map((s) => `cpu_${s}_ms`), ...memColumns])) {
-      const time = cols.num(b, 'time')!;
-      const cpu = states.map((s) => cols.num(b, `cpu_${s}_ms`)!);
+      const time = cols.needNum(b, 'time', h);
+      const cpu = states.map((s) => cols.needNum(b, `cpu_${s}_ms`, h));
       const total = cols.num(b, 'mem_total_bytes');
       const avail = cols.num(b, 'mem_available_bytes');
       const free = cols.num(b, 'mem_free_bytes');
@@ -336,8 +337,8 @@ async function hostFigures(ps: Prepared[], compare: boolean): Promise<Figure[] |
               const k = states.indexOf(s);
               return k < 0 ? 0 : cur[k]! - prev[k]!;
             };
-            shares.get('busy')!.add(t, 1 - (d('idle') + d('iowait')) / all);
-            for (const s of shown) if (s !== 'busy') shares.get(s)!.add(t, d(s) / all);
+            for (const [s, bins] of shares)
+              bins.add(t, s === 'busy' ? 1 - (d('idle') + d('iowait')) / all : d(s) / all);
           }
         }
         prev.set(cur);
@@ -386,7 +387,9 @@ async function hostFigures(ps: Prepared[], compare: boolean): Promise<Figure[] |
  * Reads the tables batch by batch: memory does not grow with the runs' rows.
  */
 export async function runFigures(runs: readonly RunData[]): Promise<RunFigures> {
-  const ps = await aggregateRuns(runs);
+  const [first, ...others] = await aggregateRuns(runs);
+  if (first === undefined) throw new FaasloadError('E_USAGE', 'a report needs at least one run');
+  const ps: PreparedRuns = [first, ...others];
   const compare = runs.length > 1;
   const figures: Figure[] = [
     requestsFigure(ps, compare),
@@ -401,11 +404,11 @@ export async function runFigures(runs: readonly RunData[]): Promise<RunFigures> 
   add('cold-start-share', coldStartFigure(ps, compare));
   if (compare)
     skipped.push({ name: 'latency-breakdown', reason: 'stacked per run, so in each run’s own report' });
-  else add('latency-breakdown', breakdownFigure(ps[0]!));
+  else add('latency-breakdown', breakdownFigure(first));
   if (compare)
     skipped.push({ name: 'instance figures', reason: 'per instance, so in each run’s own report' });
-  else add('instance figures', await instanceFigures(ps[0]!));
+  else add('instance figures', await instanceFigures(first));
   add('host figures', await hostFigures(ps, compare));
   add('errors-over-time', errorsFigure(ps, compare));
-  return { figures, skipped, aggregates: ps };
+  return { figures, skipped, aggregates: [...ps] };
 }

@@ -1,6 +1,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
 import { FaasloadError } from '../errors.js';
+import { messageOf } from '../util/message.js';
 import { loadRun, type RunData } from './figures-load.js';
 import { runFigures } from './figures-run.js';
 import { formatSummaryTable, type RunReportSummary, summarizeRun, summaryTable } from './figures-summary.js';
@@ -27,7 +28,7 @@ async function write(path: string, text: string): Promise<void> {
   try {
     await writeFile(path, text);
   } catch (err) {
-    throw new FaasloadError('E_DATASET', `cannot write ${path}: ${(err as Error).message}`, { cause: err });
+    throw new FaasloadError('E_DATASET', `cannot write ${path}: ${messageOf(err)}`, { cause: err });
   }
 }
 
@@ -121,7 +122,7 @@ export async function writeCompareReport(
     `${r.manifest.platform?.kind ?? '?'}; ${r.manifest.commandLine?.slice(1).join(' ') ?? ''}`,
   ]);
   await mkdir(out, { recursive: true }).catch((err: unknown) => {
-    throw new FaasloadError('E_DATASET', `cannot create ${out}: ${(err as Error).message}`, { cause: err });
+    throw new FaasloadError('E_DATASET', `cannot create ${out}: ${messageOf(err)}`, { cause: err });
   });
   return build(
     runs,

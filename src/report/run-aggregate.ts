@@ -73,10 +73,10 @@ export async function scanRun(
   const instanceCounts: number[] = [];
   for await (const b of run.invocations.scan(want)) {
     const n = b.numRows;
-    const scheduled = cols.num(b, 'scheduled_at')!;
+    const scheduled = cols.needNum(b, 'scheduled_at', run.invocations);
     for (let i = 0; i < n; i++) if (scheduled[i]! < t0) t0 = scheduled[i]!;
     for (const c of ['scheduled_at', 'sent_at', 'ended_at']) {
-      const xs = cols.num(b, c)!;
+      const xs = cols.needNum(b, c, run.invocations);
       for (let i = 0; i < n; i++) if (xs[i]! > last) last = xs[i]!;
     }
     if (options.targets) count(targetCounts, cols.ids(b, 'target'), n);
@@ -247,18 +247,18 @@ export async function aggregateRun(
   };
   for await (const b of inv.scan(columns)) {
     const n = b.numRows;
-    const scheduled = cols.num(b, 'scheduled_at')!;
-    const sentAt = cols.num(b, 'sent_at')!;
-    const ended = cols.num(b, 'ended_at')!;
+    const scheduled = cols.needNum(b, 'scheduled_at', inv);
+    const sentAt = cols.needNum(b, 'sent_at', inv);
+    const ended = cols.needNum(b, 'ended_at', inv);
     const lateness = cols.num(b, 'lateness_us');
     const latency = cols.num(b, 'latency_us');
     const fromSchedule = cols.num(b, 'latency_from_schedule_us');
     const cold = cols.num(b, 'cold_start');
     const status = cols.num(b, 'http_status');
-    const outcome = cols.ids(b, 'outcome')!;
+    const outcome = cols.needIds(b, 'outcome', inv);
     const failure = cols.ids(b, 'failure');
     const failureNames = failure ? cols.names('failure') : [];
-    const target = cols.ids(b, 'target')!;
+    const target = cols.needIds(b, 'target', inv);
     const phase = cols.ids(b, 'phase');
     const instance = topInstance.size > 0 ? cols.ids(b, 'instance_id') : null;
     const waitMs = agg.breakdown ? cols.num(b, 'wait_ms') : null;

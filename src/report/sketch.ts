@@ -17,10 +17,18 @@
  */
 export const EXACT_VALUES = 65_536;
 
+function toHistogram(values: Float64Array): LogLinearCounts {
+  const h = new LogLinearCounts();
+  for (const v of values) h.add(v);
+  return h;
+}
+
 export class ValueSketch {
-  private exact: Float64Array | null = new Float64Array(1024);
+  /** The values themselves (the first n of `exact`), or past EXACT_VALUES their histogram: one or the other. */
+  private store: { exact: Float64Array; hist?: undefined } | { exact?: undefined; hist: LogLinearCounts } = {
+    exact: new Float64Array(1024),
+  };
   private n = 0;
-  private hist: LogLinearCounts | null = null;
   private minV = Number.POSITIVE_INFINITY;
   private maxV = Number.NEGATIVE_INFINITY;
   /** Values below 0, recorded as 0. */
@@ -37,7 +45,7 @@ export class ValueSketch {
   }
   /** True once past EXACT_VALUES: cdf() and quantile() then carry the histogram's error. */
   get approximate(): boolean {
-    return this.hist !== null;
+    return this.store.hist !== undefined;
   }
 
   add(value: number): void {
@@ -49,29 +57,24 @@ export class ValueSketch {
     if (v < this.minV) this.minV = v;
     if (v > this.maxV) this.maxV = v;
     const i = this.n++;
-    if (this.hist) {
-      this.hist.add(v);
+    const { exact } = this.store;
+    if (exact === undefined) {
+      this.store.hist.add(v);
       return;
     }
-    let buf = this.exact!;
+    let buf = exact;
     if (i === buf.length) {
       if (i >= EXACT_VALUES) {
-        this.toHistogram(buf);
-        this.hist!.add(v);
+        const hist = toHistogram(buf);
+        hist.add(v);
+        this.store = { hist };
         return;
       }
       buf = new Float64Array(Math.min(EXACT_VALUES, 2 * buf.length));
-      buf.set(this.exact!);
-      this.exact = buf;
+      buf.set(exact);
+      this.store = { exact: buf };
     }
     buf[i] = v;
-  }
-
-  private toHistogram(values: Float64Array): void {
-    const h = new LogLinearCounts();
-    for (const v of values) h.add(v);
-    this.hist = h;
-    this.exact = null;
   }
 
   /**
@@ -81,13 +84,14 @@ export class ValueSketch {
   private points(): [value: number, cumulative: number][] {
     const out: [number, number][] = [];
     if (this.n === 0) return out;
-    if (this.exact) {
-      const sorted = this.exact.slice(0, this.n).sort();
+    const { exact, hist } = this.store;
+    if (exact !== undefined) {
+      const sorted = exact.slice(0, this.n).sort();
       for (let i = 0; i < sorted.length; i++)
         if (i + 1 === sorted.length || sorted[i + 1] !== sorted[i]) out.push([sorted[i]!, i + 1]);
       return out;
     }
-    const counts = this.hist!.counts;
+    const counts = hist.counts;
     let cumulative = 0;
     for (let i = 0; i < counts.length; i++) {
       if (counts[i] === 0) continue;

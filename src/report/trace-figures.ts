@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { FaasloadError } from '../errors.js';
 import type { ArrivalSource, Percentiles, Trace, TraceFunction } from '../trace/types.js';
+import { messageOf } from '../util/message.js';
 import {
   ecdfRows,
   type Figure,
@@ -144,16 +145,24 @@ export function popularityRows(totals: readonly number[], series: string, maxPoi
   return rows;
 }
 
-function groupSum(
-  fns: readonly TraceFunction[],
-  values: readonly number[],
-  key: (f: TraceFunction) => string,
-) {
+/** The sum of `values` per key: keys[i] and values[i] belong to function i. */
+function groupSum(keys: readonly string[], values: readonly number[]): Map<string, number> {
   const sums = new Map<string, number>();
-  fns.forEach((f, i) => {
-    sums.set(key(f), (sums.get(key(f)) ?? 0) + values[i]!);
+  keys.forEach((key, i) => {
+    sums.set(key, (sums.get(key) ?? 0) + (values[i] ?? 0));
   });
   return sums;
+}
+
+/** Each function's `of`, in order; undefined when there are none or one of them has none. */
+export function everyFunctions(fns: readonly TraceFunction[], of: (f: TraceFunction) => string | undefined) {
+  const out: string[] = [];
+  for (const f of fns) {
+    const v = of(f);
+    if (v === undefined) return undefined;
+    out.push(v);
+  }
+  return out.length > 0 ? out : undefined;
 }
 
 const logNote = (fig: Figure, what: string) => {
@@ -180,16 +189,14 @@ export function traceFigures(
   const totals = stats.map((s) => s.invocations);
   const figures: Figure[] = [];
   const skipped: TraceFigures['skipped'] = [];
-  const appOf = (f: TraceFunction) => f.app ?? f.user;
-  const hasApps = fns.length > 0 && fns.every((f) => appOf(f) !== undefined);
+  // The app (or user) and the trigger of every function, when the trace names them all.
+  const apps = everyFunctions(fns, (f) => f.app ?? f.user);
+  const triggers = everyFunctions(fns, (f) => f.trigger);
+  const ones = fns.map(() => 1);
   const spanH = trace.spanUs / 3.6e9;
 
-  if (hasApps) {
-    const perApp = groupSum(
-      fns,
-      fns.map(() => 1),
-      (f) => appOf(f)!,
-    );
+  if (apps) {
+    const perApp = groupSum(apps, ones);
     figures.push({
       name: 'functions-per-app',
       title: `Functions per app (${label})`,
@@ -202,19 +209,14 @@ export function traceFigures(
   } else
     skipped.push({ name: 'functions-per-app', reason: `${trace.format} traces name no app of a function` });
 
-  if (fns.length > 0 && fns.every((f) => f.trigger !== undefined)) {
-    const byFns = groupSum(
-      fns,
-      fns.map(() => 1),
-      (f) => f.trigger!,
-    );
-    const byInv = groupSum(fns, totals, (f) => f.trigger!);
-    const triggers = [...byFns.keys()].sort((a, b) => byFns.get(b)! - byFns.get(a)! || a.localeCompare(b));
+  if (triggers) {
+    const byFns = [...groupSum(triggers, ones)].sort(([a, na], [b, nb]) => nb - na || a.localeCompare(b));
+    const byInv = groupSum(triggers, totals);
     const allInv = totals.reduce((s, x) => s + x, 0);
     const rows: FigureRow[] = [];
-    for (const t of triggers) rows.push({ of: 'functions', trigger: t, share: byFns.get(t)! / fns.length });
-    for (const t of triggers)
-      rows.push({ of: 'invocations', trigger: t, share: allInv ? byInv.get(t)! / allInv : 0 });
+    for (const [t, n] of byFns) rows.push({ of: 'functions', trigger: t, share: n / fns.length });
+    for (const [t] of byFns)
+      rows.push({ of: 'invocations', trigger: t, share: allInv ? (byInv.get(t) ?? 0) / allInv : 0 });
     figures.push({
       name: 'trigger-share',
       title: `Functions and invocations by trigger (${label})`,
@@ -229,8 +231,7 @@ export function traceFigures(
     skipped.push({ name: 'trigger-share', reason: `${trace.format} traces have no trigger per function` });
 
   const popularity = popularityRows(totals, 'functions');
-  if (hasApps)
-    popularity.push(...popularityRows([...groupSum(fns, totals, (f) => appOf(f)!).values()], 'apps'));
+  if (apps) popularity.push(...popularityRows([...groupSum(apps, totals).values()], 'apps'));
   if (popularity.length > 0) {
     figures.push({
       name: 'popularity',
@@ -251,9 +252,9 @@ export function traceFigures(
   if (trace.spanUs > 0 && fns.length > 0) {
     const perDay = (n: number) => (n * DAY_US) / trace.spanUs;
     const rows = ecdfRows(totals.map(perDay), { field: 'of', name: 'functions' });
-    if (hasApps) {
-      const apps = [...groupSum(fns, totals, (f) => appOf(f)!).values()].map(perDay);
-      rows.push(...ecdfRows(apps, { field: 'of', name: 'apps' }));
+    if (apps) {
+      const perApp = [...groupSum(apps, totals).values()].map(perDay);
+      rows.push(...ecdfRows(perApp, { field: 'of', name: 'apps' }));
     }
     const fig: Figure = {
       name: 'daily-invocations',
@@ -275,10 +276,9 @@ export function traceFigures(
     stats.map((s) => s.iatCv),
     { field: 'functions', name: 'all' },
   );
-  if (cvRows.length > 0 && fns.every((f) => f.trigger !== undefined)) {
-    const triggers = [...new Set(fns.map((f) => f.trigger!))].sort();
-    for (const t of triggers) {
-      const cvs = stats.filter((_, i) => fns[i]!.trigger === t).map((s) => s.iatCv);
+  if (cvRows.length > 0 && triggers) {
+    for (const t of [...new Set(triggers)].sort()) {
+      const cvs = stats.filter((_, i) => triggers[i] === t).map((s) => s.iatCv);
       cvRows.push(...ecdfRows(cvs, { field: 'functions', name: t }));
     }
   }
@@ -383,7 +383,7 @@ export async function writeTraceFigures(
   };
   const path = join(dir, 'figures.json');
   await writeFile(path, `${JSON.stringify(index, null, 2)}\n`).catch((err: unknown) => {
-    throw new FaasloadError('E_DATASET', `cannot write ${path}: ${(err as Error).message}`, { cause: err });
+    throw new FaasloadError('E_DATASET', `cannot write ${path}: ${messageOf(err)}`, { cause: err });
   });
   return { dir, written, skipped };
 }

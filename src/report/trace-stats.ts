@@ -1,6 +1,6 @@
-import type { ArrivalSource, Trace, TraceFunction } from '../trace/types.js';
+import type { ArrivalSource, Trace } from '../trace/types.js';
 import { type PaperCheck, paperChecks } from './paper-check.js';
-import { type FunctionStats, functionStats } from './trace-figures.js';
+import { everyFunctions, type FunctionStats, functionStats } from './trace-figures.js';
 
 /**
  * The numbers behind the figures of "Serverless in the Wild" that `trace figures` draws, in the
@@ -114,12 +114,11 @@ export function traceStatistics(trace: Trace, stats?: readonly FunctionStats[]):
   const perFn = stats ?? fns.map((_, i) => functionStats(trace.arrivals(i)));
   const totals = perFn.map((s) => s.invocations);
   const invocations = totals.reduce((a, b) => a + b, 0);
-  const appOf = (f: TraceFunction) => f.app ?? f.user;
-  const hasApps = fns.length > 0 && fns.every((f) => appOf(f) !== undefined);
+  const appOfFn = everyFunctions(fns, (f) => f.app ?? f.user);
+  const hasApps = appOfFn !== undefined;
   const groups = new Map<string, number[]>();
-  if (hasApps) {
-    fns.forEach((f, i) => {
-      const key = appOf(f)!;
+  if (appOfFn) {
+    appOfFn.forEach((key, i) => {
       const list = groups.get(key);
       if (list === undefined) groups.set(key, [i]);
       else list.push(i);
@@ -142,12 +141,13 @@ export function traceStatistics(trace: Trace, stats?: readonly FunctionStats[]):
         };
 
   let triggers: TraceStatistics['triggers'] = null;
-  if (fns.length > 0 && fns.every((f) => f.trigger !== undefined)) {
+  const triggerOfFn = everyFunctions(fns, (f) => f.trigger);
+  if (triggerOfFn) {
     const fnCount: Record<string, number> = {};
     const invCount: Record<string, number> = {};
-    fns.forEach((f, i) => {
-      fnCount[f.trigger!] = (fnCount[f.trigger!] ?? 0) + 1;
-      invCount[f.trigger!] = (invCount[f.trigger!] ?? 0) + totals[i]!;
+    triggerOfFn.forEach((trigger, i) => {
+      fnCount[trigger] = (fnCount[trigger] ?? 0) + 1;
+      invCount[trigger] = (invCount[trigger] ?? 0) + totals[i]!;
     });
     const byFns: Record<string, number> = {};
     const byInv: Record<string, number> = {};
@@ -237,9 +237,16 @@ export function traceStatistics(trace: Trace, stats?: readonly FunctionStats[]):
 
   let memory: TraceStatistics['memory'] = null;
   const memUnits = hasApps ? apps : fns.map((_, i) => [i]);
-  const appMb = memUnits
-    .filter((a) => a.every((i) => fns[i]!.memoryMb?.average !== undefined))
-    .map((a) => a.reduce((s, i) => s + fns[i]!.memoryMb!.average!, 0));
+  // Units whose every function has an average memory: their sum.
+  const appMb = memUnits.flatMap((a) => {
+    let sum = 0;
+    for (const i of a) {
+      const mb = fns[i]?.memoryMb?.average;
+      if (mb === undefined) return [];
+      sum += mb;
+    }
+    return [sum];
+  });
   if (appMb.length > 0) {
     memory = {
       apps: appMb.length,
@@ -302,13 +309,13 @@ function merge(sources: readonly ArrivalSource[]): ArrivalSource {
         bins.set(b, (bins.get(b) ?? 0) + c);
       }
     }
-    const order = [...bins.keys()].sort((a, b) => a - b);
+    const order = [...bins].sort(([a], [b]) => a - b);
     return {
       kind: 'counts',
       startUs: first.startUs,
       binUs: first.binUs,
-      bins: Uint32Array.from(order),
-      counts: Uint32Array.from(order.map((b) => bins.get(b)!)),
+      bins: Uint32Array.from(order, ([bin]) => bin),
+      counts: Uint32Array.from(order, ([, count]) => count),
     };
   }
   const times: number[] = [];

@@ -57,19 +57,20 @@ async function resolveFolder(dir: string): Promise<Azure2019Files> {
   const names = await readdir(dir);
   if (names.includes('invocations.csv')) return resolveSiblings(join(dir, 'invocations.csv'));
   const days = names.filter((n) => RAW_INVOCATIONS.test(n)).sort();
-  if (days.length === 0) {
+  const [only, ...more] = days;
+  if (only === undefined) {
     throw new FaasloadError(
       'E_TRACE_FORMAT',
       `${dir}: no Azure 2019 trace here: expected invocations.csv (In-Vitro layout) or invocations_per_function_md.anon.dNN.csv`,
     );
   }
-  if (days.length > 1) {
+  if (more.length > 0) {
     throw new FaasloadError(
       'E_USAGE',
-      `${dir} holds ${days.length} days of Azure 2019 invocations (${days.join(', ')}); name one day's invocations file, e.g. ${join(dir, days[0]!)}, or the days to concatenate in time (--day ${formatDays(dayNumbers(days))})`,
+      `${dir} holds ${days.length} days of Azure 2019 invocations (${days.join(', ')}); name one day's invocations file, e.g. ${join(dir, only)}, or the days to concatenate in time (--day ${formatDays(dayNumbers(days))})`,
     );
   }
-  return resolveSiblings(join(dir, days[0]!));
+  return resolveSiblings(join(dir, only));
 }
 
 /** The day numbers of raw invocations file names, ascending. */

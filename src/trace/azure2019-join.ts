@@ -65,20 +65,22 @@ export async function joinDurations(
   const firstLines = new FirstLines(functions.length);
   const pointColumns = DURATION_PERCENTILES.map(durationColumn);
   let header: string[] | undefined;
+  let idCol = { HashOwner: 0, HashApp: 0, HashFunction: 0 };
   let col: Record<string, number> = {};
 
   await forEachCsvRow(file, (row) => {
     if (header === undefined) {
       header = row.cells;
-      col = columnIndexes(file, header, ['HashOwner', 'HashApp', 'HashFunction', 'Average', ...pointColumns]);
+      idCol = columnIndexes(file, header, ['HashOwner', 'HashApp', 'HashFunction']);
+      col = columnIndexes(file, header, ['Average', ...pointColumns]);
       return;
     }
     expectCellCount(file, row, header.length);
     const { line, cells } = row;
     const id = [
-      idCell(file, line, 'HashOwner', cells[col.HashOwner!]),
-      idCell(file, line, 'HashApp', cells[col.HashApp!]),
-      idCell(file, line, 'HashFunction', cells[col.HashFunction!]),
+      idCell(file, line, 'HashOwner', cells[idCol.HashOwner]),
+      idCell(file, line, 'HashApp', cells[idCol.HashApp]),
+      idCell(file, line, 'HashFunction', cells[idCol.HashFunction]),
     ].join('/');
     const fn = index.get(id) ?? -1;
     const f = functions[fn];
@@ -128,29 +130,36 @@ export async function joinMemory(
   const firstLines = new FirstLines(functions.length);
   const pointColumns = MEMORY_PERCENTILES.map(memoryColumn);
   let header: string[] | undefined;
-  let perFunction = false;
+  let appCol = { HashOwner: 0, HashApp: 0 };
   let col: Record<string, number> = {};
-  /** Raw layout: the present functions of each app, `${owner}/${app}` → indexes. */
-  let byApp: Map<string, number[]> | undefined;
+  /**
+   * Per function: the HashFunction column. Raw layout: the present functions of each app,
+   * `${owner}/${app}` → indexes.
+   */
+  let layout: { fnCol: number; byApp?: undefined } | { fnCol?: undefined; byApp: Map<string, number[]> } = {
+    fnCol: 0,
+  };
 
   await forEachCsvRow(file, (row) => {
     if (header === undefined) {
       header = row.cells;
-      perFunction = header.some((name) => name.trim() === 'HashFunction');
-      const ids = perFunction ? ['HashOwner', 'HashApp', 'HashFunction'] : ['HashOwner', 'HashApp'];
-      col = columnIndexes(file, header, [...ids, 'AverageAllocatedMb', ...pointColumns]);
-      if (!perFunction) byApp = groupByApp(functions, present);
+      const perFunction = header.some((name) => name.trim() === 'HashFunction');
+      appCol = columnIndexes(file, header, ['HashOwner', 'HashApp']);
+      const fnCol = perFunction ? columnIndexes(file, header, ['HashFunction']).HashFunction : undefined;
+      col = columnIndexes(file, header, ['AverageAllocatedMb', ...pointColumns]);
+      layout = fnCol !== undefined ? { fnCol } : { byApp: groupByApp(functions, present) };
       return;
     }
     expectCellCount(file, row, header.length);
     const { line, cells } = row;
-    const owner = idCell(file, line, 'HashOwner', cells[col.HashOwner!]);
-    const app = idCell(file, line, 'HashApp', cells[col.HashApp!]);
+    const owner = idCell(file, line, 'HashOwner', cells[appCol.HashOwner]);
+    const app = idCell(file, line, 'HashApp', cells[appCol.HashApp]);
     let key: string;
     let targets: readonly number[];
     let fn = -1;
+    const { fnCol, byApp } = layout;
     if (byApp === undefined) {
-      key = `${owner}/${app}/${idCell(file, line, 'HashFunction', cells[col.HashFunction!])}`;
+      key = `${owner}/${app}/${idCell(file, line, 'HashFunction', cells[fnCol])}`;
       fn = index.get(key) ?? -1;
       targets = fn >= 0 && present(fn) ? [fn] : [];
     } else {
@@ -173,7 +182,7 @@ export async function joinMemory(
     );
     const first = firstLines.seen(key, fn, line);
     if (first !== undefined) {
-      const what = perFunction ? `function ${key}` : `app ${key}`;
+      const what = byApp === undefined ? `function ${key}` : `app ${key}`;
       warnings.add('duplicate rows in the memory', duplicate(file, line, first, what, onDuplicate));
       return;
     }

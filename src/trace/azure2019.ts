@@ -1,3 +1,4 @@
+import { FaasloadError } from '../errors.js';
 import { type Azure2019Files, resolveAzure2019Days, resolveAzure2019Files } from './azure2019-files.js';
 import {
   AZURE2019_ID_COLUMNS,
@@ -76,7 +77,7 @@ export async function readAzure2019(path: string, options: ReadAzure2019Options 
   const warnings = new WarningLog();
   const table: FunctionTable = { functions: [], index: new Map() };
   let rows = new SparseRows();
-  const read: InvocationsFile[] = [];
+  const readDays: { files: (typeof days)[number]; day: InvocationsFile }[] = [];
   let minutes = 0;
   for (const files of days) {
     const day = await readInvocationsFile(
@@ -88,16 +89,16 @@ export async function readAzure2019(path: string, options: ReadAzure2019Options 
       scan,
       onDuplicate,
     );
-    read.push(day);
+    readDays.push({ files, day });
     minutes += day.minutes;
   }
   const { functions } = table;
 
   const readFiles: string[] = [];
   const several = days.length > 1;
-  for (const [d, files] of days.entries()) {
+  for (const { files, day } of readDays) {
     readFiles.push(files.invocations);
-    const rowOf = read[d]!.rowOf;
+    const rowOf = day.rowOf;
     const present = several ? (fn: number) => (rowOf[fn] ?? -1) >= 0 : undefined;
     if (files.durations === undefined) {
       warnings.add(
@@ -121,12 +122,15 @@ export async function readAzure2019(path: string, options: ReadAzure2019Options 
   warnMissing(functions, days, warnings);
 
   // One row per function, in function order: a single day already is; several days are copied.
-  const rowOf = (fn: number): number => read[0]!.rowOf[fn]!;
+  const [firstRead] = readDays;
+  if (firstRead === undefined) throw new FaasloadError('E_USAGE', `${path}: no day of invocations to read`);
+  const firstRows = firstRead.day.rowOf;
+  const rowOf = (fn: number): number => firstRows[fn]!;
   if (several) {
     const merged = new SparseRows();
     for (let fn = 0; fn < functions.length; fn++) {
       const parts = [];
-      for (const day of read) {
+      for (const { day } of readDays) {
         const r = day.rowOf[fn] ?? -1;
         if (r >= 0) parts.push(rows.row(r));
       }
@@ -135,7 +139,7 @@ export async function readAzure2019(path: string, options: ReadAzure2019Options 
     rows = merged;
   }
   const final = rows;
-  const first = read[0]!.file;
+  const first = firstRead.day.file;
 
   return {
     format: 'azure2019',

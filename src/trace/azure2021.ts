@@ -29,10 +29,8 @@ export const NEGATIVE_START_TOLERANCE_S = 0.001;
  * 366 days of TRACE_LIMITS (cells.ts) is an E_TRACE_ROW `file:line: ...`.
  */
 export async function readAzure2021(file: string): Promise<Trace> {
-  const functions: TraceFunction[] = [];
-  const byId = new Map<string, number>();
-  const atUs: Float64List[] = [];
-  const durationMs: Float64List[] = [];
+  /** Each function's invocations as read, in order of first appearance. */
+  const byId = new Map<string, { f: TraceFunction; atUs: Float64List; durationMs: Float64List }>();
   let header: string[] | undefined;
   let col: Record<(typeof AZURE2021_COLUMNS)[number], number> | undefined;
   let maxEndUs = 0;
@@ -68,14 +66,11 @@ export async function readAzure2021(file: string): Promise<Trace> {
     const id = `${app}/${func}`;
     let fn = byId.get(id);
     if (fn === undefined) {
-      fn = functions.length;
+      fn = { f: { id, app }, atUs: new Float64List(), durationMs: new Float64List() };
       byId.set(id, fn);
-      functions.push({ id, app });
-      atUs.push(new Float64List());
-      durationMs.push(new Float64List());
     }
-    atUs[fn]!.push(Math.round(startS * 1e6));
-    durationMs[fn]!.push(Math.round(durationS * 1e6) / 1e3);
+    fn.atUs.push(Math.round(startS * 1e6));
+    fn.durationMs.push(Math.round(durationS * 1e6) / 1e3);
     maxEndUs = Math.max(maxEndUs, Math.round(endS * 1e6));
   }
   if (header === undefined) {
@@ -85,9 +80,11 @@ export async function readAzure2021(file: string): Promise<Trace> {
     );
   }
 
-  const sources: ArrivalSource[] = functions.map((_, fn) => {
-    const at = atUs[fn]!.toArray();
-    const dur = durationMs[fn]!.toArray();
+  const read = [...byId.values()];
+  const functions = read.map((r) => r.f);
+  const sources: ArrivalSource[] = read.map(({ atUs, durationMs }) => {
+    const at = atUs.toArray();
+    const dur = durationMs.toArray();
     sortByTime(at, dur);
     return { kind: 'times', atUs: at, durationMs: dur };
   });

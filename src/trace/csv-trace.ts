@@ -83,11 +83,11 @@ export async function readCsvTrace(file: string, options: ReadTraceOptions = {})
   const durationScale = durationUnit === 's' ? 1000 : 1;
 
   const warnings = new WarningLog();
-  const functions: TraceFunction[] = [];
-  const byId = new Map<string, number>();
-  const atUs: Float64List[] = [];
-  const durationMs: Float64List[] = [];
-  const memoryMb: Float64List[] = [];
+  /** Each function's rows as read, in order of first appearance. */
+  const byId = new Map<
+    string,
+    { f: TraceFunction; atUs: Float64List; durationMs: Float64List; memoryMb: Float64List }
+  >();
   let header: string[] | undefined;
   let time: Column = { index: 0, name: 'time' };
   let fnCol: Column | undefined;
@@ -144,27 +144,28 @@ export async function readCsvTrace(file: string, options: ReadTraceOptions = {})
     const id = fnCol === undefined ? '' : idCell(file, line, fnCol.name, cells[fnCol.index]);
     let fn = byId.get(id);
     if (fn === undefined) {
-      fn = functions.length;
+      fn = {
+        f: { id: fnCol === undefined ? fileFunctionName(file) : id },
+        atUs: new Float64List(),
+        durationMs: new Float64List(),
+        memoryMb: new Float64List(),
+      };
       byId.set(id, fn);
-      functions.push({ id: fnCol === undefined ? fileFunctionName(file) : id });
-      atUs.push(new Float64List());
-      durationMs.push(new Float64List());
-      memoryMb.push(new Float64List());
     }
-    atUs[fn]!.push(us);
+    fn.atUs.push(us);
     if (durationCol !== undefined) {
       const text = cells[durationCol.index]!;
       const v = amountCell(file, line, durationCol.name, text) * durationScale;
       if (Number.isNaN(v)) unknownDurations++;
       else checkDurationMs(file, line, durationCol.name, v, text.trim());
-      durationMs[fn]!.push(v);
+      fn.durationMs.push(v);
     }
     if (memoryCol !== undefined) {
       const text = cells[memoryCol.index]!;
       const v = amountCell(file, line, memoryCol.name, text);
       if (Number.isNaN(v)) unknownMemory++;
       else checkMemoryMb(file, line, memoryCol.name, v, text.trim());
-      memoryMb[fn]!.push(v);
+      fn.memoryMb.push(v);
     }
   }
   if (header === undefined) {
@@ -184,11 +185,13 @@ export async function readCsvTrace(file: string, options: ReadTraceOptions = {})
   }
 
   let spanUs = 0;
-  const sources: ArrivalSource[] = functions.map((f, fn) => {
-    const at = atUs[fn]!.toArray();
+  const read = [...byId.values()];
+  const functions = read.map((r) => r.f);
+  const sources: ArrivalSource[] = read.map(({ f, atUs, durationMs, memoryMb }) => {
+    const at = atUs.toArray();
     for (let i = 0; i < at.length; i++) at[i] = at[i]! - minUs;
-    const dur = durationCol === undefined ? undefined : durationMs[fn]!.toArray();
-    const mem = memoryCol === undefined ? undefined : memoryMb[fn]!.toArray();
+    const dur = durationCol === undefined ? undefined : durationMs.toArray();
+    const mem = memoryCol === undefined ? undefined : memoryMb.toArray();
     sortByTime(at, dur, mem);
     spanUs = Math.max(spanUs, at[at.length - 1]! + 1);
     if (dur !== undefined) {

@@ -3,6 +3,7 @@ import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { FaasloadError, rowError } from '../errors.js';
 import { Float64List } from '../util/float64-list.js';
+import { errnoCodeOf } from '../util/message.js';
 import { days, TRACE_LIMITS } from './cells.js';
 import { decimalMicros } from './micros.js';
 import { sourceLookup } from './sources.js';
@@ -38,10 +39,10 @@ const NAME_METADATA = /^-(\d+)(?:-(\d+(?:\.\d+)?))?(?=$|[-.])/;
 
 /** The user, action and metadata of a trace file name, or undefined when it is not USER-ACTION... */
 export function parseFaasloadTraceName(name: string): FaasloadTraceName | undefined {
-  const m = NAME.exec(name);
-  if (m === null) return undefined;
-  const out: FaasloadTraceName = { user: m[1]!, action: m[2]! };
-  const meta = NAME_METADATA.exec(name.slice(m[0].length));
+  const [matched, user, action] = NAME.exec(name) ?? [];
+  if (matched === undefined || user === undefined || action === undefined) return undefined;
+  const out: FaasloadTraceName = { user, action };
+  const meta = NAME_METADATA.exec(name.slice(matched.length));
   if (meta !== null) {
     const memoryMb = Number(meta[1]);
     if (memoryMb > 0) out.memoryMb = memoryMb;
@@ -67,23 +68,22 @@ export interface FaasloadPoint {
 export function parseFaasloadLine(line: string): FaasloadPoint | string {
   const trimmed = line.trim();
   const fields = trimmed.includes('\t') ? trimmed.split(/\t+/).map((f) => f.trim()) : trimmed.split(/ +/);
-  if (fields.length < 2) {
+  const [waitText, input, ...paramFields] = fields;
+  if (waitText === undefined || input === undefined) {
     return `expected WAIT INPUT [PARAM:VALUE ...], found ${fields.length} field: '${trimmed.slice(0, 80)}'`;
   }
-  const waitText = fields[0]!;
   const waitUs = decimalMicros(waitText, 6);
   if (waitUs === 'malformed') return `WAIT is not a number of seconds: '${waitText}'`;
   if (waitUs === 'out of range') return `WAIT is too large: ${waitText}`;
-  // By the text's sign: -1e-7 rounds to 0 µs, but a negative wait is a broken line all the same.
-  if (waitUs < 0 || (waitText.startsWith('-') && /[1-9]/.test(waitText.split(/[eE]/)[0]!)))
-    return `WAIT is negative: ${waitText}`;
-  const input = fields[1]!;
+  // By the text's sign: -1e-7 rounds to 0 µs, but a negative wait (a '-', then a nonzero digit
+  // before any exponent) is a broken line all the same.
+  if (waitUs < 0 || /^-[^eE]*[1-9]/.test(waitText)) return `WAIT is negative: ${waitText}`;
   if (input === '') return 'INPUT is empty';
-  if (fields.length === 2) return { waitUs, input };
+  if (paramFields.length === 0) return { waitUs, input };
 
   const entries: [string, string][] = [];
   const names = new Set<string>();
-  for (const field of fields.slice(2)) {
+  for (const field of paramFields) {
     const colon = field.indexOf(':');
     if (colon === -1) return `parameter '${field}' is not PARAM:VALUE (no colon)`;
     if (colon === 0) return `parameter '${field}' has no name before its colon`;
@@ -256,6 +256,6 @@ async function readTraceFile(file: string): Promise<TimesSource> {
 }
 
 function errorCode(err: unknown): string {
-  const code = (err as NodeJS.ErrnoException | null)?.code;
+  const code = errnoCodeOf(err);
   return typeof code === 'string' ? code : String(err);
 }

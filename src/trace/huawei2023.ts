@@ -187,9 +187,11 @@ export async function readHuawei2023(path: string, options: ReadTraceOptions = {
     const n = list === undefined ? 0 : list.length / 2;
     const bins = new Uint32Array(n);
     const counts = new Uint32Array(n);
-    for (let i = 0; i < n; i++) {
-      bins[i] = list!.at(2 * i) / binS;
-      counts[i] = list!.at(2 * i + 1);
+    if (list !== undefined) {
+      for (let i = 0; i < n; i++) {
+        bins[i] = list.at(2 * i) / binS;
+        counts[i] = list.at(2 * i + 1);
+      }
     }
     return { kind: 'counts', startUs: 0, binUs: binS * 1e6, counts, bins };
   });
@@ -219,9 +221,10 @@ async function huaweiFiles(path: string, days?: readonly number[]): Promise<stri
   }
   const files = (await readdir(path, { withFileTypes: true }))
     .filter((entry) => !entry.isDirectory())
-    .map((entry) => ({ name: entry.name, match: HUAWEI2023_DAY_FILE.exec(entry.name) }))
-    .filter((f) => f.match !== null)
-    .map((f) => ({ name: f.name, day: Number(f.match![1]) }))
+    .flatMap((entry) => {
+      const match = HUAWEI2023_DAY_FILE.exec(entry.name);
+      return match === null ? [] : [{ name: entry.name, day: Number(match[1]) }];
+    })
     .sort((a, b) => a.day - b.day || a.name.localeCompare(b.name));
   if (files.length === 0) {
     throw new FaasloadError(

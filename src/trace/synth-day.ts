@@ -68,7 +68,8 @@ const RATE_MEDIAN_PER_MINUTE = 0.02;
 const RATE_SIGMA = 2.5;
 const MAX_RATE_PER_MINUTE = 20_000;
 /** Timer periods (minutes) and their weights. */
-const TIMER_PERIODS: ReadonlyArray<readonly [minutes: number, weight: number]> = [
+type TimerPeriod = readonly [minutes: number, weight: number];
+const TIMER_PERIODS: readonly [TimerPeriod, ...TimerPeriod[]] = [
   [1, 0.2],
   [5, 0.25],
   [10, 0.1],
@@ -265,5 +266,5 @@ function pickPeriod(rng: Random): number {
     u -= weight;
     if (u < 0) return minutes;
   }
-  return TIMER_PERIODS[0]![0];
+  return TIMER_PERIODS[0][0];
 }

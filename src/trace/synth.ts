@@ -231,7 +231,8 @@ function callDurationMs(rng: Random, medianMs: number): number {
   return Math.min(MAX_DURATION_MS, Math.round(lognormal(rng, medianMs, 0.6)));
 }
 
-export const TRIGGERS: ReadonlyArray<readonly [trigger: string, weight: number]> = [
+type TriggerWeight = readonly [trigger: string, weight: number];
+export const TRIGGERS: readonly [TriggerWeight, ...TriggerWeight[]] = [
   ['http', 0.45],
   ['timer', 0.2],
   ['queue', 0.15],
@@ -246,7 +247,7 @@ export function pickTrigger(rng: Random): string {
     u -= weight;
     if (u < 0) return trigger;
   }
-  return TRIGGERS[0]![0];
+  return TRIGGERS[0][0];
 }
 
 /** Spreads `total` invocations over the minutes: evenly for a timer, uniformly at random otherwise. */

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { messageOf } from './message.js';
 
 /**
  * An estimate of how far this machine's wall clock is from a reference, for the manifest of a
@@ -46,7 +47,7 @@ export async function estimateClockOffset(options: ClockOffsetOptions = {}): Pro
       const d = await httpDateOffset(options.url, deadline);
       return withNtp({ ...d, source: 'http-date' as const, measuredAt });
     } catch (err) {
-      why += `; the HTTP Date probe of ${safeOrigin(options.url)} failed: ${(err as Error).message}`;
+      why += `; the HTTP Date probe of ${safeOrigin(options.url)} failed: ${messageOf(err)}`;
     }
   } else why += '; no HTTP platform address to probe';
   return withNtp({ offsetMs: null, uncertaintyMs: null, source: 'none' as const, detail: why, measuredAt });

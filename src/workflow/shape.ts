@@ -16,6 +16,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { FaasloadError } from '../errors.js';
+import { messageOf } from '../util/message.js';
 import { hash32, unitAt } from '../util/random.js';
 
 /** A fixed value, or a discrete distribution given as ascending values and cumulative shares. */
@@ -97,7 +98,7 @@ export function readDagFile(path: string): DagShapeSpec {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new FaasloadError('E_USAGE', `--dag ${path}: cannot read it (${(e as Error).message})`);
+    throw new FaasloadError('E_USAGE', `--dag ${path}: cannot read it (${messageOf(e)})`);
   }
   const lines = text.split(/\r?\n/);
   const header = (lines[0] ?? '').split(',').map((h) => h.trim().toLowerCase());

@@ -12,7 +12,7 @@ import { IMAGE_ENTRY } from './functions/image.js';
 import { JSON_ENTRY } from './functions/json.js';
 import { MATMUL_ENTRY } from './functions/matmul.js';
 import { SYNTHETIC_ENTRY } from './functions/synthetic.js';
-import type { CatalogEntry } from './types.js';
+import type { CatalogEntry, InputKind } from './types.js';
 
 export const CATALOG: readonly CatalogEntry[] = Object.freeze([
   SYNTHETIC_ENTRY,
@@ -22,6 +22,19 @@ export const CATALOG: readonly CatalogEntry[] = Object.freeze([
   HASH_ENTRY,
   MATMUL_ENTRY,
 ]);
+
+/**
+ * The catalog function that makes each kind of input: a generation's user functions take their
+ * inputs from its generator, with its size unit and range.
+ */
+export const INPUT_KIND_ENTRY: Readonly<Record<InputKind, CatalogEntry>> = Object.freeze({
+  none: SYNTHETIC_ENTRY,
+  image: IMAGE_ENTRY,
+  text: COMPRESS_ENTRY,
+  records: JSON_ENTRY,
+  bytes: HASH_ENTRY,
+  matrices: MATMUL_ENTRY,
+});
 
 /** The catalog's function names, in catalog order. */
 export const CATALOG_NAMES: readonly string[] = Object.freeze(CATALOG.map((e) => e.name));

@@ -3,12 +3,22 @@
  * given (seed, size) and generates its input itself; these functions describe the same input for a
  * dataset row (makeInput), regenerate its bytes (inputBytes), build the /run value (actionValue)
  * and check parameters the way the action will (resolveParams). Both sides run the same code
- * (the prelude), so they agree bit for bit.
+ * (the prelude's modules, which the actions embed compiled: see prelude.ts), so they agree bit for bit.
  */
 import { FaasloadError } from '../errors.js';
 import { messageOf } from '../util/message.js';
 import { catalogEntry } from './catalog.js';
-import { loadPrelude } from './prelude.js';
+import {
+  f64Bytes,
+  genBytes,
+  genImage,
+  genMatrix,
+  genRecords,
+  genText,
+  identity,
+} from './prelude/generators.js';
+import { describeInput, readParams } from './prelude/params.js';
+import { STREAM_MATRIX_A, STREAM_MATRIX_B } from './prelude/rng.js';
 import type { CatalogEntry, InputDescriptor, InputKind, ParamValue } from './types.js';
 
 /** Parameters as a caller gives them: typed values, or strings (FaaSLoad traces' PARAM:VALUE). */
@@ -24,7 +34,7 @@ interface Resolved {
 function resolve(name: string, value: Record<string, unknown>): Resolved {
   const entry = catalogEntry(name);
   try {
-    return { entry, ...loadPrelude().readParams(entry, value, true) };
+    return { entry, ...readParams(entry, value, true) };
   } catch (e) {
     throw new FaasloadError('E_USAGE', `${name}: ${messageOf(e)}`);
   }
@@ -52,7 +62,7 @@ export function makeInput(
   params: ParamInput = {},
 ): InputDescriptor {
   const r = resolve(name, { ...params, seed, size });
-  return loadPrelude().describeInput(r.entry, r.seed, r.size, r.params, sizeBytesOf(r));
+  return describeInput(r.entry, r.seed, r.size, r.params, sizeBytesOf(r));
 }
 
 function sizeBytesOf(r: Resolved): number {
@@ -67,7 +77,7 @@ function sizeBytesOf(r: Resolved): number {
     case 'matrices':
       return 16 * r.size * r.size;
     case 'records':
-      return loadPrelude().genRecords(r.seed, r.size).length;
+      return genRecords(r.seed, r.size).length;
   }
 }
 
@@ -77,25 +87,21 @@ function sizeBytesOf(r: Resolved): number {
  */
 export function inputBytes(name: string, seed: number, size: number, params: ParamInput = {}): Buffer {
   const r = resolve(name, { ...params, seed, size });
-  const prelude = loadPrelude();
   switch (r.entry.input.kind) {
     case 'none':
       return Buffer.alloc(0);
     case 'image':
-      return prelude.genImage(r.seed, r.size, String(r.params.pattern)).data;
+      return genImage(r.seed, r.size, String(r.params.pattern)).data;
     case 'text':
-      return prelude.genText(r.seed, r.size);
+      return genText(r.seed, r.size);
     case 'bytes':
-      return prelude.genBytes(r.seed, r.size);
+      return genBytes(r.seed, r.size);
     case 'records':
-      return prelude.genRecords(r.seed, r.size);
+      return genRecords(r.seed, r.size);
     case 'matrices': {
-      const a = prelude.genMatrix(r.seed, r.size, prelude.STREAM_MATRIX_A);
-      const b =
-        r.params.b === 'identity'
-          ? prelude.identity(r.size)
-          : prelude.genMatrix(r.seed, r.size, prelude.STREAM_MATRIX_B);
-      return Buffer.concat([prelude.f64Bytes(a), prelude.f64Bytes(b)]);
+      const a = genMatrix(r.seed, r.size, STREAM_MATRIX_A);
+      const b = r.params.b === 'identity' ? identity(r.size) : genMatrix(r.seed, r.size, STREAM_MATRIX_B);
+      return Buffer.concat([f64Bytes(a), f64Bytes(b)]);
     }
   }
 }

@@ -6,6 +6,7 @@ import { PLATFORM_KINDS } from '../../platforms/registry.js';
 import { INVOKE_VIA_CHOICES } from '../../run/invoke-via.js';
 import { REPLAY_DEFAULTS, type ReplayOptions, replay } from '../../run/replay.js';
 import { parseStartAt } from '../../run/start-at.js';
+import { messageOf } from '../../util/message.js';
 import { capacityFlags, toCapacityOptions } from '../capacity-flags.js';
 import { dagFlags, toDagShape } from '../dag-flags.js';
 import { STOP_EXIT_CODES } from '../exit-codes.js';
@@ -226,7 +227,7 @@ export function toReplayOptions(args: Args): ReplayOptions {
   try {
     if (args['start-at'] !== undefined) startAtMs = parseStartAt(args['start-at']);
   } catch (err) {
-    errors.push((err as Error).message);
+    errors.push(messageOf(err));
   }
   for (const flag of ['max-in-flight', 'max-instances', 'max-burst', 'connections'] as const) {
     if (!(Number.isInteger(args[flag]) && args[flag] > 0))

@@ -7,6 +7,7 @@ import { MODEL_DEFAULTS, type UnitKind } from '../../simulate/model.js';
 import type { PolicyFactory } from '../../simulate/policy.js';
 import { registerPolicy } from '../../simulate/registry.js';
 import type { PlatformModelKind, SimulateOptions, SimulateResult } from '../../simulate/run.js';
+import { messageOf } from '../../util/message.js';
 import { dagFlags, toDagShape } from '../dag-flags.js';
 import { durationFlag, planFlags, throwIfErrors, toTracePlanOptions } from '../plan-flags.js';
 
@@ -177,7 +178,7 @@ export async function handler(args: Args): Promise<void> {
     try {
       memoryClassesMb = parseMemoryClasses(args['memory-classes']);
     } catch (e) {
-      errors.push((e as Error).message);
+      errors.push(messageOf(e));
     }
   }
   if (args.trace === undefined && args.calibrate === undefined)
@@ -224,13 +225,9 @@ async function loadPolicyModule(path: string): Promise<void> {
   try {
     mod = await import(pathToFileURL(resolve(path)).href);
   } catch (err) {
-    throw new FaasloadError(
-      'E_USAGE',
-      `--policy-module ${path}: cannot import it (${(err as Error).message})`,
-      {
-        cause: err,
-      },
-    );
+    throw new FaasloadError('E_USAGE', `--policy-module ${path}: cannot import it (${messageOf(err)})`, {
+      cause: err,
+    });
   }
   const entries = Object.entries(mod.policies ?? {});
   if (entries.length === 0 || entries.some(([, f]) => typeof f !== 'function')) {

@@ -10,7 +10,7 @@
  * Starting an engine is not done here: scripts/ensure-docker.sh does that, as root, once.
  */
 import Dockerode from 'dockerode';
-import { messageOf } from '../../util/message.js';
+import { errnoCodeOf, messageOf } from '../../util/message.js';
 import { isDockerodeV5 } from './dockerode-v5.js';
 import { INSTANCE_LABEL_VALUE, kindFilter, OWNER_LABEL } from './labels.js';
 
@@ -74,7 +74,7 @@ function processAlive(pid: number): boolean {
     process.kill(pid, 0);
     return true;
   } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
+    return errnoCodeOf(e) === 'EPERM';
   }
 }
 

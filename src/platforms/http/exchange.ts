@@ -14,6 +14,7 @@
  */
 import type { Dispatcher, Pool } from 'undici';
 import { onAbort } from '../../util/abort.js';
+import { errnoCodeOf } from '../../util/message.js';
 import { epochUs } from '../../util/time.js';
 import type { FailureKind } from '../failure.js';
 import type { InvocationResult } from '../types.js';
@@ -196,10 +197,10 @@ export function describe(e: unknown): string {
   if (!(e instanceof Error)) return String(e);
   // Happy eyeballs (several addresses) fails with an AggregateError whose own message is empty.
   if (e instanceof AggregateError && e.message === '') {
-    return e.errors.map(describe).join('; ') || String((e as NodeJS.ErrnoException).code ?? 'failed');
+    return e.errors.map(describe).join('; ') || String(errnoCodeOf(e) ?? 'failed');
   }
   const cause = e.cause instanceof Error && !e.message.includes(e.cause.message) ? e.cause : undefined;
-  const code = (e as NodeJS.ErrnoException).code;
+  const code = errnoCodeOf(e);
   const text = e.message || code || e.name;
   return cause ? `${text} (${describe(cause)})` : text;
 }

@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { Pool } from 'undici';
 import { FaasloadError } from '../../errors.js';
 import type { Arrival } from '../../schedule/types.js';
+import { errnoCodeOf, messageOf } from '../../util/message.js';
 import { epochUs } from '../../util/time.js';
 import { VERSION } from '../../version.js';
 import type { Deployable } from '../capabilities.js';
@@ -86,7 +87,7 @@ export class KnativePlatform implements Deployable {
     } catch (e) {
       throw new FaasloadError(
         'E_PLATFORM',
-        `cannot write the Knative manifests to ${dir}: ${(e as NodeJS.ErrnoException).code ?? e}`,
+        `cannot write the Knative manifests to ${dir}: ${errnoCodeOf(e) ?? e}`,
       );
     }
     if (!o.apply) return;
@@ -117,7 +118,7 @@ export class KnativePlatform implements Deployable {
     } catch (e) {
       throw new FaasloadError(
         'E_USAGE',
-        `cannot read the Knative manifests in ${dir}: ${(e as NodeJS.ErrnoException).code ?? e}`,
+        `cannot read the Knative manifests in ${dir}: ${errnoCodeOf(e) ?? e}`,
       );
     }
     this.applied = files.length > 0;
@@ -128,7 +129,7 @@ export class KnativePlatform implements Deployable {
     return new Promise((resolve, reject) => {
       execFile(this.options.kubectl, args, { timeout: 300_000 }, (error, stdout, stderr) => {
         if (!error) return resolve(stdout);
-        const code = (error as NodeJS.ErrnoException).code;
+        const code = errnoCodeOf(error);
         const why =
           code === 'ENOENT'
             ? `${this.options.kubectl} was not found (install kubectl or give its path)`
@@ -201,7 +202,7 @@ export class KnativePlatform implements Deployable {
           );
           this.applied = false;
         } catch (e) {
-          this.teardownFailure = `knative: could not delete the Services: ${(e as Error).message}`;
+          this.teardownFailure = `knative: could not delete the Services: ${messageOf(e)}`;
           this.notices.push(this.teardownFailure);
         }
       }

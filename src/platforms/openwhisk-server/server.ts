@@ -11,6 +11,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { FaasloadError } from '../../errors.js';
+import { messageOf } from '../../util/message.js';
 import type { LocalPlatformOptions } from '../local/options.js';
 import { LocalPlatform } from '../local/platform.js';
 import { checkAuthFormat, generateAuth, makeAuthCheck } from './auth.js';
@@ -96,7 +97,7 @@ export async function startOpenWhiskServer(options: OpenWhiskServerOptions = {})
     await listen(server, port, host);
   } catch (e) {
     await platform.teardown();
-    throw new FaasloadError('E_PLATFORM', `cannot listen on ${host}:${port}: ${(e as Error).message}`, {
+    throw new FaasloadError('E_PLATFORM', `cannot listen on ${host}:${port}: ${messageOf(e)}`, {
       cause: e,
     });
   }

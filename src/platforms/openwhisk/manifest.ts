@@ -25,6 +25,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { dirname, extname, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { FaasloadError } from '../../errors.js';
+import { errnoCodeOf, messageOf } from '../../util/message.js';
 
 export interface KeyValue {
   key: string;
@@ -110,7 +111,7 @@ export function parseManifest(text: string, file: string): Manifest {
   try {
     doc = parse(text);
   } catch (e) {
-    throw new FaasloadError('E_USAGE', `${file}: not a YAML manifest: ${(e as Error).message}`);
+    throw new FaasloadError('E_USAGE', `${file}: not a YAML manifest: ${messageOf(e)}`);
   }
   const root = isObject(doc) && isObject(doc.project) ? doc.project : doc;
   const packagesIn = isObject(root) ? root.packages : undefined;
@@ -144,7 +145,7 @@ export function parseManifest(text: string, file: string): Manifest {
             problems.push(`${aat}.function: ${fn} is not a source file (folders and zips are not read)`);
           } else code = readFileSync(path, 'utf8');
         } catch (e) {
-          problems.push(`${aat}.function: cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? e}`);
+          problems.push(`${aat}.function: cannot read ${path}: ${errnoCodeOf(e) ?? e}`);
         }
       }
       if (kind === undefined) problems.push(`${aat}.runtime: required (no default for this file type)`);
@@ -188,10 +189,7 @@ export function readManifest(file: string): Manifest {
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new FaasloadError(
-      'E_USAGE',
-      `cannot read the manifest ${file}: ${(e as NodeJS.ErrnoException).code ?? e}`,
-    );
+    throw new FaasloadError('E_USAGE', `cannot read the manifest ${file}: ${errnoCodeOf(e) ?? e}`);
   }
   return parseManifest(text, resolve(file));
 }

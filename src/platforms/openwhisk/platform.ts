@@ -30,6 +30,7 @@ import { FaasloadError } from '../../errors.js';
 import { SYNTHETIC_ACTION_CODE, SYNTHETIC_ACTION_MAIN } from '../../runtime/synthetic.js';
 import type { Arrival } from '../../schedule/types.js';
 import { onAbort } from '../../util/abort.js';
+import { messageOf } from '../../util/message.js';
 import { epochUs } from '../../util/time.js';
 import { VERSION } from '../../version.js';
 import { invocationValue } from '../../workload/binding.js';
@@ -327,7 +328,7 @@ export class OpenWhiskPlatform
     try {
       value = given ?? invocationValue(fn, arrival);
     } catch (e) {
-      return { failed: failed('error', 'client', `parameters: ${(e as Error).message}`) };
+      return { failed: failed('error', 'client', `parameters: ${messageOf(e)}`) };
     }
     const path = `${actionPath}?blocking=${this.options.blocking}`;
     const reply = await this.postJson(path, value, signal);
@@ -561,7 +562,7 @@ export class OpenWhiskPlatform
     try {
       value = invocationValue(fn, arrival);
     } catch (e) {
-      return { ...failed('error', 'client', `parameters: ${(e as Error).message}`), ...via };
+      return { ...failed('error', 'client', `parameters: ${messageOf(e)}`), ...via };
     }
     const { trigger } = this.triggerNames(fn);
     const path = this.entityPath('triggers', trigger);

@@ -20,6 +20,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { FaasloadError } from '../../errors.js';
+import { errnoCodeOf, messageOf } from '../../util/message.js';
 import { checkSchema } from '../../util/schema-check.js';
 import { formatProblems, parseYamlWithLines } from '../../util/yaml-lines.js';
 import { TENANTS_SCHEMA } from './tenants-schema.js';
@@ -76,7 +77,7 @@ export function parseTenants(text: string, file: string): OpenWhiskTenant[] {
   try {
     doc = parse(text);
   } catch (e) {
-    throw new FaasloadError('E_USAGE', `${file}: not YAML or JSON: ${(e as Error).message.split('\n')[0]}`);
+    throw new FaasloadError('E_USAGE', `${file}: not YAML or JSON: ${messageOf(e).split('\n')[0]}`);
   }
   // The schema first (tenants-schema.ts): unknown keys, types and values, each at its file:line.
   const schemaProblems = checkSchema(doc, TENANTS_SCHEMA);
@@ -136,10 +137,7 @@ export function readTenants(file: string): OpenWhiskTenant[] {
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new FaasloadError(
-      'E_USAGE',
-      `cannot read the tenants file ${file}: ${(e as NodeJS.ErrnoException).code ?? e}`,
-    );
+    throw new FaasloadError('E_USAGE', `cannot read the tenants file ${file}: ${errnoCodeOf(e) ?? e}`);
   }
   return parseTenants(text, file);
 }

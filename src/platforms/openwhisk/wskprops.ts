@@ -14,6 +14,7 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { FaasloadError } from '../../errors.js';
+import { errnoCodeOf } from '../../util/message.js';
 
 export interface WskProps {
   apiHost?: string;
@@ -95,7 +96,7 @@ export function readWskProps(path?: string, env: NodeJS.ProcessEnv = process.env
     try {
       text = readFileSync(file, 'utf8');
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
+      const code = errnoCodeOf(e);
       if (code !== 'ENOENT') {
         throw new FaasloadError('E_USAGE', `cannot read the wsk properties file ${file}: ${code ?? e}`);
       }

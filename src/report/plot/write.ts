@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FaasloadError } from '../../errors.js';
+import { messageOf } from '../../util/message.js';
 import { toCsv } from './csv.js';
 import type { Figure } from './figure.js';
 import { svgToPng } from './png.js';
@@ -44,7 +45,7 @@ export async function writeFigure(
     try {
       await writeFile(path, text);
     } catch (err) {
-      throw new FaasloadError('E_DATASET', `cannot write figure file ${path}: ${(err as Error).message}`, {
+      throw new FaasloadError('E_DATASET', `cannot write figure file ${path}: ${messageOf(err)}`, {
         cause: err,
       });
     }
@@ -52,7 +53,7 @@ export async function writeFigure(
   try {
     await mkdir(dir, { recursive: true });
   } catch (err) {
-    throw new FaasloadError('E_DATASET', `cannot create figure folder ${dir}: ${(err as Error).message}`, {
+    throw new FaasloadError('E_DATASET', `cannot create figure folder ${dir}: ${messageOf(err)}`, {
       cause: err,
     });
   }
