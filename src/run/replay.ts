@@ -1,7 +1,13 @@
 import { cpus } from 'node:os';
 import { setTimeout as sleepMs } from 'node:timers/promises';
 import { type InstanceEventsRecorder, recordInstanceEvents } from '../dataset/instance-events.js';
-import { INVOCATIONS_COLUMNS, INVOCATIONS_SCHEMA_VERSION, invocationRow } from '../dataset/invocations.js';
+import {
+  emptyInvocationRow,
+  fillInvocationRow,
+  INVOCATIONS_COLUMNS,
+  INVOCATIONS_SCHEMA_VERSION,
+  invocationRow,
+} from '../dataset/invocations.js';
 import {
   hostFacts,
   MANIFEST_VERSION,
@@ -488,13 +494,15 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
           ...(pace ? { note: () => pace.progressNote() } : {}),
         })
       : undefined;
+    // One row object for every invocation: addRow copies its cells at once.
+    const row = emptyInvocationRow();
     try {
       stats = await dispatch(schedule.arrivals(), (a, s) => platform.invoke(specs[a.fn]!, a, s), {
         clock,
         startUs,
         onFire: (scheduledAtUs, firedAtUs) => liveStats.fired(scheduledAtUs, firedAtUs),
         onRecord: (record: InvocationRecord) => {
-          writer.add([invocationRow(record, rowNames)]);
+          writer.addRow(fillInvocationRow(row, record, rowNames));
           const wf = workflows?.get(specs[record.arrival.fn]!.name);
           if (wf && stepsWriter) {
             stepsWriter.add(workflowStepRows(record, wf, stepRecorder.take(record.arrival.seq)));
