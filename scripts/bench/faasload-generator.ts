@@ -104,7 +104,7 @@ export async function readLateness(runDir: string): Promise<Lateness> {
   };
 }
 
-/** The pacing a run used and why, and its start-up's CPU, from its manifest. */
+/** The pacing a run used and why, its start-up's CPU and its young generation, from its manifest. */
 async function readPacing(runDir: string): Promise<string | undefined> {
   try {
     const m = JSON.parse(await readFile(join(runDir, 'manifest.json'), 'utf8')) as {
@@ -113,6 +113,7 @@ async function readPacing(runDir: string): Promise<string | undefined> {
         pacingReason?: string;
         startup?: { cpuMs: number; wallMs: number };
         warmedBeforeStart?: { durationMs: number };
+        youngGeneration?: { semiSpaceMb: number | null; newSpaceMb: number };
       };
     };
     const d = m.dispatch;
@@ -120,7 +121,10 @@ async function readPacing(runDir: string): Promise<string | undefined> {
     const startup = d.startup
       ? `; start-up ${d.startup.cpuMs} ms CPU, ${d.startup.wallMs} ms wall (warm-up ${d.warmedBeforeStart?.durationMs ?? '?'} ms)`
       : '';
-    return `${d.pacing} (${d.pacingReason})${startup}`;
+    const young = d.youngGeneration
+      ? `; semi-space ${d.youngGeneration.semiSpaceMb ?? 'node default'} MB (new space ${d.youngGeneration.newSpaceMb} MB)`
+      : '';
+    return `${d.pacing} (${d.pacingReason})${startup}${young}`;
   } catch {
     return undefined;
   }

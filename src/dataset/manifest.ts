@@ -7,6 +7,7 @@ import type { LagAlert } from '../dispatch/live.js';
 import { FaasloadError } from '../errors.js';
 import type { LatencyShares } from '../report/latency-breakdown.js';
 import type { NeedsFact } from '../run/needs.js';
+import type { YoungGenerationFact } from '../run/young-generation.js';
 import type { ClockOffsetFact } from '../util/clock-offset.js';
 import type { Quantiles } from '../util/histogram.js';
 import type { ColumnSpec } from './columns.js';
@@ -97,6 +98,8 @@ export interface DispatchFacts {
    * worker threads (dataset writer, monitors) and the warm-up.
    */
   startup?: { cpuMs: number; wallMs: number };
+  /** The young generation the dispatcher's thread ran with (--semi-space-mb), read at time zero. */
+  youngGeneration?: YoungGenerationFact;
   /** Planned invocations over the planned run time, and sent ones over the run's duration. */
   requestedPerS: number;
   achievedPerS: number;

@@ -63,6 +63,7 @@ import { assessNeeds, formatNeedsFact, machineCapacity } from './needs.js';
 import { createRunDir, makeRunId } from './run-dir.js';
 import { checkStartAt, DEFAULT_START_TOLERANCE_MS, waitForStart } from './start-at.js';
 import { warmUp } from './warm-up.js';
+import { type YoungGenerationFact, youngGenerationFact } from './young-generation.js';
 
 /** --pacing auto: the free cores are measured over start-up (plan, deploy), this long at least. */
 export const FREE_CORES_WINDOW_MS = 250;
@@ -198,6 +199,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   };
   let warmedBeforeStart: WarmUpFacts | undefined;
   let startup: { cpuMs: number; wallMs: number } | undefined;
+  let youngGeneration: YoungGenerationFact | undefined;
 
   const runId = makeRunId(o.trace, startedAt);
   const dir = await createRunDir(o.out, o.resultsDir, runId);
@@ -428,6 +430,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
       cpuMs: cpuMsSince(),
       wallMs: Math.round(performance.now()),
     };
+    youngGeneration = youngGenerationFact();
     // Logged as the run starts (tests and scripts take it as the start).
     log(
       `pacing: ${pacing.pacing} (${pacing.reason}); warmed in ${warmedBeforeStart.durationMs} ms; start-up ${startup.cpuMs} ms of CPU`,
@@ -582,6 +585,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
       warmupMs: o.warmupMs,
       ...(warmedBeforeStart ? { warmedBeforeStart } : {}),
       ...(startup ? { startup } : {}),
+      ...(youngGeneration ? { youngGeneration } : {}),
       requestedPerS: schedule.spanUs > 0 ? planned / (schedule.spanUs / 1e6) : 0,
       achievedPerS: stats && summary.durationS > 0 ? summary.sent / summary.durationS : 0,
       droppedLate: stats?.droppedLate ?? 0,
