@@ -1,7 +1,7 @@
 /**
  * The replay's young generation (--semi-space-mb): when bin/faasload.js starts node again with a
  * larger semi-space (src/cli/relaunch.ts), and that the replay's manifest records what its
- * dispatcher really ran with, read from V8's heap.
+ * dispatcher really ran with, read from V8's heap, and the scavenge that empties it before time zero.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -88,6 +88,8 @@ describe('young generation of the replay', () => {
       assert.equal(big.semiSpaceMb, SEMI_SPACE_DEFAULT_MB);
       assert.equal(big.relaunched, true);
       assert.ok(big.newSpaceMb >= SEMI_SPACE_DEFAULT_MB, `new space ${big.newSpaceMb} MB`);
+      assert.equal(typeof big.scavengeBeforeStartMs, 'number', 'emptied before time zero');
+      assert.ok(big.scavengeBeforeStartMs >= 0 && big.scavengeBeforeStartMs < 1_000);
 
       const n = await replay('node-default', ['--semi-space-mb', '0']);
       assert.equal(n.code, 0, n.stderr);
@@ -95,6 +97,7 @@ describe('young generation of the replay', () => {
       assert.equal(small.semiSpaceMb, null);
       assert.equal(small.relaunched, false);
       assert.ok(small.newSpaceMb < big.newSpaceMb, `${small.newSpaceMb} MB, ${big.newSpaceMb} MB relaunched`);
+      assert.equal(typeof small.scavengeBeforeStartMs, 'number');
     });
 
     test('a bad --semi-space-mb is a usage error', async () => {

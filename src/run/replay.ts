@@ -63,7 +63,7 @@ import { assessNeeds, formatNeedsFact, machineCapacity } from './needs.js';
 import { createRunDir, makeRunId } from './run-dir.js';
 import { checkStartAt, DEFAULT_START_TOLERANCE_MS, waitForStart } from './start-at.js';
 import { warmUp } from './warm-up.js';
-import { type YoungGenerationFact, youngGenerationFact } from './young-generation.js';
+import { scavengeBeforeStart, type YoungGenerationFact, youngGenerationFact } from './young-generation.js';
 
 /** --pacing auto: the free cores are measured over start-up (plan, deploy), this long at least. */
 export const FREE_CORES_WINDOW_MS = 250;
@@ -430,7 +430,9 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
       cpuMs: cpuMsSince(),
       wallMs: Math.round(performance.now()),
     };
-    youngGeneration = youngGenerationFact();
+    // Last before time zero: the run starts with an empty young generation (young-generation.ts).
+    // Not with a caller's clock (a test's fake), whose run has no pauses to move.
+    youngGeneration = youngGenerationFact(o.clock ? null : scavengeBeforeStart());
     // Logged as the run starts (tests and scripts take it as the start).
     log(
       `pacing: ${pacing.pacing} (${pacing.reason}); warmed in ${warmedBeforeStart.durationMs} ms; start-up ${startup.cpuMs} ms of CPU`,
