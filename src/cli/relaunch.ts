@@ -71,7 +71,7 @@ export function relaunchArgs(args: readonly string[], ctx: LaunchContext): strin
  * a session of its own so that a terminal's Ctrl-C reaches it once, forwarded from here, as a
  * `kill` of this process does (the replay stops at the first SIGINT and aborts at the second).
  * If this process dies without forwarding (SIGKILL), the child sees its IPC channel close and
- * stops as for SIGTERM.
+ * dies too (watchLauncher).
  */
 export function relaunch(script: string, args: readonly string[], nodeFlags: readonly string[]): void {
   const child = spawn(process.execPath, [...process.execArgv, ...nodeFlags, script, ...args], {
@@ -91,11 +91,13 @@ export function relaunch(script: string, args: readonly string[], nodeFlags: rea
 }
 
 /**
- * In a relaunched child: stop as for SIGTERM when the launcher goes away (its IPC channel
- * closes). The channel does not hold the process open.
+ * In a relaunched child: die at once, as the launcher did, when it goes away without passing a
+ * signal on (SIGKILL: its IPC channel closes), so that `kill -9` of the process a user started
+ * still ends the run on the spot (the dataset then needs `faasload dataset recover`). The channel
+ * does not hold the process open.
  */
 export function watchLauncher(): void {
   if (process.env[RELAUNCHED_ENV] === undefined || process.channel === undefined) return;
   process.channel.unref();
-  process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));
+  process.once('disconnect', () => process.kill(process.pid, 'SIGKILL'));
 }
