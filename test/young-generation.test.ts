@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type LaunchContext, relaunchArgs } from '../src/cli/relaunch.js';
-import { SEMI_SPACE_DEFAULT_MB, validSemiSpaceMb } from '../src/run/young-generation.js';
+import { watchGc } from '../src/run/gc-watch.js';
+import { SEMI_SPACE_DEFAULT_MB, scavengeBeforeStart, validSemiSpaceMb } from '../src/run/young-generation.js';
 import { runCli } from './helpers/cli.js';
 
 const plain: LaunchContext = { execArgv: [], nodeOptions: undefined, relaunched: undefined };
@@ -46,6 +47,15 @@ describe('young generation of the replay', () => {
   test('valid sizes: 0 or a power of two up to 256', () => {
     for (const mb of [0, 1, 2, 16, 32, 256]) assert.ok(validSemiSpaceMb(mb), String(mb));
     for (const mb of [-1, 3, 24, 512, 1.5, Number.NaN]) assert.ok(!validSemiSpaceMb(mb), String(mb));
+  });
+
+  test('watchGc counts the scavenges of this thread, with their pauses', async () => {
+    const watch = watchGc();
+    for (let i = 0; i < 3; i++) assert.equal(typeof scavengeBeforeStart(), 'number');
+    await new Promise((resolve) => setTimeout(resolve, 50)); // entries are delivered asynchronously
+    const gc = watch.stop();
+    assert.ok(gc.scavenges.count >= 3, `${gc.scavenges.count} scavenges seen`);
+    assert.ok(gc.scavenges.maxMs > 0 && gc.scavenges.maxMs <= gc.scavenges.totalMs);
   });
 
   describe('through the CLI', () => {
@@ -89,6 +99,9 @@ describe('young generation of the replay', () => {
       assert.equal(big.relaunched, true);
       assert.ok(big.newSpaceMb >= SEMI_SPACE_DEFAULT_MB, `new space ${big.newSpaceMb} MB`);
       assert.equal(typeof big.scavengeBeforeStartMs, 'number', 'emptied before time zero');
+      const { gc } = JSON.parse(await readFile(join(dir, 'default', 'manifest.json'), 'utf8')).dispatch;
+      assert.equal(typeof gc.scavenges.count, 'number', 'the run counts its collections');
+      assert.ok(gc.scavenges.maxMs <= gc.scavenges.totalMs);
       assert.ok(big.scavengeBeforeStartMs >= 0 && big.scavengeBeforeStartMs < 1_000);
 
       const n = await replay('node-default', ['--semi-space-mb', '0']);

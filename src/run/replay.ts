@@ -56,6 +56,7 @@ import {
   withWorkflows,
   workflowStepRows,
 } from '../workflow/index.js';
+import { type GcFact, watchGc } from './gc-watch.js';
 import { type InvokeViaChoice, resolveInvokeVia, withInvokeVia } from './invoke-via.js';
 import { loadPlan, type TracePlanOptions } from './load-plan.js';
 import { functionSpecs } from './names.js';
@@ -200,6 +201,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   let warmedBeforeStart: WarmUpFacts | undefined;
   let startup: { cpuMs: number; wallMs: number } | undefined;
   let youngGeneration: YoungGenerationFact | undefined;
+  let gc: GcFact | undefined;
 
   const runId = makeRunId(o.trace, startedAt);
   const dir = await createRunDir(o.out, o.resultsDir, runId);
@@ -501,6 +503,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
       : undefined;
     // One row object for every invocation: addRow copies its cells at once.
     const row = emptyInvocationRow();
+    const gcWatch = watchGc();
     try {
       stats = await dispatch(schedule.arrivals(), (a, s) => platform.invoke(specs[a.fn]!, a, s), {
         clock,
@@ -523,6 +526,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
         invokeSignal: hard.signal,
       });
     } finally {
+      gc = gcWatch.stop();
       clearInterval(checker);
       clearInterval(paceChecker);
       progress?.stop();
@@ -588,6 +592,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
       ...(warmedBeforeStart ? { warmedBeforeStart } : {}),
       ...(startup ? { startup } : {}),
       ...(youngGeneration ? { youngGeneration } : {}),
+      ...(gc ? { gc } : {}),
       requestedPerS: schedule.spanUs > 0 ? planned / (schedule.spanUs / 1e6) : 0,
       achievedPerS: stats && summary.durationS > 0 ? summary.sent / summary.durationS : 0,
       droppedLate: stats?.droppedLate ?? 0,
