@@ -47,6 +47,14 @@ function timerWait(atUs: number, signal: AbortSignal | undefined): Promise<void>
   });
 }
 
+const DONE = Promise.resolve();
+
+/** The last microseconds of a precise wait: spun through, never early. */
+function spinUntil(atUs: number): Promise<void> {
+  while (atUs > epochUs());
+  return DONE;
+}
+
 /** The real clock, paced as `pacing` says. close() ends its wake thread (precise). */
 export class PacedClock implements Clock {
   private readonly wake: WakeThread | undefined;
@@ -59,23 +67,21 @@ export class PacedClock implements Clock {
     return epochUs();
   }
 
-  async sleepUntil(atUs: number, signal?: AbortSignal): Promise<void> {
+  /** Not async: the wait's own promise is returned, without one more per arrival. */
+  sleepUntil(atUs: number, signal?: AbortSignal): Promise<void> {
     const leftUs = atUs - epochUs();
-    if (leftUs <= 0 || signal?.aborted) return;
+    if (leftUs <= 0 || signal?.aborted) return DONE;
     if (this.wake) {
-      if (leftUs > SPIN_US && !(await this.wake.wait(leftUs - WAKE_EARLY_US, signal))) return;
-      // The last microseconds: spun through, never early.
-      while (atUs > epochUs());
-      return;
+      if (leftUs <= SPIN_US) return spinUntil(atUs);
+      return this.wake.wait(leftUs - WAKE_EARLY_US, signal).then((woken) => {
+        if (woken) spinUntil(atUs);
+      });
     }
-    if (leftUs > UNWATCHED_WAIT_US) {
-      try {
-        await sleep(Math.ceil(leftUs / 1000) - 1, undefined, signal ? { signal } : {});
-      } catch {
-        return; // aborted
-      }
-    }
-    return timerWait(atUs, signal);
+    if (leftUs <= UNWATCHED_WAIT_US) return timerWait(atUs, signal);
+    return sleep(Math.ceil(leftUs / 1000) - 1, undefined, signal ? { signal } : {}).then(
+      () => timerWait(atUs, signal),
+      () => undefined, // aborted
+    );
   }
 
   async close(): Promise<void> {
