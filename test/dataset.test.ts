@@ -7,7 +7,12 @@ import { after, describe, it } from 'node:test';
 import { tableFromIPC } from 'apache-arrow';
 import fc from 'fast-check';
 import { arrowSchema, type ColumnSpec, encodeColumn } from '../src/dataset/columns.js';
-import { INVOCATIONS_COLUMNS, invocationRow } from '../src/dataset/invocations.js';
+import {
+  emptyInvocationRow,
+  fillInvocationRow,
+  INVOCATIONS_COLUMNS,
+  invocationRow,
+} from '../src/dataset/invocations.js';
 import { scanIpcStream } from '../src/dataset/ipc-scan.js';
 import { BatchStager, stagedBuffers } from '../src/dataset/staging.js';
 import { TableWriter } from '../src/dataset/table-writer.js';
@@ -366,5 +371,54 @@ describe('invocation rows', () => {
     assert.equal(dropped.fired_at, 1300);
     assert.equal(dropped.outcome, 'dropped');
     for (const c of INVOCATIONS_COLUMNS) assert.ok(c.name in sent, `row lacks column ${c.name}`);
+  });
+
+  it('one row object filled again for every invocation: addRow copies its cells, none is left over', async () => {
+    const dir = await tmp();
+    const w = new TableWriter({ dir, name: 'invocations', columns: INVOCATIONS_COLUMNS, batchRows: 2 });
+    const row = emptyInvocationRow();
+    assert.deepEqual(
+      Object.keys(row),
+      INVOCATIONS_COLUMNS.map((c) => c.name),
+    );
+    const records = [
+      { outcome: 'ok' as const, sentAtUs: 1100, endedAtUs: 1500, httpStatus: 200, coldStart: true },
+      {
+        outcome: 'error' as const,
+        sentAtUs: 2100,
+        endedAtUs: 2200,
+        failure: 'application' as const,
+        error: 'x',
+      },
+      { outcome: 'dropped' as const, sentAtUs: 3000, endedAtUs: 3000 },
+    ].map((result, seq) => ({
+      arrival: { seq, fn: 0, atUs: seq * 1000, ...(seq === 0 ? { durationMs: 5 } : {}) },
+      scheduledAtUs: 1000 * (seq + 1),
+      firedAtUs: 1000 * (seq + 1) + 50,
+      phase: 'measure' as const,
+      result,
+    }));
+    for (const r of records) w.addRow(fillInvocationRow(row, r, names));
+    await w.close();
+    const back = rowsOf(await readParquetTable(join(dir, 'invocations.parquet')));
+    const fresh = records.map((r) => invocationRow(r, names));
+    assert.deepEqual(
+      back.map((r) => [
+        Number(r.seq),
+        r.outcome,
+        r.http_status,
+        r.cold_start,
+        r.error,
+        r.requested_duration_ms,
+      ]),
+      fresh.map((r) => [
+        r.seq,
+        r.outcome,
+        r.http_status ?? null,
+        r.cold_start ?? null,
+        r.error ?? null,
+        r.requested_duration_ms ?? null,
+      ]),
+    );
   });
 });

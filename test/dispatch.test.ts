@@ -272,6 +272,22 @@ describe('the precise clock', () => {
     assert.equal(await wake.wait(10), false, 'closed');
   });
 
+  it('a signal cancels the wait that gave it, not a later wait with another signal', async () => {
+    const wake = new WakeThread();
+    const one = new AbortController();
+    const two = new AbortController();
+    const a = wake.wait(60e6, one.signal);
+    const b = wake.wait(30_000, two.signal);
+    assert.equal(await a, false, 'replaced by a newer wait');
+    one.abort();
+    assert.equal(await b, true, 'another signal was aborted: it goes on to its deadline');
+    const c = wake.wait(60e6, two.signal);
+    two.abort();
+    assert.equal(await c, false, 'cancelled by its own signal');
+    assert.equal(await wake.wait(60e6, one.signal), false, 'a signal aborted before the wait');
+    await wake.close();
+  });
+
   it('does not hold the process open once it is idle', () => {
     const url = new URL('../src/dispatch/pacing.js', import.meta.url).href;
     const script = `const { createClock } = await import(${JSON.stringify(url)});

@@ -8,10 +8,15 @@ import { createServer as createHttpServer, type IncomingMessage, type ServerResp
 import { createServer as createTcpServer, type Server, type Socket } from 'node:net';
 import { after, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type { Reply } from '../src/platforms/http/exchange.js';
 import { H1Pool } from '../src/platforms/http/h1.js';
 
 const never = new AbortController().signal;
+setFlagsFromString('--expose-gc');
+/** A full garbage collection (global.gc without --expose-gc on node's command line). */
+const collectGarbage: () => void = runInNewContext('gc');
 const all = () => Number.POSITIVE_INFINITY;
 const servers: Server[] = [];
 after(() => Promise.all(servers.map((s) => new Promise((r) => s.close(r)))));
@@ -188,6 +193,24 @@ describe('lean HTTP/1.1 client', { timeout: 60_000 }, () => {
     await p.close('done');
   });
 
+  test('a request that waited for a connection is not kept once it is answered', async () => {
+    const { origin } = await http((_req, res) => setTimeout(() => res.end('ok'), 2));
+    const p = pool(origin, 1);
+    // Made in a scope of their own: after the answers, only the pool could still hold them.
+    const sent = () => {
+      const requests = Array.from({ length: 20 }, (_, i) => req(origin, `/f${i}`));
+      const refs = requests.map((r) => new WeakRef(r));
+      return { refs, replies: Promise.all(requests.map((r) => p.exchange(r, 5_000, never, all))) };
+    };
+    const { refs, replies } = sent();
+    for (const r of await replies) answer(r);
+    await sleep(10);
+    collectGarbage();
+    const kept = refs.filter((r) => r.deref() !== undefined).length;
+    assert.equal(kept, 0, `${kept} of 20 answered requests still referenced by the pool`);
+    await p.close('done');
+  });
+
   test('time limit, aborts (queued: cancelled; written: aborted), a refused port, bad headers, a bad answer', async () => {
     const s = await http((q, res) => {
       if (q.url !== '/hang') res.end('ok');
@@ -226,6 +249,30 @@ describe('lean HTTP/1.1 client', { timeout: 60_000 }, () => {
     const g = await pool(garbage).exchange(req(garbage), 5_000, never, all);
     assert.equal(g.kind, 'transport');
     assert.match((g as { message: string }).message, /malformed answer: bad status line/);
+    await p.close('done');
+  });
+
+  test('each request keeps its own time limit and signal, whatever the others have', async () => {
+    const s = await http((q, res) => {
+      if (q.url !== '/hang') res.end('ok');
+    });
+    const p = pool(s.origin, 4);
+    const started = performance.now();
+    const long = p.exchange(req(s.origin, '/hang'), 3_000, never, all);
+    const short = await p.exchange(req(s.origin, '/hang'), 100, never, all);
+    const shortMs = performance.now() - started;
+    assert.equal(short.kind, 'timeout');
+    assert.ok(shortMs >= 100 && shortMs < 1_500, `the 100 ms limit took ${shortMs.toFixed(0)} ms`);
+    const one = new AbortController();
+    const other = new AbortController();
+    const a = p.exchange(req(s.origin, '/hang'), 5_000, one.signal, all);
+    const b = p.exchange(req(s.origin, '/hang'), 300, other.signal, all);
+    await sleep(30);
+    one.abort();
+    assert.equal((await a).kind, 'aborted');
+    assert.equal((await b).kind, 'timeout', 'the other signal was not aborted: its request timed out');
+    assert.equal((await long).kind, 'timeout');
+    assert.ok(performance.now() - started >= 3_000, 'the long limit held');
     await p.close('done');
   });
 

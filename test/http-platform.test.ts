@@ -134,6 +134,27 @@ describe('the request', () => {
     assert.equal(s.received[1]!.headers['content-type'], 'text/plain; charset=utf-8');
   });
 
+  test('each invocation goes where its own values say: per function, or per invocation', TEST, async () => {
+    const s = await server();
+    const F2: FunctionSpec = { id: 'app/f2', name: 'f2' };
+    const byFunction = platform({ url: `${s.base}/{function}`, method: 'GET' });
+    for (const [fn, seq] of [
+      [F1, 1],
+      [F2, 2],
+      [F1, 3],
+      [F2, 4],
+    ] as const)
+      assert.equal((await byFunction.invoke(fn, arrival(seq), never)).outcome, 'ok');
+    const bySeq = platform({ url: `${s.base}/{function}/{seq}`, method: 'GET' });
+    for (const seq of [5, 6]) assert.equal((await bySeq.invoke(F1, arrival(seq), never)).outcome, 'ok');
+    assert.deepEqual(
+      s.received.map((r) => r.url),
+      ['/f1', '/f2', '/f1', '/f2', '/f1/5', '/f1/6'],
+    );
+    await byFunction.teardown();
+    await bySeq.teardown();
+  });
+
   test('GET sends no body, and refuses to be given one', TEST, async () => {
     const s = await server();
     const r = await platform({ url: `${s.base}/{function}`, method: 'GET' }).invoke(F1, arrival(1, 5), never);

@@ -105,7 +105,7 @@ export async function readLateness(runDir: string): Promise<Lateness> {
   };
 }
 
-/** The pacing a run used and why, and its start-up's CPU, from its manifest. */
+/** The pacing a run used and why, its start-up's CPU, young generation and scavenges, from its manifest. */
 async function readPacing(runDir: string): Promise<string | undefined> {
   try {
     const m = JSON.parse(await readFile(join(runDir, 'manifest.json'), 'utf8')) as {
@@ -114,6 +114,8 @@ async function readPacing(runDir: string): Promise<string | undefined> {
         pacingReason?: string;
         startup?: { cpuMs: number; wallMs: number };
         warmedBeforeStart?: { durationMs: number };
+        youngGeneration?: { semiSpaceMb: number | null; newSpaceMb: number };
+        gc?: { scavenges: { count: number; maxMs: number; totalMs: number } };
       };
     };
     const d = m.dispatch;
@@ -121,7 +123,13 @@ async function readPacing(runDir: string): Promise<string | undefined> {
     const startup = d.startup
       ? `; start-up ${d.startup.cpuMs} ms CPU, ${d.startup.wallMs} ms wall (warm-up ${d.warmedBeforeStart?.durationMs ?? '?'} ms)`
       : '';
-    return `${d.pacing} (${d.pacingReason})${startup}`;
+    const young = d.youngGeneration
+      ? `; semi-space ${d.youngGeneration.semiSpaceMb ?? 'node default'} MB (new space ${d.youngGeneration.newSpaceMb} MB)`
+      : '';
+    const gc = d.gc
+      ? `; ${d.gc.scavenges.count} scavenges in the run (${d.gc.scavenges.totalMs} ms, longest ${d.gc.scavenges.maxMs} ms)`
+      : '';
+    return `${d.pacing} (${d.pacingReason})${startup}${young}${gc}`;
   } catch {
     return undefined;
   }

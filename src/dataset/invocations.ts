@@ -142,45 +142,94 @@ export const INVOCATIONS_COLUMNS = [
 /** One row of invocations, typed from its schema. */
 export type InvocationRow = RowOf<typeof INVOCATIONS_COLUMNS>;
 
-/** Maps a settled invocation to its row; `names` gives each function's trace id and target. */
+/** Maps a settled invocation to a new row; `names` gives each function's trace id and target. */
 export function invocationRow(
+  record: InvocationRecord,
+  names: readonly { id: string; name: string }[],
+): InvocationRow {
+  return fillInvocationRow(emptyInvocationRow(), record, names);
+}
+
+/** A row to fill (fillInvocationRow): nullable cells null, the others zero or empty. */
+export function emptyInvocationRow(): InvocationRow {
+  return {
+    seq: 0,
+    function: '',
+    target: '',
+    phase: 'measure',
+    scheduled_at: 0,
+    fired_at: 0,
+    sent_at: null,
+    ended_at: null,
+    lateness_us: null,
+    latency_us: null,
+    latency_from_schedule_us: null,
+    outcome: 'ok',
+    http_status: null,
+    cold_start: null,
+    wait_ms: null,
+    wait_reason: null,
+    init_ms: null,
+    exec_ms: null,
+    activation_id: null,
+    instance_id: null,
+    requested_duration_ms: null,
+    requested_memory_mb: null,
+    error: null,
+    failure: null,
+    billed_ms: null,
+    max_memory_mb: null,
+    cpu_ms: null,
+    attempts: null,
+    invoked_via: null,
+    trigger_activation_id: null,
+    trigger_ms: null,
+  };
+}
+
+/**
+ * Writes the row of a settled invocation into `row`, every cell, and returns it: a writer that
+ * copies a row's cells at once (TableWriter.addRow) fills one object for every invocation
+ * instead of allocating one per invocation.
+ */
+export function fillInvocationRow(
+  row: InvocationRow,
   record: InvocationRecord,
   names: readonly { id: string; name: string }[],
 ): InvocationRow {
   const { arrival, result, scheduledAtUs, firedAtUs, phase } = record;
   const sent = result.outcome !== 'dropped' && result.outcome !== 'cancelled';
   const fn = names[arrival.fn]!;
-  return {
-    seq: arrival.seq,
-    function: fn.id,
-    target: fn.name,
-    phase,
-    scheduled_at: scheduledAtUs,
-    fired_at: firedAtUs,
-    sent_at: sent ? result.sentAtUs : null,
-    ended_at: sent ? result.endedAtUs : null,
-    lateness_us: sent ? result.sentAtUs - scheduledAtUs : null,
-    latency_us: sent ? result.endedAtUs - result.sentAtUs : null,
-    latency_from_schedule_us: sent ? result.endedAtUs - scheduledAtUs : null,
-    outcome: result.outcome,
-    http_status: result.httpStatus,
-    cold_start: result.coldStart,
-    wait_ms: result.waitMs,
-    wait_reason: result.waitReason,
-    init_ms: result.initMs,
-    exec_ms: result.execMs,
-    activation_id: result.activationId,
-    instance_id: result.instanceId,
-    requested_duration_ms: arrival.durationMs,
-    requested_memory_mb: arrival.memoryMb,
-    error: result.error,
-    failure: result.outcome === 'ok' ? null : result.failure,
-    billed_ms: result.billedMs,
-    max_memory_mb: result.maxMemoryMb,
-    cpu_ms: result.cpuMs,
-    attempts: result.attempts,
-    invoked_via: sent ? (result.invokedVia ?? 'direct') : null,
-    trigger_activation_id: result.triggerActivationId,
-    trigger_ms: result.triggerMs,
-  };
+  row.seq = arrival.seq;
+  row.function = fn.id;
+  row.target = fn.name;
+  row.phase = phase;
+  row.scheduled_at = scheduledAtUs;
+  row.fired_at = firedAtUs;
+  row.sent_at = sent ? result.sentAtUs : null;
+  row.ended_at = sent ? result.endedAtUs : null;
+  row.lateness_us = sent ? result.sentAtUs - scheduledAtUs : null;
+  row.latency_us = sent ? result.endedAtUs - result.sentAtUs : null;
+  row.latency_from_schedule_us = sent ? result.endedAtUs - scheduledAtUs : null;
+  row.outcome = result.outcome;
+  row.http_status = result.httpStatus;
+  row.cold_start = result.coldStart;
+  row.wait_ms = result.waitMs;
+  row.wait_reason = result.waitReason;
+  row.init_ms = result.initMs;
+  row.exec_ms = result.execMs;
+  row.activation_id = result.activationId;
+  row.instance_id = result.instanceId;
+  row.requested_duration_ms = arrival.durationMs;
+  row.requested_memory_mb = arrival.memoryMb;
+  row.error = result.error;
+  row.failure = result.outcome === 'ok' ? null : result.failure;
+  row.billed_ms = result.billedMs;
+  row.max_memory_mb = result.maxMemoryMb;
+  row.cpu_ms = result.cpuMs;
+  row.attempts = result.attempts;
+  row.invoked_via = sent ? (result.invokedVia ?? 'direct') : null;
+  row.trigger_activation_id = result.triggerActivationId;
+  row.trigger_ms = result.triggerMs;
+  return row;
 }

@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import type { LagAlert } from '../dispatch/live.js';
 import { FaasloadError } from '../errors.js';
 import type { LatencyShares } from '../report/latency-breakdown.js';
+import type { GcFact } from '../run/gc-watch.js';
 import type { NeedsFact } from '../run/needs.js';
+import type { YoungGenerationFact } from '../run/young-generation.js';
 import type { ClockOffsetFact } from '../util/clock-offset.js';
 import type { Quantiles } from '../util/histogram.js';
 import { messageOf } from '../util/message.js';
@@ -98,6 +100,10 @@ export interface DispatchFacts {
    * worker threads (dataset writer, monitors) and the warm-up.
    */
   startup?: { cpuMs: number; wallMs: number };
+  /** The young generation the dispatcher's thread ran with (--semi-space-mb), read at time zero. */
+  youngGeneration?: YoungGenerationFact;
+  /** The dispatcher's thread's garbage collections during the run: count, total and longest pause. */
+  gc?: GcFact;
   /** Planned invocations over the planned run time, and sent ones over the run's duration. */
   requestedPerS: number;
   achievedPerS: number;

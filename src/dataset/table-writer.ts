@@ -186,6 +186,20 @@ export class TableWriter<C extends readonly ColumnSpec[] = readonly ColumnSpec[]
   }
 
   /**
+   * add() of one row, without an array around it. The row's cells are copied before it returns,
+   * so the caller may fill the same object again for the next row.
+   */
+  addRow(row: RowOf<C>): void {
+    this.added++;
+    if (this.failure || this.closed) {
+      this.lost++;
+      return;
+    }
+    this.stager.append(row);
+    if (this.stager.n === this.stager.capacity) this.flush();
+  }
+
+  /**
    * Runs add()'s path on `rows` and drops them: nothing is counted, staged or written. For a
    * warm-up before the first add() (the JIT compiles the table's appendRow); ignored afterwards.
    */

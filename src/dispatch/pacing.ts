@@ -1,5 +1,5 @@
 import { cpus } from 'node:os';
-import { setTimeout as sleep, setImmediate as yieldToLoop } from 'node:timers/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { epochUs } from '../util/time.js';
 import type { Clock } from './clock.js';
 import { WakeThread } from './wake-thread.js';
@@ -25,6 +25,36 @@ const WAKE_EARLY_US = 80;
 /** Below this much time left, the clock spins without yielding (a wake costs about as much). */
 const SPIN_US = 100;
 
+/**
+ * Timer pacing: a wait this short or shorter is not subscribed to the signal (an abort is seen
+ * when it ends, within this time); a longer one sleeps, subscribed, to its last millisecond first.
+ */
+const UNWATCHED_WAIT_US = 2_000;
+
+/**
+ * A timer to the millisecond at or after atUs (it may fire a fraction of a millisecond early),
+ * then the rest polled between turns of the event loop, so I/O is served meanwhile. One promise
+ * and one closure a wait, whatever the polls: the dispatcher waits once per arrival.
+ */
+function timerWait(atUs: number, signal: AbortSignal | undefined): Promise<void> {
+  if (atUs <= epochUs() || signal?.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const poll = () => {
+      if (atUs <= epochUs() || signal?.aborted) resolve();
+      else setImmediate(poll);
+    };
+    setTimeout(poll, Math.ceil((atUs - epochUs()) / 1000));
+  });
+}
+
+const DONE = Promise.resolve();
+
+/** The last microseconds of a precise wait: spun through, never early. */
+function spinUntil(atUs: number): Promise<void> {
+  while (atUs > epochUs());
+  return DONE;
+}
+
 /** The real clock, paced as `pacing` says. close() ends its wake thread (precise). */
 export class PacedClock implements Clock {
   private readonly wake: WakeThread | undefined;
@@ -37,23 +67,21 @@ export class PacedClock implements Clock {
     return epochUs();
   }
 
-  async sleepUntil(atUs: number, signal?: AbortSignal): Promise<void> {
+  /** Not async: the wait's own promise is returned, without one more per arrival. */
+  sleepUntil(atUs: number, signal?: AbortSignal): Promise<void> {
     const leftUs = atUs - epochUs();
-    if (leftUs <= 0 || signal?.aborted) return;
+    if (leftUs <= 0 || signal?.aborted) return DONE;
     if (this.wake) {
-      if (leftUs > SPIN_US && !(await this.wake.wait(leftUs - WAKE_EARLY_US, signal))) return;
-      // The last microseconds: spun through, never early.
-      while (atUs > epochUs());
-      return;
+      if (leftUs <= SPIN_US) return spinUntil(atUs);
+      return this.wake.wait(leftUs - WAKE_EARLY_US, signal).then((woken) => {
+        if (woken) spinUntil(atUs);
+      });
     }
-    try {
-      await sleep(Math.ceil(leftUs / 1000), undefined, signal ? { signal } : {});
-    } catch {
-      return; // aborted
-    }
-    // A timer may fire a fraction of a millisecond early: the rest is polled between turns of
-    // the event loop, so I/O is served meanwhile.
-    while (atUs > epochUs() && !signal?.aborted) await yieldToLoop();
+    if (leftUs <= UNWATCHED_WAIT_US) return timerWait(atUs, signal);
+    return sleep(Math.ceil(leftUs / 1000) - 1, undefined, signal ? { signal } : {}).then(
+      () => timerWait(atUs, signal),
+      () => undefined, // aborted
+    );
   }
 
   async close(): Promise<void> {

@@ -16,9 +16,11 @@ export class WakeThread {
   private readonly deadlineNs = new BigInt64Array(this.shared, 8, 1);
   private readonly worker: Worker;
   private pending:
-    | { seq: number; resolve: (woken: boolean) => void; unsubscribe: (() => void) | undefined }
+    | { seq: number; resolve: (woken: boolean) => void; signal: AbortSignal | undefined }
     | undefined;
   private closed = false;
+  /** Signals with this thread's abort callback on: one per signal, not one per wait. */
+  private readonly watched = new WeakSet<AbortSignal>();
 
   constructor() {
     this.worker = new Worker(new URL('./wake-thread-worker.js', import.meta.url), {
@@ -41,14 +43,16 @@ export class WakeThread {
     const deadline = process.hrtime.bigint() + BigInt(Math.max(1, Math.round(leftUs * 1000)));
     const seq = this.request(deadline);
     this.worker.ref();
+    if (signal && !this.watched.has(signal)) {
+      this.watched.add(signal);
+      onAbort(signal, () => {
+        if (this.pending?.signal !== signal) return;
+        this.settle(false);
+        this.request(0n);
+      });
+    }
     return new Promise<boolean>((resolve) => {
-      const unsubscribe = signal
-        ? onAbort(signal, () => {
-            this.settle(false);
-            this.request(0n);
-          })
-        : undefined;
-      this.pending = { seq, resolve, unsubscribe };
+      this.pending = { seq, resolve, signal };
     });
   }
 
@@ -72,7 +76,6 @@ export class WakeThread {
     const p = this.pending;
     if (!p) return;
     this.pending = undefined;
-    p.unsubscribe?.();
     this.worker.unref();
     p.resolve(woken);
   }

@@ -1,7 +1,13 @@
 import { cpus } from 'node:os';
 import { setTimeout as sleepMs } from 'node:timers/promises';
 import { type InstanceEventsRecorder, recordInstanceEvents } from '../dataset/instance-events.js';
-import { INVOCATIONS_COLUMNS, INVOCATIONS_SCHEMA_VERSION, invocationRow } from '../dataset/invocations.js';
+import {
+  emptyInvocationRow,
+  fillInvocationRow,
+  INVOCATIONS_COLUMNS,
+  INVOCATIONS_SCHEMA_VERSION,
+  invocationRow,
+} from '../dataset/invocations.js';
 import {
   hostFacts,
   MANIFEST_VERSION,
@@ -50,6 +56,7 @@ import {
   withWorkflows,
   workflowStepRows,
 } from '../workflow/index.js';
+import { type GcFact, watchGc } from './gc-watch.js';
 import { type InvokeViaChoice, resolveInvokeVia, withInvokeVia } from './invoke-via.js';
 import { loadPlan, type TracePlanOptions } from './load-plan.js';
 import { functionSpecs } from './names.js';
@@ -57,6 +64,7 @@ import { assessNeeds, formatNeedsFact, machineCapacity } from './needs.js';
 import { createRunDir, makeRunId } from './run-dir.js';
 import { checkStartAt, DEFAULT_START_TOLERANCE_MS, waitForStart } from './start-at.js';
 import { warmUp } from './warm-up.js';
+import { scavengeBeforeStart, type YoungGenerationFact, youngGenerationFact } from './young-generation.js';
 
 /** --pacing auto: the free cores are measured over start-up (plan, deploy), this long at least. */
 export const FREE_CORES_WINDOW_MS = 250;
@@ -192,6 +200,8 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   };
   let warmedBeforeStart: WarmUpFacts | undefined;
   let startup: { cpuMs: number; wallMs: number } | undefined;
+  let youngGeneration: YoungGenerationFact | undefined;
+  let gc: GcFact | undefined;
 
   const runId = makeRunId(o.trace, startedAt);
   const dir = await createRunDir(o.out, o.resultsDir, runId);
@@ -422,6 +432,9 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
       cpuMs: cpuMsSince(),
       wallMs: Math.round(performance.now()),
     };
+    // Last before time zero: the run starts with an empty young generation (young-generation.ts).
+    // Not with a caller's clock (a test's fake), whose run has no pauses to move.
+    youngGeneration = youngGenerationFact(o.clock ? null : scavengeBeforeStart());
     // Logged as the run starts (tests and scripts take it as the start).
     log(
       `pacing: ${pacing.pacing} (${pacing.reason}); warmed in ${warmedBeforeStart.durationMs} ms; start-up ${startup.cpuMs} ms of CPU`,
@@ -488,13 +501,16 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
           ...(pace ? { note: () => pace.progressNote() } : {}),
         })
       : undefined;
+    // One row object for every invocation: addRow copies its cells at once.
+    const row = emptyInvocationRow();
+    const gcWatch = watchGc();
     try {
       stats = await dispatch(schedule.arrivals(), (a, s) => platform.invoke(specs[a.fn]!, a, s), {
         clock,
         startUs,
         onFire: (scheduledAtUs, firedAtUs) => liveStats.fired(scheduledAtUs, firedAtUs),
         onRecord: (record: InvocationRecord) => {
-          writer.add([invocationRow(record, rowNames)]);
+          writer.addRow(fillInvocationRow(row, record, rowNames));
           const wf = workflows?.get(specs[record.arrival.fn]!.name);
           if (wf && stepsWriter) {
             stepsWriter.add(workflowStepRows(record, wf, stepRecorder.take(record.arrival.seq)));
@@ -510,6 +526,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
         invokeSignal: hard.signal,
       });
     } finally {
+      gc = gcWatch.stop();
       clearInterval(checker);
       clearInterval(paceChecker);
       progress?.stop();
@@ -574,6 +591,8 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
       warmupMs: o.warmupMs,
       ...(warmedBeforeStart ? { warmedBeforeStart } : {}),
       ...(startup ? { startup } : {}),
+      ...(youngGeneration ? { youngGeneration } : {}),
+      ...(gc ? { gc } : {}),
       requestedPerS: schedule.spanUs > 0 ? planned / (schedule.spanUs / 1e6) : 0,
       achievedPerS: stats && summary.durationS > 0 ? summary.sent / summary.durationS : 0,
       droppedLate: stats?.droppedLate ?? 0,

@@ -7,6 +7,7 @@ import { INVOKE_VIA_CHOICES } from '../../run/invoke-via.js';
 import { REPLAY_DEFAULTS, type ReplayOptions, replay } from '../../run/replay.js';
 import { parseStartAt } from '../../run/start-at.js';
 import { messageOf } from '../../util/message.js';
+import { SEMI_SPACE_DEFAULT_MB, SEMI_SPACE_MAX_MB, validSemiSpaceMb } from '../../run/young-generation.js';
 import { capacityFlags, toCapacityOptions } from '../capacity-flags.js';
 import { dagFlags, toDagShape } from '../dag-flags.js';
 import { STOP_EXIT_CODES } from '../exit-codes.js';
@@ -113,6 +114,12 @@ export function builder(y: Argv) {
         default: REPLAY_DEFAULTS.pacing,
         describe:
           "How to wait for fire times: precise wakes to the µs from a wake thread (tens of µs late, ~100 µs of CPU a wait), timer sleeps to the ms (≤ ~1 ms late, least CPU), auto = precise if the free cores hold the dispatcher at the plan's peak rate plus half a core",
+        group: 'Dispatch:',
+      },
+      'semi-space-mb': {
+        type: 'number',
+        default: SEMI_SPACE_DEFAULT_MB,
+        describe: `Young generation of the dispatcher's node, MB per semi-space (a power of two up to ${SEMI_SPACE_MAX_MB}): bin/faasload.js starts node again with it, for rarer garbage-collection pauses (about 2x this in memory); 0 = node's default (16), not started again; ignored when node's own --max-semi-space-size is given`,
         group: 'Dispatch:',
       },
       'max-in-flight': {
@@ -233,6 +240,10 @@ export function toReplayOptions(args: Args): ReplayOptions {
     if (!(Number.isInteger(args[flag]) && args[flag] > 0))
       errors.push(`--${flag}: expected a positive integer, got ${args[flag]}`);
   }
+  if (!validSemiSpaceMb(args['semi-space-mb']))
+    errors.push(
+      `--semi-space-mb: expected 0 or a power of two from 1 to ${SEMI_SPACE_MAX_MB}, got ${args['semi-space-mb']}`,
+    );
   if (!(Number.isInteger(args.prewarm) && args.prewarm >= 0))
     errors.push(`--prewarm: expected an integer >= 0, got ${args.prewarm}`);
   if (!(args['lag-share'] > 0 && args['lag-share'] < 1))

@@ -31,8 +31,13 @@ interface Pending {
   /** Written again once already after a keep-alive race. */
   retried: boolean;
   conn: Conn | undefined;
-  timer: NodeJS.Timeout | undefined;
-  unsubscribe: (() => void) | undefined;
+  signal: AbortSignal;
+  timeoutMs: number;
+  /** performance.now() by which the answer must be complete. */
+  deadlineMs: number;
+  /** Neighbours in the pool's list of requests not settled yet (see H1Pool.track). */
+  prev: Pending | undefined;
+  next: Pending | undefined;
 }
 
 const HEAD_LIMIT_BYTES = 64 * 1024;
@@ -52,9 +57,19 @@ export class H1Pool implements Sender {
   private readonly idle: Conn[] = [];
   private readonly conns = new Set<Conn>();
   private connecting = 0;
-  private readonly queue: Pending[] = [];
+  /** Requests waiting for a connection from queueHead on; slots before it are emptied (undefined). */
+  private readonly queue: (Pending | undefined)[] = [];
   private queueHead = 0;
   private closed = false;
+  /** Headers objects already checked and found valid (see exchange). */
+  private readonly validHeaders = new WeakSet<Record<string, string>>();
+  /** The requests not settled yet, oldest first (track). */
+  private head: Pending | undefined;
+  private tail: Pending | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private timerAtMs = Number.POSITIVE_INFINITY;
+  /** Signals this pool has its abort callback on. */
+  private readonly watched = new WeakSet<AbortSignal>();
 
   constructor(private readonly o: H1PoolOptions) {
     const url = new URL(o.origin);
@@ -80,18 +95,19 @@ export class H1Pool implements Sender {
         settled: false,
         retried: false,
         conn: undefined,
-        timer: undefined,
-        unsubscribe: undefined,
+        signal,
+        timeoutMs,
+        deadlineMs: performance.now() + timeoutMs,
+        prev: undefined,
+        next: undefined,
       };
-      const aborted = () =>
-        p.sentAtUs === undefined
-          ? this.stop(p, 'cancelled', 'aborted before it was sent')
-          : this.stop(p, 'aborted', 'aborted');
-      if (signal.aborted) return aborted();
+      if (signal.aborted) return this.fail(p, 'cancelled', 'aborted before it was sent');
       if (this.closed) return this.fail(p, 'transport', 'the connection pool is closed');
-      const bad = Object.entries(req.headers).find(
-        ([k, v]) => INVALID_HEADER.test(k) || INVALID_HEADER.test(v),
-      );
+      // A platform sends the same headers object with every request: it is checked once.
+      const bad = this.validHeaders.has(req.headers)
+        ? undefined
+        : Object.entries(req.headers).find(([k, v]) => INVALID_HEADER.test(k) || INVALID_HEADER.test(v));
+      if (bad === undefined) this.validHeaders.add(req.headers);
       if (bad || INVALID_HEADER.test(req.path) || req.path.includes(' ')) {
         return this.fail(
           p,
@@ -99,11 +115,7 @@ export class H1Pool implements Sender {
           `invalid ${bad ? `header '${bad[0]}'` : `path '${req.path}'`}: no spaces, CR, LF or NUL`,
         );
       }
-      p.timer = setTimeout(
-        () => this.stop(p, 'timeout', `no answer within ${Math.round(timeoutMs)} ms`),
-        timeoutMs,
-      );
-      p.unsubscribe = onAbort(signal, aborted);
+      this.track(p);
       this.enqueue(p);
     });
   }
@@ -127,7 +139,7 @@ export class H1Pool implements Sender {
     const waiting = this.queue.slice(this.queueHead);
     this.queue.length = 0;
     this.queueHead = 0;
-    for (const p of waiting) this.fail(p, 'transport', why);
+    for (const p of waiting) if (p !== undefined) this.fail(p, 'transport', why);
     for (const c of this.idle.splice(0)) c.socket.destroy();
     const deadline = Date.now() + graceMs;
     while ([...this.conns].some((c) => c.busy) && Date.now() < deadline)
@@ -151,12 +163,14 @@ export class H1Pool implements Sender {
 
   private next(): Pending | undefined {
     while (this.queueHead < this.queue.length) {
-      const p = this.queue[this.queueHead++]!;
+      const p = this.queue[this.queueHead];
+      // Taken out of its slot: a settled request is not kept alive by the queue until it is compacted.
+      this.queue[this.queueHead++] = undefined;
       if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
         this.queue.splice(0, this.queueHead);
         this.queueHead = 0;
       }
-      if (!p.settled) return p;
+      if (p !== undefined && !p.settled) return p;
     }
     return undefined;
   }
@@ -276,9 +290,70 @@ export class H1Pool implements Sender {
   private settle(p: Pending, reply: Reply): void {
     if (p.settled) return;
     p.settled = true;
-    clearTimeout(p.timer);
-    p.unsubscribe?.();
+    this.untrack(p);
     p.resolve(reply);
+  }
+
+  /**
+   * Time limits and aborts without a timer, a closure or a subscription per request: the requests
+   * not settled yet are linked in a list (in the order they came), one timer is armed for the
+   * earliest deadline, and one abort callback per signal stops the requests that gave it.
+   */
+  private track(p: Pending): void {
+    p.prev = this.tail;
+    if (this.tail) this.tail.next = p;
+    else this.head = p;
+    this.tail = p;
+    if (p.deadlineMs < this.timerAtMs) this.arm(p.deadlineMs);
+    const { signal } = p;
+    if (!this.watched.has(signal)) {
+      this.watched.add(signal);
+      onAbort(signal, () => this.aborted(signal));
+    }
+  }
+
+  private untrack(p: Pending): void {
+    if (p.prev) p.prev.next = p.next;
+    else if (this.head === p) this.head = p.next;
+    if (p.next) p.next.prev = p.prev;
+    else if (this.tail === p) this.tail = p.prev;
+    p.prev = undefined;
+    p.next = undefined;
+  }
+
+  /** The timer fires at atMs (performance.now()); unref'd: the sockets hold the process open. */
+  private arm(atMs: number): void {
+    clearTimeout(this.timer);
+    this.timerAtMs = atMs;
+    this.timer = setTimeout(() => this.expire(), Math.max(0, Math.ceil(atMs - performance.now())));
+    this.timer.unref();
+  }
+
+  /** Times out the requests past their deadline; arms the timer for the next deadline, if any. */
+  private expire(): void {
+    this.timer = undefined;
+    this.timerAtMs = Number.POSITIVE_INFINITY;
+    const now = performance.now();
+    let nextMs = Number.POSITIVE_INFINITY;
+    for (let p = this.head; p !== undefined; ) {
+      const after = p.next;
+      if (p.deadlineMs <= now) this.stop(p, 'timeout', `no answer within ${Math.round(p.timeoutMs)} ms`);
+      else if (p.deadlineMs < nextMs) nextMs = p.deadlineMs;
+      p = after;
+    }
+    if (nextMs !== Number.POSITIVE_INFINITY) this.arm(nextMs);
+  }
+
+  /** `signal` aborted: its requests not written yet are cancelled, those written are aborted. */
+  private aborted(signal: AbortSignal): void {
+    for (let p = this.head; p !== undefined; ) {
+      const after = p.next;
+      if (p.signal === signal) {
+        if (p.sentAtUs === undefined) this.stop(p, 'cancelled', 'aborted before it was sent');
+        else this.stop(p, 'aborted', 'aborted');
+      }
+      p = after;
+    }
   }
 }
 
@@ -324,11 +399,11 @@ function malformed(what: string, text: string): MalformedAnswer {
 
 /**
  * One field line `text[at, eol)` (RFC 9112 5): a token, the colon right after it, then a value of
- * VCHAR, obs-text, SP and HTAB only. Returns the name lower-cased and the value without its
- * leading and trailing SP and HTAB; throws for anything else (a space before the colon, obs-fold,
- * a control character).
+ * VCHAR, obs-text, SP and HTAB only. Adds it to `headers` (if given): the name lower-cased, the
+ * value without its leading and trailing SP and HTAB, a repeated name's values joined with ', '.
+ * Throws for anything else (a space before the colon, obs-fold, a control character).
  */
-function fieldLine(text: string, at: number, eol: number): [name: string, value: string] {
+function fieldLine(text: string, at: number, eol: number, headers?: Record<string, string>): void {
   let colon = at;
   while (colon < eol && TCHAR[text.charCodeAt(colon)] === 1) colon++;
   if (colon === at || colon === eol || text.charCodeAt(colon) !== 0x3a)
@@ -339,7 +414,11 @@ function fieldLine(text: string, at: number, eol: number): [name: string, value:
     if (FIELD_TEXT[text.charCodeAt(i)] !== 1) throw malformed('bad header value', text.slice(at, eol));
   while (from < to && isOws(text.charCodeAt(from))) from++;
   while (to > from && isOws(text.charCodeAt(to - 1))) to--;
-  return [text.slice(at, colon).toLowerCase(), text.slice(from, to)];
+  if (headers === undefined) return;
+  const name = text.slice(at, colon).toLowerCase();
+  const value = text.slice(from, to);
+  const before = headers[name];
+  headers[name] = before === undefined ? value : `${before}, ${value}`;
 }
 
 /**
@@ -613,9 +692,7 @@ class Conn {
     const headers: Record<string, string> = {};
     for (let at = statusEnd + 2; at < text.length; ) {
       const eol = endOfLine(text, at);
-      const [name, value] = fieldLine(text, at, eol);
-      const before = headers[name];
-      headers[name] = before === undefined ? value : `${before}, ${value}`;
+      fieldLine(text, at, eol, headers);
       at = eol + 2;
     }
     this.headers = headers;

@@ -20,8 +20,8 @@ import type { FunctionSpec, InvocationResult, PlatformAdapter, WarmInvoker, Warm
 import { type Sender, undiciSender } from './exchange.js';
 import { H1Pool } from './h1.js';
 import { type HttpPlatformOptions, type ResolvedHttpOptions, resolveHttpOptions } from './options.js';
-import { send } from './request.js';
-import { templateValues } from './template.js';
+import { type HttpRequest, send } from './request.js';
+import { type Target, templateValues } from './template.js';
 import { startWarmTarget } from './warm-target.js';
 
 /**
@@ -29,6 +29,13 @@ import { startWarmTarget } from './warm-target.js';
  * keep busy at the plan's peak rate (Little's law), at least 1 and at most --connections.
  */
 export const WARM_ANSWER_MS = 5;
+/** An invocation that was not sent: settled at once, with no request. */
+function failedResult(outcome: 'error' | 'cancelled', error: string): Promise<InvocationResult> {
+  const now = epochUs();
+  const failure = outcome === 'cancelled' ? 'cancelled' : 'client';
+  return Promise.resolve({ outcome, sentAtUs: now, endedAtUs: now, failure, error });
+}
+
 /** warm(): origins are looked for among this many functions at most (templates rarely vary the host). */
 const WARM_FUNCTIONS = 1000;
 
@@ -39,6 +46,8 @@ export class HttpPlatform implements PlatformAdapter {
 
   private readonly options: ResolvedHttpOptions;
   private readonly pools = new Map<string, Sender>();
+  /** With a per-function URL template: each function's request, built at its first invocation. */
+  private readonly requests = new Map<FunctionSpec, HttpRequest>();
   /** Whether the headers give an authorization: then the URL's credentials are not used. */
   private readonly hasAuthorization: boolean;
   private closed = false;
@@ -117,45 +126,48 @@ export class HttpPlatform implements PlatformAdapter {
     };
   }
 
-  /** Not async: send()'s promise is returned as it is, without one more promise per request. */
+  /**
+   * Not async: send()'s promise is returned as it is, without one more promise per request. When
+   * the URL template is per function (UrlTemplate.perFunction), the request but its body is built
+   * once per function and reused: the per-invocation garbage is what makes the dispatcher's
+   * thread stop for collections.
+   */
   private sendThrough(
     fn: FunctionSpec,
     arrival: Arrival,
     signal: AbortSignal,
     senderFor: (origin: string) => Sender,
   ): Promise<InvocationResult> {
-    const failed = (outcome: 'error' | 'cancelled', error: string): Promise<InvocationResult> => {
-      const now = epochUs();
-      const failure = outcome === 'cancelled' ? 'cancelled' : 'client';
-      return Promise.resolve({ outcome, sentAtUs: now, endedAtUs: now, failure, error });
-    };
-    if (this.closed) return failed('error', 'the http platform has been torn down');
-    if (signal.aborted) return failed('cancelled', 'aborted before it was sent');
-    const { url, method, body, invokeTimeoutMs } = this.options;
-    let headers = this.options.headers;
-    let target: ReturnType<typeof url.target>;
-    const values = templateValues(fn, arrival);
-    try {
-      target = url.target(values);
-    } catch (e) {
-      return failed('error', messageOf(e));
+    if (this.closed) return failedResult('error', 'the http platform has been torn down');
+    if (signal.aborted) return failedResult('cancelled', 'aborted before it was sent');
+    const { url, body, invokeTimeoutMs } = this.options;
+    const values = body !== null || !url.perFunction ? templateValues(fn, arrival) : undefined;
+    let request = url.perFunction ? this.requests.get(fn) : undefined;
+    if (request === undefined) {
+      try {
+        request = this.request(url.target(values ?? templateValues(fn, arrival)));
+      } catch (e) {
+        return failedResult('error', messageOf(e));
+      }
+      if (url.perFunction) this.requests.set(fn, request);
     }
-    if (target.authorization && !this.hasAuthorization) {
-      headers = { ...headers, authorization: target.authorization };
-    }
+    const bodyText = values !== undefined ? (body?.render(values) ?? null) : null;
     return send(
-      senderFor(target.origin),
-      {
-        origin: target.origin,
-        path: target.path,
-        url: target.url,
-        method,
-        headers,
-        body: body?.render(values) ?? null,
-      },
+      senderFor(request.origin),
+      bodyText === null ? request : { ...request, body: bodyText },
       invokeTimeoutMs,
       signal,
     );
+  }
+
+  /** The request to `target`, without a body. */
+  private request(target: Target): HttpRequest {
+    const { method } = this.options;
+    let headers = this.options.headers;
+    if (target.authorization && !this.hasAuthorization) {
+      headers = { ...headers, authorization: target.authorization };
+    }
+    return { origin: target.origin, path: target.path, url: target.url, method, headers, body: null };
   }
 
   /**

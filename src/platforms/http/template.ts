@@ -81,8 +81,15 @@ export class UrlTemplate {
   /** scheme://host[:port] without credentials, placeholders left as written: for the manifest. */
   readonly address: string;
 
+  /**
+   * The URL uses no placeholder but {function} and {id}: every invocation of a function goes to
+   * the same target, so callers may keep it per function instead of building it per invocation.
+   */
+  readonly perFunction: boolean;
+
   constructor(readonly text: string) {
     this.template = parse(text, 'url');
+    this.perFunction = this.template.names.every((n) => n === 'function' || n === 'id');
     const sample = this.parseUrl(
       this.fill(Object.fromEntries(PLACEHOLDERS.map((p) => [p, p])) as TemplateValues),
     );
