@@ -5,7 +5,7 @@ import { makeData, RecordBatch, Struct } from 'apache-arrow';
 import { FaasloadError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { type ColumnSpec, encodeColumn } from './columns.js';
-import { hostFacts, MANIFEST_VERSION, writeManifest } from './manifest.js';
+import { hostFacts, MANIFEST_VERSION, type Manifest, writeManifest } from './manifest.js';
 import { parquetBatches } from './parquet-read.js';
 import { type RunManifest, readManifest } from './read-run.js';
 import { BatchStager } from './staging.js';
@@ -67,8 +67,9 @@ export async function mergeRuns(runs: readonly string[], out: string): Promise<M
       if (!names.includes(t)) warnings.push(`table ${t} of run ${m.runId} is not in every run: left out`);
     }
   }
-  const merged: RunManifest = {
+  const merged: Manifest<'merge'> = {
     manifestVersion: MANIFEST_VERSION,
+    command: 'merge',
     tool: { name: 'faasload', version: VERSION },
     runId,
     commandLine: ['dataset', 'merge', ...runs, '--out', out],
@@ -169,9 +170,7 @@ function shardFacts(runs: readonly string[], manifests: readonly RunManifest[]) 
   manifests.forEach((m, i) => {
     const s = m.shard!;
     const samePlan =
-      s.count === s0.count &&
-      m.seed === m0.seed &&
-      JSON.stringify(m.config.plan ?? null) === JSON.stringify(m0.config.plan ?? null);
+      s.count === s0.count && m.seed === m0.seed && JSON.stringify(planOf(m)) === JSON.stringify(planOf(m0));
     if (!samePlan) {
       throw new FaasloadError(
         'E_USAGE',
@@ -189,6 +188,11 @@ function shardFacts(runs: readonly string[], manifests: readonly RunManifest[]) 
   const missing = Array.from({ length: s0.count }, (_, i) => i).filter((i) => !seen.has(i));
   const planned = s0.plannedPerShard?.reduce((a, b) => a + b, 0);
   return { count: s0.count, missing, ...(planned !== undefined ? { planned } : {}) };
+}
+
+/** The plan a run fired (null for a merge). */
+function planOf(m: RunManifest): unknown {
+  return m.command === 'merge' ? null : (m.config.plan ?? null);
 }
 
 function sumCounts(manifests: readonly RunManifest[]): Record<string, number> {

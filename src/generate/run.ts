@@ -13,6 +13,13 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ColumnSpec } from '../dataset/columns.js';
+import {
+  hostFacts,
+  MANIFEST_VERSION,
+  type Manifest,
+  traceFileFacts,
+  writeManifest,
+} from '../dataset/manifest.js';
 import { arrowsToParquet } from '../dataset/parquet.js';
 import { parquetBatches } from '../dataset/parquet-read.js';
 import { INVOCATION_COUNTERS_COLUMNS, PERF_SCHEMA_VERSION } from '../dataset/perf-tables.js';
@@ -27,6 +34,7 @@ import { type MonitorOptions, resolveMonitorConfig } from '../monitor/set.js';
 import { type ActionInvocationResult, returnsActionResults } from '../platforms/capabilities.js';
 import { createPlatform, type PlatformOptions } from '../platforms/registry.js';
 import type { FunctionSpec } from '../platforms/types.js';
+import { makeRunId } from '../run/run-dir.js';
 import type { Arrival } from '../schedule/types.js';
 import { sleepUnlessAborted } from '../util/abort.js';
 import { VERSION } from '../version.js';
@@ -67,6 +75,27 @@ export interface GenerateOptions {
   graceMs?: number;
   onProgress?: (p: GenerateProgress) => void;
   progressIntervalMs?: number;
+  /** For the manifest. */
+  commandLine?: readonly string[];
+}
+
+/** A generation's configuration as its manifest records it (platform options, which may hold keys, are not). */
+export interface GenerateConfig {
+  /** The plan file. */
+  plan: string;
+  platform: GeneratePlatform;
+  resume: boolean;
+  /** The monitors of this session. */
+  monitors: readonly string[];
+  graceMs: number;
+  /** A generation reads no trace (declared so that every command's config can be asked for it). */
+  onDuplicate?: never;
+}
+
+/** What a generation's manifest says of it (`generation`): its plan as written, and its sessions. */
+export interface GenerationFacts {
+  plan: { sha256: string; document: unknown };
+  sessions: State['sessions'];
 }
 
 export interface GenerateProgress {
@@ -92,7 +121,11 @@ export interface GenerateResult {
 
 const STATE_FILE = 'generate.json';
 
-interface State {
+/** How long executions in flight may finish after a stop, by default. */
+const GRACE_MS = 30_000;
+
+/** generate.json: what --resume reads. */
+export interface State {
   planSha256: string;
   /** The perf events whose perf_<event> columns the executions table has (first session's). */
   perfEvents?: string[];
@@ -180,7 +213,7 @@ export async function generate(o: GenerateOptions): Promise<GenerateResult> {
   // In-flight executions are aborted past the grace time once a stop is asked.
   const hard = new AbortController();
   const onStop = () =>
-    setTimeout(() => hard.abort(new Error('grace time over')), o.graceMs ?? 30_000).unref();
+    setTimeout(() => hard.abort(new Error('grace time over')), o.graceMs ?? GRACE_MS).unref();
   signal.addEventListener('abort', onStop, { once: true });
   try {
     if (monitorConfig.monitors.length > 0) {
@@ -281,12 +314,19 @@ export async function generate(o: GenerateOptions): Promise<GenerateResult> {
     warnings,
   });
   await saveState(o.out, state);
-  await writeManifest(o.out, document, planSha256, columns, state, {
-    status,
-    total: order.length,
-    done: doneCount,
-    errors,
-  });
+  const counts = { total: order.length, done: doneCount, errors };
+  await writeManifest(
+    o.out,
+    await generationManifest(
+      o,
+      { document, planSha256, columns, state, status, counts },
+      {
+        platform: { kind: platform.kind, address: platform.address },
+        monitors: monitorConfig.monitors,
+        seed: plan.seed,
+      },
+    ),
+  );
   return { out: o.out, session, status, total: order.length, rows, done: doneCount, errors };
 }
 
@@ -468,27 +508,51 @@ async function doneIndexes(dir: string, total: number): Promise<{ has(i: number)
   return { has: (i) => seen[i] === 1, count };
 }
 
-async function writeManifest(
-  out: string,
-  plan: unknown,
-  planSha256: string,
-  columns: readonly ColumnSpec[],
-  state: State,
-  facts: { status: string; total: number; done: number; errors: number },
-): Promise<void> {
-  const manifest = {
+/** The generation's manifest after a session: its plan, sessions, counts and executions table. */
+async function generationManifest(
+  o: GenerateOptions,
+  g: {
+    document: unknown;
+    planSha256: string;
+    columns: readonly ColumnSpec[];
+    state: State;
+    status: 'complete' | 'stopped';
+    counts: { total: number; done: number; errors: number };
+  },
+  run: { platform: { kind: string; address: string }; monitors: readonly string[]; seed: number },
+): Promise<Manifest<'generate'>> {
+  const startedAt = g.state.sessions[0]?.startedAt ?? new Date().toISOString();
+  return {
+    manifestVersion: MANIFEST_VERSION,
+    command: 'generate',
     tool: { name: 'faasload', version: VERSION },
-    kind: 'generation',
-    plan: { sha256: planSha256, document: plan },
-    ...facts,
-    sessions: state.sessions,
+    runId: `${makeRunId(o.planPath, new Date(startedAt))}-gen`,
+    commandLine: [...(o.commandLine ?? [])],
+    config: {
+      plan: o.planPath,
+      platform: o.platform ?? 'local',
+      resume: o.resume ?? false,
+      monitors: run.monitors,
+      graceMs: o.graceMs ?? GRACE_MS,
+    },
+    seed: run.seed,
+    trace: { format: 'generate-plan', files: await traceFileFacts([o.planPath]) },
+    platform: run.platform,
+    host: hostFacts(),
+    startedAt,
+    endedAt: new Date().toISOString(),
+    status: g.status,
+    counts: g.counts,
     tables: {
       executions: {
+        file: 'executions',
         files: 'executions/part-*.parquet',
+        rows: g.counts.done,
         schemaVersion: EXECUTIONS_SCHEMA_VERSION,
-        columns,
+        columns: g.columns,
       },
     },
+    warnings: g.state.sessions.flatMap((s) => s.warnings ?? []),
+    generation: { plan: { sha256: g.planSha256, document: g.document }, sessions: g.state.sessions },
   };
-  await writeFile(join(out, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
 }

@@ -37,6 +37,7 @@ import type { PlatformAdapter } from '../platforms/types.js';
 import { type WrapperOptions, withWrappers } from '../platforms/wrappers.js';
 import { type ProgressTarget, startProgress } from '../report/progress.js';
 import { formatSummary, type RunSummary, SummaryCollector } from '../report/summary.js';
+import type { ResolvedPlanOptions } from '../schedule/plan.js';
 import type { Schedule } from '../schedule/types.js';
 import { DEFAULT_DUPLICATE_POLICY } from '../trace/types.js';
 import { estimateClockOffset } from '../util/clock-offset.js';
@@ -161,10 +162,19 @@ export const REPLAY_DEFAULTS = {
   invokeVia: 'direct',
 } as const;
 
+/**
+ * A replay's configuration as its manifest records it: the options resolved (defaults included),
+ * without the caller's objects and with credentials hidden, and the plan's resolved options.
+ */
+export type ReplayConfig = Omit<
+  ReplayOptions,
+  'signal' | 'hardSignal' | 'log' | 'clock' | 'platformAdapter' | 'progress' | 'commandLine'
+> & { plan: ResolvedPlanOptions };
+
 export interface ReplayResult {
   dir: string;
   summary: RunSummary;
-  manifest: Manifest;
+  manifest: Manifest<'replay'>;
 }
 
 /**
@@ -282,8 +292,9 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     ...config
   } = o;
 
-  const manifest: Manifest = {
+  const manifest: Manifest<'replay'> = {
     manifestVersion: MANIFEST_VERSION,
+    command: 'replay',
     tool: { name: 'faasload', version: VERSION },
     runId,
     commandLine: commandLineWithoutCredentials(commandLine ?? []),
@@ -606,7 +617,7 @@ function cpuMsSince(from?: NodeJS.CpuUsage): number {
 }
 
 /** Stops the monitors into the manifest: their tables, costs and gaps; a failure is a warning. */
-async function stopMonitors(monitors: RunningMonitors, manifest: Manifest, warnings: string[]) {
+async function stopMonitors(monitors: RunningMonitors, manifest: Manifest<'replay'>, warnings: string[]) {
   try {
     const { fact, tables } = await monitors.stop();
     manifest.monitors = fact;

@@ -19,7 +19,8 @@ import {
 import { loadPlan, type TracePlanOptions } from '../run/load-plan.js';
 import { functionSpecs } from '../run/names.js';
 import { createRunDir, makeRunId } from '../run/run-dir.js';
-import { DEFAULT_DUPLICATE_POLICY } from '../trace/types.js';
+import type { ResolvedPlanOptions } from '../schedule/plan.js';
+import { DEFAULT_DUPLICATE_POLICY, type DuplicatePolicy } from '../trace/types.js';
 import { VERSION } from '../version.js';
 import type { DagShapeSpec } from '../workflow/index.js';
 import {
@@ -148,9 +149,43 @@ export interface CalibrationComparison {
   coldStartError: number;
 }
 
+/**
+ * A simulation's configuration as its manifest records it: what it planned (as replay), the
+ * policies, the unit, the platform model and its costs.
+ */
+export type SimulateConfig = { [K in keyof TracePlanOptions]: TracePlanOptions[K] } & {
+  kind: 'simulate';
+  onDuplicate: DuplicatePolicy;
+  plan: ResolvedPlanOptions;
+  policies: string[];
+  unit: UnitKind;
+  platformModel: PlatformModelKind;
+  /** The model's costs; infinite caps as null (instances) or 'inf' (concurrency); the local model's capacity. */
+  model: Omit<ModelOptions, 'horizonUs' | 'maxInstances' | 'concurrency'> & {
+    maxInstances: number | null;
+    concurrency: number | 'inf';
+  } & Partial<Omit<RunCapacity, 'maxInstances'>>;
+  horizonUs: number;
+  dag?: DagShapeSpec;
+  calibrate?: string;
+  calibrateTiming?: 'measured' | 'plan';
+};
+
+/** What a simulation's manifest says of it (`simulation`). */
+export interface SimulationFacts {
+  simulateSeconds: number;
+  /** Invocations times policies, per second of simulation. */
+  invocationsPerSecond: number;
+  policies: PolicySummary[];
+  missingDurations: number;
+  missingMemory: number;
+  calibration?: CalibrationComparison;
+  workflows?: (WorkflowSummary & { policy: string })[];
+}
+
 export interface SimulateResult {
   dir: string;
-  manifest: Manifest;
+  manifest: Manifest<'simulate'>;
   policies: PolicySummary[];
   invocations: number;
   functions: number;
@@ -267,8 +302,9 @@ export async function simulate(options: SimulateOptions): Promise<SimulateResult
   const runId = `${makeRunId(planOptions.trace, startedAt)}-sim`;
   const dir = await createRunDir(options.out, options.resultsDir ?? 'results', runId);
   const warnings = [...(trace.warnings ?? []), ...(calibration?.warnings ?? [])];
-  const manifest: Manifest = {
+  const manifest: Manifest<'simulate'> = {
     manifestVersion: MANIFEST_VERSION,
+    command: 'simulate',
     tool: { name: 'faasload', version: VERSION },
     runId,
     commandLine: [...(options.commandLine ?? [])],
@@ -276,7 +312,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulateResult
       kind: 'simulate',
       ...planOptions,
       onDuplicate: planOptions.onDuplicate ?? DEFAULT_DUPLICATE_POLICY,
-      plan: 'options' in plan ? plan.options : undefined,
+      plan: plan.options,
       policies: policies.map((p) => p.name),
       unit,
       platformModel,
@@ -467,7 +503,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulateResult
       manifest.counts.workflows = workflowTablesOf[0]?.summary.workflows ?? 0;
       manifest.counts.steps = workflowTablesOf[0]?.summary.steps ?? 0;
     }
-    (manifest as Manifest & { simulation?: unknown }).simulation = {
+    manifest.simulation = {
       simulateSeconds,
       invocationsPerSecond: (count * sims.length) / simulateSeconds,
       policies: summaries,
@@ -503,7 +539,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulateResult
             summaries,
           ),
         );
-        (manifest as Manifest & { figures?: string[] }).figures = svgs.map((f) => relative(dir, f));
+        manifest.figures = svgs.map((f) => relative(dir, f));
       } catch (err) {
         warnings.push(`the figures could not be drawn: ${(err as Error).message}`);
       }
@@ -543,7 +579,7 @@ function workflowSummaries(
 const ROWS_PER_ADD = 8192;
 
 async function addTable(
-  manifest: Manifest,
+  manifest: Manifest<'simulate'>,
   name: string,
   columns: readonly ColumnSpec[],
   w: TableWriter,
