@@ -8,7 +8,7 @@ import { FaasloadError } from '../errors.js';
 import type { GenerateConfig, GenerationFacts } from '../generate/run.js';
 import type { LatencyShares } from '../report/latency-breakdown.js';
 import type { NeedsFact } from '../run/needs.js';
-import type { ReplayConfig } from '../run/replay.js';
+import type { ReplayConfig } from '../run/replay-options.js';
 import type { SimulateConfig, SimulationFacts } from '../simulate/run.js';
 import type { ClockOffsetFact } from '../util/clock-offset.js';
 import type { Quantiles } from '../util/histogram.js';
