@@ -15,6 +15,7 @@ import type { WrapperOptions } from '../platforms/wrappers.js';
 import type { ProgressTarget } from '../report/progress.js';
 import type { ResolvedPlanOptions } from '../schedule/plan.js';
 import { DEFAULT_DUPLICATE_POLICY } from '../trace/types.js';
+import { definedOnly } from '../util/defined.js';
 import type { DagShapeSpec } from '../workflow/index.js';
 import type { InvokeViaChoice } from './invoke-via.js';
 import type { TracePlanOptions } from './load-plan.js';
@@ -134,9 +135,6 @@ export type ResolvedReplayOptions = ReturnType<typeof resolveReplayOptions>;
 
 /** Step 1 of a replay: the caller's options over the defaults (an undefined option takes its default). */
 export function resolveReplayOptions(options: ReplayOptions) {
-  return { ...REPLAY_DEFAULTS, ...stripUndefined(options) };
-}
-
-function stripUndefined<T extends object>(o: T): T {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+  // The required options are defined: they stay as ReplayOptions types them.
+  return { ...REPLAY_DEFAULTS, ...(definedOnly(options) as ReplayOptions) };
 }

@@ -14,6 +14,7 @@ import {
 } from '../platforms/local/options.js';
 import { distribution } from '../report/distribution.js';
 import type { TracePlanOptions } from '../run/load-plan.js';
+import { definedOnly } from '../util/defined.js';
 import type { MeasuredTiming } from './platform-model.js';
 
 /**
@@ -152,7 +153,7 @@ export async function readRunCalibration(dir: string): Promise<RunCalibration> {
   const { trace, format, days, csv, onDuplicate, shard } = config;
   const plan: TracePlanOptions = {
     ...config.plan,
-    ...defined({ format, days, csv, onDuplicate, shard }),
+    ...definedOnly({ format, days, csv, onDuplicate, shard }),
     trace,
   };
   const out: RunCalibration = {
@@ -193,11 +194,6 @@ async function replayManifest(dir: string): Promise<Manifest<'replay'>> {
     );
   }
   return manifest;
-}
-
-/** The properties of `o` that are not undefined. */
-function defined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 /**

@@ -12,6 +12,7 @@ import {
   LOCAL_PLATFORM_DEFAULTS,
 } from '../platforms/local/options.js';
 import type { TracePlanOptions } from '../run/load-plan.js';
+import { definedOnly } from '../util/defined.js';
 import type { DagShapeSpec } from '../workflow/index.js';
 import { type RunCalibration, type RunCapacity, readRunCalibration } from './calibrate.js';
 import { MODEL_DEFAULTS, type ModelOptions, type UnitKind } from './model.js';
@@ -156,7 +157,7 @@ function resolveModel(
     (calibration && !Number.isNaN(calibration.coldStartMs) ? calibration.coldStartMs : undefined);
   const model: Omit<ModelOptions, 'horizonUs'> = {
     ...MODEL_DEFAULTS,
-    ...defined({
+    ...definedOnly({
       coldStartMs,
       execOverheadMs: options.execOverheadMs ?? calibration?.execOverheadMs,
       concurrency: options.concurrency,
@@ -246,12 +247,4 @@ function validateModel(m: Omit<ModelOptions, 'horizonUs'>): void {
   if (!(m.defaultDurationMs >= 0))
     problems.push(`the default duration must be >= 0, got ${m.defaultDurationMs}`);
   if (problems.length > 0) throw new FaasloadError('E_USAGE', problems.join('\n'));
-}
-
-function defined<T extends Record<string, unknown>>(
-  o: T,
-): Partial<{ [K in keyof T]: Exclude<T[K], undefined> }> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<{
-    [K in keyof T]: Exclude<T[K], undefined>;
-  }>;
 }
