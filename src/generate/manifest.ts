@@ -1,4 +1,4 @@
-/** A generation's manifest, written after each session (writeManifest: whole or not at all). */
+/** A generation's manifest, written after each session (finishManifest: whole or not at all). */
 import type { ColumnSpec } from '../dataset/columns.js';
 import { type Manifest, traceFileFacts } from '../dataset/manifest.js';
 import { makeRunId } from '../run/run-dir.js';
@@ -40,7 +40,6 @@ export async function generationManifest(
     warnings: s.state.sessions.flatMap((x) => x.warnings ?? []),
   });
   manifest.status = end.status;
-  manifest.endedAt = new Date().toISOString();
   manifest.tables.executions = {
     file: 'executions',
     files: 'executions/part-*.parquet',

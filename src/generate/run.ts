@@ -10,13 +10,13 @@
  * The plan may not change between sessions (its sha256 is checked).
  */
 import { join } from 'node:path';
-import { writeManifest } from '../dataset/manifest.js';
 import { TableWriter } from '../dataset/table-writer.js';
 import type { ActivationWindow } from '../monitor/perf-join.js';
 import type { RunningMonitors } from '../monitor/run.js';
 import type { MonitorOptions } from '../monitor/set.js';
 import { returnsActionResults } from '../platforms/capabilities.js';
 import { createPlatform, type PlatformOptions } from '../platforms/registry.js';
+import { finishManifest } from '../run/steps/manifest.js';
 import { stopControl } from '../run/steps/stop.js';
 import { fillCounters } from './counters.js';
 import { functionSpecs, runExecutions, type Tally } from './execute.js';
@@ -156,7 +156,7 @@ export async function generate(o: GenerateOptions): Promise<GenerateResult> {
   await closeSession(o.out, s, { endedAt: new Date().toISOString(), rows, status, monitorTables, warnings });
   const counts = { total: s.order.length, done: tally.done, errors };
   const platformFact = { kind: platform.kind, address: platform.address };
-  await writeManifest(o.out, await generationManifest(o, s, { status, counts, platform: platformFact }));
+  await finishManifest(o.out, await generationManifest(o, s, { status, counts, platform: platformFact }));
   return { out: o.out, session: s.session, status, total: s.order.length, rows, done: tally.done, errors };
 }
 
