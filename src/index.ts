@@ -1,4 +1,11 @@
 /** The programmatic API: what the CLI commands call. */
+export {
+  type AnyManifest,
+  MANIFEST_VERSION,
+  type Manifest,
+  type ManifestCommand,
+} from './dataset/manifest.js';
+export { readManifestFile } from './dataset/manifest-read.js';
 export * from './dispatch/index.js';
 export { type ErrorCode, FaasloadError } from './errors.js';
 export { createPlatform, PLATFORM_KINDS, type PlatformOptions } from './platforms/registry.js';

@@ -204,12 +204,16 @@ export async function writeSyntheticRun(o: SyntheticRunOptions): Promise<{ rows:
   timeline.add(timelineRows);
   const timelineTable = await timeline.close();
   const sentCount = n - outcomes.dropped! - outcomes.cancelled!;
-  const manifest: Manifest = {
+  const manifest: Manifest<'replay'> = {
     manifestVersion: MANIFEST_VERSION,
+    command: 'replay',
     tool: { name: 'faasload', version: VERSION },
     runId,
-    commandLine: ['faasload', 'synthetic-run', '--rows', String(o.rows), '--seed', String(o.seed)],
-    config: { synthetic: true, functions: o.functions, rows: o.rows, plan: schedule.options },
+    commandLine: [
+      ...['faasload', 'synthetic-run', '--rows', String(o.rows)],
+      ...['--functions', String(o.functions), '--seed', String(o.seed)],
+    ],
+    config: { trace: day.files.invocations, plan: schedule.options },
     seed: o.seed,
     trace: { format: trace.format, files: [] },
     platform: { kind: 'synthetic', address: 'none (not fired)' },

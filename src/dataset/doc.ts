@@ -5,6 +5,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import type { ColumnKind } from './columns.js';
+import { MANIFEST_VERSION } from './manifest.js';
 import { columnEncodings } from './parquet.js';
 import { METADATA_KEYS, TABLES } from './tables.js';
 
@@ -53,7 +54,16 @@ export function datasetsMarkdown(): string {
     `\`${METADATA_KEYS.runId}\` (the manifest's runId), in its Arrow schema and its Parquet footer.`,
     '',
     "`manifest.json` lists each table's file, row count, schema version and columns (name, kind,",
-    'nullable, doc), so a dataset describes itself without this page.',
+    'nullable, doc), so a dataset describes itself without this page. It names the `command` that',
+    'wrote it (`replay`, `simulate`, `generate`, or `merge` for `faasload dataset merge`) and has,',
+    'beside what every manifest has (`runId`, `commandLine`, the resolved `config`, `seed`, the',
+    '`trace` files with their sha256 (for generate, its plan file), `platform`, `host`, times,',
+    "`status`, `counts`, `tables`, `warnings`), that command's sections: replay's `dispatch`,",
+    "`needs`, `monitors`, `shard`, `startAt` and `clockOffset`; simulate's `simulation` and",
+    "`figures`; generate's `generation` (its plan as written and its sessions); merge's `merged`;",
+    `and \`recovered\` after \`faasload dataset recover\`. This is manifest version ${MANIFEST_VERSION}; the`,
+    "manifests of version 1, which name no command, and generate's of before (`kind: generation`)",
+    'are still read.',
     '',
     '`faasload dataset merge` puts a `run` column (string, the runId a row comes from) before the',
     'columns below.',

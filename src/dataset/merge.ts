@@ -5,7 +5,7 @@ import { makeData, RecordBatch, Struct } from 'apache-arrow';
 import { FaasloadError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { type ColumnSpec, encodeColumn } from './columns.js';
-import { hostFacts, MANIFEST_VERSION, writeManifest } from './manifest.js';
+import { hostFacts, MANIFEST_VERSION, type Manifest, writeManifest } from './manifest.js';
 import { parquetBatches } from './parquet-read.js';
 import { type RunManifest, readManifest } from './read-run.js';
 import { BatchStager, stagingSlots } from './staging.js';
@@ -62,8 +62,9 @@ export async function mergeRuns(runs: readonly string[], out: string): Promise<M
   }
   const manifests = sources.map((s) => s.manifest);
   const [earliest = first.manifest.startedAt] = manifests.map((m) => m.startedAt).sort();
-  const merged: RunManifest = {
+  const merged: Manifest<'merge'> = {
     manifestVersion: MANIFEST_VERSION,
+    command: 'merge',
     tool: { name: 'faasload', version: VERSION },
     runId,
     commandLine: ['dataset', 'merge', ...runs, '--out', out],
@@ -199,9 +200,7 @@ function shardFacts(first: MergedRun, sources: readonly MergedRun[]) {
   const seen = new Map<number, string>();
   for (const { dir, manifest: m, shard: s } of sharded) {
     const samePlan =
-      s.count === s0.count &&
-      m.seed === m0.seed &&
-      JSON.stringify(m.config.plan ?? null) === JSON.stringify(m0.config.plan ?? null);
+      s.count === s0.count && m.seed === m0.seed && JSON.stringify(planOf(m)) === JSON.stringify(planOf(m0));
     if (!samePlan) {
       throw new FaasloadError(
         'E_USAGE',
@@ -219,6 +218,11 @@ function shardFacts(first: MergedRun, sources: readonly MergedRun[]) {
   const missing = Array.from({ length: s0.count }, (_, i) => i).filter((i) => !seen.has(i));
   const planned = s0.plannedPerShard?.reduce((a, b) => a + b, 0);
   return { count: s0.count, missing, ...(planned !== undefined ? { planned } : {}) };
+}
+
+/** The plan a run fired (null for a merge). */
+function planOf(m: RunManifest): unknown {
+  return m.command === 'merge' ? null : (m.config.plan ?? null);
 }
 
 function sumCounts(manifests: readonly RunManifest[]): Record<string, number> {

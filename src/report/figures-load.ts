@@ -1,10 +1,9 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { RecordBatch } from 'apache-arrow';
+import { readManifestFile } from '../dataset/manifest-read.js';
 import { parquetBatches, parquetFacts } from '../dataset/parquet-read.js';
 import { FaasloadError } from '../errors.js';
-import { messageOf } from '../util/message.js';
 
 /**
  * A run folder opened for the report: the manifest as JSON, and each table as its Parquet
@@ -31,7 +30,10 @@ export interface RunData {
   hostSamples?: RunTable;
 }
 
-/** The manifest fields the report shows; the rest stays in manifest.json. */
+/**
+ * The manifest fields the report shows (the rest stays in manifest.json), each optional: the
+ * report draws what a run folder has.
+ */
 export interface RunManifestFacts {
   runId?: string;
   status?: string;
@@ -77,8 +79,8 @@ export async function readRunTable(path: string): Promise<RunTable | undefined> 
 }
 
 /**
- * Reads a run folder: manifest.json and invocations.parquet are required (E_USAGE naming the
- * folder when it is not a run folder, E_DATASET for a malformed file); monitor tables are read
+ * Reads a run folder: manifest.json (readManifestFile) and invocations.parquet are required
+ * (E_USAGE naming the folder when it is not a run folder, E_DATASET for a malformed file); monitor tables are read
  * when present.
  */
 export async function loadRun(dir: string, label?: string): Promise<RunData> {
@@ -86,14 +88,7 @@ export async function loadRun(dir: string, label?: string): Promise<RunData> {
   if (!existsSync(dir)) throw new FaasloadError('E_USAGE', `${dir}: no such run folder`);
   if (!existsSync(manifestPath))
     throw new FaasloadError('E_USAGE', `${dir}: not a run folder (no manifest.json)`);
-  let manifest: RunManifestFacts;
-  try {
-    manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as RunManifestFacts;
-  } catch (err) {
-    throw new FaasloadError('E_DATASET', `${manifestPath}: not valid JSON (${messageOf(err)})`, {
-      cause: err,
-    });
-  }
+  const manifest: RunManifestFacts = await readManifestFile(dir);
   const invocationsPath = join(dir, 'invocations.parquet');
   const invocations = await readRunTable(invocationsPath);
   if (!invocations)

@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { type Table, tableFromIPC } from 'apache-arrow';
 import { readParquet } from 'parquet-wasm';
 import type { ColumnSpec } from '../dataset/columns.js';
+import type { AnyManifest, Manifest } from '../dataset/manifest.js';
+import { readManifestFile } from '../dataset/manifest-read.js';
 import { FaasloadError } from '../errors.js';
 import { DEFAULT_MEMORY_CLASSES_MB } from '../platforms/local/capacity-rules.js';
 import {
@@ -12,6 +14,8 @@ import {
 } from '../platforms/local/options.js';
 import { distribution } from '../report/distribution.js';
 import type { TracePlanOptions } from '../run/load-plan.js';
+import { definedOnly } from '../util/defined.js';
+import { messageOf } from '../util/message.js';
 import type { MeasuredTiming } from './platform-model.js';
 
 /**
@@ -68,27 +72,15 @@ export const CALIBRATION_COLUMNS: readonly ColumnSpec[] = [
 ];
 
 export async function readRunCalibration(dir: string): Promise<RunCalibration> {
-  const manifestPath = join(dir, 'manifest.json');
   const parquetPath = join(dir, 'invocations.parquet');
-  let manifest: RunManifest;
-  try {
-    manifest = JSON.parse(await readFile(manifestPath, 'utf8'));
-  } catch (err) {
-    throw new FaasloadError(
-      'E_USAGE',
-      `--calibrate ${dir}: cannot read ${manifestPath} (${(err as Error).message}); name a replay's run folder`,
-      { cause: err },
-    );
-  }
+  const manifest = await replayManifest(dir);
   let table: Table;
   try {
     table = tableFromIPC(readParquet(await readFile(parquetPath)).intoIPCStream());
   } catch (err) {
-    throw new FaasloadError(
-      'E_USAGE',
-      `--calibrate ${dir}: cannot read ${parquetPath} (${(err as Error).message})`,
-      { cause: err },
-    );
+    throw new FaasloadError('E_USAGE', `--calibrate ${dir}: cannot read ${parquetPath} (${messageOf(err)})`, {
+      cause: err,
+    });
   }
   const column = (name: string) => {
     const c = table.getChild(name);
@@ -152,17 +144,17 @@ export async function readRunCalibration(dir: string): Promise<RunCalibration> {
     warnings.push('the run reports no init_ms: the default cold-start cost is kept');
   const overhead = distribution(Float64Array.from(overheads))?.p50 ?? 0;
 
-  const config = manifest.config ?? {};
+  const config = manifest.config;
   if (typeof config.trace !== 'string' || typeof config.plan !== 'object' || config.plan === null) {
     throw new FaasloadError('E_USAGE', `--calibrate ${dir}: its manifest has no trace and plan to re-plan`);
   }
+  // The reading options, as the run resolved them.
+  const { trace, format, days, csv, onDuplicate, shard } = config;
   const plan: TracePlanOptions = {
-    ...(config.plan as Omit<TracePlanOptions, 'trace'>),
-    trace: config.trace,
+    ...config.plan,
+    ...definedOnly({ format, days, csv, onDuplicate, shard }),
+    trace,
   };
-  // The manifest's reading options, as the run resolved them (untyped until the manifest is).
-  const reading = ['format', 'days', 'csv', 'onDuplicate', 'shard'].filter((k) => config[k] !== undefined);
-  Object.assign(plan, Object.fromEntries(reading.map((k) => [k, config[k]])));
   const out: RunCalibration = {
     run: dir,
     coldStartMs: coldStartMs ?? Number.NaN,
@@ -174,19 +166,33 @@ export async function readRunCalibration(dir: string): Promise<RunCalibration> {
     measured,
     warnings,
   };
-  if (typeof config.keepAliveMs === 'number') out.keepAliveMs = config.keepAliveMs;
-  if (typeof config.maxInstances === 'number') out.maxInstances = config.maxInstances;
+  if (config.keepAliveMs !== undefined) out.keepAliveMs = config.keepAliveMs;
+  if (config.maxInstances !== undefined) out.maxInstances = config.maxInstances;
   const capacity = runCapacity(manifest, warnings);
   if (capacity) out.capacity = capacity;
   return out;
 }
 
-/** What readRunCalibration reads of a run's manifest.json. */
-interface RunManifest {
-  config?: Record<string, unknown>;
-  platform?: { kind?: unknown };
-  host?: { cpus?: unknown; memoryBytes?: unknown };
-  monitors?: { selected?: unknown };
+/** The manifest of the run folder `dir`, a replay's (E_USAGE naming the file otherwise). */
+async function replayManifest(dir: string): Promise<Manifest<'replay'>> {
+  const path = join(dir, 'manifest.json');
+  let manifest: AnyManifest;
+  try {
+    manifest = await readManifestFile(dir);
+  } catch (err) {
+    throw new FaasloadError(
+      'E_USAGE',
+      `--calibrate ${dir}: cannot read ${path} (${messageOf(err)}); name a replay's run folder`,
+      { cause: err },
+    );
+  }
+  if (manifest.command !== 'replay') {
+    throw new FaasloadError(
+      'E_USAGE',
+      `--calibrate ${dir}: ${path} is the manifest of a ${manifest.command}; name a replay's run folder`,
+    );
+  }
+  return manifest;
 }
 
 /**
@@ -194,35 +200,22 @@ interface RunManifest {
  * in the manifest: they are resolved from the run's host facts as the platform resolved them
  * (options.ts), not from this machine's.
  */
-function runCapacity(manifest: RunManifest, warnings: string[]): RunCapacity | undefined {
-  const config = manifest.config ?? {};
-  if (manifest.platform?.kind !== 'local') return undefined;
+function runCapacity(manifest: Manifest<'replay'>, warnings: string[]): RunCapacity | undefined {
+  const config = manifest.config;
+  if (manifest.platform.kind !== 'local') return undefined;
   let runtime: RunCapacity['runtime'];
   if (config.runtime === 'docker' || config.runtime === 'process') runtime = config.runtime;
   else {
     // auto: the container monitor follows the docker runtime by default.
-    const selected = Array.isArray(manifest.monitors?.selected) ? manifest.monitors.selected : [];
-    runtime = selected.includes('container') ? 'docker' : 'process';
+    runtime = manifest.monitors?.selected.includes('container') ? 'docker' : 'process';
     warnings.push(`the run's runtime was auto: taken as ${runtime} (from its monitors)`);
   }
-  const cpus = typeof manifest.host?.cpus === 'number' ? manifest.host.cpus : undefined;
-  const memoryBytes = typeof manifest.host?.memoryBytes === 'number' ? manifest.host.memoryBytes : undefined;
-  const classes = config.memoryClassesMb;
   return {
     runtime,
-    memoryClassesMb:
-      Array.isArray(classes) && classes.every((c) => typeof c === 'number')
-        ? classes
-        : [...DEFAULT_MEMORY_CLASSES_MB],
-    poolMemoryMb:
-      typeof config.poolMemoryMb === 'number' ? config.poolMemoryMb : defaultPoolMemoryMb(memoryBytes),
-    maxStarting:
-      typeof config.maxStarting === 'number' ? config.maxStarting : defaultMaxStarting(runtime, cpus),
-    maxInstances:
-      typeof config.maxInstances === 'number' ? config.maxInstances : LOCAL_PLATFORM_DEFAULTS.maxInstances,
-    waitTimeoutMs:
-      typeof config.invokeTimeoutMs === 'number'
-        ? config.invokeTimeoutMs
-        : LOCAL_PLATFORM_DEFAULTS.invokeTimeoutMs,
+    memoryClassesMb: [...(config.memoryClassesMb ?? DEFAULT_MEMORY_CLASSES_MB)],
+    poolMemoryMb: config.poolMemoryMb ?? defaultPoolMemoryMb(manifest.host.memoryBytes),
+    maxStarting: config.maxStarting ?? defaultMaxStarting(runtime, manifest.host.cpus),
+    maxInstances: config.maxInstances ?? LOCAL_PLATFORM_DEFAULTS.maxInstances,
+    waitTimeoutMs: config.invokeTimeoutMs ?? LOCAL_PLATFORM_DEFAULTS.invokeTimeoutMs,
   };
 }

@@ -1,5 +1,6 @@
 import { FaasloadError } from '../errors.js';
 import { parseDurationUs } from '../util/duration.js';
+import { messageOf } from '../util/message.js';
 import {
   formatDuration,
   type KeepAlivePolicy,
@@ -206,7 +207,7 @@ export function parseHybrid(params: string | undefined): KeepAlivePolicy {
   try {
     validate(full);
   } catch (err) {
-    throw new FaasloadError('E_USAGE', `--policy ${spec}: ${(err as Error).message}`);
+    throw new FaasloadError('E_USAGE', `--policy ${spec}: ${messageOf(err)}`);
   }
   return hybridPolicy(full, spec === 'hybrid' ? 'hybrid' : spec);
 }

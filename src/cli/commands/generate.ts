@@ -131,6 +131,7 @@ export async function handler(args: Args): Promise<void> {
   try {
     const r = await generate({
       planPath: args.plan as string,
+      commandLine: process.argv.slice(1),
       out: args.out,
       resume: args.resume,
       platform: args.platform,
