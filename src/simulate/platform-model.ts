@@ -19,7 +19,7 @@ import type { KeepAlivePolicy, PolicyState } from './policy.js';
  * at most maxStarting cold starts under way. A cold start takes coldStartMs and serves the
  * invocation that asked for it, unless an instance of its function comes free first: then that
  * one serves it (warm) and the start, when it ends, serves the next invocation of its function
- * or goes idle (platform.ts release()). An invocation that cannot be served waits (FIFO, as the
+ * or goes idle (local/pool.ts release()). An invocation that cannot be served waits (FIFO, as the
  * platform's queue) for an instance of its function to go idle or for a start slot and room.
  *
  * Keep-alive comes from the policy, as in the ideal model (model.ts): once an instance's
@@ -106,7 +106,7 @@ interface Waiter {
   settled: boolean;
   /** Its wait timeout is scheduled. */
   timer: boolean;
-  /** Its own cold start is under way and it has no instance yet (platform.ts startsFor). */
+  /** Its own cold start is under way and it has no instance yet (local/pool.ts: ColdStart). */
   awaitsStart?: boolean;
 }
 
@@ -395,7 +395,7 @@ export class PlatformSimulator implements SimulationModel {
     }
   }
 
-  /** Serves waiting invocations in arrival order with what is free now (platform.ts pump()). */
+  /** Serves waiting invocations in arrival order with what is free now (local/pool.ts pump()). */
   private pump(): void {
     const now = this.nowUs;
     // Earlier waiters of a function are served first: a later one of the same function waits.
@@ -487,7 +487,7 @@ export class PlatformSimulator implements SimulationModel {
 
   /**
    * An instance that comes free goes first to the earliest invocation of its function whose own
-   * cold start is under way (warm, as platform.ts release() does), else idle.
+   * cold start is under way (warm, as local/pool.ts release() does), else idle.
    */
   private release(i: Instance, now: number): void {
     const w = this.startsFor[i.fn]!.shift();
@@ -560,7 +560,7 @@ export class PlatformSimulator implements SimulationModel {
     this.liveCount--;
   }
 
-  /** platform.ts makeRoom(): evicts least recently used idle instances if that makes room. */
+  /** local/pool.ts makeRoom(): evicts least recently used idle instances if that makes room. */
   private makeRoom(needMb: number, now: number): boolean {
     const use = () => ({ memoryMb: this.usedMb, instances: this.liveCount });
     if (fitsInPool(use(), this.limits, needMb)) return true;

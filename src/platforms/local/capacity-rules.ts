@@ -1,5 +1,5 @@
 /**
- * The embedded platform's capacity rules as pure functions, shared by the platform (platform.ts)
+ * The embedded platform's capacity rules as pure functions, shared by the platform (pool.ts)
  * and by its model in `faasload simulate` (src/simulate/platform-model.ts), so that both apply the
  * same rules. No clocks, no timers, no instances: the callers hold the state.
  *
