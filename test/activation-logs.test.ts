@@ -1,7 +1,7 @@
-/** Cutting an instance's output into one log per activation (src/platforms/local/logs.ts). */
+/** Cutting an instance's output into one log per activation (src/embedded/local/logs.ts). */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ActivationLogs, ACTIVATION_SENTINEL as END } from '../src/platforms/local/logs.js';
+import { ActivationLogs, ACTIVATION_SENTINEL as END } from '../src/embedded/local/logs.js';
 
 const text = (lines: string[]) => lines.map((l) => l.replace(/^\S+ /, ''));
 

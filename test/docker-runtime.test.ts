@@ -1,5 +1,5 @@
 /**
- * The Docker runtime for instances (src/platforms/docker), against the real engine that
+ * The Docker runtime for instances (src/embedded/docker), against the real engine that
  * scripts/ensure-docker.sh starts. Without an engine these tests say so loudly and skip; under
  * CI they fail instead.
  */
@@ -25,10 +25,10 @@ import {
   RUNTIME_LABEL_VALUE,
   type RuntimeImage,
   removeInstances,
-} from '../src/platforms/docker/index.js';
-import { InstanceFailure } from '../src/platforms/local/instance.js';
-import type { SyntheticResult } from '../src/runtime/synthetic.js';
-import { SYNTHETIC_ACTION_CODE, SYNTHETIC_ACTION_MAIN } from '../src/runtime/synthetic.js';
+} from '../src/embedded/docker/index.js';
+import { InstanceFailure } from '../src/embedded/local/instance.js';
+import type { SyntheticResult } from '../src/workload/synthetic-action.js';
+import { SYNTHETIC_ACTION_CODE, SYNTHETIC_ACTION_MAIN } from '../src/workload/synthetic-action.js';
 import { dockerEngine } from './helpers/cannot-run.js';
 
 const { docker, engine } = await dockerEngine('DOCKER RUNTIME TESTS');
@@ -39,7 +39,7 @@ const never = new AbortController().signal;
 const INIT = { value: { name: 'fn', main: SYNTHETIC_ACTION_MAIN, code: SYNTHETIC_ACTION_CODE, env: {} } };
 
 function proxyPath(): string {
-  return fileURLToPath(new URL('../src/runtime/proxy.js', import.meta.url));
+  return fileURLToPath(new URL('../src/embedded/runtime/proxy.js', import.meta.url));
 }
 
 async function containerExists(id: string): Promise<boolean> {

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
-import { type LocalFunctionSpec, LocalPlatform } from '../src/platforms/local/index.js';
+import { type LocalFunctionSpec, LocalPlatform } from '../src/embedded/local/index.js';
 import { dockerEngine } from './helpers/cannot-run.js';
 
 const { engine } = await dockerEngine('LOCAL PLATFORM ACTION TESTS ON DOCKER');

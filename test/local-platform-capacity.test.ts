@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BroadcastChannel } from 'node:worker_threads';
-import { LocalPlatform, type LocalPlatformOptions } from '../src/platforms/local/index.js';
-import { LIFECYCLE_CHANNEL, type LifecycleAnnouncement } from '../src/platforms/local/instance-channel.js';
+import { LocalPlatform, type LocalPlatformOptions } from '../src/embedded/local/index.js';
+import { LIFECYCLE_CHANNEL, type LifecycleAnnouncement } from '../src/embedded/local/instance-channel.js';
 import type { FunctionSpec } from '../src/platforms/types.js';
 import type { Arrival } from '../src/schedule/types.js';
 

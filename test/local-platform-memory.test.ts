@@ -7,11 +7,11 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
+import { LocalPlatform, type LocalPlatformOptions } from '../src/embedded/local/index.js';
+import { ACTIVATION_SENTINEL, withoutSentinels } from '../src/embedded/local/logs.js';
+import { DEFAULT_MEMORY_CLASSES_MB, parseMemoryClasses, sizeClassMb } from '../src/embedded/local/memory.js';
+import { createMemoryLimiter } from '../src/embedded/local/memory-limit.js';
 import { FaasloadError } from '../src/errors.js';
-import { LocalPlatform, type LocalPlatformOptions } from '../src/platforms/local/index.js';
-import { ACTIVATION_SENTINEL, withoutSentinels } from '../src/platforms/local/logs.js';
-import { DEFAULT_MEMORY_CLASSES_MB, parseMemoryClasses, sizeClassMb } from '../src/platforms/local/memory.js';
-import { createMemoryLimiter } from '../src/platforms/local/memory-limit.js';
 import type { FunctionSpec } from '../src/platforms/types.js';
 import type { Arrival } from '../src/schedule/types.js';
 import { dockerEngine } from './helpers/cannot-run.js';

@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { afterEach, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { LocalPlatform, type LocalPlatformOptions } from '../src/embedded/local/index.js';
 import { FaasloadError } from '../src/errors.js';
-import { LocalPlatform, type LocalPlatformOptions } from '../src/platforms/local/index.js';
 import type { FunctionSpec } from '../src/platforms/types.js';
 import type { Arrival } from '../src/schedule/types.js';
 

@@ -9,10 +9,10 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep, setImmediate as turn } from 'node:timers/promises';
 import fc from 'fast-check';
-import type { ExitInfo } from '../src/platforms/local/instance.js';
-import { InstanceFailure } from '../src/platforms/local/instance.js';
-import type { LifecycleEvent } from '../src/platforms/local/instance-channel.js';
-import { InstanceTable } from '../src/platforms/local/instance-table.js';
+import type { ExitInfo } from '../src/embedded/local/instance.js';
+import { InstanceFailure } from '../src/embedded/local/instance.js';
+import type { LifecycleEvent } from '../src/embedded/local/instance-channel.js';
+import { InstanceTable } from '../src/embedded/local/instance-table.js';
 import {
   ColdStartFailure,
   InstancePool,
@@ -21,7 +21,7 @@ import {
   type PoolFunction,
   type PoolOptions,
   StartFailure,
-} from '../src/platforms/local/pool.js';
+} from '../src/embedded/local/pool.js';
 
 /** An instance whose start the test ends (ready() or fail()) and that exits a turn after remove(). */
 class FakeInstance implements PooledInstance {

@@ -17,10 +17,10 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Dockerode from 'dockerode';
+import { ensureRuntimeImage, IMAGE_NODE_PATH } from '../src/embedded/docker/index.js';
 import { CgroupReader } from '../src/monitor/cgroup.js';
 import { ContainerMonitor } from '../src/monitor/container.js';
 import { isGone } from '../src/monitor/measures.js';
-import { ensureRuntimeImage, IMAGE_NODE_PATH } from '../src/platforms/docker/index.js';
 import { dockerEngine } from './helpers/cannot-run.js';
 import { readParquetTable, rowsOf } from './helpers/parquet.js';
 

@@ -31,7 +31,7 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import type { Manifest } from '../src/dataset/manifest.js';
-import { connectDocker, detectEngine, listInstances } from '../src/platforms/docker/index.js';
+import { connectDocker, detectEngine, listInstances } from '../src/embedded/docker/index.js';
 import { cannotRun, need } from './helpers/cannot-run.js';
 import { runCli } from './helpers/cli.js';
 import { readParquetTable, rowsOf } from './helpers/parquet.js';

@@ -12,8 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { connectDocker } from '../src/embedded/docker/index.js';
 import { PerfMonitor, type PerfProbe } from '../src/monitor/perf.js';
-import { connectDocker } from '../src/platforms/docker/index.js';
 import { dockerEngine } from './helpers/cannot-run.js';
 import { relayEngine } from './helpers/engine-relay.js';
 

@@ -11,6 +11,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { connectDocker } from '../src/embedded/docker/index.js';
+import { type LocalFunctionSpec, LocalPlatform } from '../src/embedded/local/index.js';
 import { PERF_DEFAULT_EVENTS, PerfMonitor, probePerf } from '../src/monitor/perf.js';
 import { cgroupName, InstanceCgroups, perfCgroupMount, processCgroup } from '../src/monitor/perf-cgroup.js';
 import { parsePerfLine, rejectedEvent, splitEventList } from '../src/monitor/perf-csv.js';
@@ -21,8 +23,6 @@ import {
   CounterJoin,
   type InvocationCounterRow,
 } from '../src/monitor/perf-join.js';
-import { connectDocker } from '../src/platforms/docker/index.js';
-import { type LocalFunctionSpec, LocalPlatform } from '../src/platforms/local/index.js';
 import { need } from './helpers/cannot-run.js';
 import { readParquetTable, rowsOf } from './helpers/parquet.js';
 

@@ -12,10 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { announceInstance } from '../src/embedded/local/instance-channel.js';
 import { emptyMeasures, isGone } from '../src/monitor/measures.js';
 import { ProcessMonitor } from '../src/monitor/process.js';
 import { ProcessReader } from '../src/monitor/procfs.js';
-import { announceInstance } from '../src/platforms/local/instance-channel.js';
 import { readParquetTable, rowsOf } from './helpers/parquet.js';
 
 let dir: string;

@@ -19,9 +19,9 @@ import {
   readWskProps,
 } from '../src/platforms/openwhisk/index.js';
 import type { FunctionSpec } from '../src/platforms/types.js';
-import { SYNTHETIC_ACTION_CODE, SYNTHETIC_ACTION_MAIN } from '../src/runtime/synthetic.js';
 import type { Arrival } from '../src/schedule/types.js';
 import { epochUs } from '../src/util/time.js';
+import { SYNTHETIC_ACTION_CODE, SYNTHETIC_ACTION_MAIN } from '../src/workload/synthetic-action.js';
 import { checkRequest, validate } from './helpers/openwhisk-swagger.js';
 
 const TEST = { timeout: 15_000 };

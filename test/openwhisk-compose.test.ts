@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { type OpenWhiskServer, startOpenWhiskServer } from '../src/embedded/openwhisk-server/index.js';
 import { OpenWhiskPlatform } from '../src/platforms/openwhisk/index.js';
-import { type OpenWhiskServer, startOpenWhiskServer } from '../src/platforms/openwhisk-server/index.js';
 import { hasSequences } from '../src/platforms/sequences.js';
 import { hasTriggers } from '../src/platforms/triggers.js';
 import type { FunctionSpec } from '../src/platforms/types.js';

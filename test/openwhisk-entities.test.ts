@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import openwhisk from 'openwhisk';
-import { type OpenWhiskServer, startOpenWhiskServer } from '../src/platforms/openwhisk-server/index.js';
+import { type OpenWhiskServer, startOpenWhiskServer } from '../src/embedded/openwhisk-server/index.js';
 import { type Schema, validate } from './helpers/openwhisk-swagger.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: JSON answers of the client, checked against the swagger

@@ -13,6 +13,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { type OpenWhiskServer, startOpenWhiskServer } from '../src/embedded/openwhisk-server/index.js';
 import { FaasloadError } from '../src/errors.js';
 import {
   createOpenWhisk,
@@ -23,7 +24,6 @@ import {
   parseTenants,
   routeTenant,
 } from '../src/platforms/openwhisk/index.js';
-import { type OpenWhiskServer, startOpenWhiskServer } from '../src/platforms/openwhisk-server/index.js';
 import type { FunctionSpec } from '../src/platforms/types.js';
 import { loadPlan } from '../src/run/load-plan.js';
 import { functionSpecs } from '../src/run/names.js';

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { FakeClock } from '../src/dispatch/clock.js';
-import { startOpenWhiskServer } from '../src/platforms/openwhisk-server/index.js';
+import { startOpenWhiskServer } from '../src/embedded/openwhisk-server/index.js';
 import {
   AZURE2021_DAG,
   buildWorkflow,

@@ -14,9 +14,9 @@ import {
   SYNTHETIC_ACTION_CODE,
   SYNTHETIC_IDLE_RELEASE_ENV,
   type SyntheticResult,
-} from '../src/runtime/synthetic.js';
+} from '../src/workload/synthetic-action.js';
 
-const PROXY = fileURLToPath(new URL('../src/runtime/proxy.js', import.meta.url));
+const PROXY = fileURLToPath(new URL('../src/embedded/runtime/proxy.js', import.meta.url));
 const TEST_TIMEOUT_MS = 15_000;
 
 interface Proxy {

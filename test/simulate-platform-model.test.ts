@@ -5,7 +5,7 @@ import {
   fitsAfterEvictingIdle,
   fitsInPool,
   sizeClassMb,
-} from '../src/platforms/local/capacity-rules.js';
+} from '../src/embedded/local/capacity-rules.js';
 import { BatchResults, simulationUnits } from '../src/simulate/model.js';
 import { type PlatformModelOptions, PlatformSimulator } from '../src/simulate/platform-model.js';
 import { fixedKeepAlive } from '../src/simulate/policy.js';

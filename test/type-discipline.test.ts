@@ -1,7 +1,7 @@
 /**
  * The compiler holds the contracts, so the sources do not switch it off:
  * - no `as unknown as` in src/ or scripts/ (a type guard, a correct type, or one typed wrapper
- *   around a library whose typings are wrong does the job: see src/platforms/docker/dockerode-v5.ts,
+ *   around a library whose typings are wrong does the job: see src/embedded/docker/dockerode-v5.ts,
  *   src/util/web-stream.ts);
  * - no `as Error` or `as NodeJS.ErrnoException` in src/ or scripts/: a caught value is `unknown`,
  *   and src/util/message.ts reads it (messageOf for the message, errnoCodeOf for a system error's

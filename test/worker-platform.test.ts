@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
+import { WorkerPlatform } from '../src/embedded/worker/host.js';
 import { FaasloadError } from '../src/errors.js';
 import { createPlatform, PLATFORM_KINDS } from '../src/platforms/registry.js';
 import type { PlatformAdapter } from '../src/platforms/types.js';
-import { WorkerPlatform } from '../src/platforms/worker/host.js';
 import { epochUs } from '../src/util/time.js';
 
 const never = new AbortController().signal;

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { LocalPlatform } from '../src/platforms/local/index.js';
+import { LocalPlatform } from '../src/embedded/local/index.js';
 import type { FunctionSpec } from '../src/platforms/types.js';
 import type { Arrival } from '../src/schedule/types.js';
 import { bindFunctions, invocationValue, parseWorkloadChoice } from '../src/workload/binding.js';

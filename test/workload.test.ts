@@ -9,9 +9,8 @@ import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { brotliDecompressSync, crc32, gunzipSync, inflateSync } from 'node:zlib';
+import { Instance } from '../src/embedded/local/instance.js';
 import { FaasloadError } from '../src/errors.js';
-import { Instance } from '../src/platforms/local/instance.js';
-import { SYNTHETIC_ACTION_CODE, type SyntheticResult } from '../src/runtime/synthetic.js';
 import {
   ACTION_MAIN,
   type ActionResultBase,
@@ -32,8 +31,9 @@ import {
   parseInputId,
   resolveParams,
 } from '../src/workload/index.js';
+import { SYNTHETIC_ACTION_CODE, type SyntheticResult } from '../src/workload/synthetic-action.js';
 
-const PROXY = fileURLToPath(new URL('../src/runtime/proxy.js', import.meta.url));
+const PROXY = fileURLToPath(new URL('../src/embedded/runtime/proxy.js', import.meta.url));
 const TEST_TIMEOUT_MS = 20_000;
 const REQUEST_TIMEOUT_MS = 15_000;
 const NEVER = new AbortController().signal;

@@ -18,8 +18,8 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { type LocalFunctionSpec, LocalPlatform } from '../../src/embedded/local/index.js';
 import { PERF_DEFAULT_EVENTS, PerfMonitor, type PerfSummary, probePerf } from '../../src/monitor/perf.js';
-import { type LocalFunctionSpec, LocalPlatform } from '../../src/platforms/local/index.js';
 
 const { values } = parseArgs({
   options: {

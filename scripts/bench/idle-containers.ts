@@ -9,8 +9,8 @@
  */
 import { statfs } from 'node:fs/promises';
 import type Dockerode from 'dockerode';
+import { IMAGE_NODE_PATH } from '../../src/embedded/docker/index.js';
 import { FaasloadError } from '../../src/errors.js';
-import { IMAGE_NODE_PATH } from '../../src/platforms/docker/index.js';
 
 /** Free space left on the engine's disk after the containers are made. */
 const RESERVE_BYTES = 5 * 2 ** 30;

@@ -27,14 +27,14 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { connectDocker, detectEngine, ensureRuntimeImage } from '../../src/embedded/docker/index.js';
+import { announceInstance } from '../../src/embedded/local/instance-channel.js';
 import { FaasloadError } from '../../src/errors.js';
 import { cgroupVersion } from '../../src/monitor/cgroup.js';
 import { ContainerMonitor } from '../../src/monitor/container.js';
 import { ProcessMonitor } from '../../src/monitor/process.js';
 import { MonitorSet } from '../../src/monitor/set.js';
 import type { Monitor, MonitorsFact } from '../../src/monitor/types.js';
-import { connectDocker, detectEngine, ensureRuntimeImage } from '../../src/platforms/docker/index.js';
-import { announceInstance } from '../../src/platforms/local/instance-channel.js';
 import { type IdleContainers, startIdleContainers } from './idle-containers.js';
 
 const GOAL_SHARE = 0.05;

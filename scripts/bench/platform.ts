@@ -17,9 +17,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { connectDocker, detectEngine } from '../../src/platforms/docker/index.js';
-import type { RuntimeChoice } from '../../src/platforms/local/runtime.js';
-import { type OpenWhiskServer, startOpenWhiskServer } from '../../src/platforms/openwhisk-server/index.js';
+import { connectDocker, detectEngine } from '../../src/embedded/docker/index.js';
+import type { RuntimeChoice } from '../../src/embedded/local/runtime.js';
+import { type OpenWhiskServer, startOpenWhiskServer } from '../../src/embedded/openwhisk-server/index.js';
 import { containerFootprint, processFootprint } from './platform-footprint.js';
 
 const { values } = parseArgs({

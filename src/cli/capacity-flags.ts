@@ -1,6 +1,6 @@
 import type { Argv } from 'yargs';
-import { DEFAULT_MEMORY_CLASSES_MB, parseMemoryClasses } from '../platforms/local/memory.js';
-import type { LocalPlatformOptions } from '../platforms/local/options.js';
+import { DEFAULT_MEMORY_CLASSES_MB, parseMemoryClasses } from '../embedded/local/memory.js';
+import type { LocalPlatformOptions } from '../embedded/local/options.js';
 import { messageOf } from '../util/message.js';
 import { durationFlag } from './plan-flags.js';
 

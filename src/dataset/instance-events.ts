@@ -1,11 +1,11 @@
 /**
  * instance_events: one row per lifecycle event of an embedded-platform instance (started,
  * evicted for room, keep-alive expired, crashed, discarded, teardown, with the reason), heard on
- * the platform's lifecycle channel (platforms/local/instance-channel.ts) from whatever thread the
+ * the platform's lifecycle channel (embedded/local/instance-channel.ts) from whatever thread the
  * platform runs in. recordInstanceEvents() subscribes before deploy; close() after teardown.
  */
 import { BroadcastChannel } from 'node:worker_threads';
-import { LIFECYCLE_CHANNEL, type LifecycleAnnouncement } from '../platforms/local/instance-channel.js';
+import { LIFECYCLE_CHANNEL, type LifecycleAnnouncement } from '../embedded/local/instance-channel.js';
 import type { ColumnSpec } from './columns.js';
 import type { TableFact } from './manifest.js';
 import { TableWriter } from './table-writer.js';

@@ -1,6 +1,6 @@
 /**
  * Which function and instance a container belongs to: faasload's own labels (see
- * platforms/docker/labels.ts), else an OpenWhisk invoker's container name. OpenWhisk's
+ * embedded/docker/labels.ts), else an OpenWhisk invoker's container name. OpenWhisk's
  * ContainerProxy names containers `wsk<invoker>_<n>_<namespace>_<action>` with every character
  * outside [a-zA-Z0-9_] removed (prewarmed ones `wsk<invoker>_<n>_prewarm_<kind>`), so the
  * function is `<namespace>_<action>` as it appears there (the `/` separator is gone; an
@@ -8,7 +8,7 @@
  * instance id is the container name, which OpenWhisk activation records do not carry but its
  * logs do. Other containers are sampled with null function and instance.
  */
-import { FUNCTION_LABEL, INSTANCE_ID_LABEL } from '../platforms/docker/labels.js';
+import { FUNCTION_LABEL, INSTANCE_ID_LABEL } from '../embedded/docker/labels.js';
 
 export interface ContainerMatch {
   instanceId: string | null;

@@ -11,7 +11,7 @@
  * the stream's 'data' callbacks and must not block.
  */
 import type Dockerode from 'dockerode';
-import { isDockerodeV5 } from '../platforms/docker/dockerode-v5.js';
+import { isDockerodeV5 } from '../embedded/docker/dockerode-v5.js';
 import { messageOf } from '../util/message.js';
 
 const API_TIMEOUT_MS = 5_000;

@@ -32,8 +32,8 @@ import type Dockerode from 'dockerode';
 import type { TableFact } from '../dataset/manifest.js';
 import { COUNTERS_COLUMNS, PERF_SCHEMA_VERSION } from '../dataset/perf-tables.js';
 import { TableWriter } from '../dataset/table-writer.js';
+import { INSTANCE_CHANNEL, type InstanceAnnouncement } from '../embedded/local/instance-channel.js';
 import { FaasloadError } from '../errors.js';
-import { INSTANCE_CHANNEL, type InstanceAnnouncement } from '../platforms/local/instance-channel.js';
 import { errnoCodeOf, messageOf } from '../util/message.js';
 import { epochUs } from '../util/time.js';
 import { matchContainer } from './docker-match.js';
@@ -571,7 +571,7 @@ export async function createPerfMonitor(settings: {
   perfIntervalMs?: number | undefined;
 }): Promise<PerfMonitor> {
   const probe = await probePerf(settings.perfEvents ?? PERF_DEFAULT_EVENTS);
-  const { connectDocker } = await import('../platforms/docker/engine.js');
+  const { connectDocker } = await import('../embedded/docker/engine.js');
   return new PerfMonitor({
     probe,
     docker: connectDocker(),

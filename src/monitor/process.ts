@@ -3,7 +3,7 @@
  * each live instance process from /proc/<pid> (stat, statm, io: three small reads) into
  * process_samples, with the instance id and function, so samples join invocations on instance_id.
  *
- * Instances are learnt from the platform's announcements (platforms/local/instance-channel.ts),
+ * Instances are learnt from the platform's announcements (embedded/local/instance-channel.ts),
  * in whichever thread of this process the platform runs: start the monitor before the platform
  * starts instances (a replay does). An instance whose /proc entry is gone is dropped (counted as
  * vanished); its exit announcement may come later. Limit: /proc CPU times have 10 ms resolution.
@@ -11,7 +11,7 @@
 import { BroadcastChannel } from 'node:worker_threads';
 import type { CellValue } from '../dataset/columns.js';
 import type { TableWriter } from '../dataset/table-writer.js';
-import { INSTANCE_CHANNEL, type InstanceAnnouncement } from '../platforms/local/instance-channel.js';
+import { INSTANCE_CHANNEL, type InstanceAnnouncement } from '../embedded/local/instance-channel.js';
 import { epochUs } from '../util/time.js';
 import { emptyMeasures, isGone, type Measures } from './measures.js';
 import { ProcessReader } from './procfs.js';

@@ -131,7 +131,7 @@ export async function createMonitors(config: MonitorConfig): Promise<Monitor[]> 
       case 'container': {
         const [{ ContainerMonitor }, { connectDocker }] = await Promise.all([
           import('./container.js'),
-          import('../platforms/docker/engine.js'),
+          import('../embedded/docker/engine.js'),
         ]);
         monitors.push(
           new ContainerMonitor({

@@ -1,12 +1,12 @@
+import type { RuntimeChoice } from '../embedded/local/runtime.js';
+import { WorkerPlatform } from '../embedded/worker/host.js';
 import { FaasloadError } from '../errors.js';
 import { HttpPlatform, type HttpPlatformOptions } from './http/index.js';
 import { KnativePlatform, type KnativePlatformOptions } from './knative/index.js';
 import { LambdaPlatform, type LambdaPlatformOptions } from './lambda/index.js';
-import type { RuntimeChoice } from './local/runtime.js';
 import { OpenFaasPlatform, type OpenFaasPlatformOptions } from './openfaas/index.js';
 import { createOpenWhisk, type OpenWhiskSetup } from './openwhisk/index.js';
 import type { PlatformAdapter } from './types.js';
-import { WorkerPlatform } from './worker/host.js';
 
 /** Options every platform kind may take; each kind reads the ones that apply to it. */
 export interface PlatformOptions {

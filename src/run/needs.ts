@@ -1,6 +1,6 @@
 import { availableParallelism, totalmem } from 'node:os';
-import { DEFAULT_MEMORY_CLASSES_MB, sizeClassMb } from '../platforms/local/memory.js';
-import { defaultPoolMemoryMb } from '../platforms/local/options.js';
+import { DEFAULT_MEMORY_CLASSES_MB, sizeClassMb } from '../embedded/local/memory.js';
+import { defaultPoolMemoryMb } from '../embedded/local/options.js';
 import type { FunctionSpec } from '../platforms/types.js';
 import { type Capacity, type Excess, excesses, fitScale, formatExcess } from '../report/plan-fit.js';
 import { formatPlanNeeds, type PlanNeeds, planNeeds } from '../report/plan-needs.js';

@@ -7,8 +7,8 @@ import type { Clock } from '../dispatch/clock.js';
 import { DISPATCH_DEFAULTS } from '../dispatch/dispatcher.js';
 import { LIVE_DEFAULTS } from '../dispatch/live.js';
 import type { PacingChoice } from '../dispatch/pacing.js';
+import type { RuntimeChoice } from '../embedded/local/runtime.js';
 import type { MonitorOptions } from '../monitor/set.js';
-import type { RuntimeChoice } from '../platforms/local/runtime.js';
 import type { PlatformOptions } from '../platforms/registry.js';
 import type { PlatformAdapter } from '../platforms/types.js';
 import type { WrapperOptions } from '../platforms/wrappers.js';
@@ -34,7 +34,7 @@ export interface ReplayOptions extends TracePlanOptions, WrapperOptions {
   runtime?: RuntimeChoice;
   /** Embedded platform: idle instances of each function started before the run (a provisioned pool). */
   prewarm?: number;
-  /** Embedded platform: memory size classes, MB ascending (platforms/local/memory.ts). */
+  /** Embedded platform: memory size classes, MB ascending (embedded/local/memory.ts). */
   memoryClassesMb?: readonly number[];
   /** Embedded platform: the cap on a function's time limit raised to cover its trace durations. */
   maxTimeLimitMs?: number;

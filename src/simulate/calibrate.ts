@@ -5,13 +5,13 @@ import { readParquet } from 'parquet-wasm';
 import type { ColumnSpec } from '../dataset/columns.js';
 import type { AnyManifest, Manifest } from '../dataset/manifest.js';
 import { readManifestFile } from '../dataset/manifest-read.js';
-import { FaasloadError } from '../errors.js';
-import { DEFAULT_MEMORY_CLASSES_MB } from '../platforms/local/capacity-rules.js';
+import { DEFAULT_MEMORY_CLASSES_MB } from '../embedded/local/capacity-rules.js';
 import {
   defaultMaxStarting,
   defaultPoolMemoryMb,
   LOCAL_PLATFORM_DEFAULTS,
-} from '../platforms/local/options.js';
+} from '../embedded/local/options.js';
+import { FaasloadError } from '../errors.js';
 import { distribution } from '../report/distribution.js';
 import type { TracePlanOptions } from '../run/load-plan.js';
 import { definedOnly } from '../util/defined.js';

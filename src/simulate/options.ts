@@ -3,14 +3,15 @@
  * run's), the policies, the unit, the platform model with its capacity and costs, all validated
  * (E_USAGE listing every problem).
  */
-import { FaasloadError } from '../errors.js';
-import { DEFAULT_MEMORY_CLASSES_MB } from '../platforms/local/capacity-rules.js';
-import { memoryClassProblems } from '../platforms/local/memory.js';
+
+import { DEFAULT_MEMORY_CLASSES_MB } from '../embedded/local/capacity-rules.js';
+import { memoryClassProblems } from '../embedded/local/memory.js';
 import {
   defaultMaxStarting,
   defaultPoolMemoryMb,
   LOCAL_PLATFORM_DEFAULTS,
-} from '../platforms/local/options.js';
+} from '../embedded/local/options.js';
+import { FaasloadError } from '../errors.js';
 import type { TracePlanOptions } from '../run/load-plan.js';
 import { definedOnly } from '../util/defined.js';
 import type { DagShapeSpec } from '../workflow/index.js';

@@ -6,13 +6,13 @@ import {
   keepAliveEndsAt,
   type PoolLimits,
   sizeClassMb,
-} from '../platforms/local/capacity-rules.js';
+} from '../embedded/local/capacity-rules.js';
 import { heapPop, heapPush } from '../util/min-heap.js';
 import type { BatchResults, SimulationModel, SimulationUnits } from './model.js';
 import type { KeepAlivePolicy, PolicyState } from './policy.js';
 
 /**
- * The embedded platform (src/platforms/local) as a discrete-event model in virtual time: the same
+ * The embedded platform (src/embedded/local) as a discrete-event model in virtual time: the same
  * capacity rules, from the same pure functions (capacity-rules.ts). Per function, instances run
  * one execution at a time. Across functions: a pool of memory (the size classes of live
  * instances) and of instance count, idle instances evicted least recently used to make room, and

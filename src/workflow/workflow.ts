@@ -13,8 +13,8 @@
  */
 
 import type { FunctionSpec } from '../platforms/types.js';
-import { SYNTHETIC_ACTION_CODE, SYNTHETIC_ACTION_MAIN } from '../runtime/synthetic.js';
 import type { Arrival } from '../schedule/types.js';
+import { SYNTHETIC_ACTION_CODE, SYNTHETIC_ACTION_MAIN } from '../workload/synthetic-action.js';
 import type { DagShape } from './shape.js';
 
 /** One step: its place (branch -1 = the entry; level 0 = the entry, 1.. along a branch). */

@@ -8,7 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { connectDocker, detectEngine } from '../../src/platforms/docker/index.js';
+import { connectDocker, detectEngine } from '../../src/embedded/docker/index.js';
 import { REPO_ROOT } from './paths.js';
 
 export type Tool = 'docker' | 'perf' | 'chromium' | 'python' | 'root';

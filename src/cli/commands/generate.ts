@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Argv } from 'yargs';
+import { RUNTIME_CHOICES } from '../../embedded/local/runtime.js';
 import { GENERATE_PLATFORMS, generate } from '../../generate/run.js';
-import { RUNTIME_CHOICES } from '../../platforms/local/runtime.js';
 import type { PlatformOptions } from '../../platforms/registry.js';
 import { STOP_EXIT_CODES } from '../exit-codes.js';
 import { KNATIVE_FLAGS, knativeFlags, toKnativeOptions } from '../knative-flags.js';

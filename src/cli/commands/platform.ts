@@ -1,11 +1,11 @@
 import type { Argv } from 'yargs';
-import { LOCAL_PLATFORM_DEFAULTS } from '../../platforms/local/options.js';
-import { RUNTIME_CHOICES } from '../../platforms/local/runtime.js';
+import { LOCAL_PLATFORM_DEFAULTS } from '../../embedded/local/options.js';
+import { RUNTIME_CHOICES } from '../../embedded/local/runtime.js';
 import {
   OPENWHISK_SERVER_DEFAULTS,
   type OpenWhiskServerOptions,
   startOpenWhiskServer,
-} from '../../platforms/openwhisk-server/server.js';
+} from '../../embedded/openwhisk-server/server.js';
 import { capacityFlags, toCapacityOptions } from '../capacity-flags.js';
 import { durationFlag, throwIfErrors } from '../plan-flags.js';
 

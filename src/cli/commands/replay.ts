@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Argv } from 'yargs';
 import { PACING_CHOICES } from '../../dispatch/pacing.js';
-import { RUNTIME_CHOICES } from '../../platforms/local/runtime.js';
+import { RUNTIME_CHOICES } from '../../embedded/local/runtime.js';
 import { PLATFORM_KINDS } from '../../platforms/registry.js';
 import { INVOKE_VIA_CHOICES } from '../../run/invoke-via.js';
 import { REPLAY_DEFAULTS, type ReplayOptions, replay } from '../../run/replay.js';

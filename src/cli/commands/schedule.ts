@@ -1,5 +1,5 @@
 import type { Argv } from 'yargs';
-import { LOCAL_PLATFORM_DEFAULTS as DEFAULTS } from '../../platforms/local/options.js';
+import { LOCAL_PLATFORM_DEFAULTS as DEFAULTS } from '../../embedded/local/options.js';
 import { formatPlanLoad } from '../../report/plan-load.js';
 import { scheduleCapacity, writeSchedule } from '../../run/schedule.js';
 import { poolFlags, toPoolOptions } from '../capacity-flags.js';

@@ -1,8 +1,8 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Argv } from 'yargs';
+import { DEFAULT_MEMORY_CLASSES_MB, parseMemoryClasses } from '../../embedded/local/memory.js';
 import { FaasloadError } from '../../errors.js';
-import { DEFAULT_MEMORY_CLASSES_MB, parseMemoryClasses } from '../../platforms/local/memory.js';
 import { MODEL_DEFAULTS, type UnitKind } from '../../simulate/model.js';
 import type { PolicyFactory } from '../../simulate/policy.js';
 import { registerPolicy } from '../../simulate/registry.js';

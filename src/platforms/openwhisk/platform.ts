@@ -27,13 +27,13 @@
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
 import { FaasloadError } from '../../errors.js';
-import { SYNTHETIC_ACTION_CODE, SYNTHETIC_ACTION_MAIN } from '../../runtime/synthetic.js';
 import type { Arrival } from '../../schedule/types.js';
 import { onAbort } from '../../util/abort.js';
 import { messageOf } from '../../util/message.js';
 import { epochUs } from '../../util/time.js';
 import { VERSION } from '../../version.js';
 import { invocationValue } from '../../workload/binding.js';
+import { SYNTHETIC_ACTION_CODE, SYNTHETIC_ACTION_MAIN } from '../../workload/synthetic-action.js';
 import type { ActionInvocationResult, ManifestDeployable, ReturnsActionResults } from '../capabilities.js';
 import { type FailureKind, failureOfStatus } from '../failure.js';
 import { closePools, unansweredResult } from '../http/exchange.js';

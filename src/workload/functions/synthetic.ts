@@ -1,9 +1,9 @@
 /**
- * `synthetic`: the trace function every replay deploys (src/runtime/synthetic.ts), as a catalog
+ * `synthetic`: the trace function every replay deploys (src/workload/synthetic-action.ts), as a catalog
  * entry. Its code is reused as is: it takes no input and no seed, only the trace's duration and
  * memory.
  */
-import { SYNTHETIC_ACTION_CODE, SYNTHETIC_ACTION_MAIN } from '../../runtime/synthetic.js';
+import { SYNTHETIC_ACTION_CODE, SYNTHETIC_ACTION_MAIN } from '../synthetic-action.js';
 import type { CatalogEntry, CatalogFunctionSpec } from '../types.js';
 
 export const SYNTHETIC_SPEC: CatalogFunctionSpec = {

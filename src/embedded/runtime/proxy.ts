@@ -1,6 +1,6 @@
 /**
  * faasload's action runtime: one function instance, run as a child process
- * (`node dist/src/runtime/proxy.js [--port N] [--no-stdin-watch]`), speaking OpenWhisk's action
+ * (`node dist/src/embedded/runtime/proxy.js [--port N] [--no-stdin-watch]`), speaking OpenWhisk's action
  * protocol over HTTP on 127.0.0.1 only.
  *
  * - Ready: once listening it prints exactly one line, `{"port":N}`, on stdout (N is the bound

@@ -1,8 +1,8 @@
 import type { ErrorCode } from '../../errors.js';
+import type { ActionInvocationResult } from '../../platforms/capabilities.js';
+import type { FunctionSpec, PlatformPressure } from '../../platforms/types.js';
 import type { Arrival } from '../../schedule/types.js';
-import type { ActionInvocationResult } from '../capabilities.js';
 import type { LocalPlatformOptions } from '../local/options.js';
-import type { FunctionSpec, PlatformPressure } from '../types.js';
 
 /** The platforms that can run inside a worker thread, and the options each takes. */
 export interface WorkerPlatformKinds {

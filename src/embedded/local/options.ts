@@ -2,7 +2,7 @@
 import { availableParallelism, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { FaasloadError } from '../../errors.js';
-import { MAX_TIMER_MS } from '../option-checks.js';
+import { MAX_TIMER_MS } from '../../platforms/option-checks.js';
 import { DEFAULT_MEMORY_CLASSES_MB, memoryClassProblems } from './memory.js';
 import { RUNTIME_CHOICES, type RuntimeChoice } from './runtime.js';
 
@@ -52,7 +52,7 @@ export interface LocalPlatformOptions {
   nice?: number;
   /** The node binary that runs instances. Default: the one running faasload (process.execPath). */
   nodePath?: string;
-  /** The compiled runtime proxy. Default: dist/src/runtime/proxy.js beside this module. */
+  /** The compiled runtime proxy. Default: dist/src/embedded/runtime/proxy.js beside this module. */
   proxyPath?: string;
   /** Child processes, Docker containers, or containers when an engine answers. Default 'process'. */
   runtime?: RuntimeChoice;
@@ -107,9 +107,9 @@ export const LOCAL_PLATFORM_DEFAULTS = {
   processMemoryLimit: 'auto',
 } as const;
 
-/** The proxy compiled beside this module: dist/src/platforms/local/ → dist/src/runtime/proxy.js. */
+/** The proxy compiled beside this module: dist/src/embedded/local/ → dist/src/embedded/runtime/proxy.js. */
 export function defaultProxyPath(): string {
-  return fileURLToPath(new URL('../../runtime/proxy.js', import.meta.url));
+  return fileURLToPath(new URL('../runtime/proxy.js', import.meta.url));
 }
 
 /** Fills in the defaults; throws one E_USAGE error naming every invalid option. */

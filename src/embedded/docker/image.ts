@@ -6,7 +6,7 @@
  * - the shared libraries it links and the dynamic loader, at the paths `ldd` reports (so the
  *   binary's PT_INTERP resolves); LD_LIBRARY_PATH names their folders, as the image has no
  *   ld.so.cache,
- * - faasload's compiled runtime proxy (dist/src/runtime/proxy.js) and every file it imports by a
+ * - faasload's compiled runtime proxy (dist/src/embedded/runtime/proxy.js) and every file it imports by a
  *   relative specifier, under IMAGE_APP_DIR with their paths relative to dist/, plus a
  *   package.json that makes them ES modules,
  * - an empty /tmp (mode 1777). Nothing else: about ten files, because vfs storage copies every
@@ -37,7 +37,7 @@ import { type TarEntry, tarSize, tarStream } from './tar.js';
 export const RUNTIME_IMAGE_REPO = 'faasload-runtime';
 /** Where node lives in the image. */
 export const IMAGE_NODE_PATH = '/usr/local/bin/node';
-/** Where dist/'s files live in the image (dist/src/runtime/proxy.js → /app/src/runtime/proxy.js). */
+/** Where dist/'s files live in the image (dist/src/embedded/runtime/proxy.js → /app/src/embedded/runtime/proxy.js). */
 export const IMAGE_APP_DIR = '/app';
 /** Bumped when the layout or config below changes, so that older images are not reused. */
 const LAYOUT_VERSION = 1;
@@ -45,7 +45,7 @@ const LAYOUT_VERSION = 1;
 export interface RuntimeImageOptions {
   /** The node binary to put in the image. Default: process.execPath. */
   nodePath?: string;
-  /** The compiled proxy. Default: dist/src/runtime/proxy.js beside this module. */
+  /** The compiled proxy. Default: dist/src/embedded/runtime/proxy.js beside this module. */
   proxyPath?: string;
   /**
    * Aborts the build (an image already imported stays, labelled). With ensureRuntimeImage() the
@@ -85,7 +85,7 @@ interface ImageFile {
 }
 
 function defaultProxyPath(): string {
-  return fileURLToPath(new URL('../../runtime/proxy.js', import.meta.url));
+  return fileURLToPath(new URL('../runtime/proxy.js', import.meta.url));
 }
 
 const execFileAsync = promisify(execFile);
@@ -141,7 +141,7 @@ async function proxyFiles(proxyPath: string, root: string): Promise<string[]> {
   return [...seen].sort();
 }
 
-/** dist/ for dist/src/runtime/proxy.js: the folder above the one named `src`, else the proxy's folder. */
+/** dist/ for dist/src/embedded/runtime/proxy.js: the folder above the one named `src`, else the proxy's folder. */
 function distRoot(proxyPath: string): string {
   const parts = resolve(proxyPath).split(sep);
   const at = parts.lastIndexOf('src');

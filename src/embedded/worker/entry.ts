@@ -1,6 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { FaasloadError } from '../../errors.js';
-import type { PaceReporter } from '../capabilities.js';
+import type { PaceReporter } from '../../platforms/capabilities.js';
 import { LocalPlatform } from '../local/platform.js';
 import type { Reply, Request, WorkerData } from './protocol.js';
 

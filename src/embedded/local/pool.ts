@@ -21,8 +21,8 @@
  * Single-threaded and synchronous, apart from starts and the timers of waits and keep-alives.
  */
 import { performance } from 'node:perf_hooks';
+import type { PlatformPressure, WaitReason } from '../../platforms/types.js';
 import { messageOf } from '../../util/message.js';
-import type { PlatformPressure, WaitReason } from '../types.js';
 import {
   type ColdStartBlock,
   coldStartBlock,

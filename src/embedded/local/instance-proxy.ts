@@ -1,15 +1,15 @@
 /**
  * One instance of the local platform and the OpenWhisk action protocol spoken to it, in the role
  * of OpenWhisk's ContainerProxy (not the runtime proxy that runs inside the instance,
- * src/runtime/proxy.ts): launch, start (the proxy's ready line, then /init with the function's
+ * src/embedded/runtime/proxy.ts): launch, start (the proxy's ready line, then /init with the function's
  * code), run (/run with the activation's value and deadline), remove. It keeps what belongs to
  * the one instance: the code it was launched with, its concurrency, its memory peak per execution
  * and its activation logs. Where the instance runs is runtime.ts's business; which invocation it
  * serves, and when, pool.ts's.
  */
 import { performance } from 'node:perf_hooks';
-import { SYNTHETIC_ACTION_CODE, SYNTHETIC_ACTION_MAIN } from '../../runtime/synthetic.js';
-import type { FunctionSpec } from '../types.js';
+import type { FunctionSpec } from '../../platforms/types.js';
+import { SYNTHETIC_ACTION_CODE, SYNTHETIC_ACTION_MAIN } from '../../workload/synthetic-action.js';
 import type { ActionAnswer, ExitInfo } from './instance.js';
 import { announceInstance } from './instance-channel.js';
 import { type PooledInstance, StartFailure } from './pool.js';

@@ -1,15 +1,15 @@
 import { Worker } from 'node:worker_threads';
 import { FaasloadError } from '../../errors.js';
-import type { Arrival } from '../../schedule/types.js';
-import { onAbort } from '../../util/abort.js';
-import { epochUs } from '../../util/time.js';
 import type {
   ActionInvocationResult,
   AnnouncesInstances,
   PaceReporter,
   ReturnsActionResults,
-} from '../capabilities.js';
-import type { FunctionSpec, PlatformPressure } from '../types.js';
+} from '../../platforms/capabilities.js';
+import type { FunctionSpec, PlatformPressure } from '../../platforms/types.js';
+import type { Arrival } from '../../schedule/types.js';
+import { onAbort } from '../../util/abort.js';
+import { epochUs } from '../../util/time.js';
 import type { Reply, Request, WorkerData, WorkerPlatformKinds } from './protocol.js';
 
 /** A request without its id (Omit distributed over the union). */

@@ -1,6 +1,6 @@
 /**
  * The embedded ("local") platform: every function instance runs faasload's runtime proxy with the
- * synthetic function (src/runtime/synthetic.ts), as a child process or (runtime docker) in a
+ * synthetic function (src/workload/synthetic-action.ts), as a child process or (runtime docker) in a
  * container with the function's memory limit (see runtime.ts).
  *
  * Modelled: cold starts (launch + ready + /init), warm reuse, keep-alive eviction, as many
@@ -27,19 +27,19 @@
  */
 import { randomBytes } from 'node:crypto';
 import { FaasloadError } from '../../errors.js';
-import type { Arrival } from '../../schedule/types.js';
-import { messageOf } from '../../util/message.js';
-import { epochUs } from '../../util/time.js';
-import { invocationValue } from '../../workload/binding.js';
-import { reportedCpuMs } from '../action-usage.js';
+import { reportedCpuMs } from '../../platforms/action-usage.js';
 import type {
   ActionInvocationResult,
   AnnouncesInstances,
   PaceReporter,
   ReturnsActionResults,
-} from '../capabilities.js';
-import type { FailureKind } from '../failure.js';
-import type { FunctionSpec, Outcome, PlatformPressure } from '../types.js';
+} from '../../platforms/capabilities.js';
+import type { FailureKind } from '../../platforms/failure.js';
+import type { FunctionSpec, Outcome, PlatformPressure } from '../../platforms/types.js';
+import type { Arrival } from '../../schedule/types.js';
+import { messageOf } from '../../util/message.js';
+import { epochUs } from '../../util/time.js';
+import { invocationValue } from '../../workload/binding.js';
 import { InstanceFailure } from './instance.js';
 import { announceLifecycle } from './instance-channel.js';
 import { errorOf, InstanceProxy } from './instance-proxy.js';

@@ -1,6 +1,6 @@
 /**
  * One function instance of the local platform: a child process running faasload's runtime proxy
- * (src/runtime/proxy.ts), reached over HTTP on 127.0.0.1 through an undici Pool.
+ * (src/embedded/runtime/proxy.ts), reached over HTTP on 127.0.0.1 through an undici Pool.
  *
  * Lifecycle: the constructor spawns; ready() waits for the proxy's `{"port":N}` line; post()
  * sends /init and /run; kill() ends it. `exited` settles once the process is gone, whoever ended
