@@ -40,7 +40,16 @@ export class ParquetStream {
         const next = this.queue.shift();
         if (this.queue.length < MAX_QUEUED) for (const r of this.roomWaiters.splice(0)) r();
         if (!next) return controller.close();
-        for (const batch of Table.fromIPCStream(next).recordBatches()) controller.enqueue(batch);
+        // The writer takes each batch (they share the table's buffers); the table itself is
+        // freed now, not when the garbage collector finalizes it: this thread allocates little
+        // on the JS heap, so collections are rare and tables would pile up in WebAssembly memory
+        // (which never shrinks), hundreds of MB over a day's plan.
+        const table = Table.fromIPCStream(next);
+        try {
+          for (const batch of table.recordBatches()) controller.enqueue(batch);
+        } finally {
+          table.free();
+        }
       },
     });
     this.written = this.write(batches, writerProperties(columns, metadata, options));

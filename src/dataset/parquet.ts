@@ -163,7 +163,13 @@ export async function arrowsToParquet(
             return;
           }
           const table = Table.fromIPCStream(await readFrames(arrowsPath, schema, group));
-          for (const batch of table.recordBatches()) controller.enqueue(batch);
+          // Freed now, not by the garbage collector (see parquet-stream.ts): the batches keep
+          // their buffers until the writer drops them.
+          try {
+            for (const batch of table.recordBatches()) controller.enqueue(batch);
+          } finally {
+            table.free();
+          }
         },
       });
       const parquet = await transformParquetStream(batches, props);
