@@ -24,9 +24,17 @@ export const ROW_GROUP_ROWS = 128 * 1024;
  *   statuses, anything with few distinct values;
  * - byte_stream_split: floats: a dictionary while it stays under 256 KiB per row group (few
  *   distinct values: memory sizes, whole-ms times), else BYTE_STREAM_SPLIT (many distinct values);
+ * - byte_stream_split_only: floats known to be mostly distinct (drawn from a distribution):
+ *   BYTE_STREAM_SPLIT from the start, never a dictionary (one would be slower and larger, and a
+ *   table that raises dictionaryPageBytes would keep it for the whole row group);
  * - plain: no dictionary (high-cardinality strings such as random ids, booleans).
  */
-export type ParquetEncoding = 'delta' | 'dictionary' | 'byte_stream_split' | 'plain';
+export type ParquetEncoding =
+  | 'delta'
+  | 'dictionary'
+  | 'byte_stream_split'
+  | 'byte_stream_split_only'
+  | 'plain';
 
 /** The encoding of a column whose spec does not choose one. */
 export function defaultEncoding(kind: ColumnKind): ParquetEncoding {
@@ -61,6 +69,12 @@ export interface ParquetTableOptions {
    * plan's function column: tens of thousands of ids in a row group).
    */
   dictionaryPageBytes?: number;
+  /**
+   * Rows per row group; default ROW_GROUP_ROWS. Larger groups store a dictionary column's
+   * dictionary fewer times (the plan's function ids), at the cost of the writer holding a larger
+   * group in memory and readers skipping by coarser groups.
+   */
+  rowGroupRows?: number;
 }
 
 /** zstd, 128k-row groups, per-column encodings, and the key/value metadata (schema version, run id). */
@@ -71,7 +85,7 @@ export function writerProperties(
 ) {
   let b = new WriterPropertiesBuilder()
     .setCompression(Compression.ZSTD)
-    .setMaxRowGroupSize(ROW_GROUP_ROWS)
+    .setMaxRowGroupSize(options.rowGroupRows ?? ROW_GROUP_ROWS)
     .setWriterVersion(WriterVersion.V1)
     .setCreatedBy(`faasload ${VERSION}`)
     // Min/max per column chunk (row group), not per page: readers skip row groups by them, and
@@ -84,7 +98,8 @@ export function writerProperties(
   for (const [name, encoding] of Object.entries(columnEncodings(columns))) {
     b = b.setColumnDictionaryEnabled(name, encoding === 'dictionary' || encoding === 'byte_stream_split');
     if (encoding === 'delta') b = b.setColumnEncoding(name, Encoding.DELTA_BINARY_PACKED);
-    if (encoding === 'byte_stream_split') b = b.setColumnEncoding(name, Encoding.BYTE_STREAM_SPLIT);
+    if (encoding === 'byte_stream_split' || encoding === 'byte_stream_split_only')
+      b = b.setColumnEncoding(name, Encoding.BYTE_STREAM_SPLIT);
     if (encoding === 'plain') b = b.setColumnEncoding(name, Encoding.PLAIN);
   }
   return b.build();
