@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { ParquetFile } from 'parquet-wasm';
+import { Compression, ParquetFile } from 'parquet-wasm';
 import { parquetFacts } from '../src/dataset/parquet-read.js';
 import { loadPlan } from '../src/run/load-plan.js';
 import { writeSchedule } from '../src/run/schedule.js';
@@ -71,7 +71,7 @@ describe('the plan file (faasload schedule --out)', () => {
     assert.ok(a.equals(b), `${a.length} and ${b.length} bytes differ`);
   });
 
-  it('stores requested duration and memory as BYTE_STREAM_SPLIT, without a dictionary', async () => {
+  it('stores requested duration and memory as BYTE_STREAM_SPLIT, without a dictionary, snappy', async () => {
     // They are drawn per invocation: nearly all distinct. A dictionary of them is larger and
     // slower, and the plan's large dictionary limit (for its ids) used to keep one per row group.
     const dir = await tmp();
@@ -82,6 +82,23 @@ describe('the plan file (faasload schedule --out)', () => {
       const e = encodings[column] ?? [];
       assert.ok(e.includes('BYTE_STREAM_SPLIT'), `${column}: ${e.join()}`);
       assert.ok(!e.includes('RLE_DICTIONARY') && !e.includes('PLAIN_DICTIONARY'), `${column}: ${e.join()}`);
+    }
+    const file = await ParquetFile.fromFile(await openAsBlob(out));
+    try {
+      const codecs = file
+        .metadata()
+        .rowGroup(0)
+        .columns()
+        .map((c) => `${c.columnPath().join('.')}:${Compression[c.compression()]}`);
+      assert.deepEqual(codecs, [
+        'seq:ZSTD',
+        'function:ZSTD',
+        'scheduled_us:ZSTD',
+        'requested_duration_ms:SNAPPY',
+        'requested_memory_mb:SNAPPY',
+      ]);
+    } finally {
+      file.free();
     }
   });
 

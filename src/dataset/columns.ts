@@ -13,7 +13,7 @@ import {
   TimestampMicrosecond,
   Utf8,
 } from 'apache-arrow';
-import type { ParquetEncoding } from './parquet.js';
+import type { ParquetCodec, ParquetEncoding } from './parquet.js';
 import type { StagedBatch, StagingSlot } from './staging.js';
 
 /** The column kinds tables use. Timestamps are UTC microseconds; ids and counters int64. */
@@ -27,6 +27,8 @@ export interface ColumnSpec {
   doc: string;
   /** Parquet layout when the kind's default does not fit (see parquet.ts). */
   encoding?: ParquetEncoding;
+  /** Parquet compression of the column; default zstd (see parquet.ts). */
+  codec?: ParquetCodec;
   /**
    * utf8: 'many' when most values differ (instance ids, random ids): staged as bytes rather
    * than through a per-batch dictionary (see staging.ts). Does not change the Parquet layout.

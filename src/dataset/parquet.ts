@@ -36,6 +36,14 @@ export type ParquetEncoding =
   | 'byte_stream_split_only'
   | 'plain';
 
+/**
+ * How a column's pages are compressed: zstd (the default: smallest), or snappy, which
+ * parquet-wasm runs several times faster for columns that zstd barely shrinks more (floats
+ * drawn from a distribution, after BYTE_STREAM_SPLIT: 4% larger, a fifth of the plan's
+ * encoding time saved). Every Parquet reader reads both.
+ */
+export type ParquetCodec = 'zstd' | 'snappy';
+
 /** The encoding of a column whose spec does not choose one. */
 export function defaultEncoding(kind: ColumnKind): ParquetEncoding {
   switch (kind) {
@@ -95,6 +103,7 @@ export function writerProperties(
     // back to its other encoding (BYTE_STREAM_SPLIT for floats, plain for strings) early.
     .setDictionaryPageSizeLimit(options.dictionaryPageBytes ?? DICTIONARY_PAGE_BYTES)
     .setKeyValueMetadata(new Map(Object.entries(metadata)));
+  for (const c of columns) if (c.codec === 'snappy') b = b.setColumnCompression(c.name, Compression.SNAPPY);
   for (const [name, encoding] of Object.entries(columnEncodings(columns))) {
     b = b.setColumnDictionaryEnabled(name, encoding === 'dictionary' || encoding === 'byte_stream_split');
     if (encoding === 'delta') b = b.setColumnEncoding(name, Encoding.DELTA_BINARY_PACKED);

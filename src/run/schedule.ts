@@ -24,6 +24,7 @@ export const PLAN_COLUMNS = [
     doc: 'duration asked of the function, ms',
     // Drawn per invocation from the function's percentiles: nearly every value differs.
     encoding: 'byte_stream_split_only',
+    codec: 'snappy',
   },
   {
     name: 'requested_memory_mb',
@@ -31,6 +32,7 @@ export const PLAN_COLUMNS = [
     nullable: true,
     doc: 'memory asked of the function, MB',
     encoding: 'byte_stream_split_only',
+    codec: 'snappy',
   },
 ] as const satisfies readonly ColumnSpec[];
 
