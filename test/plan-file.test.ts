@@ -62,6 +62,21 @@ describe('the plan file (faasload schedule --out)', () => {
     assert.deepEqual(rowsOf(table), expected);
   });
 
+  it('writes an empty plan as a file of no rows with the plan schema', async () => {
+    // A window with no arrival: the Parquet writer used to fail without a batch to learn the schema from.
+    const dir = await tmp();
+    const out = join(dir, 'plan.parquet');
+    const r = await writeSchedule({ trace: AZURE2019_DIR, functions: 1, fromUs: 1e6, toUs: 1e6 + 100, out });
+    assert.equal(r.rows, 0);
+    const facts = await parquetFacts(out);
+    assert.equal(facts.rows, 0);
+    assert.deepEqual(
+      facts.schema.fields.map((f) => f.name),
+      ['seq', 'function', 'scheduled_us', 'requested_duration_ms', 'requested_memory_mb'],
+    );
+    assert.ok(facts.keyValue['faasload.plan']?.includes('"toUs":1000100'), JSON.stringify(facts.keyValue));
+  });
+
   it('makes the same bytes from the same plan (batches are cut by rows, not by time)', async () => {
     const dir = await tmp();
     const options = { trace: AZURE2019_DIR, toUs: 30 * 60e6, seed: 4 };
