@@ -13,7 +13,7 @@ import {
   TimestampMicrosecond,
   Utf8,
 } from 'apache-arrow';
-import type { ParquetEncoding } from './parquet.js';
+import type { ParquetCodec, ParquetEncoding } from './parquet.js';
 import type { StagedBatch, StagingSlot } from './staging.js';
 
 /** The column kinds tables use. Timestamps are UTC microseconds; ids and counters int64. */
@@ -27,6 +27,8 @@ export interface ColumnSpec {
   doc: string;
   /** Parquet layout when the kind's default does not fit (see parquet.ts). */
   encoding?: ParquetEncoding;
+  /** Parquet compression of the column; default zstd (see parquet.ts). */
+  codec?: ParquetCodec;
   /**
    * utf8: 'many' when most values differ (instance ids, random ids): staged as bytes rather
    * than through a per-batch dictionary (see staging.ts). Does not change the Parquet layout.
@@ -116,8 +118,9 @@ export class Arena {
 
 /**
  * One staged column (see staging.ts) as Arrow Data of its spec's type, in buffers of `arena`:
- * int64 and timestamps rounded to integers, dictionary codes gathered into UTF-8. Throws when a
- * column that is not nullable got nulls.
+ * int64 and timestamps rounded to integers, dictionary codes gathered into UTF-8 (from `fixed`,
+ * the column's fixed dictionary already encoded, when it has one; else from the batch's own).
+ * Throws when a column that is not nullable got nulls, or a code is past its dictionary.
  */
 export function encodeColumn(
   spec: ColumnSpec,
@@ -125,13 +128,14 @@ export function encodeColumn(
   slot: StagingSlot,
   batch: StagedBatch,
   arena: Arena = new Arena(),
+  fixed?: readonly Uint8Array[],
 ): Data {
   const { length } = batch;
   const { layout, index, width } = slot;
   const nullBitmap = validity(spec, slot, batch, arena);
   const nullCount = nullBitmap ? countNulls(nullBitmap, length) : 0;
   const bitmap = nullCount > 0 ? nullBitmap : undefined;
-  if (layout === 'codes') return gather(type as Utf8, batch, slot, nullCount, bitmap, arena);
+  if (layout === 'codes') return gather(type as Utf8, batch, slot, nullCount, bitmap, arena, fixed);
   if (layout === 'texts') {
     const t = batch.texts[index]!;
     const valueOffsets = arena.take(Int32Array, length + 1);
@@ -219,15 +223,18 @@ function gather(
   nullCount: number,
   nullBitmap: Uint8Array | undefined,
   arena: Arena,
+  fixed?: readonly Uint8Array[],
 ): Data<Utf8> {
   const { length, codes } = batch;
   const { index, width } = slot;
-  const entries = batch.dictionaries[index]!.map((text) => Buffer.from(text, 'utf8'));
+  const entries = fixed ?? batch.dictionaries[index]!.map((text) => Buffer.from(text, 'utf8'));
   const valueOffsets = arena.take(Int32Array, length + 1);
   valueOffsets[0] = 0;
   let total = 0;
   for (let i = 0, at = index; i < length; i++, at += width) {
     const c = codes[at]!;
+    if (c >= entries.length)
+      throw new RangeError(`code ${c} is past the dictionary of ${entries.length} texts`);
     if (c >= 0) total += entries[c]!.length;
     valueOffsets[i + 1] = total;
   }

@@ -1,8 +1,32 @@
 import { open, rename, rm } from 'node:fs/promises';
+import { makeData, RecordBatch, Struct } from 'apache-arrow';
 import { Table, transformParquetStream } from 'parquet-wasm';
 import { chunksOf } from '../util/web-stream.js';
-import type { ColumnSpec } from './columns.js';
+import { arrowSchema, type ColumnSpec, ipcStream } from './columns.js';
 import { type ParquetTableOptions, writerProperties } from './parquet.js';
+
+/**
+ * Hands the batches of a one-batch IPC stream to the Parquet writer. The writer takes each batch
+ * (they share the table's buffers); the table itself is freed now, not when the garbage collector
+ * finalizes it: the writer thread allocates little on the JS heap, so collections are rare and
+ * tables would pile up in WebAssembly memory (which never shrinks), hundreds of MB over a day's plan.
+ */
+function enqueueAll(controller: ReadableStreamDefaultController, stream: Uint8Array): void {
+  const table = Table.fromIPCStream(stream);
+  try {
+    for (const batch of table.recordBatches()) controller.enqueue(batch);
+  } finally {
+    table.free();
+  }
+}
+
+/** A one-batch IPC stream of no rows, with the table's schema and metadata. */
+function emptyStream(columns: readonly ColumnSpec[], metadata: Record<string, string>): Uint8Array {
+  const schema = arrowSchema(columns, new Map(Object.entries(metadata)));
+  const children = schema.fields.map((f) => makeData({ type: f.type, length: 0 }));
+  const data = makeData({ type: new Struct(schema.fields), length: 0, nullCount: 0, children });
+  return ipcStream(schema, [new RecordBatch(schema, data)]);
+}
 
 /** Batches that may wait for the Parquet writer before the writer thread stops taking more. */
 const MAX_QUEUED = 8;
@@ -20,6 +44,8 @@ export class ParquetStream {
   private wake: (() => void) | undefined;
   private roomWaiters: (() => void)[] = [];
   private ended = false;
+  /** A batch was handed to the writer. */
+  private taken = false;
   /** The writer failed: push() drops batches, finish() rejects. */
   failed = false;
   /** Why it failed (the first error: open, write or encode), once failed. */
@@ -39,8 +65,13 @@ export class ParquetStream {
         while (this.queue.length === 0 && !this.ended) await new Promise<void>((r) => (this.wake = r));
         const next = this.queue.shift();
         if (this.queue.length < MAX_QUEUED) for (const r of this.roomWaiters.splice(0)) r();
-        if (!next) return controller.close();
-        for (const batch of Table.fromIPCStream(next).recordBatches()) controller.enqueue(batch);
+        if (!next) {
+          // No rows at all: the writer still needs one batch to know the schema (an empty plan).
+          if (!this.taken) enqueueAll(controller, emptyStream(columns, metadata));
+          return controller.close();
+        }
+        this.taken = true;
+        enqueueAll(controller, next);
       },
     });
     this.written = this.write(batches, writerProperties(columns, metadata, options));

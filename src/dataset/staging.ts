@@ -8,6 +8,8 @@ import type { CellValue, ColumnSpec } from './columns.js';
  *   timestamps are rounded when encoded); valid is 1 where the cell has a value;
  * - codes/dictionaries: utf8 columns with few distinct values (names, statuses), `codeColumns`
  *   cells a row: the index of the text in that column's dictionary for this batch, -1 for null;
+ *   a column with a fixed dictionary (FixedDictionaries) indexes that one, and its batch
+ *   dictionary is empty (the writer thread was given the fixed one when the table opened);
  * - texts: utf8 columns with many distinct values (random ids), one per column: UTF-8 bytes and
  *   where each value ends.
  */
@@ -46,6 +48,19 @@ export function stagingSlots(columns: readonly ColumnSpec[]): StagingSlot[] {
   });
 }
 
+/**
+ * utf8 columns whose every value is in a list known when the table opens (the plan's function
+ * ids), by column name: staged as indexes into the list, which reaches the writer thread once
+ * instead of with every batch, and is encoded to UTF-8 once.
+ */
+export type FixedDictionaries = Readonly<Record<string, readonly string[]>>;
+
+/**
+ * One column given whole to BatchStager.appendColumns (TableWriter.addColumns): the values of a
+ * numeric column (NaN is null), or the indexes of a fixed-dictionary column's texts.
+ */
+export type ColumnCells = Float64Array | Uint32Array | Int32Array;
+
 /** The buffers of a batch, for postMessage's transfer list. */
 export function stagedBuffers(batch: StagedBatch): ArrayBuffer[] {
   const arrays = [
@@ -74,17 +89,32 @@ export class BatchStager {
   private codes!: Int32Array;
   private texts!: StagedText[];
   private readonly maps: Map<CellValue, number>[];
+  /** Per codes column: true when its dictionary is fixed (never cleared, never grown). */
+  private readonly fixed: boolean[];
   private readonly spares: StagedBatch[] = [];
   private readonly widths: { numbers: number; codes: number; texts: number };
 
   constructor(
     readonly columns: readonly ColumnSpec[],
     readonly capacity: number,
+    dictionaries: FixedDictionaries = {},
   ) {
     this.slots = stagingSlots(columns);
     const width = (layout: StagingSlot['layout']) => this.slots.find((s) => s.layout === layout)?.width ?? 0;
     this.widths = { numbers: width('numbers'), codes: width('codes'), texts: width('texts') };
     this.maps = Array.from({ length: this.widths.codes }, () => new Map());
+    this.fixed = Array.from({ length: this.widths.codes }, () => false);
+    for (const [name, values] of Object.entries(dictionaries)) {
+      const k = columns.findIndex((c) => c.name === name);
+      const slot = this.slots[k];
+      const map = slot?.layout === 'codes' ? this.maps[slot.index] : undefined;
+      if (!slot || !map)
+        throw new Error(`a fixed dictionary is for a utf8 column staged as codes; ${name} is not one`);
+      this.fixed[slot.index] = true;
+      values.forEach((v, code) => {
+        map.set(v, code);
+      });
+    }
     this.reset();
     const lines = columns.map((spec, k) => {
       const key = JSON.stringify(spec.name);
@@ -119,8 +149,8 @@ ${lines.join('\n')}
       numbers: this.numbers,
       valid: this.valid,
       codes: this.codes,
-      dictionaries: this.maps.map((m) =>
-        Array.from(m.keys(), (v) => (typeof v === 'string' ? v : String(v))),
+      dictionaries: this.maps.map((m, k) =>
+        this.fixed[k] ? [] : Array.from(m.keys(), (v) => (typeof v === 'string' ? v : String(v))),
       ),
       texts: this.texts,
     };
@@ -137,14 +167,54 @@ ${lines.join('\n')}
       this.spares.push(batch);
   }
 
+  /**
+   * Appends rows from..from+count of `cells` (one entry per column, by name), at most
+   * capacity - n of them: numbers as given (NaN: null), utf8 columns as indexes into their fixed
+   * dictionary (the writer thread checks each index). A plain copy per column, no row objects.
+   */
+  appendColumns(cells: Readonly<Record<string, ColumnCells>>, from: number, count: number): void {
+    if (count > this.capacity - this.n)
+      throw new RangeError(`${count} rows do not fit: ${this.capacity - this.n} left in the batch`);
+    const n = this.n;
+    this.columns.forEach((spec, k) => {
+      const slot = this.slots[k];
+      const c = cells[spec.name];
+      if (!slot || !c) throw new Error(`appendColumns: no cells for column ${spec.name}`);
+      const { layout, index, width } = slot;
+      if (layout === 'numbers') {
+        const { numbers, valid } = this;
+        for (let i = 0, o = n * width + index; i < count; i++, o += width) {
+          const v = c[from + i] ?? Number.NaN;
+          const isValue = Number.isNaN(v) ? 0 : 1;
+          valid[o] = isValue;
+          numbers[o] = isValue ? v : 0;
+        }
+      } else if (layout === 'codes' && this.fixed[index]) {
+        const codes = this.codes;
+        for (let i = 0, o = n * width + index; i < count; i++, o += width) codes[o] = c[from + i] ?? -1;
+      } else {
+        throw new Error(`appendColumns: utf8 column ${spec.name} has no fixed dictionary to index`);
+      }
+    });
+    this.n = n + count;
+  }
+
   /** Drops the rows of the current batch. */
   clear(): void {
     this.n = 0;
-    for (const m of this.maps) m.clear();
+    this.clearMaps();
+  }
+
+  /** Forgets the batch dictionaries (fixed ones stay). */
+  private clearMaps(): void {
+    this.maps.forEach((m, k) => {
+      if (!this.fixed[k]) m.clear();
+    });
   }
 
   /** Adds a new text to dictionary k; returns its code. */
   intern(k: number, value: CellValue): number {
+    if (this.fixed[k]) throw new Error(`${String(value)} is not in the column's fixed dictionary`);
     const map = this.maps[k]!;
     const code = map.size;
     map.set(value, code);
@@ -183,7 +253,7 @@ ${lines.join('\n')}
   private reset(): void {
     const n = this.capacity;
     this.n = 0;
-    for (const m of this.maps) m.clear();
+    this.clearMaps();
     const spare = this.spares.pop();
     if (spare) {
       ({ numbers: this.numbers, valid: this.valid, codes: this.codes, texts: this.texts } = spare);

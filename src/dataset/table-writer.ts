@@ -2,12 +2,20 @@ import { RecordBatch, type Schema } from 'apache-arrow';
 import { FaasloadError } from '../errors.js';
 import { type AnyRow, arrowSchema, type ColumnSpec, ipcStream, type RowOf } from './columns.js';
 import type { ParquetTableOptions } from './parquet.js';
-import { BatchStager, stagedBuffers } from './staging.js';
+import { BatchStager, type ColumnCells, type FixedDictionaries, stagedBuffers } from './staging.js';
 import type { FromWriter } from './writer-protocol.js';
 import { writerThread } from './writer-thread.js';
 
 /** A row of a table whose schema is known only as ColumnSpec[]; typed schemas give RowOf<schema>. */
 export type Row = AnyRow;
+
+/**
+ * Rows given column by column to addColumns(): one array per column of the schema, by name
+ * (numbers, NaN for null; a utf8 column with a fixed dictionary as indexes into it).
+ */
+export type ColumnarRows<C extends readonly ColumnSpec[]> = number extends C['length']
+  ? Readonly<Record<string, ColumnCells>>
+  : { readonly [S in C[number] as S['name']]: ColumnCells };
 
 /** k6's Output lifecycle: add() never blocks the caller; close() finishes the table. */
 export interface TableSink<R> {
@@ -32,7 +40,17 @@ export interface TableWriterOptions<C extends readonly ColumnSpec[] = readonly C
   columns: C;
   /** Key/value metadata written into the schema and the Parquet footer (schema version, run id). */
   metadata?: Record<string, string>;
-  /** Rows per Arrow record batch; a batch is also written at least every flushIntervalMs. */
+  /**
+   * utf8 columns whose every value is in a list known now (the plan's function ids): the list
+   * goes to the writer thread once and is encoded once, batches carry indexes into it, and
+   * addColumns() takes the indexes. add() still takes the texts (one outside the list throws).
+   */
+  dictionaries?: FixedDictionaries;
+  /**
+   * Rows per Arrow record batch; a batch is also written at least every flushIntervalMs, unless
+   * that is 0: batches are then cut by batchRows alone (and at close), so the file's bytes do not
+   * depend on timing (an offline producer's reproducible output: schedule).
+   */
   batchRows?: number;
   flushIntervalMs?: number;
   /**
@@ -99,9 +117,12 @@ export class TableWriter<C extends readonly ColumnSpec[] = readonly ColumnSpec[]
   /** The file being written while rows come: the stream (crashSafe), else the Parquet file. */
   readonly path: string;
   private readonly stager: BatchStager;
-  private readonly timer: NodeJS.Timeout;
+  private readonly timer: NodeJS.Timeout | undefined;
   private readonly o: Required<
-    Omit<TableWriterOptions<C>, 'metadata' | 'onError' | 'recovery' | 'dictionaryPageBytes'>
+    Omit<
+      TableWriterOptions<C>,
+      'metadata' | 'onError' | 'recovery' | 'dictionaryPageBytes' | 'rowGroupRows' | 'dictionaries'
+    >
   > &
     TableWriterOptions<C>;
   private readonly thread = writerThread();
@@ -128,7 +149,8 @@ export class TableWriter<C extends readonly ColumnSpec[] = readonly ColumnSpec[]
     };
     const metadata = options.metadata ?? {};
     this.schema = arrowSchema(options.columns, new Map(Object.entries(metadata)));
-    this.stager = new BatchStager(options.columns, this.o.batchRows);
+    const dictionaries = options.dictionaries ?? {};
+    this.stager = new BatchStager(options.columns, this.o.batchRows, dictionaries);
     this.arrowsPath = `${options.dir}/${options.name}.arrows`;
     const parquetPath = `${options.dir}/${options.name}.parquet`;
     this.path = this.o.crashSafe ? this.arrowsPath : parquetPath;
@@ -143,16 +165,21 @@ export class TableWriter<C extends readonly ColumnSpec[] = readonly ColumnSpec[]
         metadata,
         syncIntervalMs: this.o.syncIntervalMs,
         crashSafe: this.o.crashSafe,
-        parquet:
-          options.dictionaryPageBytes === undefined
+        parquet: {
+          ...(options.dictionaryPageBytes === undefined
             ? {}
-            : { dictionaryPageBytes: options.dictionaryPageBytes },
+            : { dictionaryPageBytes: options.dictionaryPageBytes }),
+          ...(options.rowGroupRows === undefined ? {} : { rowGroupRows: options.rowGroupRows }),
+        },
+        dictionaries,
       },
       [],
       false,
     );
-    this.timer = setInterval(() => this.flush(), this.o.flushIntervalMs);
-    this.timer.unref();
+    if (this.o.flushIntervalMs > 0) {
+      this.timer = setInterval(() => this.flush(), this.o.flushIntervalMs);
+      this.timer.unref();
+    }
   }
 
   /** Rows given to add(), written to the stream, and lost (added after a failure). */
@@ -179,8 +206,17 @@ export class TableWriter<C extends readonly ColumnSpec[] = readonly ColumnSpec[]
     const stager = this.stager;
     const append = stager.append;
     const capacity = stager.capacity;
+    let done = 0;
     for (const row of rows) {
-      append(row);
+      try {
+        append(row);
+      } catch (err) {
+        // A text outside its fixed dictionary: that row is dropped whole, and the rest not added.
+        stager.n--;
+        this.added -= rows.length - done;
+        throw err;
+      }
+      done++;
       if (stager.n === capacity) this.flush();
     }
   }
@@ -197,6 +233,26 @@ export class TableWriter<C extends readonly ColumnSpec[] = readonly ColumnSpec[]
     }
     this.stager.append(row);
     if (this.stager.n === this.stager.capacity) this.flush();
+  }
+
+  /**
+   * add() for a bulk producer whose rows are already columns (a plan batch): copies rows
+   * 0..length of each column into the staged batch, no row object made. Never blocks; an
+   * offline producer awaits writable() after it, as after add().
+   */
+  addColumns(length: number, cells: ColumnarRows<C>): void {
+    this.added += length;
+    if (this.failure || this.closed) {
+      this.lost += length;
+      return;
+    }
+    const stager = this.stager;
+    for (let from = 0; from < length; ) {
+      const count = Math.min(length - from, stager.capacity - stager.n);
+      stager.appendColumns(cells, from, count);
+      from += count;
+      if (stager.n === stager.capacity) this.flush();
+    }
   }
 
   /**

@@ -1,6 +1,6 @@
 import type { ColumnSpec } from './columns.js';
 import type { ParquetTableOptions } from './parquet.js';
-import type { StagedBatch } from './staging.js';
+import type { FixedDictionaries, StagedBatch } from './staging.js';
 
 /** Messages from a thread's TableWriters to its writer thread (writer-worker.ts). */
 export type ToWriter =
@@ -15,6 +15,8 @@ export type ToWriter =
       /** Stream every batch to `path` as Arrow IPC (crash-safe); false: Parquet only. */
       crashSafe: boolean;
       parquet: ParquetTableOptions;
+      /** utf8 columns whose batches give indexes into these texts (staging.ts), sent once. */
+      dictionaries: FixedDictionaries;
     }
   /** Rows staged on the caller's thread; `bytes` is what they hold in memory until acked. */
   | { op: 'batch'; table: number; batch: StagedBatch; bytes: number }

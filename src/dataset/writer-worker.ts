@@ -14,7 +14,13 @@ import { messageOf } from '../util/message.js';
 import { Arena, arrowSchema, type ColumnSpec, encodeColumn, ipcStream } from './columns.js';
 import type { ParquetTableOptions } from './parquet.js';
 import type { ParquetStream } from './parquet-stream.js';
-import { type StagedBatch, type StagingSlot, stagedBuffers, stagingSlots } from './staging.js';
+import {
+  type FixedDictionaries,
+  type StagedBatch,
+  type StagingSlot,
+  stagedBuffers,
+  stagingSlots,
+} from './staging.js';
 import type { FromWriter, ToWriter } from './writer-protocol.js';
 
 if (parentPort === null) throw new Error('writer-worker.js runs in a worker thread (see writer-thread.ts)');
@@ -27,17 +33,27 @@ function ack(table: number, rows: number, bytes: number, ok: boolean, recycled?:
   else post({ op: 'ack', table, rows, bytes, ok });
 }
 
+/** Per column, its fixed dictionary as UTF-8, encoded once when the table opens (or undefined). */
+type FixedEntries = readonly (readonly Uint8Array[] | undefined)[];
+
+function fixedEntries(columns: readonly ColumnSpec[], dictionaries: FixedDictionaries): FixedEntries {
+  return columns.map((c) => dictionaries[c.name]?.map((text) => Buffer.from(text, 'utf8')));
+}
+
 /** Encodes a staged batch as a one-batch IPC stream (schema, batch, end marker), in `arena`'s buffers. */
 function encodeStaged(
   schema: Schema,
   columns: readonly ColumnSpec[],
   slots: readonly StagingSlot[],
+  fixed: FixedEntries,
   arena: Arena,
   batch: StagedBatch,
 ): Uint8Array {
   const fields = schema.fields;
   arena.reset();
-  const children = columns.map((spec, i) => encodeColumn(spec, fields[i]!.type, slots[i]!, batch, arena));
+  const children = columns.map((spec, i) =>
+    encodeColumn(spec, fields[i]!.type, slots[i]!, batch, arena, fixed[i]),
+  );
   const data = makeData({ type: new Struct(fields), length: batch.length, nullCount: 0, children });
   return ipcStream(schema, [new RecordBatch(schema, data)]);
 }
@@ -49,6 +65,7 @@ class StreamTable {
   /** Where the schema message ends in a serialized stream. */
   private readonly schemaBytes: number;
   private readonly slots: StagingSlot[];
+  private readonly fixed: FixedEntries;
   /** Buffers of the batch being encoded; free again once it is serialized. */
   private readonly arena = new Arena();
   private writtenBytes = 0;
@@ -65,9 +82,11 @@ class StreamTable {
     private readonly metadata: Record<string, string>,
     private readonly syncIntervalMs: number,
     private readonly parquetOptions: ParquetTableOptions,
+    dictionaries: FixedDictionaries,
   ) {
     this.schema = arrowSchema(columns, new Map(Object.entries(metadata)));
     this.slots = stagingSlots(columns);
+    this.fixed = fixedEntries(columns, dictionaries);
     const schemaOnly = ipcStream(this.schema, []);
     this.schemaBytes = schemaOnly.length - 8;
     this.file = open(path, 'w');
@@ -120,7 +139,7 @@ class StreamTable {
     this.append(
       m.batch.length,
       m.bytes,
-      () => encodeStaged(this.schema, this.columns, this.slots, this.arena, m.batch),
+      () => encodeStaged(this.schema, this.columns, this.slots, this.fixed, this.arena, m.batch),
       m.batch,
     );
   }
@@ -199,6 +218,7 @@ class StreamTable {
 class ParquetTable {
   private readonly schema: Schema;
   private readonly slots: StagingSlot[];
+  private readonly fixed: FixedEntries;
   private readonly arena = new Arena();
   private chain: Promise<void>;
   private parquet: ParquetStream | undefined;
@@ -210,9 +230,11 @@ class ParquetTable {
     private readonly columns: readonly ColumnSpec[],
     metadata: Record<string, string>,
     options: ParquetTableOptions,
+    dictionaries: FixedDictionaries,
   ) {
     this.schema = arrowSchema(columns, new Map(Object.entries(metadata)));
     this.slots = stagingSlots(columns);
+    this.fixed = fixedEntries(columns, dictionaries);
     this.chain = import('./parquet-stream.js').then(
       ({ ParquetStream }) => {
         this.parquet = new ParquetStream(parquetPath, columns, metadata, options);
@@ -246,7 +268,7 @@ class ParquetTable {
     this.append(
       m.batch.length,
       m.bytes,
-      () => encodeStaged(this.schema, this.columns, this.slots, this.arena, m.batch),
+      () => encodeStaged(this.schema, this.columns, this.slots, this.fixed, this.arena, m.batch),
       m.batch,
     );
   }
@@ -283,8 +305,17 @@ port.on('message', (m: ToWriter) => {
     tables.set(
       m.table,
       m.crashSafe
-        ? new StreamTable(m.table, m.path, m.parquetPath, m.columns, m.metadata, m.syncIntervalMs, m.parquet)
-        : new ParquetTable(m.table, m.parquetPath, m.columns, m.metadata, m.parquet),
+        ? new StreamTable(
+            m.table,
+            m.path,
+            m.parquetPath,
+            m.columns,
+            m.metadata,
+            m.syncIntervalMs,
+            m.parquet,
+            m.dictionaries,
+          )
+        : new ParquetTable(m.table, m.parquetPath, m.columns, m.metadata, m.parquet, m.dictionaries),
     );
     return;
   }

@@ -22,22 +22,48 @@ export const PLAN_COLUMNS = [
     kind: 'float64',
     nullable: true,
     doc: 'duration asked of the function, ms',
+    // Drawn per invocation from the function's percentiles: nearly every value differs.
+    encoding: 'byte_stream_split_only',
+    codec: 'snappy',
   },
-  { name: 'requested_memory_mb', kind: 'float64', nullable: true, doc: 'memory asked of the function, MB' },
+  {
+    name: 'requested_memory_mb',
+    kind: 'float64',
+    nullable: true,
+    doc: 'memory asked of the function, MB',
+    encoding: 'byte_stream_split_only',
+    codec: 'snappy',
+  },
 ] as const satisfies readonly ColumnSpec[];
 
 /** One row of a written plan, typed from its schema. */
 export type PlanRow = RowOf<typeof PLAN_COLUMNS>;
 
-/** Rows handed to the writer at once. */
-const ROWS_PER_ADD = 8192;
+/**
+ * Rows per batch handed to the writer thread: large batches cost fewer messages and fewer
+ * Arrow/Parquet hand-overs per row (a day is about 470 of them).
+ */
+const PLAN_BATCH_ROWS = 65_536;
 
 /**
- * Dictionary bytes per row group of the plan file: a day's row group names tens of thousands of
- * functions (a 256 KiB dictionary falls back to plain strings; 4 MiB keeps the ids as a
- * dictionary: a smaller file, written faster).
+ * Rows per row group of the plan file: each row group stores its function ids' dictionary once
+ * (tens of thousands of ids of up to 200 bytes in a day's busy hour), so larger groups make a
+ * smaller file, written faster. The writer holds the group being encoded (about 20 MB of a
+ * day's busiest hour): its WebAssembly memory peaked at 125 MB over a synthetic full day.
  */
-export const PLAN_DICTIONARY_PAGE_BYTES = 4 * 1024 * 1024;
+export const PLAN_ROW_GROUP_ROWS = 1024 * 1024;
+
+/**
+ * Dictionary bytes per row group of the plan file: at least every id of the plan once (4 bytes
+ * of length each), so that the function column stays a dictionary in every row group however
+ * many functions a group names (past the limit, Parquet writers fall back to plain strings: a
+ * larger file, written slower); and at least the 4 MiB that suits small plans.
+ */
+export function planDictionaryPageBytes(ids: readonly string[]): number {
+  let bytes = 0;
+  for (const id of ids) bytes += 4 + Buffer.byteLength(id, 'utf8');
+  return Math.max(4 * 1024 * 1024, bytes);
+}
 
 export interface ScheduleResult {
   file: string;
@@ -92,6 +118,7 @@ export async function writeSchedule(options: TracePlanOptions & { out: string })
   const { plan } = await loadPlan(options);
   const dir = dirname(options.out);
   const name = basename(options.out, '.parquet');
+  const ids = plan.functions.map((f) => f.id);
   const writer = new TableWriter({
     dir,
     name,
@@ -100,41 +127,36 @@ export async function writeSchedule(options: TracePlanOptions & { out: string })
     // and writes Parquet alone: the plan is seeded, so a failed file is made again, not recovered.
     whenBehind: 'wait',
     crashSafe: false,
-    dictionaryPageBytes: PLAN_DICTIONARY_PAGE_BYTES,
+    batchRows: PLAN_BATCH_ROWS,
+    // Batches cut by rows alone: the same plan makes the same bytes.
+    flushIntervalMs: 0,
+    rowGroupRows: PLAN_ROW_GROUP_ROWS,
+    dictionaryPageBytes: planDictionaryPageBytes(ids),
+    // The function column is the plan's function index: its ids go to the writer thread once.
+    dictionaries: { function: ids },
     recovery: `the plan is seeded: run the same faasload schedule again to make ${options.out}`,
     metadata: {
       'faasload.plan': JSON.stringify(plan.options),
       ...(options.shard ? { 'faasload.shard': JSON.stringify(options.shard) } : {}),
     },
   });
-  const ids = plan.functions.map((f) => f.id);
-  // Rows go to the writer ROWS_PER_ADD at a time, in reused objects (add() copies the cells): a
-  // plan batch is up to a minute of a day (hundreds of thousands of arrivals).
-  const rows: PlanRow[] = [];
+  // Each plan batch (up to a minute of a day: hundreds of thousands of arrivals) goes to the
+  // writer as its own columns (copied: the batch's arrays are reused by the next one).
+  let seqs = new Float64Array(0);
   const load = new PlanLoadCounter(plan.spanUs);
   for (const b of plan.batches({ reuse: true })) {
     load.add(b);
-    for (let from = 0; from < b.length; from += ROWS_PER_ADD) {
-      const to = Math.min(b.length, from + ROWS_PER_ADD);
-      for (let i = from; i < to; i++) {
-        rows[i - from] ??= {
-          seq: 0,
-          function: '',
-          scheduled_us: 0,
-          requested_duration_ms: null,
-          requested_memory_mb: null,
-        };
-        const row = rows[i - from]!;
-        row.seq = fullSeq(b, i);
-        row.function = ids[b.fn[i]!]!;
-        row.scheduled_us = b.atUs[i]!;
-        row.requested_duration_ms = Number.isNaN(b.durationMs[i]!) ? null : b.durationMs[i];
-        row.requested_memory_mb = Number.isNaN(b.memoryMb[i]!) ? null : b.memoryMb[i];
-      }
-      rows.length = to - from;
-      writer.add(rows);
-      await writer.writable();
-    }
+    if (seqs.length < b.length) seqs = new Float64Array(Math.max(b.length, 2 * seqs.length));
+    const seq = seqs.subarray(0, b.length);
+    for (let i = 0; i < b.length; i++) seq[i] = fullSeq(b, i);
+    writer.addColumns(b.length, {
+      seq,
+      function: b.fn,
+      scheduled_us: b.atUs,
+      requested_duration_ms: b.durationMs,
+      requested_memory_mb: b.memoryMb,
+    });
+    await writer.writable();
   }
   const table = await writer.close();
   return {
