@@ -17,6 +17,7 @@ import type { TracePlanOptions } from '../run/load-plan.js';
 import { definedOnly } from '../util/defined.js';
 import { messageOf } from '../util/message.js';
 import type { MeasuredTiming } from './platform-model.js';
+import { untakenStartsMs } from './untaken-starts.js';
 
 /**
  * Calibration from a real run: the cold-start cost (median init_ms of its cold starts), the
@@ -131,6 +132,10 @@ export async function readRunCalibration(dir: string): Promise<RunCalibration> {
     const exec = execCol.get(r) as number | null;
     const req = reqCol.get(r) as number | null;
     if (exec !== null && req !== null) overheads.push(exec - req);
+  }
+  // Starts no invocation waited out: the invocation that asked for one gets its length.
+  for (const [seq, ms] of await untakenStartsMs(dir, table)) {
+    if (seq >= 0 && seq < table.numRows && Number.isNaN(measured.initMs[seq] ?? 0)) measured.initMs[seq] = ms;
   }
   if (answered === 0) {
     throw new FaasloadError(
