@@ -23,7 +23,7 @@
 
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -174,6 +174,20 @@ async function outage(downMs: number, log: (l: string) => void): Promise<Outage>
   }
 }
 
+/**
+ * The process that owns the run's instances: replay relaunches itself in a child node (for its
+ * young generation, --semi-space-mb), whose pid labels the containers; else the CLI's own.
+ */
+function replayingPid(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/);
+    return children.length === 1 && children[0] ? Number(children[0]) : pid;
+  } catch {
+    return pid;
+  }
+}
+
 describe('dockerd stopped and restarted during a monitored replay', {
   skip: cannot ?? false,
   timeout: 300_000,
@@ -244,10 +258,10 @@ describe('dockerd stopped and restarted during a monitored replay', {
         // Once the run has started: wait for its prewarmed instances, a few seconds of
         // invocations, then the outage.
         if (fault || !stderr.includes('replaying ')) return;
-        replayPid = child.pid;
+        replayPid = replayingPid(child.pid);
         fault = (async () => {
           const deadline = Date.now() + 60_000;
-          while ((await listInstances(docker, child.pid)).filter((c) => c.State === 'running').length < 3) {
+          while ((await listInstances(docker, replayPid)).filter((c) => c.State === 'running').length < 3) {
             if (Date.now() > deadline) throw new Error('the prewarmed instances did not start within 60 s');
             await sleep(200);
           }
