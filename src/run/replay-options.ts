@@ -7,7 +7,6 @@ import type { Clock } from '../dispatch/clock.js';
 import { DISPATCH_DEFAULTS } from '../dispatch/dispatcher.js';
 import { LIVE_DEFAULTS } from '../dispatch/live.js';
 import type { PacingChoice } from '../dispatch/pacing.js';
-import type { RuntimeChoice } from '../embedded/local/runtime.js';
 import type { MonitorOptions } from '../monitor/set.js';
 import type { PlatformOptions } from '../platforms/registry.js';
 import type { PlatformAdapter } from '../platforms/types.js';
@@ -23,38 +22,15 @@ import { DEFAULT_START_TOLERANCE_MS } from './start-at.js';
 
 /**
  * The whole configuration of a replay: one typed object; defaults live in REPLAY_DEFAULTS and,
- * for planning, in plan().
+ * for planning, in plan(). The platform's options are PlatformOptions' (registry.ts).
  */
-export interface ReplayOptions extends TracePlanOptions, WrapperOptions {
+export interface ReplayOptions extends TracePlanOptions, WrapperOptions, PlatformOptions {
   platform?: string;
-  keepAliveMs?: number;
-  invokeTimeoutMs?: number;
-  maxInstances?: number;
-  /** Embedded platform: child processes, Docker containers, or containers when an engine answers. */
-  runtime?: RuntimeChoice;
-  /** Embedded platform: idle instances of each function started before the run (a provisioned pool). */
-  prewarm?: number;
-  /** Embedded platform: memory size classes, MB ascending (embedded/local/memory.ts). */
-  memoryClassesMb?: readonly number[];
-  /** Embedded platform: the cap on a function's time limit raised to cover its trace durations. */
-  maxTimeLimitMs?: number;
-  /** Embedded platform: MB the memory limits of live instances add up to at most. */
-  poolMemoryMb?: number;
-  /** Embedded platform: cold starts under way at once. */
-  maxStarting?: number;
   /**
    * Embedded platform: when the plan's needs (run/needs.ts) exceed this machine or the pool,
    * replay it at the --scale that fits instead (recorded in the manifest's needs.fit).
    */
   fit?: boolean;
-  /** --platform http: the endpoint and request shape. */
-  http?: PlatformOptions['http'];
-  /** --platform openwhisk: the API host, key and namespace (else ~/.wskprops), blocking or not. */
-  openwhisk?: PlatformOptions['openwhisk'];
-  /** --platform knative / openfaas / lambda: where and how (docs/platforms.md). */
-  knative?: PlatformOptions['knative'];
-  openfaas?: PlatformOptions['openfaas'];
-  lambda?: PlatformOptions['lambda'];
   /** How the dispatcher waits (see pacing.ts); auto resolves from the plan's peak rate and the free cores. */
   pacing?: PacingChoice;
   maxInFlight?: number;
