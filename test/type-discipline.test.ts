@@ -5,8 +5,7 @@
  *   src/util/web-stream.ts);
  * - no `as Error` or `as NodeJS.ErrnoException` in src/ or scripts/: a caught value is `unknown`,
  *   and src/util/message.ts reads it (messageOf for the message, errnoCodeOf for a system error's
- *   code), so a thrown string or object gives its text instead of `undefined` (files that other
- *   branches are rewriting keep theirs for now: ERROR_CASTS_PENDING, which only goes down);
+ *   code), so a thrown string or object gives its text instead of `undefined`;
  * - non-null assertions (`x!`) are a ratchet: each folder of src/ has at most the count that
  *   test/non-null-assertions.json records (folders it does not name: none). Lower a count when you
  *   remove some; never raise one. Folders at 0 are also held by Biome's style/noNonNullAssertion
@@ -51,12 +50,6 @@ export function errorCasts(file: string, text: string): string[] {
   visit(source);
   return found;
 }
-
-/**
- * Error casts left in files that other branches are rewriting at the moment (src/simulate,
- * src/run): at most this many each. Lower a count when one goes; never add a file.
- */
-const ERROR_CASTS_PENDING: Readonly<Record<string, number>> = {};
 
 /** How many non-null assertions (`x!`) the TypeScript parser finds in `text`. */
 export function nonNullAssertions(file: string, text: string): number {
@@ -109,14 +102,8 @@ describe('typing discipline', () => {
   });
 
   test('no `as Error` in src/ or scripts/ (messageOf and errnoCodeOf read a caught value)', () => {
-    const perFile = new Map<string, string[]>();
-    for (const f of [...sources('src'), ...sources('scripts')]) {
-      const file = relative(REPO_ROOT, f).split(sep).join('/');
-      const found = errorCasts(file, readFileSync(f, 'utf8'));
-      if (found.length > 0) perFile.set(file, found);
-    }
-    const over = [...perFile].flatMap(([file, found]) =>
-      found.length > (ERROR_CASTS_PENDING[file] ?? 0) ? found : [],
+    const over = [...sources('src'), ...sources('scripts')].flatMap((f) =>
+      errorCasts(relative(REPO_ROOT, f).split(sep).join('/'), readFileSync(f, 'utf8')),
     );
     assert.deepEqual(
       over,
